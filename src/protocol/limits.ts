@@ -1,0 +1,33 @@
+// Room: protocol (pure). May touch: nothing but constants.
+// Bounds that every implementation enforces at its boundary. The spec (spec/PROTOCOL.md, "Bounds") repeats them;
+// changing one is a protocol change.
+
+/** Protocol version carried by every signed record: MAJOR.MINOR. */
+export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_MAJOR = 1;
+
+/** Largest encoded size (UTF-8 bytes of the JSON text) of one record or one message. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+/** Deepest nesting of objects and arrays a decoder accepts before it gives up (guards the parser's stack). */
+export const MAX_JSON_DEPTH = 32;
+
+export const MAX_SLOTS = 256;
+export const MAX_RECOGNITION_ENTRIES = 1024;
+export const MAX_CLOCK_ENTRIES = 1024;
+export const MAX_SKILLS = 64;
+export const MAX_ALLOCATION_ENTRIES = 4096;
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_TYPE_LENGTH = 64;
+export const MAX_NAME_LENGTH = 128;
+export const MAX_DESCRIPTION_LENGTH = 2048;
+export const MAX_UNIT_LENGTH = 32;
+
+/** Quantities and weights are finite and at most this (keeps sums exact enough in IEEE doubles). */
+export const MAX_QUANTITY = 1e12;
+
+/** Scenario bounds for `mutual simulate` (a local file, not a network message, so larger than a record). */
+export const MAX_SCENARIO_PARTICIPANTS = 100_000;
+
+/** Keys that could reach Object.prototype through a naive assignment; never valid anywhere. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
