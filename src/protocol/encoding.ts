@@ -1,0 +1,95 @@
+// Room: protocol (pure). May touch: canonicalize, ./limits. No I/O.
+// Wire encoding: UTF-8 JSON. The signed form is the RFC 8785 canonical JSON (JCS) of the record without `signature`.
+// decodeJson is the only way bytes from outside become values: it bounds size before parsing, bounds nesting depth
+// and refuses keys that could reach Object.prototype, so nothing is silently dropped later by the schemas.
+import canonicalize from 'canonicalize';
+import { FORBIDDEN_KEYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES } from './limits.ts';
+
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** RFC 8785 canonical JSON text. Throws for values JSON cannot carry (NaN, Infinity, undefined at the top). */
+export function canonicalJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (error) {
+    throw new DecodeError(`cannot canonicalize: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new DecodeError('cannot canonicalize: the value is not representable in JSON');
+  return text;
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return utf8Encoder.encode(JSON.stringify(value));
+}
+
+export function utf8Bytes(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+export interface DecodeOptions {
+  /** Largest accepted input in bytes (UTF-8 for strings); default MAX_RECORD_BYTES. */
+  readonly maxBytes?: number;
+}
+
+/** Bytes or text -> plain JSON value, or a DecodeError that says what is wrong and where. */
+export function decodeJson(input: Uint8Array | string, options: DecodeOptions = {}): unknown {
+  const maxBytes = options.maxBytes ?? MAX_RECORD_BYTES;
+  let text: string;
+  if (typeof input === 'string') {
+    // Cheap upper bound first (UTF-8 uses at most 3 bytes per UTF-16 code unit), exact count only when needed.
+    if (input.length > maxBytes || (input.length * 3 > maxBytes && utf8Encoder.encode(input).length > maxBytes)) {
+      throw new DecodeError(`input is larger than ${maxBytes} bytes`);
+    }
+    text = input;
+  } else {
+    if (input.byteLength > maxBytes) throw new DecodeError(`input is ${input.byteLength} bytes, larger than ${maxBytes}`);
+    try {
+      text = utf8Decoder.decode(input);
+    } catch {
+      throw new DecodeError('input is not valid UTF-8');
+    }
+  }
+  assertShallowNesting(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(`input is not valid JSON: ${(error as Error).message}`);
+  }
+  assertNoForbiddenKeys(value, '');
+  return value;
+}
+
+/** Rejects nesting deeper than MAX_JSON_DEPTH by scanning brackets outside strings, before JSON.parse recurses. */
+function assertShallowNesting(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c /* \ */) index++;
+      else if (code === 0x22 /* " */) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
+      if (++depth > MAX_JSON_DEPTH) throw new DecodeError(`input is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) depth--;
+  }
+}
+
+function assertNoForbiddenKeys(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertNoForbiddenKeys(item, `${path}[${index}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      const where = path === '' ? key : `${path}.${key}`;
+      if (FORBIDDEN_KEYS.has(key)) throw new DecodeError(`${where}: the key "${key}" is not allowed anywhere`);
+      assertNoForbiddenKeys((value as Record<string, unknown>)[key], where);
+    }
+  }
+}
