@@ -40,11 +40,14 @@ export function fromBase64Url(text: string): Uint8Array {
 export async function signRecord(unsigned: UnsignedRecord, privateKey: PrivateKey): Promise<SignedRecord> {
   const signer = peerIdFromPrivateKey(privateKey).toString();
   if (unsigned.author !== signer) throw new Error(`author ${unsigned.author} is not the signing key's peer id ${signer}`);
-  const signature = toBase64Url(await privateKey.sign(signingBytes(unsigned as Record<string, unknown>)));
-  const signed = { ...unsigned, signature };
+  // Normalize first (schema defaults filled in, unknown fields dropped) so the record returned is byte for byte the
+  // one that was signed; a placeholder signature lets the envelope schema run before the real one exists.
+  const { signature: _placeholder, ...normalized } = SignedRecord.parse({ ...unsigned, signature: 'A'.repeat(86) });
+  const signature = toBase64Url(await privateKey.sign(signingBytes(normalized)));
+  const signed = { ...normalized, signature } as SignedRecord;
   const encodedSize = utf8Bytes(JSON.stringify(signed)).length;
   if (encodedSize > MAX_RECORD_BYTES) throw new Error(`record is ${encodedSize} bytes encoded, more than ${MAX_RECORD_BYTES}`);
-  return SignedRecord.parse(signed);
+  return signed;
 }
 
 /**

@@ -1,0 +1,256 @@
+// Room: build script (test support). May touch: src/protocol (read). Builds the conformance vectors of
+// spec/conformance/ (messages, causal clocks, signatures) deterministically: a fixed test key, fixed timestamps.
+// `node scripts/generate-vectors.ts` writes them; the conformance test rebuilds them and fails on any difference.
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { classifyUpdate, compareClocks, incrementClock, mergeClocks } from '../src/protocol/clock.ts';
+import { canonicalJson } from '../src/protocol/encoding.ts';
+import { MAX_SLOTS } from '../src/protocol/limits.ts';
+import type { CausalClock } from '../src/protocol/schemas.ts';
+import { signingBytes, signRecord, SIGNATURE_DOMAIN, type UnsignedRecord } from '../src/protocol/signature.ts';
+
+/** The published test key: Ed25519 from the 32-byte seed 0x07 repeated. Never use it for anything real. */
+export const TEST_KEY_SEED_HEX = '07'.repeat(32);
+
+interface MessageCase {
+  readonly name: string;
+  readonly valid: boolean;
+  /** Why an invalid case is invalid, in plain words. */
+  readonly why?: string;
+  /** true when only a rule outside JSON Schema catches it (the spec's semantic rules); JSON Schema accepts it. */
+  readonly semanticOnly?: boolean;
+  readonly value: unknown;
+}
+
+const slot = { id: 'c1', type: 'review', quantity: 10, unit: 'hours', skills: ['typescript'] };
+const state = {
+  displayName: 'Ana',
+  capacities: [
+    slot,
+    {
+      id: 'c2',
+      type: 'pairing',
+      quantity: 4,
+      window: { kind: 'weekly', days: ['mon', 'wed'], start: '22:00', end: '02:00', timeZone: 'Europe/Berlin' },
+      location: { remote: true },
+    },
+  ],
+  needs: [
+    {
+      id: 'n1',
+      type: 'mentoring',
+      quantity: 2,
+      window: { kind: 'absolute', start: '2026-12-01T09:00:00+01:00', end: '2026-12-01T17:00:00+01:00' },
+      location: { city: 'Lisbon', country: 'PT', lat: 38.72, lon: -9.14 },
+      description: 'Help with libp2p',
+    },
+  ],
+};
+const relationships = { recognition: { bob: 3, carol: 1, ana: 0.5 } };
+const results = {
+  round: 3,
+  allocations: [{ capacity: 'c1', recipient: 'bob', need: 'b1', quantity: 4, tier: 'mutual' }],
+  acceptance: [{ provider: 'carol', capacity: 'k1', need: 'n1', quantity: 2 }],
+  stability: { n1: 1 },
+  metrics: { residualNeedNorm: 0, maxDelta: 0.25 },
+  converged: false,
+};
+const coordination = {
+  round: 3,
+  phase: 6,
+  clock: { ana: 4, bob: 2 },
+  converged: false,
+  phaseStartedAt: '2026-11-24T10:00:00Z',
+  updatedAt: '2026-11-24T10:00:01.250Z',
+};
+
+function messageCases(): Record<string, { schema: string; cases: MessageCase[] }> {
+  return {
+    state: {
+      schema: 'State.schema.json',
+      cases: [
+        { name: 'full state', valid: true, value: state },
+        { name: 'name only (capacities and needs default to empty)', valid: true, value: { displayName: 'Bo' } },
+        { name: 'unknown field from a newer minor version is allowed', valid: true, value: { ...state, avatar: 'x.png' } },
+        { name: 'missing displayName', valid: false, why: 'displayName is required', value: { capacities: [] } },
+        { name: 'negative quantity', valid: false, why: 'quantities are >= 0', value: { displayName: 'A', capacities: [{ ...slot, quantity: -1 }] } },
+        { name: 'quantity as string', valid: false, why: 'quantity must be a number', value: { displayName: 'A', needs: [{ ...slot, quantity: '3' }] } },
+        { name: 'upper-case type', valid: false, why: 'types are lower case', value: { displayName: 'A', capacities: [{ ...slot, type: 'Review' }] } },
+        { name: 'slot id __proto__', valid: false, why: 'identifiers may not be prototype keys', value: { displayName: 'A', capacities: [{ ...slot, id: '__proto__' }] } },
+        {
+          name: 'too many capacities',
+          valid: false,
+          why: `at most ${MAX_SLOTS} slots`,
+          value: { displayName: 'A', capacities: Array.from({ length: MAX_SLOTS + 1 }, (_, index) => ({ ...slot, id: `c${index}` })) },
+        },
+        { name: 'weekly window with bad time', valid: false, why: 'times are HH:MM, 24 hours', value: { displayName: 'A', capacities: [{ ...slot, window: { kind: 'weekly', days: ['mon'], start: '25:00', end: '26:00', timeZone: 'UTC' } }] } },
+        { name: 'absolute window without offset', valid: false, why: 'instants carry a UTC offset', value: { displayName: 'A', capacities: [{ ...slot, window: { kind: 'absolute', start: '2026-12-01T09:00:00', end: '2026-12-01T10:00:00' } }] } },
+        { name: 'latitude out of range', valid: false, why: 'lat is within [-90, 90]', value: { displayName: 'A', capacities: [{ ...slot, location: { lat: 91, lon: 0 } }] } },
+      ],
+    },
+    relationships: {
+      schema: 'Relationships.schema.json',
+      cases: [
+        { name: 'weights including self-recognition', valid: true, value: relationships },
+        { name: 'all zero (no recognition)', valid: true, value: { recognition: { bob: 0 } } },
+        { name: 'empty', valid: true, value: { recognition: {} } },
+        { name: 'negative weight', valid: false, why: 'weights are >= 0', value: { recognition: { bob: -1 } } },
+        { name: 'weight as string', valid: false, why: 'weights are numbers', value: { recognition: { bob: '1' } } },
+        { name: 'peer id with a space', valid: false, why: 'peer ids have no whitespace', value: { recognition: { 'bob smith': 1 } } },
+        { name: 'missing recognition', valid: false, why: 'recognition is required', value: {} },
+      ],
+    },
+    results: {
+      schema: 'Results.schema.json',
+      cases: [
+        { name: 'allocations, acceptance, stability, metrics', valid: true, value: results },
+        { name: 'bad tier', valid: false, why: 'tier is "mutual" or "one-way"', value: { ...results, allocations: [{ ...results.allocations[0], tier: 'primary' }] } },
+        { name: 'stability above 1', valid: false, why: 'stability factors are within [0, 1]', value: { ...results, stability: { n1: 1.5 } } },
+        { name: 'fractional round', valid: false, why: 'round is a whole number', value: { ...results, round: 1.5 } },
+        { name: 'missing metrics', valid: false, why: 'metrics is required', value: { round: 1, converged: true } },
+      ],
+    },
+    coordination: {
+      schema: 'Coordination.schema.json',
+      cases: [
+        { name: 'phase 6 of round 3', valid: true, value: coordination },
+        { name: 'phase 10', valid: false, why: 'phases are 0-9', value: { ...coordination, phase: 10 } },
+        { name: 'negative clock entry', valid: false, why: 'clock entries are non-negative integers', value: { ...coordination, clock: { ana: -1 } } },
+        { name: 'fractional clock entry', valid: false, why: 'clock entries are integers', value: { ...coordination, clock: { ana: 1.5 } } },
+        { name: 'timestamp without offset', valid: false, why: 'timestamps carry a UTC offset', value: { ...coordination, updatedAt: '2026-11-24 10:00' } },
+      ],
+    },
+  };
+}
+
+async function testKey() {
+  return generateKeyPairFromSeed('Ed25519', Buffer.from(TEST_KEY_SEED_HEX, 'hex'));
+}
+
+async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> {
+  const key = await testKey();
+  const author = peerIdFromPrivateKey(key).toString();
+  const base = { version: '1.0', network: 'demo-team', author, clock: { [author]: 1 }, issuedAt: '2026-11-24T10:00:00Z' };
+  const stateRecord = await signRecord({ ...base, kind: 'state', sequence: 1, payload: state } as UnsignedRecord, key);
+  const coordinationRecord = await signRecord({ ...base, kind: 'coordination', sequence: 7, payload: coordination } as UnsignedRecord, key);
+  return {
+    schema: 'SignedRecord.schema.json',
+    cases: [
+      { name: 'signed state record', valid: true, value: stateRecord },
+      { name: 'signed coordination record', valid: true, value: coordinationRecord },
+      { name: 'kind does not match payload', valid: false, why: 'a state record carries a State payload', value: { ...stateRecord, payload: coordination } },
+      { name: 'sequence 0', valid: false, why: 'sequences start at 1', value: { ...stateRecord, sequence: 0 } },
+      { name: 'unknown kind', valid: false, why: 'kind is one of state, relationships, results, coordination', value: { ...stateRecord, kind: 'gossip' } },
+      { name: 'short signature', valid: false, why: 'a signature is 86 base64url characters', value: { ...stateRecord, signature: 'abc' } },
+      { name: 'network name with upper case', valid: false, why: 'network names are lower case', value: { ...stateRecord, network: 'Team' } },
+      {
+        name: 'tampered payload',
+        valid: false,
+        semanticOnly: true,
+        why: 'the signature no longer verifies (displayName changed after signing)',
+        value: { ...stateRecord, payload: { ...state, displayName: 'Eve' } },
+      },
+      {
+        name: 'author is not the signer',
+        valid: false,
+        semanticOnly: true,
+        why: 'the signature was made by another key than the one in the author peer id',
+        value: { ...stateRecord, author: '12D3KooWRawPbxPtP1eZaJpumGnyWX2DcUyd3RQnydr3eAto4Az8' },
+      },
+      {
+        name: 'newer major version',
+        valid: false,
+        semanticOnly: true,
+        why: 'version 2.0 is another major version; readers of 1.x reject it',
+        value: { ...stateRecord, version: '2.0' },
+      },
+    ],
+  };
+}
+
+interface ClockCase {
+  readonly name: string;
+  readonly operation: 'compare' | 'merge' | 'increment' | 'classify';
+  readonly a: CausalClock;
+  readonly b?: CausalClock;
+  readonly peer?: string;
+  readonly expected: unknown;
+}
+
+function clockCases(): ClockCase[] {
+  const cases: Omit<ClockCase, 'expected'>[] = [
+    { name: 'equal clocks', operation: 'compare', a: { a: 1, b: 2 }, b: { a: 1, b: 2 } },
+    { name: 'missing entries are 0', operation: 'compare', a: { a: 1 }, b: { a: 1, b: 0 } },
+    { name: 'a happened before b', operation: 'compare', a: { a: 1 }, b: { a: 1, b: 1 } },
+    { name: 'a happened after b', operation: 'compare', a: { a: 2, b: 1 }, b: { a: 1, b: 1 } },
+    { name: 'concurrent', operation: 'compare', a: { a: 2 }, b: { b: 2 } },
+    { name: 'merge is element-wise max', operation: 'merge', a: { a: 3, b: 1 }, b: { b: 4, c: 2 } },
+    { name: 'merge with empty', operation: 'merge', a: {}, b: { a: 1 } },
+    { name: 'increment own entry before publishing', operation: 'increment', a: { a: 3, b: 1 }, peer: 'b' },
+    { name: 'increment a new entry', operation: 'increment', a: { a: 3 }, peer: 'c' },
+    { name: 'local happened before incoming: accept', operation: 'classify', a: { a: 1 }, b: { a: 2 } },
+    { name: 'concurrent: accept and merge', operation: 'classify', a: { a: 2, b: 1 }, b: { a: 1, b: 2 } },
+    { name: 'equal: stale, ignore', operation: 'classify', a: { a: 2 }, b: { a: 2 } },
+    { name: 'older: stale, ignore', operation: 'classify', a: { a: 3, b: 2 }, b: { a: 2, b: 2 } },
+  ];
+  return cases.map((entry) => ({ ...entry, expected: evaluateClockCase(entry) }));
+}
+
+/** What the reference implementation says a clock case yields (the vectors record it; the test re-checks it). */
+export function evaluateClockCase(entry: Omit<ClockCase, 'expected'>): unknown {
+  switch (entry.operation) {
+    case 'compare':
+      return compareClocks(entry.a, entry.b!);
+    case 'merge':
+      return mergeClocks(entry.a, entry.b!);
+    case 'increment':
+      return incrementClock(entry.a, entry.peer!);
+    case 'classify':
+      return classifyUpdate(entry.a, entry.b!);
+  }
+}
+
+async function signatureVectors() {
+  const key = await testKey();
+  const author = peerIdFromPrivateKey(key).toString();
+  const unsigned = {
+    version: '1.0',
+    network: 'demo-team',
+    kind: 'relationships',
+    author,
+    sequence: 1,
+    clock: { [author]: 1 },
+    issuedAt: '2026-11-24T10:00:00Z',
+    payload: { recognition: { [author]: 1, bob: 2.5 } },
+  } as UnsignedRecord;
+  const record = await signRecord(unsigned, key);
+  const bytes = signingBytes(unsigned as Record<string, unknown>);
+  return {
+    description:
+      'Ed25519 signatures of the fixed test key (seed 0x07 x 32). message = UTF-8(domain) || 0x00 || UTF-8(canonical JSON of the record without signature).',
+    domain: SIGNATURE_DOMAIN,
+    seedHex: TEST_KEY_SEED_HEX,
+    publicKeyHex: Buffer.from(key.publicKey.raw).toString('hex'),
+    peerId: author,
+    cases: [
+      {
+        name: 'relationships record',
+        record,
+        canonical: canonicalJson(unsigned),
+        messageHex: Buffer.from(bytes).toString('hex'),
+        signature: record.signature,
+      },
+    ],
+  };
+}
+
+/** file path under spec/conformance -> JSON text. */
+export async function buildVectors(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const write = (path: string, value: unknown) => files.set(path, `${JSON.stringify(value, null, 2)}\n`);
+  for (const [kind, vectors] of Object.entries(messageCases())) write(`messages/${kind}.json`, { kind, ...vectors });
+  write('messages/record.json', { kind: 'record', ...(await recordCases()) });
+  write('clocks.json', { description: 'Causal clock rules: compare (a relative to b), merge, increment, classify (local a, incoming b).', cases: clockCases() });
+  write('signatures.json', await signatureVectors());
+  return files;
+}

@@ -1,0 +1,88 @@
+// Room: test (protocol). Proves the PUBLISHED schema files with an independent validator (ajv, draft 2020-12), checks
+// that zod agrees, that semantic-only cases are caught by the protocol's own checks, and that the committed vectors are
+// exactly what the reference implementation produces.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { buildVectors, evaluateClockCase } from '../../scripts/conformance-vectors.ts';
+import { verifyRecord } from '../../src/protocol/signature.ts';
+import { isMessageKind, parseMessage } from '../../src/protocol/validate.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const schemasDir = join(root, 'schemas');
+const vectorsDir = join(root, 'spec', 'conformance');
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+function ajvFor(schemaFile: string) {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(schemasDir, schemaFile), 'utf8')));
+}
+
+interface MessageVectors {
+  kind: string;
+  schema: string;
+  cases: { name: string; valid: boolean; why?: string; semanticOnly?: boolean; value: unknown }[];
+}
+
+describe('conformance vectors', () => {
+  const messageFiles = readdirSync(join(vectorsDir, 'messages')).filter((name) => name.endsWith('.json'));
+
+  it('cover every message kind of the wire', () => {
+    const kinds = messageFiles.map((name) => name.replace(/\.json$/, '')).sort();
+    assert.deepEqual(kinds, ['coordination', 'record', 'relationships', 'results', 'state']);
+  });
+
+  for (const file of messageFiles) {
+    const vectors = JSON.parse(readFileSync(join(vectorsDir, 'messages', file), 'utf8')) as MessageVectors;
+    describe(`${vectors.kind} (${vectors.schema})`, () => {
+      const validate = ajvFor(vectors.schema);
+      it('has valid and invalid cases, each invalid one saying why', () => {
+        assert.ok(vectors.cases.some((entry) => entry.valid));
+        assert.ok(vectors.cases.some((entry) => !entry.valid));
+        for (const entry of vectors.cases.filter((item) => !item.valid)) assert.ok(entry.why && entry.why.length > 5, entry.name);
+      });
+      for (const entry of vectors.cases) {
+        it(`${entry.valid ? 'accepts' : 'rejects'}: ${entry.name}`, async () => {
+          // The published JSON Schema alone: semantic-only cases are structurally fine.
+          const schemaAccepts = validate(entry.value);
+          assert.equal(schemaAccepts, entry.valid || entry.semanticOnly === true, JSON.stringify(validate.errors));
+          // zod agrees with the published file.
+          assert.ok(isMessageKind(vectors.kind));
+          const zodAccepts = parseMessage(vectors.kind, entry.value).ok;
+          assert.equal(zodAccepts, schemaAccepts);
+          if (vectors.kind === 'record' && schemaAccepts) {
+            const verified = await verifyRecord(entry.value);
+            assert.equal(verified.ok, entry.valid, verified.ok ? 'verified' : verified.reason);
+          }
+        });
+      }
+    });
+  }
+
+  it('clock vectors hold for the reference implementation', () => {
+    const clocks = JSON.parse(readFileSync(join(vectorsDir, 'clocks.json'), 'utf8')) as { cases: { name: string; expected: unknown }[] };
+    assert.ok(clocks.cases.length >= 10);
+    for (const entry of clocks.cases) assert.deepEqual(evaluateClockCase(entry as never), entry.expected, entry.name);
+  });
+
+  it('signature vectors verify and are reproducible from the test key', async () => {
+    const vectors = JSON.parse(readFileSync(join(vectorsDir, 'signatures.json'), 'utf8')) as {
+      cases: { record: unknown; canonical: string; messageHex: string }[];
+    };
+    for (const entry of vectors.cases) {
+      const verified = await verifyRecord(entry.record);
+      assert.ok(verified.ok);
+      const message = Buffer.from(entry.messageHex, 'hex').toString('utf8');
+      assert.equal(message, `mutual/record/v1\u0000${entry.canonical}`);
+    }
+  });
+
+  it('committed vector files equal what the reference implementation generates (run scripts/generate-vectors.ts)', async () => {
+    for (const [path, text] of await buildVectors()) {
+      assert.equal(readFileSync(join(vectorsDir, path), 'utf8'), text, `spec/conformance/${path} is stale`);
+    }
+  });
+});
