@@ -1,0 +1,30 @@
+// Room: test support (cli). Runs the built `mutual` command as a user would, with a bounded run time.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const repositoryRoot = join(import.meta.dirname, '..', '..');
+const bin = join(repositoryRoot, 'bin', 'mutual.js');
+
+/** Builds dist/cli.js when it is missing (the test command builds first; this keeps single-file runs working). */
+export function ensureBuilt(): void {
+  if (existsSync(join(repositoryRoot, 'dist', 'cli.js'))) return;
+  const build = spawnSync(process.execPath, [join(repositoryRoot, 'scripts', 'build.ts')], { encoding: 'utf8', timeout: 120_000 });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+}
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runMutual(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): RunResult {
+  const run = spawnSync(process.execPath, [bin, ...args], {
+    cwd: repositoryRoot,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 60_000,
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}

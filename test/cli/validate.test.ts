@@ -1,0 +1,55 @@
+// Room: test (cli). `mutual validate` through the built command: exit codes, plain-word errors, stdin, records.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+
+describe('mutual validate', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'mutual-validate-'));
+  });
+
+  it('exits 0 for a valid state file', () => {
+    const file = join(dir, 'state.json');
+    writeFileSync(file, JSON.stringify({ displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: 10 }] }));
+    const run = runMutual(['validate', '--kind', 'state', file]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /valid state/);
+  });
+
+  it('exits 1 with each error as path and reason, reading stdin for -', () => {
+    const input = JSON.stringify({ displayName: '', needs: [{ id: 'n1', type: 'review', quantity: -1 }] });
+    const run = runMutual(['validate', '--kind', 'state', '-'], { input });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /displayName: must be at least 1 characters long/);
+    assert.match(run.stderr, /needs\[0\]\.quantity: must be at least 0/);
+    assert.equal(run.stdout, '');
+  });
+
+  it('exits 1 for malformed JSON and for pollution keys, saying why', () => {
+    assert.match(runMutual(['validate', '--kind', 'relationships', '-'], { input: '{"recognition":' }).stderr, /not valid JSON/);
+    const polluted = runMutual(['validate', '--kind', 'relationships', '-'], { input: '{"recognition":{"__proto__":1}}' });
+    assert.equal(polluted.status, 1);
+    assert.match(polluted.stderr, /recognition\.__proto__: the key "__proto__" is not allowed/);
+  });
+
+  it('verifies record signatures: the conformance record passes, a tampered one fails', () => {
+    const vectors = JSON.parse(readFileSync(join(repositoryRoot, 'spec/conformance/signatures.json'), 'utf8')) as { cases: { record: Record<string, unknown> }[] };
+    const record = vectors.cases[0]!.record;
+    assert.equal(runMutual(['validate', '--kind', 'record', '-'], { input: JSON.stringify(record) }).status, 0);
+    const tampered = runMutual(['validate', '--kind', 'record', '-'], { input: JSON.stringify({ ...record, sequence: 2 }) });
+    assert.equal(tampered.status, 1);
+    assert.match(tampered.stderr, /signature does not verify/);
+  });
+
+  it('exits 2 on usage errors', () => {
+    assert.equal(runMutual(['validate', 'x.json']).status, 2);
+    assert.equal(runMutual(['validate', '--kind', 'nope', 'x.json']).status, 2);
+    assert.equal(runMutual(['validate', '--kind', 'state', join(dir, 'missing.json')]).status, 2);
+    assert.equal(runMutual(['nonsense']).status, 2);
+  });
+});

@@ -1,0 +1,73 @@
+// Room: test (protocol). Record signatures: sign/verify round trip, tampering, author != signer, replayed bytes stay
+// verifiable, unknown fields of a newer minor version are covered, other majors are refused.
+import assert from 'node:assert/strict';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { encodeJson } from '../../src/protocol/encoding.ts';
+import { signingBytes, signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from '../../src/protocol/signature.ts';
+
+async function author() {
+  const key = await generateKeyPair('Ed25519');
+  return { key, id: peerIdFromPrivateKey(key).toString() };
+}
+
+function unsignedState(id: string): UnsignedRecord {
+  return {
+    version: '1.0',
+    network: 'team',
+    kind: 'state',
+    author: id,
+    sequence: 1,
+    clock: { [id]: 1 },
+    issuedAt: '2026-11-24T10:00:00Z',
+    payload: { displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: 3, skills: [] }], needs: [] },
+  };
+}
+
+describe('record signatures', () => {
+  it('verifies what it signed, from objects and from bytes', async () => {
+    const { key, id } = await author();
+    const record = await signRecord(unsignedState(id), key);
+    assert.deepEqual(await verifyRecord(record), { ok: true, record });
+    assert.equal((await verifyRecordBytes(encodeJson(record))).ok, true);
+  });
+
+  it('returns exactly the record it signed (schema defaults filled in before signing)', async () => {
+    const { key, id } = await author();
+    const unsigned = unsignedState(id);
+    const record = await signRecord({ ...unsigned, payload: { displayName: 'Bo' } } as UnsignedRecord, key);
+    assert.deepEqual(record.payload, { displayName: 'Bo', capacities: [], needs: [] });
+    assert.equal((await verifyRecord(JSON.parse(JSON.stringify(record)))).ok, true);
+  });
+
+  it('rejects a tampered payload and a record whose author is not the signer', async () => {
+    const { key, id } = await author();
+    const other = await author();
+    const record = await signRecord(unsignedState(id), key);
+    const tampered = { ...record, payload: { ...record.payload, displayName: 'Eve' } };
+    assert.match((await verifyRecord(tampered) as { reason: string }).reason, /does not verify/);
+    const impersonated = { ...record, author: other.id };
+    assert.match((await verifyRecord(impersonated) as { reason: string }).reason, /does not verify/);
+    await assert.rejects(signRecord({ ...unsignedState(other.id) }, key), /not the signing key/);
+  });
+
+  it('covers unknown fields: a newer minor version verifies, and changing such a field breaks it', async () => {
+    const { key, id } = await author();
+    const raw = { ...unsignedState(id), version: '1.7', futureField: { x: 1 } };
+    const signature = Buffer.from(await key.sign(signingBytes(raw))).toString('base64url');
+    const received = { ...raw, signature };
+    const verified = await verifyRecord(received);
+    assert.equal(verified.ok, true);
+    assert.equal(verified.ok && 'futureField' in verified.record, false);
+    assert.equal((await verifyRecord({ ...received, futureField: { x: 2 } })).ok, false);
+  });
+
+  it('refuses another major version and non-Ed25519 or non-peer-id authors', async () => {
+    const { key, id } = await author();
+    const raw = { ...unsignedState(id), version: '2.0' };
+    const signature = Buffer.from(await key.sign(signingBytes(raw))).toString('base64url');
+    assert.match((await verifyRecord({ ...raw, signature }) as { reason: string }).reason, /not major 1/);
+    const record = await signRecord(unsignedState(id), key);
+    assert.match((await verifyRecord({ ...record, author: 'alice' }) as { reason: string }).reason, /not a libp2p peer id/);
+  });
+});
