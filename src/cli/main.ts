@@ -5,6 +5,7 @@ import type { Command } from './command.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.ts')).command,
+  simulate: async () => (await import('./commands/simulate.ts')).command,
 };
 
 function usage(): string {

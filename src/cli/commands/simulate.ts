@@ -1,0 +1,92 @@
+// Room: cli (edge). `mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]`: synchronous rounds, the
+// SimulationResult as JSON on stdout. Invalid scenarios exit 1 with the reasons on stderr and nothing on stdout.
+import { parseArgs } from 'node:util';
+import { simulate } from '../../protocol/allocation/index.ts';
+import { DecodeError } from '../../protocol/encoding.ts';
+import { parseMessage } from '../../protocol/validate.ts';
+import type { Command } from '../command.ts';
+import { readJsonInput } from '../read-input.ts';
+
+const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]
+
+Runs the allocation in synchronous rounds until the largest change of any allocation is within epsilon (relative to
+the largest declared quantity) or max-rounds is reached, and prints the result as JSON.
+  --max-rounds N   rounds before giving up (default 50, at most 10000)
+  --epsilon E      relative convergence tolerance (default 1e-6)`;
+
+const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
+
+function positiveNumber(text: string | undefined, name: string, integer: boolean, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > max || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a ${integer ? 'whole ' : ''}number above 0 and at most ${max} (got '${text}')`);
+  }
+  return value;
+}
+
+export const command: Command = {
+  summary: 'run the allocation on a scenario in synchronous rounds',
+  async run(argv) {
+    let maxRounds: number | undefined;
+    let epsilon: number | undefined;
+    let source: string;
+    try {
+      const parsed = parseArgs({
+        args: [...argv],
+        options: { 'max-rounds': { type: 'string' }, epsilon: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+      });
+      if (parsed.values.help) {
+        console.log(HELP);
+        return 0;
+      }
+      if (parsed.positionals.length !== 1) throw new Error('give exactly one scenario file, or - for standard input');
+      source = parsed.positionals[0]!;
+      maxRounds = positiveNumber(parsed.values['max-rounds'], '--max-rounds', true, 10_000);
+      epsilon = positiveNumber(parsed.values.epsilon, '--epsilon', false, 1);
+    } catch (error) {
+      console.error(`mutual simulate: ${(error as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    let raw: unknown;
+    try {
+      raw = await readJsonInput(source, MAX_SCENARIO_BYTES);
+    } catch (error) {
+      console.error(error instanceof DecodeError ? `${source}: invalid scenario\n  ${error.message}` : `mutual simulate: cannot read ${source}: ${(error as Error).message}`);
+      return error instanceof DecodeError ? 1 : 2;
+    }
+    const scenario = parseMessage('scenario', raw);
+    if (!scenario.ok) {
+      console.error(`${source}: invalid scenario\n${scenario.errors.map((line) => `  ${line}`).join('\n')}`);
+      return 1;
+    }
+    const problems = scenarioProblems(scenario.value);
+    if (problems.length > 0) {
+      console.error(`${source}: invalid scenario\n${problems.map((line) => `  ${line}`).join('\n')}`);
+      return 1;
+    }
+    const result = simulate(scenario.value, { ...(maxRounds === undefined ? {} : { maxRounds }), ...(epsilon === undefined ? {} : { epsilon }) });
+    // One write of the whole document: nothing is half-printed.
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  },
+};
+
+/** Semantic rules the schema cannot express: unique participant ids, unique slot ids per participant. */
+function scenarioProblems(scenario: { participants: readonly { id: string; capacities: readonly { id: string }[]; needs: readonly { id: string }[] }[] }): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  scenario.participants.forEach((participant, index) => {
+    if (seen.has(participant.id)) problems.push(`participants[${index}].id: "${participant.id}" appears more than once`);
+    seen.add(participant.id);
+    const slots = new Set<string>();
+    for (const [list, name] of [[participant.capacities, 'capacities'], [participant.needs, 'needs']] as const) {
+      list.forEach((slot, slotIndex) => {
+        if (slots.has(slot.id)) problems.push(`participants[${index}].${name}[${slotIndex}].id: "${slot.id}" is used twice by ${participant.id}`);
+        slots.add(slot.id);
+      });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,61 @@
+// Room: protocol (pure). May touch: ./network types. Convergence and stability (spec/PROTOCOL.md 7.5-7.6).
+import type { AllocationNetwork } from './network.ts';
+
+export const DEFAULT_EPSILON = 1e-6;
+export const DEFAULT_MAX_ROUNDS = 50;
+
+/** The network's quantity scale: the largest declared quantity, at least 1. Epsilon is relative to it. */
+export function networkScale(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>): number {
+  let scale = 1;
+  for (const value of network.needDeclared) if (value > scale) scale = value;
+  for (const value of network.capacityDeclared) if (value > scale) scale = value;
+  return scale;
+}
+
+export function convergenceTolerance(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>, epsilon: number): number {
+  return epsilon * networkScale(network);
+}
+
+/** A round has converged when no offer or acceptance moved by more than epsilon times the scale. */
+export function hasConverged(maxDelta: number, scale: number, epsilon: number = DEFAULT_EPSILON): boolean {
+  return maxDelta <= epsilon * Math.max(1, scale);
+}
+
+/**
+ * Stability factor of a need (spec 7.5): 1 / (1 + the number of rounds in which the need was over-offered, i.e.
+ * offered more than its declared quantity by all providers together). 1 is steady; it only decreases, so it is a
+ * record of the need's history of over-offers that travels in the recipient's results.
+ */
+export function computeStabilityFactor(overOfferHistory: readonly boolean[]): number {
+  let count = 0;
+  for (const overOffered of overOfferHistory) if (overOffered) count++;
+  return 1 / (1 + count);
+}
+
+/** The over-offer count a stability factor encodes. */
+export function overOfferCount(stability: number): number {
+  return stability > 0 ? Math.max(0, Math.round(1 / stability - 1)) : Number.MAX_SAFE_INTEGER;
+}
+
+/** The next stability factor of a need after a round in which it was, or was not, over-offered. */
+export function updateStateStability(previousStability: number, overOffered: boolean): number {
+  return 1 / (1 + overOfferCount(previousStability) + (overOffered ? 1 : 0));
+}
+
+/**
+ * Over-offers a need tolerates before providers damp: a need whose offers were rationed cannot be over-offered by the
+ * same providers in the next round (spec 7.5), so one or two over-offers are the normal start of a run, not an
+ * oscillation. Damping them would only slow convergence.
+ */
+export const TOLERATED_OVER_OFFERS = 2;
+export const MIN_DAMPING = 0.25;
+
+/**
+ * The factor providers apply to the increase of their offers to a need: 1 up to TOLERATED_OVER_OFFERS over-offers,
+ * then 2/count, never below MIN_DAMPING. Only increases are damped — a decrease can never break a cap — so damping
+ * cannot cancel out against the caps.
+ */
+export function dampingFactor(stability: number): number {
+  const count = overOfferCount(stability);
+  return count <= TOLERATED_OVER_OFFERS ? 1 : Math.max(MIN_DAMPING, TOLERATED_OVER_OFFERS / count);
+}

@@ -1,0 +1,332 @@
+// Room: protocol (pure). May touch: ../schemas types, ./compatibility, ./water-filling.
+// The allocation kernel (spec/PROTOCOL.md 7.3-7.5). A set of states and recognitions is compiled once into flat typed
+// arrays (compatibility is static while declarations do not change); a round then runs over those arrays without
+// allocating. The synchronous simulation and each participant's own computeResults run this same kernel, so the two
+// cannot drift apart.
+import type { PeerId, Slot, State } from '../schemas.ts';
+import { isCompatible } from './compatibility.ts';
+import { waterFill } from './water-filling.ts';
+
+export interface CompiledParticipant {
+  readonly id: PeerId;
+  readonly state: State;
+  /** Normalized recognition (sums to 1, or empty). */
+  readonly recognition: ReadonlyMap<PeerId, number>;
+}
+
+/** Flat, index-based form of a network of participants. Pairs are the compatible (capacity slot, need slot) edges. */
+export interface AllocationNetwork {
+  readonly participants: readonly CompiledParticipant[];
+  readonly participantIndex: ReadonlyMap<PeerId, number>;
+  readonly needOwner: Int32Array;
+  readonly needDeclared: Float64Array;
+  readonly needSlot: readonly Slot[];
+  /** Capacities grouped by owner (ownerCapacityStart is CSR over participants), within an owner sorted by slot id. */
+  readonly capacityOwner: Int32Array;
+  readonly capacityDeclared: Float64Array;
+  readonly capacitySlot: readonly Slot[];
+  readonly ownerCapacityStart: Int32Array;
+  /** Candidates (recipients) of each capacity: CSR over capacities. */
+  readonly candidateStart: Int32Array;
+  readonly candidateRecipient: Int32Array;
+  /** MR(provider, recipient): > 0 puts the candidate in tier 1 (mutual). */
+  readonly candidateMutual: Float64Array;
+  /** R_provider(recipient): the tier-2 weight of a candidate whose MR is 0. */
+  readonly candidateRecognition: Float64Array;
+  /** Pairs of each candidate: CSR over candidates. */
+  readonly candidatePairStart: Int32Array;
+  readonly pairNeed: Int32Array;
+  readonly pairCapacity: Int32Array;
+  /** Pairs into each need: CSR over needs, for the recipients' rationing. */
+  readonly needPairStart: Int32Array;
+  readonly needPairs: Int32Array;
+}
+
+export interface CompileOptions {
+  /** Compile candidates only for these providers (indices); default: everyone. */
+  readonly providers?: ReadonlySet<number>;
+}
+
+function byId(a: Slot, b: Slot): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export function compileNetwork(participants: readonly CompiledParticipant[], options: CompileOptions = {}): AllocationNetwork {
+  const participantIndex = new Map<PeerId, number>();
+  participants.forEach((participant, index) => participantIndex.set(participant.id, index));
+
+  // Needs, and an index of each participant's needs by type. The index only narrows by type — a necessary
+  // condition of compatibility — so it can never drop a compatible pair.
+  const needOwner: number[] = [];
+  const needDeclared: number[] = [];
+  const needSlot: Slot[] = [];
+  const needsByType: Map<string, number[]>[] = [];
+  participants.forEach((participant, owner) => {
+    const byType = new Map<string, number[]>();
+    for (const need of [...participant.state.needs].sort(byId)) {
+      const index = needSlot.length;
+      needOwner.push(owner);
+      needDeclared.push(need.quantity);
+      needSlot.push(need);
+      let list = byType.get(need.type);
+      if (list === undefined) byType.set(need.type, (list = []));
+      list.push(index);
+    }
+    needsByType.push(byType);
+  });
+
+  const capacityOwner: number[] = [];
+  const capacityDeclared: number[] = [];
+  const capacitySlot: Slot[] = [];
+  const ownerCapacityStart = new Int32Array(participants.length + 1);
+  const candidateStart: number[] = [0];
+  const candidateRecipient: number[] = [];
+  const candidateMutual: number[] = [];
+  const candidateRecognition: number[] = [];
+  const candidatePairStart: number[] = [0];
+  const pairNeed: number[] = [];
+  const pairCapacity: number[] = [];
+
+  participants.forEach((provider, owner) => {
+    ownerCapacityStart[owner] = capacitySlot.length;
+    const compileCandidates = options.providers === undefined || options.providers.has(owner);
+    // Recipients in index order, so results do not depend on the order of a recognition map.
+    const recipients = compileCandidates
+      ? [...provider.recognition.entries()]
+          .map(([peer, weight]) => [participantIndex.get(peer), weight] as const)
+          .filter((entry): entry is readonly [number, number] => entry[0] !== undefined && entry[1] > 0)
+          .sort((a, b) => a[0] - b[0])
+      : [];
+    for (const capacity of [...provider.state.capacities].sort(byId)) {
+      const capacityIndex = capacitySlot.length;
+      capacityOwner.push(owner);
+      capacityDeclared.push(capacity.quantity);
+      capacitySlot.push(capacity);
+      for (const [recipient, weight] of recipients) {
+        const sameType = needsByType[recipient]!.get(capacity.type);
+        if (sameType === undefined) continue;
+        const before = pairNeed.length;
+        for (const need of sameType) {
+          if (isCompatible(capacity, needSlot[need]!)) {
+            pairNeed.push(need);
+            pairCapacity.push(capacityIndex);
+          }
+        }
+        if (pairNeed.length === before) continue;
+        const recipientRecognition = participants[recipient]!.recognition;
+        candidateRecipient.push(recipient);
+        candidateRecognition.push(weight);
+        candidateMutual.push(Math.min(weight, recipientRecognition.get(provider.id) ?? 0));
+        candidatePairStart.push(pairNeed.length);
+      }
+      candidateStart.push(candidateRecipient.length);
+    }
+  });
+  ownerCapacityStart[participants.length] = capacitySlot.length;
+
+  // Reverse index: pairs into each need.
+  const needPairStart = new Int32Array(needSlot.length + 1);
+  for (const need of pairNeed) needPairStart[need + 1]!++;
+  for (let i = 0; i < needSlot.length; i++) needPairStart[i + 1]! += needPairStart[i]!;
+  const fill = needPairStart.slice(0, needSlot.length);
+  const needPairs = new Int32Array(pairNeed.length);
+  pairNeed.forEach((need, pair) => (needPairs[fill[need]!++] = pair));
+
+  return {
+    participants,
+    participantIndex,
+    needOwner: Int32Array.from(needOwner),
+    needDeclared: Float64Array.from(needDeclared),
+    needSlot,
+    capacityOwner: Int32Array.from(capacityOwner),
+    capacityDeclared: Float64Array.from(capacityDeclared),
+    capacitySlot,
+    ownerCapacityStart,
+    candidateStart: Int32Array.from(candidateStart),
+    candidateRecipient: Int32Array.from(candidateRecipient),
+    candidateMutual: Float64Array.from(candidateMutual),
+    candidateRecognition: Float64Array.from(candidateRecognition),
+    candidatePairStart: Int32Array.from(candidatePairStart),
+    pairNeed: Int32Array.from(pairNeed),
+    pairCapacity: Int32Array.from(pairCapacity),
+    needPairStart,
+    needPairs,
+  };
+}
+
+/** Reusable scratch memory for rounds over one network. */
+export class RoundScratch {
+  readonly room: Float64Array;
+  readonly touched: Int32Array;
+  readonly touchedMark: Uint8Array;
+  weights = new Float64Array(64);
+  caps = new Float64Array(64);
+  amounts = new Float64Array(64);
+  order = new Int32Array(64);
+
+  constructor(network: AllocationNetwork) {
+    this.room = new Float64Array(network.needSlot.length);
+    this.touched = new Int32Array(network.needSlot.length);
+    this.touchedMark = new Uint8Array(network.needSlot.length);
+  }
+
+  ensure(size: number): void {
+    if (this.weights.length >= size) return;
+    const length = Math.max(size, this.weights.length * 2);
+    this.weights = new Float64Array(length);
+    this.caps = new Float64Array(length);
+    this.amounts = new Float64Array(length);
+    this.order = new Int32Array(length);
+  }
+}
+
+/**
+ * One provider's offers for a round (spec 7.3). `acceptedTotal[need]` is what each need accepted from everyone in the
+ * previous round and `accepted[pair]` what it accepted over each pair, so the room this provider sees for a need is
+ * declared - (acceptedTotal - what it accepted from this provider): the provider never offers more than others leave.
+ * Capacity slots are served in slot-id order, each by tier-1 water-filling (weights MR) and then tier-2 (weights R).
+ */
+export function providerOffers(
+  network: AllocationNetwork,
+  provider: number,
+  acceptedTotal: Float64Array,
+  accepted: Float64Array,
+  offers: Float64Array,
+  scratch: RoundScratch,
+  damping?: Damping,
+): void {
+  const { candidateStart, candidatePairStart, pairNeed, needDeclared, candidateMutual, candidateRecognition, capacityDeclared } = network;
+  const { room, touched, touchedMark } = scratch;
+  const firstCapacity = network.ownerCapacityStart[provider]!;
+  const endCapacity = network.ownerCapacityStart[provider + 1]!;
+  const firstPair = candidatePairStart[candidateStart[firstCapacity]!]!;
+  const endPair = candidatePairStart[candidateStart[endCapacity]!]!;
+
+  // Room per need as this provider sees it.
+  let touchedCount = 0;
+  for (let pair = firstPair; pair < endPair; pair++) {
+    const need = pairNeed[pair]!;
+    if (touchedMark[need] === 0) {
+      touchedMark[need] = 1;
+      touched[touchedCount++] = need;
+      room[need] = needDeclared[need]! - acceptedTotal[need]!;
+    }
+    room[need]! += accepted[pair]!;
+  }
+  for (let t = 0; t < touchedCount; t++) {
+    const need = touched[t]!;
+    if (room[need]! < 0) room[need] = 0;
+  }
+
+  for (let capacity = firstCapacity; capacity < endCapacity; capacity++) {
+    const first = candidateStart[capacity]!;
+    const count = candidateStart[capacity + 1]! - first;
+    for (let pair = candidatePairStart[first]!; pair < candidatePairStart[first + count]!; pair++) offers[pair] = 0;
+    if (count === 0) continue;
+    scratch.ensure(count);
+    const { weights, caps, amounts, order } = scratch;
+    for (let k = 0; k < count; k++) {
+      let cap = 0;
+      for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) cap += room[pairNeed[pair]!]!;
+      caps[k] = cap;
+      weights[k] = candidateMutual[first + k]!;
+    }
+    // Tier 1: mutual recipients. Capacity freed by caps is re-divided inside the tier by water-filling itself.
+    const usedMutual = waterFill(capacityDeclared[capacity]!, count, weights, caps, amounts, order);
+    distribute(network, first, count, amounts, caps, offers, room, damping);
+    // Tier 2: one-way recipients, only with what every mutual recipient left.
+    const left = capacityDeclared[capacity]! - usedMutual;
+    if (left > 0) {
+      let anyOneWay = false;
+      for (let k = 0; k < count; k++) {
+        const oneWay = candidateMutual[first + k] === 0;
+        weights[k] = oneWay ? candidateRecognition[first + k]! : 0;
+        anyOneWay ||= oneWay;
+        if (oneWay) {
+          let cap = 0;
+          for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) cap += room[pairNeed[pair]!]!;
+          caps[k] = cap;
+        }
+      }
+      if (anyOneWay) {
+        waterFill(left, count, weights, caps, amounts, order);
+        distribute(network, first, count, amounts, caps, offers, room, damping);
+      }
+    }
+  }
+  for (let t = 0; t < touchedCount; t++) touchedMark[touched[t]!] = 0;
+}
+
+/**
+ * Damping of oscillating needs (spec 7.5): `factor[need]` in (0, 1] scales the INCREASE of an offer over the
+ * provider's previous offer on the same pair; decreases always apply in full.
+ */
+export interface Damping {
+  readonly previousOffers: Float64Array;
+  readonly factor: Float64Array;
+}
+
+/** A recipient's amount is split over its compatible needs in proportion to their room (spec 7.3, several needs). */
+function distribute(
+  network: AllocationNetwork,
+  first: number,
+  count: number,
+  amounts: Float64Array,
+  caps: Float64Array,
+  offers: Float64Array,
+  room: Float64Array,
+  damping: Damping | undefined,
+): void {
+  const { candidatePairStart, pairNeed } = network;
+  for (let k = 0; k < count; k++) {
+    const amount = amounts[k]!;
+    if (!(amount > 0)) continue;
+    const fraction = Math.min(1, amount / caps[k]!);
+    for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) {
+      const need = pairNeed[pair]!;
+      let given = room[need]! * fraction;
+      if (damping !== undefined) {
+        const previous = damping.previousOffers[pair]!;
+        const factor = damping.factor[need]!;
+        if (factor < 1 && offers[pair]! + given > previous) given = Math.max(0, previous + factor * (offers[pair]! + given - previous) - offers[pair]!);
+      }
+      offers[pair]! += given;
+      room[need] = Math.max(0, room[need]! - given);
+    }
+  }
+}
+
+/**
+ * Recipients' rationing (spec 7.4): a need accepts every offer when their sum fits its declared quantity, otherwise
+ * each offer scaled by declared / sum. This is what makes the network contractive in every round: what a need accepts
+ * from all providers together never exceeds its declared quantity. Returns the total accepted per need.
+ */
+export function rationOffers(
+  network: AllocationNetwork,
+  offers: Float64Array,
+  accepted: Float64Array,
+  acceptedTotal: Float64Array,
+  overOffered?: Uint8Array,
+): void {
+  const { needPairStart, needPairs, needDeclared } = network;
+  for (let need = 0; need < needDeclared.length; need++) {
+    let offered = 0;
+    for (let k = needPairStart[need]!; k < needPairStart[need + 1]!; k++) offered += offers[needPairs[k]!]!;
+    const declared = needDeclared[need]!;
+    const ratio = offered > declared ? declared / offered : 1;
+    if (overOffered !== undefined) overOffered[need] = isOverOffer(offered, declared) ? 1 : 0;
+    let total = 0;
+    for (let k = needPairStart[need]!; k < needPairStart[need + 1]!; k++) {
+      const pair = needPairs[k]!;
+      const value = offers[pair]! * ratio;
+      accepted[pair] = value;
+      total += value;
+    }
+    acceptedTotal[need] = Math.min(total, declared);
+  }
+}
+
+/** Over-offered: offered beyond the declared quantity by more than rounding (relative 1e-9). */
+export function isOverOffer(offered: number, declared: number): boolean {
+  return offered > declared + 1e-9 * Math.max(1, declared);
+}

@@ -1,0 +1,171 @@
+// Room: protocol (pure). May touch: ../schemas, ./network, ./recognition, ./convergence, ./compatibility.
+// One participant's own computation (spec/PROTOCOL.md 7.7): its offers as provider, from the acceptance its recipients
+// last published, and its acceptance as recipient, from the offers providers last published. It compiles only its own
+// neighbourhood (itself and the recipients it recognizes), so its cost does not grow with the network.
+import type { Acceptance, Allocation, PeerId, Relationships, Results, State } from '../schemas.ts';
+import { isCompatible } from './compatibility.ts';
+import { dampingFactor, DEFAULT_EPSILON, networkScale, updateStateStability } from './convergence.ts';
+import { compileNetwork, isOverOffer, providerOffers, RoundScratch, type CompiledParticipant } from './network.ts';
+import { normalizeRecognition } from './recognition.ts';
+
+export interface ParticipantView {
+  /** Whose results these are. */
+  readonly self: PeerId;
+  /** The round being computed (>= 1). */
+  readonly round: number;
+  /** Every known participant's declarations, self included. */
+  readonly states: ReadonlyMap<PeerId, State>;
+  /** Every known participant's recognition, self included. */
+  readonly relationships: ReadonlyMap<PeerId, Relationships>;
+  /** The latest results known of each participant (self included); may be empty. */
+  readonly previousResults: ReadonlyMap<PeerId, Results>;
+  readonly options?: { readonly epsilon?: number; readonly maxRounds?: number };
+}
+
+function pairKey(a: string, b: string, c: string): string {
+  return `${a}\u0000${b}\u0000${c}`;
+}
+
+export function computeResults(view: ParticipantView): Results {
+  const { self } = view;
+  const epsilon = view.options?.epsilon ?? DEFAULT_EPSILON;
+  const myState = view.states.get(self) ?? { displayName: self, capacities: [], needs: [] };
+  const recognitionOf = (peer: PeerId) => normalizeRecognition(view.relationships.get(peer)?.recognition);
+  const myRecognition = recognitionOf(self);
+  const previous = view.previousResults.get(self);
+
+  // --- As provider: compile self and the recipients it recognizes whose state is known.
+  const neighbours = [...myRecognition.keys()].filter((peer) => peer !== self && view.states.has(peer)).sort();
+  const participants: CompiledParticipant[] = [
+    { id: self, state: myState, recognition: myRecognition },
+    ...neighbours.map((peer) => ({ id: peer, state: view.states.get(peer)!, recognition: recognitionOf(peer) })),
+  ];
+  const network = compileNetwork(participants, { providers: new Set([0]) });
+  const needIndex = new Map<string, number>();
+  network.needSlot.forEach((slot, need) => needIndex.set(pairKey(participants[network.needOwner[need]!]!.id, slot.id, ''), need));
+
+  const acceptedTotal = new Float64Array(network.needSlot.length);
+  const damping = new Float64Array(network.needSlot.length).fill(1);
+  for (const [owner, results] of view.previousResults) {
+    for (const entry of results.acceptance) {
+      const need = needIndex.get(pairKey(owner, entry.need, ''));
+      if (need !== undefined) acceptedTotal[need]! += entry.quantity;
+    }
+    for (const [needId, stability] of Object.entries(results.stability)) {
+      const need = needIndex.get(pairKey(owner, needId, ''));
+      if (need !== undefined) damping[need] = dampingFactor(stability);
+    }
+  }
+  for (let need = 0; need < acceptedTotal.length; need++) acceptedTotal[need] = Math.min(acceptedTotal[need]!, network.needDeclared[need]!);
+
+  const pairs = network.pairNeed.length;
+  const accepted = new Float64Array(pairs);
+  const previousOffers = new Float64Array(pairs);
+  const pairIndex = new Map<string, number>();
+  for (let capacity = 0; capacity < network.capacitySlot.length; capacity++) {
+    for (let candidate = network.candidateStart[capacity]!; candidate < network.candidateStart[capacity + 1]!; candidate++) {
+      const recipient = participants[network.candidateRecipient[candidate]!]!.id;
+      for (let pair = network.candidatePairStart[candidate]!; pair < network.candidatePairStart[candidate + 1]!; pair++) {
+        pairIndex.set(pairKey(network.capacitySlot[capacity]!.id, recipient, network.needSlot[network.pairNeed[pair]!]!.id), pair);
+      }
+    }
+  }
+  for (const [owner, results] of view.previousResults) {
+    for (const entry of results.acceptance) {
+      if (entry.provider !== self) continue;
+      const pair = pairIndex.get(pairKey(entry.capacity, owner, entry.need));
+      if (pair !== undefined) accepted[pair] = entry.quantity;
+    }
+  }
+  for (const entry of previous?.allocations ?? []) {
+    const pair = pairIndex.get(pairKey(entry.capacity, entry.recipient, entry.need));
+    if (pair !== undefined) previousOffers[pair] = entry.quantity;
+  }
+
+  const offers = new Float64Array(pairs);
+  providerOffers(network, 0, acceptedTotal, accepted, offers, new RoundScratch(network), { previousOffers, factor: damping });
+
+  const scale = networkScale(network);
+  const allocations: Allocation[] = [];
+  for (let capacity = 0; capacity < network.capacitySlot.length; capacity++) {
+    for (let candidate = network.candidateStart[capacity]!; candidate < network.candidateStart[capacity + 1]!; candidate++) {
+      for (let pair = network.candidatePairStart[candidate]!; pair < network.candidatePairStart[candidate + 1]!; pair++) {
+        if (!(offers[pair]! > scale * 1e-12)) continue;
+        allocations.push({
+          capacity: network.capacitySlot[capacity]!.id,
+          recipient: participants[network.candidateRecipient[candidate]!]!.id,
+          need: network.needSlot[network.pairNeed[pair]!]!.id,
+          quantity: offers[pair]!,
+          tier: network.candidateMutual[candidate]! > 0 ? 'mutual' : 'one-way',
+        });
+      }
+    }
+  }
+
+  // --- As recipient: ration the offers addressed to me. My own offers to myself are this round's; others' are the
+  // latest they published. An offer counts only if it could have been made: known provider, existing and compatible
+  // slots, and the provider recognizes me (zero means zero).
+  const offersToMe: { provider: PeerId; capacity: string; need: string; quantity: number }[] = [];
+  for (const allocation of allocations) if (allocation.recipient === self) offersToMe.push({ provider: self, ...allocation });
+  for (const [provider, results] of view.previousResults) {
+    if (provider === self) continue;
+    const providerState = view.states.get(provider);
+    if (providerState === undefined) continue;
+    const providerRecognition = recognitionOf(provider);
+    if (!((providerRecognition.get(self) ?? 0) > 0)) continue;
+    for (const allocation of results.allocations) {
+      if (allocation.recipient !== self) continue;
+      const capacity = providerState.capacities.find((slot) => slot.id === allocation.capacity);
+      const need = myState.needs.find((slot) => slot.id === allocation.need);
+      if (capacity === undefined || need === undefined || !isCompatible(capacity, need)) continue;
+      offersToMe.push({ provider, capacity: allocation.capacity, need: allocation.need, quantity: Math.min(allocation.quantity, capacity.quantity) });
+    }
+  }
+  const offeredPerNeed = new Map<string, number>();
+  for (const offer of offersToMe) offeredPerNeed.set(offer.need, (offeredPerNeed.get(offer.need) ?? 0) + offer.quantity);
+  const acceptance: Acceptance[] = [];
+  const acceptedPerNeed = new Map<string, number>();
+  for (const offer of offersToMe) {
+    const declared = myState.needs.find((slot) => slot.id === offer.need)!.quantity;
+    const offered = offeredPerNeed.get(offer.need)!;
+    const quantity = offered > declared ? (offer.quantity * declared) / offered : offer.quantity;
+    if (!(quantity > 0)) continue;
+    acceptance.push({ provider: offer.provider, capacity: offer.capacity, need: offer.need, quantity });
+    acceptedPerNeed.set(offer.need, (acceptedPerNeed.get(offer.need) ?? 0) + quantity);
+  }
+
+  const stability: Record<string, number> = {};
+  let squares = 0;
+  for (const need of myState.needs) {
+    const residual = Math.max(0, need.quantity - (acceptedPerNeed.get(need.id) ?? 0));
+    squares += residual * residual;
+    const before = previous?.stability[need.id] ?? 1;
+    stability[need.id] = updateStateStability(before, isOverOffer(offeredPerNeed.get(need.id) ?? 0, need.quantity));
+  }
+
+  const maxDelta = Math.max(
+    changeOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need)),
+    changeOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need)),
+  );
+  const myScale = Math.max(1, ...myState.needs.map((slot) => slot.quantity), ...myState.capacities.map((slot) => slot.quantity));
+  return {
+    round: view.round,
+    allocations,
+    acceptance,
+    stability,
+    metrics: { residualNeedNorm: Math.sqrt(squares), maxDelta },
+    converged: previous !== undefined && maxDelta <= epsilon * myScale,
+  };
+}
+
+/** Largest change of any quantity between two lists keyed alike (a missing entry counts as 0). */
+function changeOf<T extends { quantity: number }>(before: readonly T[], after: readonly T[], key: (entry: T) => string): number {
+  const old = new Map(before.map((entry) => [key(entry), entry.quantity]));
+  let max = 0;
+  for (const entry of after) {
+    max = Math.max(max, Math.abs(entry.quantity - (old.get(key(entry)) ?? 0)));
+    old.delete(key(entry));
+  }
+  for (const quantity of old.values()) max = Math.max(max, quantity);
+  return max;
+}
