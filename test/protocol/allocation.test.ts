@@ -1,0 +1,318 @@
+// Room: test (protocol). The allocation properties (spec/PROTOCOL.md 7.8) on random instances of 2-200 participants
+// and on fixed cases; the index against brute force; computeResults against the synchronous simulation.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isCompatible } from '../../src/protocol/allocation/compatibility.ts';
+import {
+  compileNetwork,
+  computeResults,
+  computeStabilityFactor,
+  dampingFactor,
+  matchTargetToSources,
+  normalizeRecognition,
+  scenarioParticipants,
+  simulate,
+  summarizeResults,
+  SynchronousRun,
+  updateStateStability,
+  waterFill,
+} from '../../src/protocol/allocation/index.ts';
+import type { PeerId, Relationships, Results, Scenario, State } from '../../src/protocol/schemas.ts';
+import { assertAllocationProperties } from './allocation-properties.ts';
+
+const TYPES = ['review', 'pairing', 'mentoring'];
+const SKILLS = ['rust', 'go', 'ts'];
+
+/** Random scenarios: sparse recognition (zeros and self-recognition included), skills, windows and locations. */
+function scenarioArbitrary(minParticipants: number, maxParticipants: number): fc.Arbitrary<Scenario> {
+  const slot = (prefix: string) =>
+    fc.record({
+      type: fc.constantFrom(...TYPES),
+      quantity: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 20, noNaN: true }).map((value) => value + 0)),
+      skills: fc.subarray(SKILLS, { maxLength: 2 }),
+      window: fc.option(fc.record({ kind: fc.constant('weekly' as const), days: fc.constantFrom(['mon'], ['mon', 'tue'], ['sat']), start: fc.constantFrom('09:00', '22:00'), end: fc.constantFrom('12:00', '02:00'), timeZone: fc.constantFrom('UTC', 'Europe/Berlin') }), { nil: undefined }),
+      location: fc.option(fc.constantFrom({ remote: true }, { city: 'Lisbon' }, { city: 'Porto' }, { lat: 38.7, lon: -9.1 }, { lat: 41.1, lon: -8.6 }), { nil: undefined }),
+    }).map((value) => ({ id: prefix, ...value, ...(value.window === undefined ? { window: undefined } : {}) }));
+  return fc.integer({ min: minParticipants, max: maxParticipants }).chain((count) =>
+    fc
+      .array(
+        fc.record({
+          recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(0, 1, 2, 5)), { maxLength: Math.min(8, count) }),
+          capacities: fc.array(slot('c'), { maxLength: 2 }),
+          needs: fc.array(slot('n'), { maxLength: 2 }),
+        }),
+        { minLength: count, maxLength: count },
+      )
+      .map((people) => ({
+        participants: people.map((person, index) => ({
+          id: `p${index}`,
+          recognition: Object.fromEntries(person.recognition.map(([peer, weight]) => [`p${peer}`, weight])),
+          capacities: person.capacities.map((capacity, k) => JSON.parse(JSON.stringify({ ...capacity, id: `c${k}` }))),
+          needs: person.needs.map((need, k) => JSON.parse(JSON.stringify({ ...need, id: `n${k}` }))),
+        })),
+      })),
+  );
+}
+
+describe('allocation', () => {
+  describe('properties on random instances', function () {
+    this.timeout(120_000);
+    it('hold after convergence for 2-40 participants, and no need ever accepts more than declared', () => {
+      fc.assert(
+        fc.property(scenarioArbitrary(2, 40), (scenario) => {
+          const run = new SynchronousRun(compileNetwork(scenarioParticipants(scenario)));
+          for (let round = 0; round < 60; round++) if (run.step().maxDelta <= 1e-9) break;
+          assert.ok(run.maxOverAcceptance <= 1e-9 * 20, `over-acceptance ${run.maxOverAcceptance}`);
+          const result = simulate(scenario, { maxRounds: 60 });
+          assert.ok(result.converged, `no convergence in 60 rounds (${result.rounds})`);
+          assertAllocationProperties(scenario, result);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it('hold for 100-200 participants', () => {
+      fc.assert(
+        fc.property(scenarioArbitrary(100, 200), (scenario) => {
+          const result = simulate(scenario, { maxRounds: 60 });
+          assert.ok(result.converged);
+          assert.ok(assertAllocationProperties(scenario, result) > 0);
+        }),
+        { numRuns: 12 },
+      );
+    });
+  });
+
+  describe('fixed cases', () => {
+    const slot = (id: string, quantity: number, type = 'review') => ({ id, type, quantity, skills: [] });
+    const run = (participants: Scenario['participants']) => {
+      const scenario = { participants } as Scenario;
+      const result = simulate(scenario);
+      assertAllocationProperties(scenario, result);
+      return result;
+    };
+    const flow = (result: ReturnType<typeof simulate>, provider: string, recipient: string) =>
+      result.allocations.filter((entry) => entry.provider === provider && entry.recipient === recipient).reduce((sum, entry) => sum + entry.quantity, 0);
+
+    it('water-fills one capacity in proportion to mutual recognition', () => {
+      const result = run([
+        { id: 'a', recognition: { b: 3, c: 1 }, capacities: [slot('a1', 8)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 100)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [slot('c1', 100)] },
+      ]);
+      // MR(a,b) = min(0.75, 1) = 0.75, MR(a,c) = 0.25.
+      assert.ok(Math.abs(flow(result, 'a', 'b') - 6) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'a', 'c') - 2) < 1e-9);
+      assert.ok(result.allocations.every((entry) => entry.tier === 'mutual'));
+    });
+
+    it('re-divides capacity freed by a cap inside the tier before tier 2 gets anything', () => {
+      const result = run([
+        { id: 'a', recognition: { b: 1, c: 1, d: 1 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 1)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [slot('c1', 100)] },
+        { id: 'd', recognition: {}, capacities: [], needs: [slot('d1', 100)] },
+      ]);
+      assert.ok(Math.abs(flow(result, 'a', 'b') - 1) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'a', 'c') - 9) < 1e-9);
+      assert.equal(flow(result, 'a', 'd'), 0);
+    });
+
+    it('overflows to one-way recipients only when mutual ones are met', () => {
+      const result = run([
+        { id: 'a', recognition: { b: 1, d: 1 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 4)] },
+        { id: 'd', recognition: {}, capacities: [], needs: [slot('d1', 100)] },
+      ]);
+      assert.ok(Math.abs(flow(result, 'a', 'b') - 4) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'a', 'd') - 6) < 1e-9);
+      assert.equal(result.allocations.find((entry) => entry.recipient === 'd')?.tier, 'one-way');
+    });
+
+    it('never fills one need twice when several providers share it', () => {
+      const result = run([
+        { id: 'a', recognition: { r: 1 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { r: 1 }, capacities: [slot('b1', 10)], needs: [] },
+        { id: 'c', recognition: { r: 1 }, capacities: [slot('c1', 10)], needs: [] },
+        { id: 'r', recognition: { a: 1, b: 1, c: 1 }, capacities: [], needs: [slot('r1', 10)] },
+      ]);
+      assert.ok(Math.abs(result.needs[0]!.received - 10) < 1e-9);
+      assert.ok(result.converged && result.rounds <= 3, `rounds ${result.rounds}`);
+    });
+
+    it('leaves capacity over when every recipient is met (under-capacity of need)', () => {
+      const result = run([
+        { id: 'a', recognition: { b: 1 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 3)] },
+      ]);
+      assert.equal(result.capacities[0]!.leftover, 7);
+    });
+
+    it('gives nothing across incompatible slots (type, skills, place, time)', () => {
+      const result = run([
+        {
+          id: 'a',
+          recognition: { b: 1 },
+          capacities: [
+            { id: 'a1', type: 'pairing', quantity: 5, skills: [] },
+            { id: 'a2', type: 'review', quantity: 5, skills: ['go'] },
+            { id: 'a3', type: 'review', quantity: 5, skills: ['rust'], location: { city: 'Porto' } },
+            { id: 'a4', type: 'review', quantity: 5, skills: ['rust'], window: { kind: 'weekly', days: ['sat'], start: '09:00', end: '10:00', timeZone: 'UTC' } },
+          ],
+          needs: [],
+        },
+        {
+          id: 'b',
+          recognition: { a: 1 },
+          capacities: [],
+          needs: [{ id: 'b1', type: 'review', quantity: 5, skills: ['rust'], location: { city: 'Lisbon' }, window: { kind: 'weekly', days: ['mon'], start: '09:00', end: '10:00', timeZone: 'UTC' } }],
+        },
+      ]);
+      assert.deepEqual(result.allocations, []);
+    });
+
+    it('allows self-recognition: a capacity can meet its owner\'s own need', () => {
+      const result = run([
+        { id: 'a', recognition: { a: 1, b: 1 }, capacities: [slot('a1', 10)], needs: [slot('a2', 4)] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 10)] },
+      ]);
+      // R_a(a) = R_a(b) = 0.5; MR(a,a) = 0.5, MR(a,b) = min(0.5, 1) = 0.5: equal shares, a capped at 4.
+      assert.ok(Math.abs(flow(result, 'a', 'a') - 4) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'a', 'b') - 6) < 1e-9);
+    });
+
+    it('splits one recipient\'s share over its compatible needs in proportion to their room', () => {
+      const result = run([
+        { id: 'a', recognition: { b: 1 }, capacities: [slot('a1', 6)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 10), slot('b2', 20)] },
+      ]);
+      assert.ok(Math.abs(result.needs.find((need) => need.need === 'b1')!.received - 2) < 1e-9);
+      assert.ok(Math.abs(result.needs.find((need) => need.need === 'b2')!.received - 4) < 1e-9);
+    });
+
+    it('all-zero recognition means no recognition', () => {
+      assert.equal(normalizeRecognition({ a: 0, b: 0 }).size, 0);
+      const result = run([
+        { id: 'a', recognition: { b: 0 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [slot('b1', 5)] },
+      ]);
+      assert.deepEqual(result.allocations, []);
+    });
+  });
+
+  it('the index never drops a compatible pair (against brute force)', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary(2, 30), (scenario) => {
+        const participants = scenarioParticipants(scenario);
+        const network = compileNetwork(participants);
+        const indexed = new Set<string>();
+        for (let pair = 0; pair < network.pairNeed.length; pair++) {
+          const capacity = network.pairCapacity[pair]!;
+          const need = network.pairNeed[pair]!;
+          indexed.add(`${participants[network.capacityOwner[capacity]!]!.id}/${network.capacitySlot[capacity]!.id}>${participants[network.needOwner[need]!]!.id}/${network.needSlot[need]!.id}`);
+        }
+        const brute = new Set<string>();
+        for (const provider of participants) {
+          for (const recipient of participants) {
+            if (!((provider.recognition.get(recipient.id) ?? 0) > 0)) continue;
+            for (const capacity of provider.state.capacities) {
+              for (const need of recipient.state.needs) if (isCompatible(capacity, need)) brute.add(`${provider.id}/${capacity.id}>${recipient.id}/${need.id}`);
+            }
+          }
+        }
+        assert.deepEqual([...indexed].sort(), [...brute].sort());
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('water-filling divides by weight, respects caps and re-divides what caps free', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 0.01, max: 5, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true })), { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 50, noNaN: true }), (entries, amount) => {
+        const weights = Float64Array.from(entries.map(([weight]) => weight));
+        const caps = Float64Array.from(entries.map(([, cap]) => cap));
+        const out = new Float64Array(entries.length);
+        const used = waterFill(amount, entries.length, weights, caps, out, new Int32Array(entries.length));
+        const total = out.reduce((sum, value) => sum + value, 0);
+        const capTotal = caps.reduce((sum, value) => sum + value, 0);
+        assert.ok(Math.abs(total - Math.min(amount, capTotal)) <= 1e-9 * Math.max(1, amount));
+        assert.ok(Math.abs(used - total) <= 1e-9 * Math.max(1, amount));
+        const unsaturated = [...out.keys()].filter((i) => out[i]! < caps[i]! - 1e-12);
+        const levels = unsaturated.map((i) => out[i]! / weights[i]!);
+        for (const level of levels) assert.ok(Math.abs(level - levels[0]!) <= 1e-9 * Math.max(1, levels[0]!));
+        for (let i = 0; i < out.length; i++) {
+          assert.ok(out[i]! <= caps[i]! + 1e-12);
+          if (levels.length > 0 && out[i]! >= caps[i]! - 1e-12) assert.ok(out[i]! / weights[i]! <= levels[0]! + 1e-9);
+        }
+      }),
+    );
+  });
+
+  it('computeResults, run by every participant on what the others published, reaches the synchronous fixed point', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary(2, 25), (scenario) => {
+        const states = new Map<PeerId, State>();
+        const relationships = new Map<PeerId, Relationships>();
+        for (const participant of scenarioParticipants(scenario)) states.set(participant.id, participant.state);
+        for (const participant of scenario.participants) relationships.set(participant.id, { recognition: participant.recognition });
+        let results = new Map<PeerId, Results>();
+        const history = [];
+        let converged = false;
+        for (let round = 1; round <= 80 && !converged; round++) {
+          const next = new Map<PeerId, Results>();
+          for (const id of states.keys()) next.set(id, computeResults({ self: id, round, states, relationships, previousResults: results }));
+          results = next;
+          const maxDelta = Math.max(0, ...[...next.values()].map((entry) => entry.metrics.maxDelta));
+          history.push({ round, residualNeedNorm: 0, maxDelta });
+          converged = round > 1 && maxDelta <= 1e-9;
+        }
+        assert.ok(converged, 'per-participant rounds did not converge in 80 rounds');
+        const asynchronous = summarizeResults(states, results, history, converged);
+        assertAllocationProperties(scenario, asynchronous);
+        // Where the fixed point is unique (no need shared by two providers), both runs give the same flows.
+        const synchronous = simulate(scenario);
+        const providersPerNeed = new Map<string, Set<string>>();
+        for (const entry of [...synchronous.allocations, ...asynchronous.allocations]) {
+          const key = `${entry.recipient}/${entry.need}`;
+          providersPerNeed.set(key, (providersPerNeed.get(key) ?? new Set()).add(entry.provider));
+        }
+        if ([...providersPerNeed.values()].every((providers) => providers.size <= 1)) {
+          for (const need of synchronous.needs) {
+            const other = asynchronous.needs.find((entry) => entry.participant === need.participant && entry.need === need.need)!;
+            assert.ok(Math.abs(other.received - need.received) <= 1e-6 * 20, `${need.participant}/${need.need}: ${other.received} vs ${need.received}`);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('stability factors record over-offers, and damping spares the first two', () => {
+    assert.equal(computeStabilityFactor([false, false]), 1);
+    assert.equal(computeStabilityFactor([true, false, true]), 1 / 3);
+    let stability = 1;
+    for (let round = 0; round < 4; round++) stability = updateStateStability(stability, true);
+    assert.equal(stability, 1 / 5);
+    assert.equal(dampingFactor(1), 1);
+    assert.equal(dampingFactor(1 / 3), 1);
+    assert.equal(dampingFactor(1 / 5), 0.5);
+    assert.equal(dampingFactor(1 / 100), 0.25);
+  });
+
+  it('matchTargetToSources lists compatible pairs, the matchable total and what is left unmatched', () => {
+    const needs = [
+      { id: 'n1', type: 'review', quantity: 5, skills: ['rust'] },
+      { id: 'n2', type: 'pairing', quantity: 3, skills: [] },
+    ];
+    const capacities = [
+      { id: 'c1', type: 'review', quantity: 2, skills: ['rust', 'go'] },
+      { id: 'c2', type: 'review', quantity: 10, skills: [] },
+      { id: 'c3', type: 'mentoring', quantity: 1, skills: [] },
+    ];
+    const match = matchTargetToSources(needs, capacities);
+    assert.deepEqual(match.pairs, [{ target: 'n1', source: 'c1' }]);
+    assert.equal(match.totalMatchable, 2);
+    assert.deepEqual(match.unmatchedTargets, ['n2']);
+    assert.deepEqual(match.unmatchedSources, ['c2', 'c3']);
+  });
+});
