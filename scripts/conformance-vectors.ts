@@ -3,10 +3,11 @@
 // `node scripts/generate-vectors.ts` writes them; the conformance test rebuilds them and fails on any difference.
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { simulate } from '../src/protocol/allocation/index.ts';
 import { classifyUpdate, compareClocks, incrementClock, mergeClocks } from '../src/protocol/clock.ts';
 import { canonicalJson } from '../src/protocol/encoding.ts';
 import { MAX_SLOTS } from '../src/protocol/limits.ts';
-import type { CausalClock } from '../src/protocol/schemas.ts';
+import { Scenario as ScenarioSchema, type CausalClock } from '../src/protocol/schemas.ts';
 import { signingBytes, signRecord, SIGNATURE_DOMAIN, type UnsignedRecord } from '../src/protocol/signature.ts';
 
 /** The published test key: Ed25519 from the 32-byte seed 0x07 repeated. Never use it for anything real. */
@@ -244,6 +245,75 @@ async function signatureVectors() {
   };
 }
 
+const review = (id: string, quantity: number, extra: Record<string, unknown> = {}) => ({ id, type: 'review', quantity, ...extra });
+
+/** Allocation scenarios (spec chapter 7) with what a conforming implementation must compute. */
+function allocationScenarios(): Record<string, { description: string; scenario: unknown }> {
+  return {
+    'single-provider-water-filling': {
+      description: 'One capacity of 8 divided by mutual recognition: MR(a,b) = 0.75, MR(a,c) = 0.25, so b gets 6 and c gets 2.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 3, c: 1 }, capacities: [review('a1', 8)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 100)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [review('c1', 100)] },
+      ] },
+    },
+    'tier-overflow': {
+      description: 'The mutual recipient b is met (4); only then does the one-way recipient d get the rest (6).',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1, d: 1 }, capacities: [review('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 4)] },
+        { id: 'd', recognition: {}, capacities: [], needs: [review('d1', 100)] },
+      ] },
+    },
+    'caps-re-divided-within-tier': {
+      description: 'b is capped at 1; the capacity it frees goes to the other mutual recipient c (9), not to the one-way d (0).',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1, c: 1, d: 1 }, capacities: [review('a1', 10)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 1)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [review('c1', 100)] },
+        { id: 'd', recognition: {}, capacities: [], needs: [review('d1', 100)] },
+      ] },
+    },
+    'under-capacity': {
+      description: 'Needs exceed the capacity: the capacity is fully used, each need partly met in proportion to MR.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1, c: 1 }, capacities: [review('a1', 6)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 10)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [review('c1', 10)] },
+      ] },
+    },
+    'providers-sharing-recipients': {
+      description: 'Three providers of 10 and one need of 10: the need receives exactly 10 in total, never more, in every round.',
+      scenario: { participants: [
+        { id: 'a', recognition: { r: 1 }, capacities: [review('a1', 10)], needs: [] },
+        { id: 'b', recognition: { r: 1 }, capacities: [review('b1', 10)], needs: [] },
+        { id: 'c', recognition: { r: 1 }, capacities: [review('c1', 10)], needs: [] },
+        { id: 'r', recognition: { a: 1, b: 1, c: 1 }, capacities: [], needs: [review('r1', 10)] },
+      ] },
+    },
+    'incompatible-slots': {
+      description: 'Type, skills, city and weekly window each rule a pair out: nothing flows.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [
+          { id: 'a1', type: 'pairing', quantity: 5 },
+          review('a2', 5, { skills: ['go'] }),
+          review('a3', 5, { skills: ['rust'], location: { city: 'Porto' } }),
+          review('a4', 5, { skills: ['rust'], window: { kind: 'weekly', days: ['sat'], start: '09:00', end: '10:00', timeZone: 'UTC' } }),
+        ], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 5, { skills: ['rust'], location: { city: 'Lisbon' }, window: { kind: 'weekly', days: ['mon'], start: '09:00', end: '10:00', timeZone: 'UTC' } })] },
+      ] },
+    },
+    'self-recognition': {
+      description: 'a recognizes itself and b equally: its capacity meets its own need (4) and gives b the rest (6).',
+      scenario: { participants: [
+        { id: 'a', recognition: { a: 1, b: 1 }, capacities: [review('a1', 10)], needs: [review('a2', 4)] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 10)] },
+      ] },
+    },
+  };
+}
+
 /** file path under spec/conformance -> JSON text. */
 export async function buildVectors(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -252,5 +322,9 @@ export async function buildVectors(): Promise<Map<string, string>> {
   write('messages/record.json', { kind: 'record', ...(await recordCases()) });
   write('clocks.json', { description: 'Causal clock rules: compare (a relative to b), merge, increment, classify (local a, incoming b).', cases: clockCases() });
   write('signatures.json', await signatureVectors());
+  for (const [name, { description, scenario }] of Object.entries(allocationScenarios())) {
+    const expected = simulate(ScenarioSchema.parse(scenario));
+    write(`allocation/${name}.json`, { description, epsilon: 1e-6, scenario, expected });
+  }
   return files;
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { buildVectors, evaluateClockCase } from '../../scripts/conformance-vectors.ts';
+import { simulate } from '../../src/protocol/allocation/index.ts';
+import { Scenario } from '../../src/protocol/schemas.ts';
 import { verifyRecord } from '../../src/protocol/signature.ts';
 import { isMessageKind, parseMessage } from '../../src/protocol/validate.ts';
 
@@ -77,6 +79,35 @@ describe('conformance vectors', () => {
       assert.ok(verified.ok);
       const message = Buffer.from(entry.messageHex, 'hex').toString('utf8');
       assert.equal(message, `mutual/record/v1\u0000${entry.canonical}`);
+    }
+  });
+
+  describe('allocation vectors', () => {
+    const files = readdirSync(join(vectorsDir, 'allocation')).filter((name) => name.endsWith('.json'));
+    const scenarioSchema = ajvFor('Scenario.schema.json');
+    const resultSchema = ajvFor('SimulationResult.schema.json');
+    it('cover the required situations', () => {
+      for (const name of ['single-provider-water-filling', 'tier-overflow', 'caps-re-divided-within-tier', 'under-capacity', 'providers-sharing-recipients', 'incompatible-slots', 'self-recognition']) {
+        assert.ok(files.includes(`${name}.json`), name);
+      }
+    });
+    for (const file of files) {
+      it(`${file}: valid against the published schemas, and simulate reproduces it within epsilon`, () => {
+        const vector = JSON.parse(readFileSync(join(vectorsDir, 'allocation', file), 'utf8')) as { epsilon: number; scenario: unknown; expected: { allocations: { provider: string; capacity: string; recipient: string; need: string; quantity: number; tier: string }[] } };
+        assert.ok(scenarioSchema(vector.scenario), JSON.stringify(scenarioSchema.errors));
+        assert.ok(resultSchema(vector.expected), JSON.stringify(resultSchema.errors));
+        const result = simulate(Scenario.parse(vector.scenario));
+        assert.ok(result.converged);
+        const key = (entry: { provider: string; capacity: string; recipient: string; need: string }) => `${entry.provider}/${entry.capacity}>${entry.recipient}/${entry.need}`;
+        const expected = new Map(vector.expected.allocations.map((entry) => [key(entry), entry]));
+        assert.equal(result.allocations.length, expected.size);
+        for (const entry of result.allocations) {
+          const wanted = expected.get(key(entry));
+          assert.ok(wanted, `unexpected flow ${key(entry)}`);
+          assert.equal(entry.tier, wanted.tier);
+          assert.ok(Math.abs(entry.quantity - wanted.quantity) <= vector.epsilon * 100, `${key(entry)}: ${entry.quantity} vs ${wanted.quantity}`);
+        }
+      });
     }
   });
 
