@@ -1,0 +1,60 @@
+// Room: test (cli). `mutual simulate` through the built command: the issue's example, JSON on stdout that validates
+// against the published schema, invalid scenarios refused with reasons and nothing half-printed.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+
+const example = {
+  participants: [
+    { id: 'alice', recognition: { bob: 3, carol: 1 }, capacities: [{ id: 'a1', type: 'review', quantity: 10, skills: ['rust'] }], needs: [{ id: 'a2', type: 'pairing', quantity: 4 }] },
+    { id: 'bob', recognition: { alice: 1 }, capacities: [{ id: 'b2', type: 'pairing', quantity: 6 }], needs: [{ id: 'b1', type: 'review', quantity: 4, skills: ['rust'] }] },
+    { id: 'carol', recognition: { alice: 2 }, capacities: [], needs: [{ id: 'c1', type: 'review', quantity: 10 }], team: 'extra fields are allowed' },
+  ],
+};
+
+describe('mutual simulate', function () {
+  this.timeout(120_000);
+  before(ensureBuilt);
+
+  it('prints a converged SimulationResult that the published schema accepts', () => {
+    const run = runMutual(['simulate', '-'], { input: JSON.stringify(example) });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(repositoryRoot, 'schemas/SimulationResult.schema.json'), 'utf8')));
+    assert.ok(validate(result), JSON.stringify(validate.errors));
+    assert.equal(result.converged, true);
+    // alice's 10 review hours: bob (mutual, MR = min(0.75, 1)) is met at 4; carol (mutual, MR = min(0.25, 1)) gets the other 6.
+    const flows = Object.fromEntries(result.allocations.map((entry: { provider: string; recipient: string; quantity: number; tier: string }) => [`${entry.provider}>${entry.recipient}`, [entry.quantity, entry.tier]]));
+    assert.deepEqual(flows, { 'alice>bob': [4, 'mutual'], 'alice>carol': [6, 'mutual'], 'bob>alice': [4, 'mutual'] });
+    assert.deepEqual(result.capacities.find((entry: { capacity: string }) => entry.capacity === 'b2'), { participant: 'bob', capacity: 'b2', declared: 6, allocated: 4, leftover: 2 });
+    assert.equal(result.history.length, result.rounds);
+  });
+
+  it('honours --max-rounds and --epsilon', () => {
+    const run = runMutual(['simulate', '--max-rounds', '1', '-'], { input: JSON.stringify(example) });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).rounds, 1);
+    assert.equal(runMutual(['simulate', '--epsilon', '0.5', '-'], { input: JSON.stringify(example) }).status, 0);
+  });
+
+  it('refuses invalid scenarios with reasons on stderr and nothing on stdout', () => {
+    const negative = runMutual(['simulate', '-'], { input: JSON.stringify({ participants: [{ id: 'a', needs: [{ id: 'n', type: 'review', quantity: -1 }] }] }) });
+    assert.equal(negative.status, 1);
+    assert.equal(negative.stdout, '');
+    assert.match(negative.stderr, /participants\[0\]\.needs\[0\]\.quantity: must be at least 0/);
+    const duplicate = runMutual(['simulate', '-'], { input: JSON.stringify({ participants: [{ id: 'a' }, { id: 'a' }] }) });
+    assert.equal(duplicate.status, 1);
+    assert.match(duplicate.stderr, /"a" appears more than once/);
+    const broken = runMutual(['simulate', '-'], { input: '{"participants": [' });
+    assert.equal(broken.status, 1);
+    assert.equal(broken.stdout, '');
+  });
+
+  it('exits 2 on usage errors', () => {
+    assert.equal(runMutual(['simulate']).status, 2);
+    assert.equal(runMutual(['simulate', '--max-rounds', 'x', '-']).status, 2);
+    assert.equal(runMutual(['simulate', '--epsilon', '-1', '-']).status, 2);
+  });
+});
