@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { SimulationResult } from '../../src/protocol/schemas.ts';
 import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
 
 const example = {
@@ -21,14 +22,14 @@ describe('mutual simulate', function () {
   it('prints a converged SimulationResult that the published schema accepts', () => {
     const run = runMutual(['simulate', '-'], { input: JSON.stringify(example) });
     assert.equal(run.status, 0, run.stderr);
-    const result = JSON.parse(run.stdout);
+    const result = JSON.parse(run.stdout) as SimulationResult;
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(repositoryRoot, 'schemas/SimulationResult.schema.json'), 'utf8')));
     assert.ok(validate(result), JSON.stringify(validate.errors));
     assert.equal(result.converged, true);
     // alice's 10 review hours: bob (mutual, MR = min(0.75, 1)) is met at 4; carol (mutual, MR = min(0.25, 1)) gets the other 6.
-    const flows = Object.fromEntries(result.allocations.map((entry: { provider: string; recipient: string; quantity: number; tier: string }) => [`${entry.provider}>${entry.recipient}`, [entry.quantity, entry.tier]]));
+    const flows = Object.fromEntries(result.allocations.map((entry) => [`${entry.provider}>${entry.recipient}`, [entry.quantity, entry.tier]]));
     assert.deepEqual(flows, { 'alice>bob': [4, 'mutual'], 'alice>carol': [6, 'mutual'], 'bob>alice': [4, 'mutual'] });
-    assert.deepEqual(result.capacities.find((entry: { capacity: string }) => entry.capacity === 'b2'), { participant: 'bob', capacity: 'b2', declared: 6, allocated: 4, leftover: 2 });
+    assert.deepEqual(result.capacities.find((entry) => entry.capacity === 'b2'), { participant: 'bob', capacity: 'b2', declared: 6, allocated: 4, leftover: 2 });
     assert.equal(result.history.length, result.rounds);
   });
 

@@ -1,10 +1,21 @@
 // Room: protocol (pure). May touch: ../schemas types. Recognition weights (spec/PROTOCOL.md 7.1).
 import type { PeerId, RecognitionWeights } from '../schemas.ts';
 
+// Recognition records are immutable once parsed, so their normalized form is memoized per object.
+const normalizedCache = new WeakMap<RecognitionWeights, ReadonlyMap<PeerId, number>>();
+
 /** Weights normalized to sum 1; all zero (or none) means no recognition: an empty map. */
-export function normalizeRecognition(weights: RecognitionWeights | undefined): Map<PeerId, number> {
+export function normalizeRecognition(weights: RecognitionWeights | undefined): ReadonlyMap<PeerId, number> {
+  if (weights === undefined) return new Map();
+  const cached = normalizedCache.get(weights);
+  if (cached !== undefined) return cached;
+  const normalized = computeNormalized(weights);
+  normalizedCache.set(weights, normalized);
+  return normalized;
+}
+
+function computeNormalized(weights: RecognitionWeights): Map<PeerId, number> {
   const normalized = new Map<PeerId, number>();
-  if (weights === undefined) return normalized;
   let total = 0;
   for (const weight of Object.values(weights)) total += weight;
   if (!(total > 0)) return normalized;

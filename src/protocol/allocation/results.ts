@@ -20,6 +20,11 @@ export interface ParticipantView {
   /** The latest results known of each participant (self included); may be empty. */
   readonly previousResults: ReadonlyMap<PeerId, Results>;
   readonly options?: { readonly epsilon?: number; readonly maxRounds?: number };
+  /**
+   * The participants that recognize me, i.e. every provider that may offer to me (the engine's primary and secondary
+   * sources). Optional: without it they are found by scanning `relationships`, which costs one lookup per known peer.
+   */
+  readonly sourcesOfMe?: Iterable<PeerId>;
 }
 
 function pairKey(a: string, b: string, c: string): string {
@@ -44,9 +49,12 @@ export function computeResults(view: ParticipantView): Results {
   const needIndex = new Map<string, number>();
   network.needSlot.forEach((slot, need) => needIndex.set(pairKey(participants[network.needOwner[need]!]!.id, slot.id, ''), need));
 
+  // Only the compiled recipients' results matter on this side: cost follows my neighbourhood, not the network.
   const acceptedTotal = new Float64Array(network.needSlot.length);
   const damping = new Float64Array(network.needSlot.length).fill(1);
-  for (const [owner, results] of view.previousResults) {
+  for (const owner of participants.map((participant) => participant.id)) {
+    const results = view.previousResults.get(owner);
+    if (results === undefined) continue;
     for (const entry of results.acceptance) {
       const need = needIndex.get(pairKey(owner, entry.need, ''));
       if (need !== undefined) acceptedTotal[need]! += entry.quantity;
@@ -70,8 +78,8 @@ export function computeResults(view: ParticipantView): Results {
       }
     }
   }
-  for (const [owner, results] of view.previousResults) {
-    for (const entry of results.acceptance) {
+  for (const owner of participants.map((participant) => participant.id)) {
+    for (const entry of view.previousResults.get(owner)?.acceptance ?? []) {
       if (entry.provider !== self) continue;
       const pair = pairIndex.get(pairKey(entry.capacity, owner, entry.need));
       if (pair !== undefined) accepted[pair] = entry.quantity;
@@ -107,12 +115,12 @@ export function computeResults(view: ParticipantView): Results {
   // slots, and the provider recognizes me (zero means zero).
   const offersToMe: { provider: PeerId; capacity: string; need: string; quantity: number }[] = [];
   for (const allocation of allocations) if (allocation.recipient === self) offersToMe.push({ provider: self, ...allocation });
-  for (const [provider, results] of view.previousResults) {
-    if (provider === self) continue;
+  for (const provider of view.sourcesOfMe ?? view.relationships.keys()) {
+    // Only providers that recognize me can offer to me (a positive raw weight is a positive normalized one).
+    if (provider === self || !((view.relationships.get(provider)?.recognition[self] ?? 0) > 0)) continue;
     const providerState = view.states.get(provider);
-    if (providerState === undefined) continue;
-    const providerRecognition = recognitionOf(provider);
-    if (!((providerRecognition.get(self) ?? 0) > 0)) continue;
+    const results = view.previousResults.get(provider);
+    if (providerState === undefined || results === undefined) continue;
     for (const allocation of results.allocations) {
       if (allocation.recipient !== self) continue;
       const capacity = providerState.capacities.find((slot) => slot.id === allocation.capacity);
