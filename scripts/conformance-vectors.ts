@@ -292,6 +292,14 @@ function allocationScenarios(): Record<string, { description: string; scenario: 
         { id: 'r', recognition: { a: 1, b: 1, c: 1 }, capacities: [], needs: [review('r1', 10)] },
       ] },
     },
+    'recipient-preference': {
+      description: 'Two providers offer 10 each to a need of 12: the recipient accepts first from the one it recognizes most (a: 10), then the rest from b (2).',
+      scenario: { participants: [
+        { id: 'a', recognition: { r: 1 }, capacities: [review('a1', 10)], needs: [] },
+        { id: 'b', recognition: { r: 1 }, capacities: [review('b1', 10)], needs: [] },
+        { id: 'r', recognition: { a: 3, b: 1 }, capacities: [], needs: [review('r1', 12)] },
+      ] },
+    },
     'incompatible-slots': {
       description: 'Type, skills, city and weekly window each rule a pair out: nothing flows.',
       scenario: { participants: [

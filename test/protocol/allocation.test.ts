@@ -140,6 +140,16 @@ describe('allocation', () => {
       assert.ok(result.converged && result.rounds <= 3, `rounds ${result.rounds}`);
     });
 
+    it('rations simultaneous offers in the recipient\'s order of preference', () => {
+      const result = run([
+        { id: 'a', recognition: { r: 1 }, capacities: [slot('a1', 10)], needs: [] },
+        { id: 'b', recognition: { r: 1 }, capacities: [slot('b1', 10)], needs: [] },
+        { id: 'r', recognition: { a: 3, b: 1 }, capacities: [], needs: [slot('r1', 12)] },
+      ]);
+      assert.ok(Math.abs(flow(result, 'a', 'r') - 10) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'b', 'r') - 2) < 1e-9);
+    });
+
     it('leaves capacity over when every recipient is met (under-capacity of need)', () => {
       const result = run([
         { id: 'a', recognition: { b: 1 }, capacities: [slot('a1', 10)], needs: [] },

@@ -37,6 +37,8 @@ export interface AllocationNetwork {
   readonly candidatePairStart: Int32Array;
   readonly pairNeed: Int32Array;
   readonly pairCapacity: Int32Array;
+  /** R_recipient(provider): the recipient's preference among offers to one need. */
+  readonly pairPriority: Float64Array;
   /** Pairs into each need: CSR over needs, for the recipients' rationing. */
   readonly needPairStart: Int32Array;
   readonly needPairs: Int32Array;
@@ -86,6 +88,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   const candidatePairStart: number[] = [0];
   const pairNeed: number[] = [];
   const pairCapacity: number[] = [];
+  const pairPriority: number[] = [];
 
   participants.forEach((provider, owner) => {
     ownerCapacityStart[owner] = capacitySlot.length;
@@ -110,6 +113,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
           if (isCompatible(capacity, needSlot[need]!)) {
             pairNeed.push(need);
             pairCapacity.push(capacityIndex);
+            pairPriority.push(participants[recipient]!.recognition.get(provider.id) ?? 0);
           }
         }
         if (pairNeed.length === before) continue;
@@ -131,6 +135,13 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   const fill = needPairStart.slice(0, needSlot.length);
   const needPairs = new Int32Array(pairNeed.length);
   pairNeed.forEach((need, pair) => (needPairs[fill[need]!++] = pair));
+  // Within a need, offers are rationed in the recipient's order of preference: its recognition of the provider, highest
+  // first; equal recognition shares proportionally (spec 7.4).
+  for (let need = 0; need < needSlot.length; need++) {
+    const slice = Array.from(needPairs.subarray(needPairStart[need]!, needPairStart[need + 1]!));
+    slice.sort((a, b) => pairPriority[b]! - pairPriority[a]! || pairCapacity[a]! - pairCapacity[b]!);
+    needPairs.set(slice, needPairStart[need]!);
+  }
 
   return {
     participants,
@@ -149,6 +160,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     candidatePairStart: Int32Array.from(candidatePairStart),
     pairNeed: Int32Array.from(pairNeed),
     pairCapacity: Int32Array.from(pairCapacity),
+    pairPriority: Float64Array.from(pairPriority),
     needPairStart,
     needPairs,
   };
@@ -308,19 +320,29 @@ export function rationOffers(
   acceptedTotal: Float64Array,
   overOffered?: Uint8Array,
 ): void {
-  const { needPairStart, needPairs, needDeclared } = network;
+  const { needPairStart, needPairs, needDeclared, pairPriority } = network;
   for (let need = 0; need < needDeclared.length; need++) {
+    const first = needPairStart[need]!;
+    const end = needPairStart[need + 1]!;
     let offered = 0;
-    for (let k = needPairStart[need]!; k < needPairStart[need + 1]!; k++) offered += offers[needPairs[k]!]!;
+    for (let k = first; k < end; k++) offered += offers[needPairs[k]!]!;
     const declared = needDeclared[need]!;
-    const ratio = offered > declared ? declared / offered : 1;
     if (overOffered !== undefined) overOffered[need] = isOverOffer(offered, declared) ? 1 : 0;
+    let remaining = declared;
     let total = 0;
-    for (let k = needPairStart[need]!; k < needPairStart[need + 1]!; k++) {
-      const pair = needPairs[k]!;
-      const value = offers[pair]! * ratio;
-      accepted[pair] = value;
-      total += value;
+    // Groups of equal preference, most preferred first; a group that does not fit is scaled down proportionally.
+    for (let k = first; k < end; ) {
+      let groupEnd = k;
+      let groupOffered = 0;
+      while (groupEnd < end && pairPriority[needPairs[groupEnd]!] === pairPriority[needPairs[k]!]) groupOffered += offers[needPairs[groupEnd++]!]!;
+      const ratio = groupOffered > remaining ? (remaining > 0 ? remaining / groupOffered : 0) : 1;
+      for (; k < groupEnd; k++) {
+        const pair = needPairs[k]!;
+        const value = offers[pair]! * ratio;
+        accepted[pair] = value;
+        total += value;
+      }
+      remaining = Math.max(0, remaining - groupOffered * ratio);
     }
     acceptedTotal[need] = Math.min(total, declared);
   }

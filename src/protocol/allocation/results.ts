@@ -129,17 +129,30 @@ export function computeResults(view: ParticipantView): Results {
       offersToMe.push({ provider, capacity: allocation.capacity, need: allocation.need, quantity: Math.min(allocation.quantity, capacity.quantity) });
     }
   }
+  // Rationing (spec 7.4): per need, offers in my order of preference (my recognition of the provider, highest first);
+  // a group of equal preference that does not fit what is left is scaled down proportionally.
   const offeredPerNeed = new Map<string, number>();
   for (const offer of offersToMe) offeredPerNeed.set(offer.need, (offeredPerNeed.get(offer.need) ?? 0) + offer.quantity);
+  const preference = (provider: PeerId) => myRecognition.get(provider) ?? 0;
+  offersToMe.sort((a, b) => (a.need < b.need ? -1 : a.need > b.need ? 1 : preference(b.provider) - preference(a.provider)));
   const acceptance: Acceptance[] = [];
   const acceptedPerNeed = new Map<string, number>();
-  for (const offer of offersToMe) {
-    const declared = myState.needs.find((slot) => slot.id === offer.need)!.quantity;
-    const offered = offeredPerNeed.get(offer.need)!;
-    const quantity = offered > declared ? (offer.quantity * declared) / offered : offer.quantity;
-    if (!(quantity > 0)) continue;
-    acceptance.push({ provider: offer.provider, capacity: offer.capacity, need: offer.need, quantity });
-    acceptedPerNeed.set(offer.need, (acceptedPerNeed.get(offer.need) ?? 0) + quantity);
+  for (let k = 0; k < offersToMe.length; ) {
+    const { need, provider } = offersToMe[k]!;
+    let groupEnd = k;
+    let groupOffered = 0;
+    while (groupEnd < offersToMe.length && offersToMe[groupEnd]!.need === need && preference(offersToMe[groupEnd]!.provider) === preference(provider)) {
+      groupOffered += offersToMe[groupEnd++]!.quantity;
+    }
+    const remaining = Math.max(0, myState.needs.find((slot) => slot.id === need)!.quantity - (acceptedPerNeed.get(need) ?? 0));
+    const ratio = groupOffered > remaining ? (remaining > 0 ? remaining / groupOffered : 0) : 1;
+    for (; k < groupEnd; k++) {
+      const offer = offersToMe[k]!;
+      const quantity = offer.quantity * ratio;
+      if (!(quantity > 0)) continue;
+      acceptance.push({ provider: offer.provider, capacity: offer.capacity, need: offer.need, quantity });
+      acceptedPerNeed.set(need, (acceptedPerNeed.get(need) ?? 0) + quantity);
+    }
   }
 
   const stability: Record<string, number> = {};
