@@ -40,6 +40,15 @@ describe('mutual simulate', function () {
     assert.equal(runMutual(['simulate', '--epsilon', '0.5', '-'], { input: JSON.stringify(example) }).status, 0);
   });
 
+  it('prints tables for people with --format table (the demo team)', () => {
+    const run = runMutual(['simulate', '--format', 'table', join(repositoryRoot, 'examples/demo-team.json')]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^converged in \d+ rounds?/);
+    assert.match(run.stdout, /ana\/ana-review\s+ben\/ben-review\s+5\s+mutual/);
+    assert.match(run.stdout, /Convergence \(per round\):/);
+    assert.equal(runMutual(['simulate', '--format', 'xml', '-']).status, 2);
+  });
+
   it('refuses invalid scenarios with reasons on stderr and nothing on stdout', () => {
     const negative = runMutual(['simulate', '-'], { input: JSON.stringify({ participants: [{ id: 'a', needs: [{ id: 'n', type: 'review', quantity: -1 }] }] }) });
     assert.equal(negative.status, 1);

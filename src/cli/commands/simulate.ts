@@ -5,14 +5,16 @@ import { simulate } from '../../protocol/allocation/index.ts';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { parseMessage } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
+import { formatSimulation } from '../format-simulation.ts';
 import { readJsonInput } from '../read-input.ts';
 
-const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]
+const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E] [--format json|table]
 
 Runs the allocation in synchronous rounds until the largest change of any allocation is within epsilon (relative to
 the largest declared quantity) or max-rounds is reached, and prints the result as JSON.
   --max-rounds N   rounds before giving up (default 50, at most 10000)
-  --epsilon E      relative convergence tolerance (default 1e-6)`;
+  --epsilon E      relative convergence tolerance (default 1e-6)
+  --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)`;
 
 const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
 
@@ -31,10 +33,11 @@ export const command: Command = {
     let maxRounds: number | undefined;
     let epsilon: number | undefined;
     let source: string;
+    let format: 'json' | 'table' = 'json';
     try {
       const parsed = parseArgs({
         args: [...argv],
-        options: { 'max-rounds': { type: 'string' }, epsilon: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        options: { 'max-rounds': { type: 'string' }, epsilon: { type: 'string' }, format: { type: 'string', default: 'json' }, help: { type: 'boolean', short: 'h' } },
         allowPositionals: true,
       });
       if (parsed.values.help) {
@@ -43,6 +46,8 @@ export const command: Command = {
       }
       if (parsed.positionals.length !== 1) throw new Error('give exactly one scenario file, or - for standard input');
       source = parsed.positionals[0]!;
+      if (parsed.values.format !== 'json' && parsed.values.format !== 'table') throw new Error(`--format must be json or table (got '${parsed.values.format}')`);
+      format = parsed.values.format;
       maxRounds = positiveNumber(parsed.values['max-rounds'], '--max-rounds', true, 10_000);
       epsilon = positiveNumber(parsed.values.epsilon, '--epsilon', false, 1);
     } catch (error) {
@@ -68,7 +73,7 @@ export const command: Command = {
     }
     const result = simulate(scenario.value, { ...(maxRounds === undefined ? {} : { maxRounds }), ...(epsilon === undefined ? {} : { epsilon }) });
     // One write of the whole document: nothing is half-printed.
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(format === 'table' ? formatSimulation(result) : `${JSON.stringify(result, null, 2)}\n`);
     return 0;
   },
 };
