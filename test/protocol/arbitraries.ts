@@ -69,3 +69,37 @@ export const resultsArbitrary = fc.record({
   metrics: fc.record({ residualNeedNorm: quantity, maxDelta: quantity }),
   converged: fc.boolean(),
 });
+
+const signature = fc.stringMatching(/^[A-Za-z0-9_-]{86}$/);
+
+export const signedRecordArbitrary = fc.oneof(
+  ...([['state', stateArbitrary], ['relationships', relationshipsArbitrary], ['results', resultsArbitrary], ['coordination', coordinationArbitrary]] as const).map(([kind, payload]) =>
+    fc.record({
+      version: fc.constantFrom('1.0', '1.3'),
+      network: fc.constantFrom('team', 'demo-team'),
+      kind: fc.constant(kind),
+      author: identifier,
+      sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      clock: clockArbitrary,
+      issuedAt: isoInstant,
+      payload: payload as fc.Arbitrary<unknown>,
+      signature,
+    }),
+  ),
+);
+
+export const scenarioArbitrary = fc.record({
+  participants: fc.array(
+    fc.record({ id: identifier, recognition: relationshipsArbitrary.map((value) => value.recognition), capacities: fc.array(slotArbitrary, { maxLength: 2 }), needs: fc.array(slotArbitrary, { maxLength: 2 }) }),
+    { minLength: 1, maxLength: 5 },
+  ),
+});
+
+export const simulationResultArbitrary = fc.record({
+  converged: fc.boolean(),
+  rounds: fc.nat({ max: 50 }),
+  allocations: fc.array(fc.record({ provider: identifier, capacity: identifier, recipient: identifier, need: identifier, quantity, tier: fc.constantFrom('mutual', 'one-way' as const) }), { maxLength: 4 }),
+  needs: fc.array(fc.record({ participant: identifier, need: identifier, declared: quantity, received: quantity, residual: quantity }), { maxLength: 4 }),
+  capacities: fc.array(fc.record({ participant: identifier, capacity: identifier, declared: quantity, allocated: quantity, leftover: quantity }), { maxLength: 4 }),
+  history: fc.array(fc.record({ round: fc.integer({ min: 1, max: 50 }), residualNeedNorm: quantity, maxDelta: quantity }), { maxLength: 4 }),
+});

@@ -3,8 +3,17 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { canonicalJson, decodeJson, encodeJson } from '../../src/protocol/encoding.ts';
-import { Coordination, Relationships, Results, State } from '../../src/protocol/schemas.ts';
-import { coordinationArbitrary, relationshipsArbitrary, resultsArbitrary, stateArbitrary } from './arbitraries.ts';
+import { CausalClock, Coordination, Relationships, Results, Scenario, SignedRecord, SimulationResult, State } from '../../src/protocol/schemas.ts';
+import {
+  clockArbitrary,
+  coordinationArbitrary,
+  relationshipsArbitrary,
+  resultsArbitrary,
+  scenarioArbitrary,
+  signedRecordArbitrary,
+  simulationResultArbitrary,
+  stateArbitrary,
+} from './arbitraries.ts';
 
 /** The same object with its keys in reverse order, recursively. */
 function reverseKeys(value: unknown): unknown {
@@ -20,6 +29,10 @@ const cases = [
   ['Relationships', Relationships, relationshipsArbitrary],
   ['Results', Results, resultsArbitrary],
   ['Coordination', Coordination, coordinationArbitrary],
+  ['CausalClock', CausalClock, clockArbitrary],
+  ['SignedRecord', SignedRecord, signedRecordArbitrary],
+  ['Scenario', Scenario, scenarioArbitrary],
+  ['SimulationResult', SimulationResult, simulationResultArbitrary],
 ] as const;
 
 describe('schemas', () => {
