@@ -1,0 +1,522 @@
+// Room: engine. May touch: protocol, @preact/signals-core, ./store, ./network (interface), ./scheduler. No vscode, no
+// libp2p: the transport arrives as a PeerNetwork. One Engine runs inside each peer: it keeps the protocol stores,
+// derives the subgroups the algorithm needs, subscribes to exactly those peers, runs the phases (spec 8) and publishes
+// its declarations, results and coordination.
+import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals-core';
+import { computeResults, hasConverged, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
+import { classifyUpdate, incrementClock, mergeClocks } from '../protocol/clock.ts';
+import {
+  Relationships as RelationshipsSchema,
+  State as StateSchema,
+  type CausalClock,
+  type Coordination,
+  type PeerId,
+  type RecordKind,
+  type Relationships,
+  type Results,
+  type SimulationResult,
+  type State,
+} from '../protocol/schemas.ts';
+import { describeIssues } from '../protocol/validate.ts';
+import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
+import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
+import { createStore, type EngineStorage, type RecordOf, type Store } from './store.ts';
+
+export const PHASES = ['Idle', 'Discover', 'Declare', 'Recognize', 'Subscribe', 'Gather', 'Allocate', 'Accept', 'Stabilize', 'Converged'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+export interface EngineConfig {
+  readonly persistDebounceMs: { readonly state: number; readonly relationships: number; readonly results: number };
+  /** Subscriptions follow the subgroups after this quiet time. */
+  readonly subscriptionDebounceMs: number;
+  /** Share of active peers ahead of me that ends my aggregation window early. */
+  readonly phaseThreshold: number;
+  /** Longest I gather inputs before I compute (the window closes: liveness when others are silent). */
+  readonly aggregationWindowMs: number;
+  /** A peer whose coordination is older than this is not active. */
+  readonly freshnessMs: number;
+  /** Coordination gossip interval while the system has not converged. */
+  readonly coordinationGossipMs: number;
+  /** Relative convergence tolerance (spec 7.6). */
+  readonly epsilon: number;
+}
+
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+  persistDebounceMs: { state: 100, relationships: 200, results: 100 },
+  subscriptionDebounceMs: 100,
+  phaseThreshold: 0.5,
+  aggregationWindowMs: 50,
+  freshnessMs: 30_000,
+  coordinationGossipMs: 1_000,
+  epsilon: 1e-6,
+};
+
+export interface EngineLogger {
+  debug(message: string, data?: unknown): void;
+  info(message: string, data?: unknown): void;
+  warn(message: string, data?: unknown): void;
+}
+
+const silentLogger: EngineLogger = { debug() {}, info() {}, warn() {} };
+
+export interface EngineOptions {
+  readonly network: PeerNetwork;
+  readonly storage: EngineStorage;
+  readonly scheduler?: Scheduler;
+  readonly config?: Partial<EngineConfig>;
+  readonly logger?: EngineLogger;
+}
+
+export interface ProtocolStores {
+  readonly states: Store<'state'>;
+  readonly relationships: Store<'relationships'>;
+  readonly results: Store<'results'>;
+  readonly coordination: Store<'coordination'>;
+  readonly myState: ReadonlySignal<State | undefined>;
+  readonly myRelationships: ReadonlySignal<Relationships | undefined>;
+  readonly myResults: ReadonlySignal<Results | undefined>;
+  readonly myCoordination: ReadonlySignal<Coordination | undefined>;
+  readonly networkStates: ReadonlySignal<ReadonlyMap<PeerId, State>>;
+  readonly networkRelationships: ReadonlySignal<ReadonlyMap<PeerId, Relationships>>;
+  readonly networkResults: ReadonlySignal<ReadonlyMap<PeerId, Results>>;
+  readonly networkCoordination: ReadonlySignal<ReadonlyMap<PeerId, Coordination>>;
+}
+
+export interface DerivedSubgroups {
+  /** Peers I recognize mutually (MR > 0). */
+  readonly myPrimaryPeers: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Mutual peers with a need of a type I offer. */
+  readonly myPrimaryBeneficiaries: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Peers I recognize one-way (MR = 0) with a need of a type I offer. */
+  readonly mySecondaryBeneficiaries: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Mutual peers with a capacity of a type I need. */
+  readonly primarySourcesForMe: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Peers that recognize me one-way. */
+  readonly secondarySourcesForMe: ReadonlySignal<ReadonlySet<PeerId>>;
+  readonly primaryPeersWithNeeds: ReadonlySignal<ReadonlySet<PeerId>>;
+  readonly secondaryPeersWithNeeds: ReadonlySignal<ReadonlySet<PeerId>>;
+  readonly allPrimaryPartners: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Peers whose coordination is fresh. */
+  readonly activeParticipants: ReadonlySignal<ReadonlySet<PeerId>>;
+  /** Peers with a need over-offered more than twice (stability below 1/3). */
+  readonly unstableParticipants: ReadonlySignal<ReadonlySet<PeerId>>;
+  readonly hasSystemConverged: ReadonlySignal<boolean>;
+}
+
+export interface EngineSnapshot extends Omit<SimulationResult, 'rounds'> {
+  readonly self: PeerId;
+  readonly round: number;
+  readonly phase: number;
+  readonly phaseName: PhaseName;
+  readonly peers: readonly PeerId[];
+}
+
+export interface Engine {
+  readonly self: PeerId;
+  readonly stores: ProtocolStores;
+  readonly subgroups: DerivedSubgroups;
+  readonly phase: ReadonlySignal<number>;
+  readonly round: ReadonlySignal<number>;
+  readonly clock: ReadonlySignal<CausalClock>;
+  /** How often the allocation ran here (for benchmarks of recompute storms). */
+  readonly recomputations: ReadonlySignal<number>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Validated; a bad state rejects with a clear error and changes nothing. Resolves once published and cached. */
+  declareState(state: unknown): Promise<void>;
+  setRecognition(weights: unknown): Promise<void>;
+  forcePhaseAdvancement(): void;
+  snapshot(): EngineSnapshot;
+  onDidChange(listener: () => void): Disposable;
+}
+
+function payloadsOf<R extends { payload: unknown }>(records: ReadonlyMap<PeerId, R>, exclude?: PeerId): Map<PeerId, R['payload']> {
+  const map = new Map<PeerId, R['payload']>();
+  for (const [author, record] of records) if (author !== exclude) map.set(author, record.payload);
+  return map;
+}
+
+function sameSet(a: ReadonlySet<PeerId>, b: ReadonlySet<PeerId>): boolean {
+  if (a.size !== b.size) return false;
+  for (const value of a) if (!b.has(value)) return false;
+  return true;
+}
+
+/** A computed set that keeps its identity while its members do not change, so dependants do not recompute. */
+function stableSet(compute: () => Set<PeerId>): ReadonlySignal<ReadonlySet<PeerId>> {
+  let last: ReadonlySet<PeerId> = new Set();
+  return computed(() => {
+    const next = compute();
+    if (sameSet(next, last)) return last;
+    last = next;
+    return next;
+  });
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const { network } = options;
+  const scheduler = options.scheduler ?? realScheduler;
+  const config: EngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...options.config, persistDebounceMs: { ...DEFAULT_ENGINE_CONFIG.persistDebounceMs, ...options.config?.persistDebounceMs } };
+  const logger = options.logger ?? silentLogger;
+  const self = network.self;
+
+  const onInvalid = (reason: string) => logger.warn(reason);
+  const states = createStore({ kind: 'state', persistDebounceMs: config.persistDebounceMs.state, cacheable: true, storage: options.storage, scheduler, onInvalid });
+  const relationships = createStore({ kind: 'relationships', persistDebounceMs: config.persistDebounceMs.relationships, cacheable: true, storage: options.storage, scheduler, onInvalid });
+  const results = createStore({ kind: 'results', persistDebounceMs: config.persistDebounceMs.results, cacheable: true, storage: options.storage, scheduler, onInvalid });
+  const coordination = createStore({ kind: 'coordination', persistDebounceMs: 0, cacheable: false, storage: options.storage, scheduler, onInvalid });
+
+  const stores: ProtocolStores = {
+    states,
+    relationships,
+    results,
+    coordination,
+    myState: computed(() => states.records.value.get(self)?.payload),
+    myRelationships: computed(() => relationships.records.value.get(self)?.payload),
+    myResults: computed(() => results.records.value.get(self)?.payload),
+    myCoordination: computed(() => coordination.records.value.get(self)?.payload),
+    networkStates: computed(() => payloadsOf(states.records.value, self)),
+    networkRelationships: computed(() => payloadsOf(relationships.records.value, self)),
+    networkResults: computed(() => payloadsOf(results.records.value, self)),
+    networkCoordination: computed(() => payloadsOf(coordination.records.value, self)),
+  };
+
+  const phase = signal(0);
+  const round = signal(0);
+  const clock = signal<CausalClock>({});
+  const recomputations = signal(0);
+  const now = signal(scheduler.now());
+  const setPhase = (next: number) => {
+    if (phase.peek() === next) return;
+    logger.debug(`phase ${phase.peek()} ${PHASES[phase.peek()]} -> ${next} ${PHASES[next]}`, { round: round.peek() });
+    phase.value = next;
+  };
+
+  // --- Derived subgroups (spec 8.2). Each is a computed signal: it recomputes only when its inputs change.
+  const myRecognition = computed(() => normalizeRecognition(stores.myRelationships.value?.recognition));
+  const recognitionOf = (peer: PeerId) => normalizeRecognition(relationships.records.value.get(peer)?.payload.recognition);
+  const myCapacityTypes = computed(() => new Set((stores.myState.value?.capacities ?? []).map((slot) => slot.type)));
+  const myNeedTypes = computed(() => new Set((stores.myState.value?.needs ?? []).map((slot) => slot.type)));
+  const myPrimaryPeers = stableSet(() => {
+    const set = new Set<PeerId>();
+    for (const [peer, weight] of myRecognition.value) if (peer !== self && weight > 0 && (recognitionOf(peer).get(self) ?? 0) > 0) set.add(peer);
+    return set;
+  });
+  const needsTypeIn = (peer: PeerId, types: ReadonlySet<string>) => (states.records.value.get(peer)?.payload.needs ?? []).some((slot) => types.has(slot.type));
+  const offersTypeIn = (peer: PeerId, types: ReadonlySet<string>) => (states.records.value.get(peer)?.payload.capacities ?? []).some((slot) => types.has(slot.type));
+  const myPrimaryBeneficiaries = stableSet(() => new Set([...myPrimaryPeers.value].filter((peer) => needsTypeIn(peer, myCapacityTypes.value))));
+  const oneWayRecipients = stableSet(() => new Set([...myRecognition.value.keys()].filter((peer) => peer !== self && !myPrimaryPeers.value.has(peer))));
+  const mySecondaryBeneficiaries = stableSet(() => new Set([...oneWayRecipients.value].filter((peer) => !states.records.value.has(peer) || needsTypeIn(peer, myCapacityTypes.value))));
+  const primarySourcesForMe = stableSet(() => new Set([...myPrimaryPeers.value].filter((peer) => offersTypeIn(peer, myNeedTypes.value))));
+  const secondarySourcesForMe = stableSet(() => {
+    const set = new Set<PeerId>();
+    for (const [peer, record] of relationships.records.value) {
+      if (peer !== self && (record.payload.recognition[self] ?? 0) > 0 && !myPrimaryPeers.value.has(peer)) set.add(peer);
+    }
+    return set;
+  });
+  const primaryPeersWithNeeds = stableSet(() => new Set([...myPrimaryPeers.value].filter((peer) => (states.records.value.get(peer)?.payload.needs.length ?? 0) > 0)));
+  const secondaryPeersWithNeeds = stableSet(() => new Set([...mySecondaryBeneficiaries.value].filter((peer) => (states.records.value.get(peer)?.payload.needs.length ?? 0) > 0)));
+  const allPrimaryPartners = stableSet(() => new Set([...myPrimaryBeneficiaries.value, ...primarySourcesForMe.value]));
+  const activeParticipants = stableSet(() => {
+    const set = new Set<PeerId>();
+    for (const [peer, record] of coordination.records.value) {
+      if (peer !== self && now.value - Date.parse(record.payload.updatedAt) <= config.freshnessMs) set.add(peer);
+    }
+    return set;
+  });
+  const unstableParticipants = stableSet(() => {
+    const set = new Set<PeerId>();
+    for (const [peer, record] of results.records.value) if (Object.values(record.payload.stability).some((factor) => factor < 1 / 3)) set.add(peer);
+    return set;
+  });
+  const myConverged = signal(false);
+  const hasSystemConverged = computed(() => {
+    if (!myConverged.value) return false;
+    for (const peer of activeParticipants.value) {
+      const theirs = coordination.records.value.get(peer)?.payload;
+      if (theirs === undefined || !theirs.converged) return false;
+    }
+    return true;
+  });
+  const subgroups: DerivedSubgroups = {
+    myPrimaryPeers,
+    myPrimaryBeneficiaries,
+    mySecondaryBeneficiaries,
+    primarySourcesForMe,
+    secondarySourcesForMe,
+    primaryPeersWithNeeds,
+    secondaryPeersWithNeeds,
+    allPrimaryPartners,
+    activeParticipants,
+    unstableParticipants,
+    hasSystemConverged,
+  };
+
+  const knownPeers = signal<ReadonlySet<PeerId>>(new Set());
+  // --- Algorithm-driven subscriptions (spec 8.4). Relationships of every active peer are needed to find who recognizes
+  // me; one-way recipients' results carry the acceptance that bounds my offers.
+  const desiredSubscriptions = computed(() => {
+    const wanted = new Set<string>();
+    const add = (peer: PeerId, kinds: readonly RecordKind[]) => kinds.forEach((kind) => wanted.add(`${peer}\u0000${kind}`));
+    for (const peer of allPrimaryPartners.value) add(peer, ['state', 'relationships', 'results', 'coordination']);
+    for (const peer of myPrimaryPeers.value) add(peer, ['state', 'relationships', 'results']);
+    for (const peer of oneWayRecipients.value) add(peer, ['state', 'relationships', 'results']);
+    for (const peer of secondarySourcesForMe.value) add(peer, ['state', 'results']);
+    for (const peer of knownPeers.value) add(peer, ['coordination', 'relationships']);
+    return wanted;
+  });
+  const subscribed = new Set<string>();
+  const applySubscriptions = () => {
+    const wanted = desiredSubscriptions.peek();
+    const added: PeerId[] = [];
+    for (const entry of wanted) {
+      if (subscribed.has(entry)) continue;
+      const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
+      network.subscribe(peer, kind);
+      subscribed.add(entry);
+      added.push(peer);
+    }
+    for (const entry of [...subscribed]) {
+      if (wanted.has(entry)) continue;
+      const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
+      network.unsubscribe(peer, kind);
+      subscribed.delete(entry);
+    }
+    // A new subscription starts with what the network already holds (late joiner, or a peer newly relevant).
+    if (added.length > 0) void network.requestSync([...new Set(added)], ['state', 'relationships', 'results', 'coordination']);
+  };
+  const subscriptionUpdate = debounced(scheduler, config.subscriptionDebounceMs, applySubscriptions);
+
+  // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
+  const nextSequence = (kind: RecordKind) => {
+    const held = { state: states, relationships, results, coordination }[kind].get(self);
+    return Math.max((held?.sequence ?? 0) + 1, Math.floor(scheduler.now()));
+  };
+  const isoNow = () => new Date(scheduler.now()).toISOString();
+  async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload']): Promise<void> {
+    clock.value = incrementClock(clock.peek(), self);
+    const record = await network.publish({ kind, sequence: nextSequence(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
+    ({ state: states, relationships, results, coordination } as Record<RecordKind, Store<RecordKind>>)[kind].set(record);
+  }
+  let phaseStartedAt = isoNow();
+  const publishCoordination = () =>
+    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
+
+  // --- The round: gather (debounced window), allocate + accept (computeResults), stabilize.
+  let running = false;
+  let computing = false;
+  const compute = async () => {
+    if (!running || computing) return;
+    computing = true;
+    try {
+      setPhase(6);
+      const view = {
+        self,
+        round: round.peek() + 1,
+        states: payloadsOf(states.records.peek()),
+        relationships: payloadsOf(relationships.records.peek()),
+        previousResults: payloadsOf(results.records.peek()),
+        options: { epsilon: config.epsilon },
+        sourcesOfMe: [...primarySourcesForMe.peek(), ...secondarySourcesForMe.peek()],
+      };
+      const next = computeResults(view);
+      recomputations.value++;
+      setPhase(7);
+      const previous = stores.myResults.peek();
+      const scale = Math.max(1, ...(stores.myState.peek()?.needs ?? []).map((slot) => slot.quantity), ...(stores.myState.peek()?.capacities ?? []).map((slot) => slot.quantity));
+      const unchanged = previous !== undefined && hasConverged(next.metrics.maxDelta, scale, config.epsilon);
+      setPhase(8);
+      if (unchanged) {
+        if (!myConverged.peek()) {
+          myConverged.value = true;
+          setPhase(9);
+          phaseStartedAt = isoNow();
+          await publishCoordination();
+        } else setPhase(9);
+      } else {
+        batch(() => {
+          round.value = next.round;
+          myConverged.value = false;
+        });
+        await publish('results', next);
+        phaseStartedAt = isoNow();
+        setPhase(5);
+        await publishCoordination();
+      }
+    } finally {
+      computing = false;
+    }
+  };
+  const gather = debounced(scheduler, config.aggregationWindowMs, () => void compute());
+  const requestRound = () => {
+    if (!running) return;
+    if (phase.peek() === 9) setPhase(5);
+    gather.request();
+  };
+
+  // --- Coordination gossip: periodic while not converged, so lost messages are repaired; quiet after convergence.
+  let gossipHandle: unknown;
+  const scheduleGossip = () => {
+    gossipHandle = scheduler.setTimeout(() => {
+      now.value = scheduler.now();
+      if (!running) return;
+      if (!hasSystemConverged.peek()) {
+        void publishCoordination();
+        // Re-announce my latest records for anyone who lost them.
+        for (const store of [states, relationships, results] as Store<RecordKind>[]) {
+          const mine = store.get(self);
+          if (mine !== undefined) void network.publish({ kind: mine.kind, sequence: mine.sequence, clock: mine.clock, issuedAt: mine.issuedAt, payload: mine.payload } as OutgoingRecord);
+        }
+      }
+      scheduleGossip();
+    }, config.coordinationGossipMs);
+  };
+
+  // Inputs that matter to my computation: my declarations, and the records of the peers I subscribe to.
+  const relevantInputs = computed(() => {
+    // Reading the maps registers the dependency; the identity of each record is the change signal.
+    return [states.records.value, relationships.records.value, results.records.value];
+  });
+
+  const onNetworkEvent = (event: NetworkEvent) => {
+    if (event.type === 'peer:connect' || event.type === 'peer:disconnect') {
+      if (event.type === 'peer:connect') knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
+      return;
+    }
+    if (event.type === 'rejected') {
+      logger.debug('rejected input', event);
+      return;
+    }
+    const record = event.record;
+    if (record.author === self) return;
+    if (!knownPeers.peek().has(record.author)) knownPeers.value = new Set([...knownPeers.peek(), record.author]);
+    if (record.kind === 'coordination') {
+      const outcome = classifyUpdate(clock.peek(), record.clock);
+      if (outcome !== 'stale') clock.value = mergeClocks(clock.peek(), record.clock);
+      const accepted = coordination.set(record);
+      now.value = scheduler.now();
+      if (accepted !== 'accepted') return;
+      // A peer announces a round I have not seen its results for: ask for them (lost message repair).
+      const held = results.get(record.author);
+      if (record.payload.round > (held?.payload.round ?? 0)) void network.requestSync([record.author], ['results', 'state', 'relationships']);
+      // Threshold advancement: when enough active peers are ahead, my window closes early.
+      const active = activeParticipants.peek();
+      if (active.size > 0 && phase.peek() === 5) {
+        let ahead = 0;
+        for (const peer of active) if ((coordination.get(peer)?.payload.round ?? 0) > round.peek()) ahead++;
+        if (ahead / active.size >= config.phaseThreshold) gather.flush();
+      }
+      return;
+    }
+    const store = { state: states, relationships, results }[record.kind] as Store<RecordKind>;
+    store.set(record);
+  };
+
+  const disposables: (() => void)[] = [];
+  let networkListener: Disposable | undefined;
+  const changeListeners = new Set<() => void>();
+
+  return {
+    self,
+    stores,
+    subgroups,
+    phase,
+    round,
+    clock,
+    recomputations,
+    async start() {
+      if (running) return;
+      setPhase(1);
+      await Promise.all([states.initialize(), relationships.initialize(), results.initialize()]);
+      const cachedClock = [states, relationships, results].map((store) => store.get(self)?.clock ?? {}).reduce(mergeClocks, {});
+      clock.value = cachedClock;
+      running = true;
+      networkListener = network.on(onNetworkEvent);
+      await network.start();
+      for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
+      disposables.push(effect(() => {
+        desiredSubscriptions.value;
+        subscriptionUpdate.request();
+      }));
+      disposables.push(effect(() => {
+        relevantInputs.value;
+        requestRound();
+      }));
+      disposables.push(effect(() => {
+        phase.value;
+        round.value;
+        relevantInputs.value;
+        for (const listener of changeListeners) listener();
+      }));
+      applySubscriptions();
+      // Republish what was cached, so peers that lost it (or joined since) have it: nothing acknowledged is lost.
+      const myRecords = [states, relationships, results].map((store) => store.get(self)).filter((record) => record !== undefined);
+      for (const record of myRecords) await network.publish({ kind: record.kind, sequence: record.sequence, clock: record.clock, issuedAt: record.issuedAt, payload: record.payload } as OutgoingRecord);
+      setPhase(stores.myState.peek() === undefined ? 2 : stores.myRelationships.peek() === undefined ? 3 : 4);
+      await publishCoordination();
+      scheduleGossip();
+      requestRound();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      gather.cancel();
+      subscriptionUpdate.cancel();
+      scheduler.clearTimeout(gossipHandle);
+      for (const dispose of disposables.splice(0)) dispose();
+      networkListener?.dispose();
+      await Promise.all([states.dispose(), relationships.dispose(), results.dispose(), coordination.dispose()]);
+      await network.stop();
+      subscribed.clear();
+      setPhase(0);
+    },
+    async declareState(raw) {
+      const parsed = StateSchema.safeParse(raw, { reportInput: true });
+      if (!parsed.success) throw new Error(`invalid state:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      setPhase(2);
+      await publish('state', parsed.data);
+      await states.flush();
+      myConverged.value = false;
+      requestRound();
+    },
+    async setRecognition(raw) {
+      const parsed = RelationshipsSchema.safeParse({ recognition: raw }, { reportInput: true });
+      if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      setPhase(3);
+      await publish('relationships', parsed.data);
+      await relationships.flush();
+      myConverged.value = false;
+      requestRound();
+    },
+    forcePhaseAdvancement() {
+      logger.info('phase advancement forced', { phase: phase.peek(), round: round.peek() });
+      if (phase.peek() === 9) setPhase(5);
+      gather.flush();
+      if (!running) return;
+      void compute();
+    },
+    snapshot() {
+      const statesMap = payloadsOf(states.records.peek());
+      const resultsMap = payloadsOf(results.records.peek());
+      const summary = summarizeResults(statesMap, resultsMap, [], myConverged.peek());
+      return {
+        self,
+        round: round.peek(),
+        phase: phase.peek(),
+        phaseName: PHASES[phase.peek()]!,
+        converged: myConverged.peek(),
+        peers: [...knownPeers.peek()].sort(),
+        allocations: summary.allocations.filter((entry) => entry.provider === self || entry.recipient === self),
+        needs: summary.needs.filter((entry) => entry.participant === self),
+        capacities: summary.capacities.filter((entry) => entry.participant === self),
+        history: [],
+      };
+    },
+    onDidChange(listener) {
+      changeListeners.add(listener);
+      return { dispose: () => changeListeners.delete(listener) };
+    },
+  };
+}
+

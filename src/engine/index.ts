@@ -1,0 +1,7 @@
+// Room: engine. The engine's public surface for the network and extension layers.
+export * from './engine.ts';
+export * from './memory-network.ts';
+export * from './network.ts';
+export * from './scheduler.ts';
+export * from './simulate-async.ts';
+export * from './store.ts';

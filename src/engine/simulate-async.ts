@@ -1,0 +1,114 @@
+// Room: engine. May touch: protocol, ./engine, ./memory-network, ./scheduler, ./store, @libp2p/crypto (keys).
+// `mutual simulate --async`: one engine per scenario participant over the in-memory network, on a virtual clock.
+// Same output format as the synchronous simulation.
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { summarizeResults } from '../protocol/allocation/index.ts';
+import type { PeerId, Results, Scenario, SimulationResult, State } from '../protocol/schemas.ts';
+import { createEngine, type Engine, type EngineConfig } from './engine.ts';
+import { MemoryNetworkHub, type MemoryPeerNetwork } from './memory-network.ts';
+import { VirtualScheduler } from './scheduler.ts';
+import { memoryStorage } from './store.ts';
+
+export interface AsyncSimulationOptions {
+  readonly seed?: number;
+  readonly latencyMs?: readonly [number, number];
+  readonly loss?: number;
+  readonly duplicate?: number;
+  readonly epsilon?: number;
+  /** Virtual time after which the run gives up (ms); default 120 s. */
+  readonly maxVirtualMs?: number;
+  readonly config?: Partial<EngineConfig>;
+}
+
+export interface AsyncSimulation {
+  readonly result: SimulationResult;
+  readonly virtualMs: number;
+  readonly engines: readonly Engine[];
+  readonly networks: readonly MemoryPeerNetwork[];
+}
+
+const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Deterministic key per participant: the seed and the index make the 32-byte Ed25519 seed. */
+async function keyFor(seed: number, index: number) {
+  const bytes = new Uint8Array(32);
+  new DataView(bytes.buffer).setUint32(0, seed >>> 0);
+  new DataView(bytes.buffer).setUint32(4, index >>> 0);
+  bytes[8] = 0x6d; // 'm': keeps these keys apart from the conformance test key
+  return generateKeyPairFromSeed('Ed25519', bytes);
+}
+
+export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimulationOptions = {}): Promise<AsyncSimulation> {
+  const scheduler = new VirtualScheduler();
+  const hub = new MemoryNetworkHub({ scheduler, seed: options.seed ?? 1, latencyMs: options.latencyMs ?? [5, 20], loss: options.loss ?? 0, duplicate: options.duplicate ?? 0, networkName: 'simulation' });
+  const networks = await Promise.all(scenario.participants.map(async (_, index) => hub.createPeer(await keyFor(options.seed ?? 1, index))));
+  const toPeer = new Map<string, PeerId>(scenario.participants.map((participant, index) => [participant.id, networks[index]!.self]));
+  const toScenario = new Map<PeerId, string>([...toPeer].map(([id, peer]) => [peer, id]));
+  const engines = networks.map((network) => createEngine({ network, storage: memoryStorage(), scheduler, config: { epsilon: options.epsilon ?? 1e-6, ...options.config } }));
+
+  for (const engine of engines) await engine.start();
+  await flushMicrotasks();
+  await Promise.all(
+    scenario.participants.map(async (participant, index) => {
+      const engine = engines[index]!;
+      await engine.declareState({ displayName: participant.displayName ?? participant.id, capacities: participant.capacities, needs: participant.needs });
+      const recognition: Record<string, number> = {};
+      for (const [id, weight] of Object.entries(participant.recognition)) {
+        const peer = toPeer.get(id);
+        if (peer !== undefined) recognition[peer] = weight;
+      }
+      await engine.setRecognition(recognition);
+    }),
+  );
+
+  const maxVirtualMs = options.maxVirtualMs ?? 120_000;
+  const history: SimulationResult['history'] = [];
+  let converged = false;
+  const step = 10;
+  while (scheduler.now() < maxVirtualMs) {
+    scheduler.advance(step);
+    await flushMicrotasks();
+    const round = Math.max(...engines.map((engine) => engine.round.peek()));
+    if (history.length === 0 || history.at(-1)!.round < round) {
+      let squares = 0;
+      let maxDelta = 0;
+      for (const engine of engines) {
+        const mine = engine.stores.myResults.peek();
+        if (mine === undefined) continue;
+        squares += mine.metrics.residualNeedNorm ** 2;
+        maxDelta = Math.max(maxDelta, mine.metrics.maxDelta);
+      }
+      history.push({ round: Math.max(1, round), residualNeedNorm: Math.sqrt(squares), maxDelta });
+    }
+    if (engines.every((engine) => engine.subgroups.hasSystemConverged.peek() && engine.phase.peek() === 9)) {
+      converged = true;
+      break;
+    }
+  }
+  const virtualMs = scheduler.now();
+
+  // Back to scenario ids.
+  const states = new Map<PeerId, State>();
+  const results = new Map<PeerId, Results>();
+  engines.forEach((engine, index) => {
+    const id = scenario.participants[index]!.id;
+    const state = engine.stores.myState.peek();
+    if (state !== undefined) states.set(id, state);
+    const mine = engine.stores.myResults.peek();
+    if (mine === undefined) return;
+    const name = (peer: PeerId) => toScenario.get(peer) ?? peer;
+    results.set(id, {
+      ...mine,
+      allocations: mine.allocations.map((entry) => ({ ...entry, recipient: name(entry.recipient) })),
+      acceptance: mine.acceptance.map((entry) => ({ ...entry, provider: name(entry.provider) })),
+    });
+  });
+  for (const engine of engines) await engine.stop();
+  const summary = summarizeResults(states, results, history, converged);
+  // The summary lists participants in id order; keep the scenario's order of needs and capacities for readability.
+  return { result: summary, virtualMs, engines, networks };
+}
+
+export async function simulateAsync(scenario: Scenario, options: AsyncSimulationOptions = {}): Promise<SimulationResult> {
+  return (await runAsyncSimulation(scenario, options)).result;
+}

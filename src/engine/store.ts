@@ -1,0 +1,173 @@
+// Room: engine. May touch: protocol (schemas, clock, encoding), @preact/signals-core, ./scheduler. No I/O of its own:
+// persistence goes through EngineStorage. The store factory (the seed's Layer 2): one signed record per author,
+// validated before it touches the store, resolved by sequence and causal clock (spec/PROTOCOL.md 8.3), cached locally
+// with debounced, ordered writes.
+import { signal, type ReadonlySignal } from '@preact/signals-core';
+import { compareClocks } from '../protocol/clock.ts';
+import { canonicalJson } from '../protocol/encoding.ts';
+import { SignedRecord, type PeerId, type RecordKind } from '../protocol/schemas.ts';
+import type { Disposable } from './network.ts';
+import { debounced, type Scheduler } from './scheduler.ts';
+
+export type RecordOf<K extends RecordKind> = Extract<SignedRecord, { kind: K }>;
+
+/** Where a store keeps its cache between runs (files for a headless peer, a Memento in VS Code, memory in tests). */
+export interface EngineStorage {
+  load(key: string): Promise<unknown | undefined>;
+  save(key: string, value: unknown): Promise<void>;
+}
+
+export function memoryStorage(initial: Record<string, unknown> = {}): EngineStorage & { readonly data: Map<string, unknown> } {
+  const data = new Map<string, unknown>(Object.entries(initial));
+  return {
+    data,
+    load: async (key) => structuredClone(data.get(key)),
+    save: async (key, value) => {
+      data.set(key, structuredClone(value));
+    },
+  };
+}
+
+export type StoreOutcome = 'accepted' | 'stale' | 'duplicate' | 'equivocation-replaced' | 'equivocation-ignored' | 'invalid';
+
+export interface StoreCounters {
+  accepted: number;
+  stale: number;
+  duplicate: number;
+  equivocations: number;
+  invalid: number;
+}
+
+export interface Store<K extends RecordKind> {
+  readonly kind: K;
+  /** Every author's current record; a new Map on every change. */
+  readonly records: ReadonlySignal<ReadonlyMap<PeerId, RecordOf<K>>>;
+  readonly counters: Readonly<StoreCounters>;
+  /** Loads the persisted cache (each entry validated like network input). */
+  initialize(): Promise<void>;
+  /** Offers a record (from the network, or my own); the outcome says what the conflict rules decided. */
+  set(raw: unknown): StoreOutcome;
+  get(author: PeerId): RecordOf<K> | undefined;
+  subscribe(listener: (records: ReadonlyMap<PeerId, RecordOf<K>>) => void): Disposable;
+  subscribeToPeer(author: PeerId, listener: (record: RecordOf<K> | undefined) => void): Disposable;
+  /** Writes pending changes now and resolves when every write so far is durable. */
+  flush(): Promise<void>;
+  /** Stops the debounce timer and listeners; pending changes are flushed first. */
+  dispose(): Promise<void>;
+}
+
+export interface StoreOptions<K extends RecordKind> {
+  readonly kind: K;
+  readonly persistDebounceMs: number;
+  /** Whether the store persists at all (network stores of large teams may choose not to). */
+  readonly cacheable: boolean;
+  readonly storage: EngineStorage;
+  readonly scheduler: Scheduler;
+  /** Storage key; default `records/<kind>`. */
+  readonly key?: string;
+  readonly onInvalid?: (reason: string) => void;
+}
+
+/** The conflict rule of spec 8.3: does `incoming` win over `held`? */
+export function resolveConflict(held: SignedRecord | undefined, incoming: SignedRecord): Exclude<StoreOutcome, 'invalid'> {
+  if (held === undefined || incoming.sequence > held.sequence) return 'accepted';
+  if (incoming.sequence < held.sequence) return 'stale';
+  if (canonicalJson(incoming) === canonicalJson(held)) return 'duplicate';
+  switch (compareClocks(held.clock, incoming.clock)) {
+    case 'before':
+      return 'equivocation-replaced';
+    case 'after':
+      return 'equivocation-ignored';
+    default:
+      return incoming.signature > held.signature ? 'equivocation-replaced' : 'equivocation-ignored';
+  }
+}
+
+export function createStore<K extends RecordKind>(options: StoreOptions<K>): Store<K> {
+  const { kind, storage, scheduler } = options;
+  const key = options.key ?? `records/${kind}`;
+  const records = signal<ReadonlyMap<PeerId, RecordOf<K>>>(new Map());
+  const counters: StoreCounters = { accepted: 0, stale: 0, duplicate: 0, equivocations: 0, invalid: 0 };
+
+  // Writes are chained: each writes the latest snapshot, so updates arriving during a write are neither lost nor
+  // written out of order.
+  let writes: Promise<void> = Promise.resolve();
+  let dirty = false;
+  const write = () => {
+    if (!options.cacheable) return writes;
+    dirty = true;
+    writes = writes.then(async () => {
+      if (!dirty) return;
+      dirty = false;
+      await storage.save(key, [...records.peek().values()]);
+    });
+    return writes;
+  };
+  const persist = debounced(scheduler, options.persistDebounceMs, () => void write());
+
+  function accept(raw: unknown, fromCache: boolean): StoreOutcome {
+    const parsed = SignedRecord.safeParse(raw);
+    if (!parsed.success || parsed.data.kind !== kind) {
+      counters.invalid++;
+      options.onInvalid?.(parsed.success ? `a ${parsed.data.kind} record offered to the ${kind} store` : `invalid ${kind} record: ${parsed.error.issues[0]?.message ?? 'schema'}`);
+      return 'invalid';
+    }
+    const record = parsed.data as RecordOf<K>;
+    const current = records.peek();
+    const outcome = resolveConflict(current.get(record.author), record);
+    if (outcome === 'stale') counters.stale++;
+    else if (outcome === 'duplicate') counters.duplicate++;
+    else if (outcome.startsWith('equivocation')) counters.equivocations++;
+    if (outcome === 'accepted' || outcome === 'equivocation-replaced') {
+      counters.accepted++;
+      const next = new Map(current);
+      next.set(record.author, record);
+      records.value = next;
+      if (!fromCache) persist.request();
+    }
+    return outcome;
+  }
+
+  const disposables = new Set<() => void>();
+  return {
+    kind,
+    records,
+    counters,
+    async initialize() {
+      if (!options.cacheable) return;
+      const cached = await storage.load(key);
+      if (!Array.isArray(cached)) {
+        if (cached !== undefined) options.onInvalid?.(`the ${kind} cache is not a list; ignored`);
+        return;
+      }
+      for (const entry of cached) accept(entry, true);
+    },
+    set: (raw) => accept(raw, false),
+    get: (author) => records.peek().get(author),
+    subscribe(listener) {
+      const stop = records.subscribe((value) => listener(value));
+      disposables.add(stop);
+      return { dispose: () => (stop(), disposables.delete(stop)) };
+    },
+    subscribeToPeer(author, listener) {
+      let last: RecordOf<K> | undefined = records.peek().get(author);
+      listener(last);
+      const stop = records.subscribe((value) => {
+        const next = value.get(author);
+        if (next !== last) listener((last = next));
+      });
+      disposables.add(stop);
+      return { dispose: () => (stop(), disposables.delete(stop)) };
+    },
+    async flush() {
+      persist.cancel();
+      await write();
+    },
+    async dispose() {
+      persist.cancel();
+      for (const stop of disposables) stop();
+      disposables.clear();
+      await write();
+    },
+  };
+}
