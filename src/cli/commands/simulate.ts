@@ -1,6 +1,7 @@
-// Room: cli (edge). `mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]`: synchronous rounds, the
-// SimulationResult as JSON on stdout. Invalid scenarios exit 1 with the reasons on stderr and nothing on stdout.
+// Room: cli (edge). `mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]`: synchronous rounds (or, with
+// --async, one engine per participant over the in-memory network), the SimulationResult as JSON on stdout. Invalid scenarios exit 1 with the reasons on stderr and nothing on stdout.
 import { parseArgs } from 'node:util';
+import { simulateAsync, type AsyncSimulationOptions } from '../../engine/simulate-async.ts';
 import { simulate } from '../../protocol/allocation/index.ts';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { parseMessage } from '../../protocol/validate.ts';
@@ -9,12 +10,19 @@ import { formatSimulation } from '../format-simulation.ts';
 import { readJsonInput } from '../read-input.ts';
 
 const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E] [--format json|table]
+       mutual simulate --async [--seed S] [--latency-ms A-B] [--loss P] [--duplicate P] <scenario.json|->
 
 Runs the allocation in synchronous rounds until the largest change of any allocation is within epsilon (relative to
 the largest declared quantity) or max-rounds is reached, and prints the result as JSON.
-  --max-rounds N   rounds before giving up (default 50, at most 10000)
+  --max-rounds N   rounds before giving up (default 100, at most 10000)
   --epsilon E      relative convergence tolerance (default 1e-6)
-  --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)`;
+  --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)
+
+With --async, one engine per participant runs over an in-memory network on a virtual clock (same output format):
+  --seed S         seed of keys and of delivery randomness (default 1)
+  --latency-ms A-B delivery latency range in ms, which also reorders messages (default 5-20)
+  --loss P         probability that a delivery is lost (0 to 0.9)
+  --duplicate P    probability that a delivery arrives twice (0 to 1)`;
 
 const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
 
@@ -27,6 +35,26 @@ function positiveNumber(text: string | undefined, name: string, integer: boolean
   return value;
 }
 
+function integerIn(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got '${text}')`);
+  return value;
+}
+
+function probability(text: string, name: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new Error(`${name} must be a probability from 0 to ${max} (got '${text}')`);
+  return value;
+}
+
+function latencyRange(text: string): [number, number] {
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  const low = Number(match?.[1]);
+  const high = Number(match?.[2]);
+  if (match === null || !(low >= 0) || !(high >= low) || high > 60_000) throw new Error(`--latency-ms must be A-B with 0 <= A <= B <= 60000 (got '${text}')`);
+  return [low, high];
+}
+
 export const command: Command = {
   summary: 'run the allocation on a scenario in synchronous rounds',
   async run(argv) {
@@ -34,10 +62,21 @@ export const command: Command = {
     let epsilon: number | undefined;
     let source: string;
     let format: 'json' | 'table' = 'json';
+    let asyncOptions: AsyncSimulationOptions | undefined;
     try {
       const parsed = parseArgs({
         args: [...argv],
-        options: { 'max-rounds': { type: 'string' }, epsilon: { type: 'string' }, format: { type: 'string', default: 'json' }, help: { type: 'boolean', short: 'h' } },
+        options: {
+          'max-rounds': { type: 'string' },
+          epsilon: { type: 'string' },
+          format: { type: 'string', default: 'json' },
+          async: { type: 'boolean', default: false },
+          seed: { type: 'string' },
+          'latency-ms': { type: 'string' },
+          loss: { type: 'string' },
+          duplicate: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
         allowPositionals: true,
       });
       if (parsed.values.help) {
@@ -48,6 +87,16 @@ export const command: Command = {
       source = parsed.positionals[0]!;
       if (parsed.values.format !== 'json' && parsed.values.format !== 'table') throw new Error(`--format must be json or table (got '${parsed.values.format}')`);
       format = parsed.values.format;
+      if (parsed.values.async) {
+        asyncOptions = {
+          seed: parsed.values.seed === undefined ? 1 : integerIn(parsed.values.seed, '--seed', 0, 2 ** 32 - 1),
+          latencyMs: parsed.values['latency-ms'] === undefined ? [5, 20] : latencyRange(parsed.values['latency-ms']),
+          loss: parsed.values.loss === undefined ? 0 : probability(parsed.values.loss, '--loss', 0.9),
+          duplicate: parsed.values.duplicate === undefined ? 0 : probability(parsed.values.duplicate, '--duplicate', 1),
+        };
+      } else if (['seed', 'latency-ms', 'loss', 'duplicate'].some((name) => parsed.values[name as 'seed'] !== undefined)) {
+        throw new Error('--seed, --latency-ms, --loss and --duplicate go with --async');
+      }
       maxRounds = positiveNumber(parsed.values['max-rounds'], '--max-rounds', true, 10_000);
       epsilon = positiveNumber(parsed.values.epsilon, '--epsilon', false, 1);
     } catch (error) {
@@ -71,7 +120,10 @@ export const command: Command = {
       console.error(`${source}: invalid scenario\n${problems.map((line) => `  ${line}`).join('\n')}`);
       return 1;
     }
-    const result = simulate(scenario.value, { ...(maxRounds === undefined ? {} : { maxRounds }), ...(epsilon === undefined ? {} : { epsilon }) });
+    const result =
+      asyncOptions === undefined
+        ? simulate(scenario.value, { ...(maxRounds === undefined ? {} : { maxRounds }), ...(epsilon === undefined ? {} : { epsilon }) })
+        : await simulateAsync(scenario.value, { ...asyncOptions, ...(epsilon === undefined ? {} : { epsilon }) });
     // One write of the whole document: nothing is half-printed.
     process.stdout.write(format === 'table' ? formatSimulation(result) : `${JSON.stringify(result, null, 2)}\n`);
     return 0;

@@ -42,6 +42,16 @@ export interface AllocationNetwork {
   /** Pairs into each need: CSR over needs, for the recipients' rationing. */
   readonly needPairStart: Int32Array;
   readonly needPairs: Int32Array;
+  /** Needs of each participant: CSR over participants (needs are contiguous per owner). */
+  readonly ownerNeedStart: Int32Array;
+  /**
+   * Candidates addressed to each recipient (CSR over participants), in the order the recipient places offers (spec
+   * 7.4): its recognition of the provider, highest first; then offers that fit fewer of its needs; then capacity order.
+   */
+  readonly recipientCandidateStart: Int32Array;
+  readonly recipientCandidates: Int32Array;
+  /** R_recipient(provider) of each candidate. */
+  readonly candidatePreference: Float64Array;
 }
 
 export interface CompileOptions {
@@ -85,6 +95,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   const candidateRecipient: number[] = [];
   const candidateMutual: number[] = [];
   const candidateRecognition: number[] = [];
+  const candidatePreference: number[] = [];
   const candidatePairStart: number[] = [0];
   const pairNeed: number[] = [];
   const pairCapacity: number[] = [];
@@ -121,6 +132,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
         candidateRecipient.push(recipient);
         candidateRecognition.push(weight);
         candidateMutual.push(Math.min(weight, recipientRecognition.get(provider.id) ?? 0));
+        candidatePreference.push(recipientRecognition.get(provider.id) ?? 0);
         candidatePairStart.push(pairNeed.length);
       }
       candidateStart.push(candidateRecipient.length);
@@ -143,6 +155,23 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     needPairs.set(slice, needPairStart[need]!);
   }
 
+  const ownerNeedStart = new Int32Array(participants.length + 1);
+  for (const owner of needOwner) ownerNeedStart[owner + 1]!++;
+  for (let i = 0; i < participants.length; i++) ownerNeedStart[i + 1]! += ownerNeedStart[i]!;
+
+  const recipientCandidateStart = new Int32Array(participants.length + 1);
+  for (const recipient of candidateRecipient) recipientCandidateStart[recipient + 1]!++;
+  for (let i = 0; i < participants.length; i++) recipientCandidateStart[i + 1]! += recipientCandidateStart[i]!;
+  const recipientFill = recipientCandidateStart.slice(0, participants.length);
+  const recipientCandidates = new Int32Array(candidateRecipient.length);
+  candidateRecipient.forEach((recipient, candidate) => (recipientCandidates[recipientFill[recipient]!++] = candidate));
+  const flexibility = (candidate: number) => candidatePairStart[candidate + 1]! - candidatePairStart[candidate]!;
+  for (let recipient = 0; recipient < participants.length; recipient++) {
+    const slice = Array.from(recipientCandidates.subarray(recipientCandidateStart[recipient]!, recipientCandidateStart[recipient + 1]!));
+    slice.sort((a, b) => candidatePreference[b]! - candidatePreference[a]! || flexibility(a) - flexibility(b) || a - b);
+    recipientCandidates.set(slice, recipientCandidateStart[recipient]!);
+  }
+
   return {
     participants,
     participantIndex,
@@ -163,6 +192,10 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     pairPriority: Float64Array.from(pairPriority),
     needPairStart,
     needPairs,
+    ownerNeedStart,
+    recipientCandidateStart,
+    recipientCandidates,
+    candidatePreference: Float64Array.from(candidatePreference),
   };
 }
 
@@ -309,9 +342,12 @@ function distribute(
 }
 
 /**
- * Recipients' rationing (spec 7.4): a need accepts every offer when their sum fits its declared quantity, otherwise
- * each offer scaled by declared / sum. This is what makes the network contractive in every round: what a need accepts
- * from all providers together never exceeds its declared quantity. Returns the total accepted per need.
+ * Recipients' rationing (spec 7.4). A recipient places the offers it received over all its needs: classes of offers in
+ * its order (preference, then offers that fit fewer of its needs), each offer of a class spread over the offer's
+ * compatible needs in proportion to their remaining room, a need asked for more than its remaining room scaling the
+ * class down. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
+ * needs ends up on the one only it can reach. What a need accepts from all providers together never exceeds its
+ * declared quantity, in every round: the network is contractive.
  */
 export function rationOffers(
   network: AllocationNetwork,
@@ -319,32 +355,86 @@ export function rationOffers(
   accepted: Float64Array,
   acceptedTotal: Float64Array,
   overOffered?: Uint8Array,
+  scratch?: RationScratch,
 ): void {
-  const { needPairStart, needPairs, needDeclared, pairPriority } = network;
-  for (let need = 0; need < needDeclared.length; need++) {
-    const first = needPairStart[need]!;
-    const end = needPairStart[need + 1]!;
-    let offered = 0;
-    for (let k = first; k < end; k++) offered += offers[needPairs[k]!]!;
-    const declared = needDeclared[need]!;
-    if (overOffered !== undefined) overOffered[need] = isOverOffer(offered, declared) ? 1 : 0;
-    let remaining = declared;
-    let total = 0;
-    // Groups of equal preference, most preferred first; a group that does not fit is scaled down proportionally.
-    for (let k = first; k < end; ) {
-      let groupEnd = k;
-      let groupOffered = 0;
-      while (groupEnd < end && pairPriority[needPairs[groupEnd]!] === pairPriority[needPairs[k]!]) groupOffered += offers[needPairs[groupEnd++]!]!;
-      const ratio = groupOffered > remaining ? (remaining > 0 ? remaining / groupOffered : 0) : 1;
-      for (; k < groupEnd; k++) {
-        const pair = needPairs[k]!;
-        const value = offers[pair]! * ratio;
-        accepted[pair] = value;
-        total += value;
+  const { needPairStart, needPairs, needDeclared, ownerNeedStart, recipientCandidateStart, recipientCandidates, candidatePairStart, candidatePreference, pairNeed } = network;
+  const work = scratch ?? new RationScratch(network);
+  const { remaining, wanted, share } = work;
+  for (let recipient = 0; recipient < ownerNeedStart.length - 1; recipient++) {
+    const firstNeed = ownerNeedStart[recipient]!;
+    const endNeed = ownerNeedStart[recipient + 1]!;
+    for (let need = firstNeed; need < endNeed; need++) {
+      remaining[need] = needDeclared[need]!;
+      if (overOffered !== undefined) {
+        let offered = 0;
+        for (let k = needPairStart[need]!; k < needPairStart[need + 1]!; k++) offered += offers[needPairs[k]!]!;
+        overOffered[need] = isOverOffer(offered, needDeclared[need]!) ? 1 : 0;
       }
-      remaining = Math.max(0, remaining - groupOffered * ratio);
     }
-    acceptedTotal[need] = Math.min(total, declared);
+    const end = recipientCandidateStart[recipient + 1]!;
+    for (let k = recipientCandidateStart[recipient]!; k < end; ) {
+      // One class: equal preference and equal number of compatible needs.
+      const head = recipientCandidates[k]!;
+      const preference = candidatePreference[head]!;
+      const width = candidatePairStart[head + 1]! - candidatePairStart[head]!;
+      let classEnd = k;
+      while (classEnd < end) {
+        const candidate = recipientCandidates[classEnd]!;
+        if (candidatePreference[candidate] !== preference || candidatePairStart[candidate + 1]! - candidatePairStart[candidate]! !== width) break;
+        classEnd++;
+      }
+      // Each offer's wish: its total spread over its needs in proportion to their remaining room.
+      for (let index = k; index < classEnd; index++) {
+        const candidate = recipientCandidates[index]!;
+        let total = 0;
+        let room = 0;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+          total += offers[pair]!;
+          room += remaining[pairNeed[pair]!]!;
+        }
+        const fraction = room > 0 ? Math.min(1, total / room) : 0;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+          const want = remaining[pairNeed[pair]!]! * fraction;
+          share[pair] = want;
+          wanted[pairNeed[pair]!]! += want;
+        }
+      }
+      // A need asked for more than it has left scales the class's wishes down.
+      for (let index = k; index < classEnd; index++) {
+        const candidate = recipientCandidates[index]!;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+          const need = pairNeed[pair]!;
+          const asked = wanted[need]!;
+          accepted[pair] = asked > remaining[need]! ? (share[pair]! * remaining[need]!) / asked : share[pair]!;
+        }
+      }
+      for (let index = k; index < classEnd; index++) {
+        const candidate = recipientCandidates[index]!;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) wanted[pairNeed[pair]!] = 0;
+      }
+      for (let index = k; index < classEnd; index++) {
+        const candidate = recipientCandidates[index]!;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+          const need = pairNeed[pair]!;
+          remaining[need] = Math.max(0, remaining[need]! - accepted[pair]!);
+        }
+      }
+      k = classEnd;
+    }
+    for (let need = firstNeed; need < endNeed; need++) acceptedTotal[need] = needDeclared[need]! - remaining[need]!;
+  }
+}
+
+/** Scratch memory of rationOffers. */
+export class RationScratch {
+  readonly remaining: Float64Array;
+  readonly wanted: Float64Array;
+  readonly share: Float64Array;
+
+  constructor(network: AllocationNetwork) {
+    this.remaining = new Float64Array(network.needSlot.length);
+    this.wanted = new Float64Array(network.needSlot.length);
+    this.share = new Float64Array(network.pairNeed.length);
   }
 }
 

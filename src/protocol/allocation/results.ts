@@ -3,9 +3,8 @@
 // last published, and its acceptance as recipient, from the offers providers last published. It compiles only its own
 // neighbourhood (itself and the recipients it recognizes), so its cost does not grow with the network.
 import type { Acceptance, Allocation, PeerId, Relationships, Results, State } from '../schemas.ts';
-import { isCompatible } from './compatibility.ts';
 import { dampingFactor, DEFAULT_EPSILON, networkScale, updateStateStability } from './convergence.ts';
-import { compileNetwork, isOverOffer, providerOffers, RoundScratch, type CompiledParticipant } from './network.ts';
+import { compileNetwork, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
 export interface ParticipantView {
@@ -110,49 +109,51 @@ export function computeResults(view: ParticipantView): Results {
     }
   }
 
-  // --- As recipient: ration the offers addressed to me. My own offers to myself are this round's; others' are the
-  // latest they published. An offer counts only if it could have been made: known provider, existing and compatible
-  // slots, and the provider recognizes me (zero means zero).
-  const offersToMe: { provider: PeerId; capacity: string; need: string; quantity: number }[] = [];
-  for (const allocation of allocations) if (allocation.recipient === self) offersToMe.push({ provider: self, ...allocation });
-  for (const provider of view.sourcesOfMe ?? view.relationships.keys()) {
-    // Only providers that recognize me can offer to me (a positive raw weight is a positive normalized one).
-    if (provider === self || !((view.relationships.get(provider)?.recognition[self] ?? 0) > 0)) continue;
-    const providerState = view.states.get(provider);
-    const results = view.previousResults.get(provider);
-    if (providerState === undefined || results === undefined) continue;
-    for (const allocation of results.allocations) {
-      if (allocation.recipient !== self) continue;
-      const capacity = providerState.capacities.find((slot) => slot.id === allocation.capacity);
-      const need = myState.needs.find((slot) => slot.id === allocation.need);
-      if (capacity === undefined || need === undefined || !isCompatible(capacity, need)) continue;
-      offersToMe.push({ provider, capacity: allocation.capacity, need: allocation.need, quantity: Math.min(allocation.quantity, capacity.quantity) });
+  // --- As recipient: place the offers addressed to me with the same kernel step the synchronous rounds use (spec 7.4).
+  // My own offers to myself are this round's; others' are the latest they published. Only offers that could have been
+  // made count: the local network has pairs only for providers that recognize me and compatible slots.
+  const providers = [...new Set(view.sourcesOfMe ?? view.relationships.keys())]
+    .filter((peer) => peer !== self && (view.relationships.get(peer)?.recognition[self] ?? 0) > 0 && view.states.has(peer) && view.previousResults.has(peer))
+    .sort();
+  const local: CompiledParticipant[] = [
+    { id: self, state: { ...myState, capacities: myRecognition.has(self) ? myState.capacities : [] }, recognition: myRecognition },
+    ...providers.map((peer) => ({ id: peer, state: { ...view.states.get(peer)!, needs: [] }, recognition: new Map([[self, recognitionOf(peer).get(self) ?? 0]]) })),
+  ];
+  const incoming = compileNetwork(local);
+  const incomingPair = new Map<string, number>();
+  for (let capacity = 0; capacity < incoming.capacitySlot.length; capacity++) {
+    const provider = local[incoming.capacityOwner[capacity]!]!.id;
+    for (let candidate = incoming.candidateStart[capacity]!; candidate < incoming.candidateStart[capacity + 1]!; candidate++) {
+      for (let pair = incoming.candidatePairStart[candidate]!; pair < incoming.candidatePairStart[candidate + 1]!; pair++) {
+        incomingPair.set(pairKey(provider, incoming.capacitySlot[capacity]!.id, incoming.needSlot[incoming.pairNeed[pair]!]!.id), pair);
+      }
     }
   }
-  // Rationing (spec 7.4): per need, offers in my order of preference (my recognition of the provider, highest first);
-  // a group of equal preference that does not fit what is left is scaled down proportionally.
-  const offeredPerNeed = new Map<string, number>();
-  for (const offer of offersToMe) offeredPerNeed.set(offer.need, (offeredPerNeed.get(offer.need) ?? 0) + offer.quantity);
-  const preference = (provider: PeerId) => myRecognition.get(provider) ?? 0;
-  offersToMe.sort((a, b) => (a.need < b.need ? -1 : a.need > b.need ? 1 : preference(b.provider) - preference(a.provider)));
+  const incomingOffers = new Float64Array(incoming.pairNeed.length);
+  const offerOn = (provider: PeerId, capacity: string, need: string, quantity: number) => {
+    const pair = incomingPair.get(pairKey(provider, capacity, need));
+    if (pair !== undefined) incomingOffers[pair] = Math.min(quantity, incoming.capacityDeclared[incoming.pairCapacity[pair]!]!);
+  };
+  for (const allocation of allocations) if (allocation.recipient === self) offerOn(self, allocation.capacity, allocation.need, allocation.quantity);
+  for (const provider of providers) {
+    for (const allocation of view.previousResults.get(provider)!.allocations) {
+      if (allocation.recipient === self) offerOn(provider, allocation.capacity, allocation.need, allocation.quantity);
+    }
+  }
+  const incomingAccepted = new Float64Array(incoming.pairNeed.length);
+  const overOffered = new Uint8Array(incoming.needSlot.length);
+  rationOffers(incoming, incomingOffers, incomingAccepted, new Float64Array(incoming.needSlot.length), overOffered);
   const acceptance: Acceptance[] = [];
   const acceptedPerNeed = new Map<string, number>();
-  for (let k = 0; k < offersToMe.length; ) {
-    const { need, provider } = offersToMe[k]!;
-    let groupEnd = k;
-    let groupOffered = 0;
-    while (groupEnd < offersToMe.length && offersToMe[groupEnd]!.need === need && preference(offersToMe[groupEnd]!.provider) === preference(provider)) {
-      groupOffered += offersToMe[groupEnd++]!.quantity;
-    }
-    const remaining = Math.max(0, myState.needs.find((slot) => slot.id === need)!.quantity - (acceptedPerNeed.get(need) ?? 0));
-    const ratio = groupOffered > remaining ? (remaining > 0 ? remaining / groupOffered : 0) : 1;
-    for (; k < groupEnd; k++) {
-      const offer = offersToMe[k]!;
-      const quantity = offer.quantity * ratio;
-      if (!(quantity > 0)) continue;
-      acceptance.push({ provider: offer.provider, capacity: offer.capacity, need: offer.need, quantity });
-      acceptedPerNeed.set(need, (acceptedPerNeed.get(need) ?? 0) + quantity);
-    }
+  const overOfferedNeeds = new Set<string>();
+  incoming.needSlot.forEach((slot, need) => overOffered[need] === 1 && overOfferedNeeds.add(slot.id));
+  for (let pair = 0; pair < incoming.pairNeed.length; pair++) {
+    const quantity = incomingAccepted[pair]!;
+    if (!(quantity > scale * 1e-12)) continue;
+    const capacity = incoming.pairCapacity[pair]!;
+    const need = incoming.needSlot[incoming.pairNeed[pair]!]!.id;
+    acceptance.push({ provider: local[incoming.capacityOwner[capacity]!]!.id, capacity: incoming.capacitySlot[capacity]!.id, need, quantity });
+    acceptedPerNeed.set(need, (acceptedPerNeed.get(need) ?? 0) + quantity);
   }
 
   const stability: Record<string, number> = {};
@@ -161,7 +162,7 @@ export function computeResults(view: ParticipantView): Results {
     const residual = Math.max(0, need.quantity - (acceptedPerNeed.get(need.id) ?? 0));
     squares += residual * residual;
     const before = previous?.stability[need.id] ?? 1;
-    stability[need.id] = updateStateStability(before, isOverOffer(offeredPerNeed.get(need.id) ?? 0, need.quantity));
+    stability[need.id] = updateStateStability(before, overOfferedNeeds.has(need.id));
   }
 
   const maxDelta = Math.max(

@@ -4,13 +4,13 @@
 // offers it got. Stops when the largest change of any offer or acceptance is within epsilon, or at maxRounds.
 import type { PeerId, Scenario, SimulationResult, State } from '../schemas.ts';
 import { convergenceTolerance, dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, networkScale, updateStateStability } from './convergence.ts';
-import { compileNetwork, providerOffers, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
+import { compileNetwork, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
 export interface AllocationOptions {
   /** Relative convergence tolerance (spec 7.6); default 1e-6. */
   readonly epsilon?: number;
-  /** Rounds before giving up; default 50. */
+  /** Rounds before giving up; default 100. */
   readonly maxRounds?: number;
 }
 
@@ -34,6 +34,7 @@ export class SynchronousRun {
   private readonly previousOffers: Float64Array;
   private readonly previousAccepted: Float64Array;
   private readonly scratch: RoundScratch;
+  private readonly rationScratch: RationScratch;
   /** Stability factor of every need (spec 7.5), and this round's damping derived from it. */
   readonly stability: Float64Array;
   private readonly damping: Float64Array;
@@ -51,6 +52,7 @@ export class SynchronousRun {
     this.previousAccepted = new Float64Array(pairs);
     this.acceptedTotal = new Float64Array(network.needSlot.length);
     this.scratch = new RoundScratch(network);
+    this.rationScratch = new RationScratch(network);
     this.stability = new Float64Array(network.needSlot.length).fill(1);
     this.damping = new Float64Array(network.needSlot.length).fill(1);
     this.overOffered = new Uint8Array(network.needSlot.length);
@@ -66,7 +68,7 @@ export class SynchronousRun {
     for (let provider = 0; provider < network.participants.length; provider++) {
       providerOffers(network, provider, acceptedTotal, previousAccepted, offers, this.scratch, damping);
     }
-    rationOffers(network, offers, accepted, acceptedTotal, this.overOffered);
+    rationOffers(network, offers, accepted, acceptedTotal, this.overOffered, this.rationScratch);
     for (let need = 0; need < this.stability.length; need++) {
       if (this.overOffered[need] === 1) this.stability[need] = updateStateStability(this.stability[need]!, true);
     }

@@ -10,7 +10,8 @@ export function summarizeResults(
 ): SimulationResult {
   const tierOf = new Map<string, 'mutual' | 'one-way'>();
   for (const [provider, own] of results) {
-    for (const offer of own.allocations) tierOf.set(`${provider}\u0000${offer.capacity}\u0000${offer.recipient}\u0000${offer.need}`, offer.tier);
+    // The tier belongs to the provider-recipient pair (MR), whichever of the recipient's needs the offer was placed on.
+    for (const offer of own.allocations) tierOf.set(`${provider}\u0000${offer.capacity}\u0000${offer.recipient}`, offer.tier);
   }
   const allocations: SimulationResult['allocations'] = [];
   const received = new Map<string, number>();
@@ -18,7 +19,7 @@ export function summarizeResults(
   const ids = [...states.keys()].sort();
   for (const recipient of ids) {
     for (const entry of results.get(recipient)?.acceptance ?? []) {
-      const tier = tierOf.get(`${entry.provider}\u0000${entry.capacity}\u0000${recipient}\u0000${entry.need}`) ?? 'one-way';
+      const tier = tierOf.get(`${entry.provider}\u0000${entry.capacity}\u0000${recipient}`) ?? 'one-way';
       allocations.push({ provider: entry.provider, capacity: entry.capacity, recipient, need: entry.need, quantity: entry.quantity, tier });
       received.set(`${recipient}\u0000${entry.need}`, (received.get(`${recipient}\u0000${entry.need}`) ?? 0) + entry.quantity);
       allocated.set(`${entry.provider}\u0000${entry.capacity}`, (allocated.get(`${entry.provider}\u0000${entry.capacity}`) ?? 0) + entry.quantity);
