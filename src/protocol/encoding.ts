@@ -1,7 +1,7 @@
 // Room: protocol (pure). May touch: canonicalize, ./limits. No I/O.
 // Wire encoding: UTF-8 JSON. The signed form is the RFC 8785 canonical JSON (JCS) of the record without `signature`.
-// decodeJson is the only way bytes from outside become values: it bounds size before parsing, bounds nesting depth
-// and refuses keys that could reach Object.prototype, so nothing is silently dropped later by the schemas.
+// decodeJson is the only way bytes from outside become values: it bounds size before parsing, bounds nesting depth,
+// refuses duplicate member names and keys that could reach Object.prototype, so nothing is silently dropped later.
 import canonicalize from 'canonicalize';
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES } from './limits.ts';
 
@@ -55,7 +55,7 @@ export function decodeJson(input: Uint8Array | string, options: DecodeOptions = 
       throw new DecodeError('input is not valid UTF-8');
     }
   }
-  assertShallowNesting(text);
+  scanStructure(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -66,19 +66,55 @@ export function decodeJson(input: Uint8Array | string, options: DecodeOptions = 
   return value;
 }
 
-/** Rejects nesting deeper than MAX_JSON_DEPTH by scanning brackets outside strings, before JSON.parse recurses. */
-function assertShallowNesting(text: string): void {
-  let depth = 0;
-  let inString = false;
+/**
+ * One pass over the text before JSON.parse recurses into it: rejects nesting deeper than MAX_JSON_DEPTH (guards the
+ * parser's stack) and an object that names a member twice (JSON.parse would silently keep the last one, while other
+ * parsers keep the first: a signed record must mean the same thing to every implementation — I-JSON, RFC 7493).
+ * Malformed text is left for JSON.parse to report.
+ */
+function scanStructure(text: string): void {
+  // One entry per open bracket: the member names seen so far for an object, null for an array.
+  const open: (Set<string> | null)[] = [];
+  let stringStart = -1;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (inString) {
+    if (stringStart >= 0) {
       if (code === 0x5c /* \ */) index++;
-      else if (code === 0x22 /* " */) inString = false;
-    } else if (code === 0x22) inString = true;
+      else if (code === 0x22 /* " */) {
+        const names = open.at(-1);
+        if (names && isFollowedByColon(text, index + 1)) {
+          const name = decodeName(text.slice(stringStart, index + 1));
+          if (name !== undefined) {
+            if (names.has(name)) throw new DecodeError(`input names the member "${name}" twice in one object (at character ${stringStart})`);
+            names.add(name);
+          }
+        }
+        stringStart = -1;
+      }
+    } else if (code === 0x22) stringStart = index;
     else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
-      if (++depth > MAX_JSON_DEPTH) throw new DecodeError(`input is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) depth--;
+      open.push(code === 0x7b ? new Set() : null);
+      if (open.length > MAX_JSON_DEPTH) throw new DecodeError(`input is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) open.pop();
+  }
+}
+
+function isFollowedByColon(text: string, from: number): boolean {
+  for (let index = from; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x3a /* : */) return true;
+    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return false;
+  }
+  return false;
+}
+
+/** The member name a JSON string token stands for (escapes resolved), or undefined when the token is malformed. */
+function decodeName(token: string): string | undefined {
+  if (!token.includes('\\')) return token.slice(1, -1);
+  try {
+    return JSON.parse(token) as string;
+  } catch {
+    return undefined;
   }
 }
 
