@@ -121,6 +121,35 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'timestamp without offset', valid: false, why: 'timestamps carry a UTC offset', value: { ...coordination, updatedAt: '2026-11-24 10:00' } },
       ],
     },
+    slot: {
+      schema: 'Slot.schema.json',
+      cases: [
+        { name: 'minimal slot (skills default to empty)', valid: true, value: { id: 'c1', type: 'review', quantity: 0 } },
+        { name: 'slot with every optional member', valid: true, value: state.needs[0] },
+        {
+          name: 'absolute window that ends before it starts (valid; it is empty and matches nothing)',
+          valid: true,
+          value: { ...slot, window: { kind: 'absolute', start: '2026-12-01T10:00:00Z', end: '2026-12-01T09:00:00Z' } },
+        },
+        { name: 'quantity above 10^12', valid: false, why: 'quantities are at most 10^12', value: { ...slot, quantity: 1e13 } },
+        { name: 'empty id', valid: false, why: 'identifiers have 1-128 characters', value: { ...slot, id: '' } },
+        { name: 'id of 129 characters', valid: false, why: 'identifiers have at most 128 characters', value: { ...slot, id: 'x'.repeat(129) } },
+        { name: 'unknown window kind', valid: false, why: 'a window is absolute or weekly', value: { ...slot, window: { kind: 'monthly' } } },
+        { name: 'weekly window on no day', valid: false, why: 'a weekly window lists at least one day', value: { ...slot, window: { kind: 'weekly', days: [], start: '09:00', end: '10:00', timeZone: 'UTC' } } },
+        { name: 'country not ISO 3166 alpha-2', valid: false, why: 'countries are two upper-case letters', value: { ...slot, location: { country: 'Portugal' } } },
+      ],
+    },
+    'causal-clock': {
+      schema: 'CausalClock.schema.json',
+      cases: [
+        { name: 'two peers', valid: true, value: { ana: 4, bob: 0 } },
+        { name: 'empty clock (every entry 0)', valid: true, value: {} },
+        { name: 'entry above 2^53 - 1', valid: false, why: 'entries are safe integers', value: { ana: 2 ** 53 } },
+        { name: 'entry as string', valid: false, why: 'entries are numbers', value: { ana: '1' } },
+        { name: 'key "prototype"', valid: false, why: 'peer ids may not be prototype keys', value: { prototype: 1 } },
+        { name: 'an array', valid: false, why: 'a clock is an object of peer id -> count', value: [1, 2] },
+      ],
+    },
   };
 }
 
@@ -226,6 +255,21 @@ async function signatureVectors() {
   } as UnsignedRecord;
   const record = await signRecord(unsigned, key);
   const bytes = signingBytes(unsigned as Record<string, unknown>);
+  // A record of a newer minor version with a member 1.0 does not know, non-ASCII text and numbers whose canonical
+  // form differs from a naive printout: the signature covers the record as sent, unknown member included.
+  const newer = {
+    version: '1.3',
+    network: 'demo-team',
+    kind: 'state',
+    author,
+    sequence: 2,
+    clock: { [author]: 2, '12D3KooWPeer': 5 },
+    issuedAt: '2026-11-24T10:00:00.500+01:00',
+    payload: { displayName: 'Zoë \u20ac 😀', capacities: [{ id: 'c1', type: 'review', quantity: 1e-7, skills: [] }, { id: 'c2', type: 'review', quantity: 1e12, skills: [] }], needs: [] },
+    futureMember: { note: 'ignored by 1.0 readers, still signed' },
+  };
+  const newerBytes = signingBytes(newer);
+  const newerSignature = Buffer.from(await key.sign(newerBytes)).toString('base64url');
   return {
     description:
       'Ed25519 signatures of the fixed test key (seed 0x07 x 32). message = UTF-8(domain) || 0x00 || UTF-8(canonical JSON of the record without signature).',
@@ -240,6 +284,13 @@ async function signatureVectors() {
         canonical: canonicalJson(unsigned),
         messageHex: Buffer.from(bytes).toString('hex'),
         signature: record.signature,
+      },
+      {
+        name: 'state record of a newer minor version with an unknown member, non-ASCII text and edge-case numbers',
+        record: { ...newer, signature: newerSignature },
+        canonical: canonicalJson(newer),
+        messageHex: Buffer.from(newerBytes).toString('hex'),
+        signature: newerSignature,
       },
     ],
   };

@@ -6,7 +6,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { buildVectors, evaluateClockCase } from '../../scripts/conformance-vectors.ts';
+import { canonicalJson } from '../../src/protocol/encoding.ts';
 import { simulate } from '../../src/protocol/allocation/index.ts';
 import { Scenario } from '../../src/protocol/schemas.ts';
 import { verifyRecord } from '../../src/protocol/signature.ts';
@@ -32,9 +35,9 @@ interface MessageVectors {
 describe('conformance vectors', () => {
   const messageFiles = readdirSync(join(vectorsDir, 'messages')).filter((name) => name.endsWith('.json'));
 
-  it('cover every message kind of the wire', () => {
+  it('cover every message kind of the wire, and slots and causal clocks on their own', () => {
     const kinds = messageFiles.map((name) => name.replace(/\.json$/, '')).sort();
-    assert.deepEqual(kinds, ['coordination', 'record', 'relationships', 'results', 'state']);
+    assert.deepEqual(kinds, ['causal-clock', 'coordination', 'record', 'relationships', 'results', 'slot', 'state']);
   });
 
   for (const file of messageFiles) {
@@ -72,13 +75,25 @@ describe('conformance vectors', () => {
 
   it('signature vectors verify and are reproducible from the test key', async () => {
     const vectors = JSON.parse(readFileSync(join(vectorsDir, 'signatures.json'), 'utf8')) as {
-      cases: { record: unknown; canonical: string; messageHex: string }[];
+      seedHex: string;
+      publicKeyHex: string;
+      peerId: string;
+      cases: { name: string; record: Record<string, unknown>; canonical: string; messageHex: string; signature: string }[];
     };
+    const key = await generateKeyPairFromSeed('Ed25519', Buffer.from(vectors.seedHex, 'hex'));
+    assert.equal(Buffer.from(key.publicKey.raw).toString('hex'), vectors.publicKeyHex);
+    assert.equal(peerIdFromPrivateKey(key).toString(), vectors.peerId);
+    assert.ok(vectors.cases.length >= 2);
     for (const entry of vectors.cases) {
       const verified = await verifyRecord(entry.record);
-      assert.ok(verified.ok);
-      const message = Buffer.from(entry.messageHex, 'hex').toString('utf8');
-      assert.equal(message, `mutual/record/v1\u0000${entry.canonical}`);
+      assert.ok(verified.ok, entry.name);
+      const { signature: _signature, ...unsigned } = entry.record;
+      assert.equal(canonicalJson(unsigned), entry.canonical, entry.name);
+      const message = Buffer.from(entry.messageHex, 'hex');
+      assert.equal(message.toString('utf8'), `mutual/record/v1\u0000${entry.canonical}`);
+      // Ed25519 is deterministic: signing the message with the seed's key gives exactly the published signature.
+      assert.equal(Buffer.from(await key.sign(new Uint8Array(message))).toString('base64url'), entry.signature, entry.name);
+      assert.equal(entry.record.signature, entry.signature);
     }
   });
 
