@@ -1,14 +1,24 @@
 // Room: test support (cli). Runs the built `mutual` command as a user would, with a bounded run time.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const repositoryRoot = join(import.meta.dirname, '..', '..');
 const bin = join(repositoryRoot, 'bin', 'mutual.js');
 
-/** Builds dist/cli.js when it is missing (the test command builds first; this keeps single-file runs working). */
+/** Newest modification time of any file under dir (milliseconds). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/cli.js when it is missing or older than src/ (so the tests never run a stale build). */
 export function ensureBuilt(): void {
-  if (existsSync(join(repositoryRoot, 'dist', 'cli.js'))) return;
+  const built = join(repositoryRoot, 'dist', 'cli.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(repositoryRoot, 'src'))) return;
   const build = spawnSync(process.execPath, [join(repositoryRoot, 'scripts', 'build.ts')], { encoding: 'utf8', timeout: 120_000 });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
 }

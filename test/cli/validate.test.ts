@@ -35,6 +35,19 @@ describe('mutual validate', function () {
     const polluted = runMutual(['validate', '--kind', 'relationships', '-'], { input: '{"recognition":{"__proto__":1}}' });
     assert.equal(polluted.status, 1);
     assert.match(polluted.stderr, /recognition\.__proto__: the key "__proto__" is not allowed/);
+    const duplicated = runMutual(['validate', '--kind', 'relationships', '-'], { input: '{"recognition":{"bob":1,"bob":2}}' });
+    assert.equal(duplicated.status, 1);
+    assert.match(duplicated.stderr, /member "bob" twice/);
+  });
+
+  it('checks the other kinds by name: slot, causal-clock, coordination', () => {
+    assert.equal(runMutual(['validate', '--kind', 'slot', '-'], { input: '{"id":"c1","type":"review","quantity":2}' }).status, 0);
+    const clock = runMutual(['validate', '--kind', 'causal-clock', '-'], { input: '{"ana":1.5}' });
+    assert.equal(clock.status, 1);
+    assert.match(clock.stderr, /ana: /);
+    const coordination = runMutual(['validate', '--kind', 'coordination', '-'], { input: '{"round":1,"phase":10,"clock":{},"converged":false,"phaseStartedAt":"2026-11-24T10:00:00Z","updatedAt":"2026-11-24T10:00:00Z"}' });
+    assert.equal(coordination.status, 1);
+    assert.match(coordination.stderr, /phase: must be at most 9/);
   });
 
   it('verifies record signatures: the conformance record passes, a tampered one fails', () => {
