@@ -76,7 +76,15 @@ export async function verifyRecord(raw: unknown): Promise<VerifyResult> {
   if (publicKey === undefined || publicKey.type !== 'Ed25519') {
     return { ok: false, reason: `author ${record.author} is not an Ed25519 peer id` };
   }
-  const valid = await publicKey.verify(signingBytes(raw as Record<string, unknown>), fromBase64Url(record.signature));
+  let message: Uint8Array;
+  try {
+    message = signingBytes(raw as Record<string, unknown>);
+  } catch (error) {
+    // An unknown member the schema let through may still hold what JSON cannot carry (NaN, Infinity).
+    if (error instanceof DecodeError) return { ok: false, reason: `record has no canonical form: ${error.message}` };
+    throw error;
+  }
+  const valid = await publicKey.verify(message, fromBase64Url(record.signature));
   if (!valid) return { ok: false, reason: `signature does not verify for author ${record.author}` };
   return { ok: true, record };
 }

@@ -133,6 +133,16 @@ describe('decoding hostile input', () => {
     );
   });
 
+  it('verifyRecord gives a reason, not an exception, for unknown members JSON cannot carry', async () => {
+    const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(9));
+    const author = peerIdFromPrivateKey(key).toString();
+    const record = await signRecord({ version: '1.0', network: 'team', kind: 'relationships', author, sequence: 1, clock: {}, issuedAt: '2026-11-24T10:00:00Z', payload: { recognition: {} } }, key);
+    for (const extra of [Number.NaN, Number.POSITIVE_INFINITY, 10n]) {
+      const outcome = await verifyRecord({ ...record, extra });
+      assert.equal(outcome.ok, false);
+    }
+  });
+
   it('verifyRecord answers with a reason for any JSON value, never throws', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue({ maxDepth: 5 }), async (value) => {
