@@ -108,14 +108,19 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'bad tier', valid: false, why: 'tier is "mutual" or "one-way"', value: { ...results, allocations: [{ ...results.allocations[0], tier: 'primary' }] } },
         { name: 'stability above 1', valid: false, why: 'stability factors are within [0, 1]', value: { ...results, stability: { n1: 1.5 } } },
         { name: 'fractional round', valid: false, why: 'round is a whole number', value: { ...results, round: 1.5 } },
+        { name: 'minimal (allocations, acceptance and stability default to empty)', valid: true, value: { round: 0, metrics: { residualNeedNorm: 0, maxDelta: 0 }, converged: true } },
         { name: 'missing metrics', valid: false, why: 'metrics is required', value: { round: 1, converged: true } },
+        { name: 'negative maxDelta', valid: false, why: 'metrics are >= 0', value: { ...results, metrics: { residualNeedNorm: 0, maxDelta: -0.5 } } },
+        { name: 'acceptance without provider', valid: false, why: 'an acceptance names its provider', value: { ...results, acceptance: [{ capacity: 'k1', need: 'n1', quantity: 2 }] } },
       ],
     },
     coordination: {
       schema: 'Coordination.schema.json',
       cases: [
         { name: 'phase 6 of round 3', valid: true, value: coordination },
+        { name: 'idle, empty clock', valid: true, value: { ...coordination, round: 0, phase: 0, clock: {} } },
         { name: 'phase 10', valid: false, why: 'phases are 0-9', value: { ...coordination, phase: 10 } },
+        { name: 'missing clock', valid: false, why: 'clock is required', value: { round: 1, phase: 5, converged: false, phaseStartedAt: '2026-11-24T10:00:00Z', updatedAt: '2026-11-24T10:00:00Z' } },
         { name: 'negative clock entry', valid: false, why: 'clock entries are non-negative integers', value: { ...coordination, clock: { ana: -1 } } },
         { name: 'fractional clock entry', valid: false, why: 'clock entries are integers', value: { ...coordination, clock: { ana: 1.5 } } },
         { name: 'timestamp without offset', valid: false, why: 'timestamps carry a UTC offset', value: { ...coordination, updatedAt: '2026-11-24 10:00' } },
@@ -163,11 +168,24 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
   const base = { version: '1.0', network: 'demo-team', author, clock: { [author]: 1 }, issuedAt: '2026-11-24T10:00:00Z' };
   const stateRecord = await signRecord({ ...base, kind: 'state', sequence: 1, payload: state } as UnsignedRecord, key);
   const coordinationRecord = await signRecord({ ...base, kind: 'coordination', sequence: 7, payload: coordination } as UnsignedRecord, key);
+  const resultsRecord = await signRecord({ ...base, kind: 'results', sequence: 3, payload: results } as UnsignedRecord, key);
+  // Signed as sent by a 1.2 peer: the unknown member is covered by the signature, and a 1.0 reader accepts it.
+  const newerMinor = { ...base, version: '1.2', kind: 'relationships', sequence: 2, payload: { ...relationships, note: 'new in 1.2' }, hint: 'new in 1.2' };
+  const newerMinorRecord = { ...newerMinor, signature: Buffer.from(await key.sign(signingBytes(newerMinor))).toString('base64url') };
   return {
     schema: 'SignedRecord.schema.json',
     cases: [
       { name: 'signed state record', valid: true, value: stateRecord },
       { name: 'signed coordination record', valid: true, value: coordinationRecord },
+      { name: 'signed results record', valid: true, value: resultsRecord },
+      { name: 'newer minor version with unknown members, signed as sent', valid: true, value: newerMinorRecord },
+      {
+        name: 'unknown member added after signing',
+        valid: false,
+        semanticOnly: true,
+        why: 'the signature covers every member as received, unknown ones included',
+        value: { ...newerMinorRecord, hint: 'changed' },
+      },
       { name: 'kind does not match payload', valid: false, why: 'a state record carries a State payload', value: { ...stateRecord, payload: coordination } },
       { name: 'sequence 0', valid: false, why: 'sequences start at 1', value: { ...stateRecord, sequence: 0 } },
       { name: 'unknown kind', valid: false, why: 'kind is one of state, relationships, results, coordination', value: { ...stateRecord, kind: 'gossip' } },
