@@ -86,8 +86,14 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
     case 'invalid_value':
       return [`${path}: must be ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`}`];
     case 'invalid_format':
-      return [`${path}: ${issue.message.startsWith('Invalid') ? `must be a valid ${issue.format}` : issue.message}`];
+      if (!issue.message.startsWith('Invalid')) return [`${path}: ${issue.message}`];
+      return [`${path}: ${issue.format === 'datetime' ? 'must be an ISO 8601 date and time with a UTC offset (2026-11-24T10:00:00Z)' : `must be a valid ${issue.format}`}`];
     case 'invalid_union': {
+      // A discriminated union whose discriminator matched no branch: say which values it may take.
+      const options = (issue as { options?: unknown[] }).options;
+      if (issue.errors.length === 0 && Array.isArray(options) && options.length > 0) {
+        return [`${path}: must be one of ${options.map((value) => JSON.stringify(value)).join(', ')}`];
+      }
       if (issue.errors.length === 0) return [`${path}: ${issue.message}`];
       // Report the branch that got furthest (fewest issues) rather than every branch's complaints.
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;

@@ -75,6 +75,9 @@ describe('decoding hostile input', () => {
     assert.deepEqual(parseMessage('slot', { id: 'a', type: 'review', quantity: -2 }), { ok: false, errors: ['quantity: must be at least 0'] });
     assert.deepEqual(parseMessage('slot', { id: 'a', type: 'review', quantity: '2' }), { ok: false, errors: ['quantity: must be a number (got string)'] });
     assert.deepEqual(parseMessage('state', []), { ok: false, errors: ['(root): must be an object (got an array)'] });
+    assert.deepEqual(parseMessage('record', { kind: 'gossip' }), { ok: false, errors: ['kind: must be one of "state", "relationships", "results", "coordination"'] });
+    const window = { kind: 'absolute', start: '2026-12-01 09:00', end: '2026-12-01T10:00:00Z' };
+    assert.deepEqual(parseMessage('slot', { id: 'a', type: 'review', quantity: 1, window }), { ok: false, errors: ['window.start: must be an ISO 8601 date and time with a UTC offset (2026-11-24T10:00:00Z)'] });
   });
 
   it('rejects prototype-pollution keys anywhere, and Object.prototype stays clean', () => {
