@@ -1,5 +1,5 @@
-// Room: build script. Writes spec/conformance/{messages/*.json,clocks.json,signatures.json} from
-// scripts/conformance-vectors.ts (allocation vectors live in spec/conformance/allocation/ and are not touched).
+// Room: build script. Writes spec/conformance/{messages/*.json,clocks.json,signatures.json,allocation/*.json} from
+// scripts/conformance-vectors.ts (allocation expectations come from simulate; allocation/README.md is not touched).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildVectors } from './conformance-vectors.ts';
