@@ -1,0 +1,463 @@
+// Room: network. May touch: engine's PeerNetwork contract, protocol (encoding, signature, schemas, limits), libp2p.
+// The libp2p implementation of the engine's PeerNetwork: TCP + WebSockets, noise, yamux, identify, gossipsub with
+// per-author topics, mDNS and bootstrap discovery, circuit relay v2, and the late-joiner sync protocol. Every byte from
+// outside passes the boundary here (size before parsing, schema, signature, network name, topic/author match,
+// per-peer token bucket) before an event reaches the engine.
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { bootstrap } from '@libp2p/bootstrap';
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
+import { createTopicScoreParams, type PeerScoreParams } from '@libp2p/gossipsub/score';
+import { identify } from '@libp2p/identify';
+import type { Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
+import { mdns } from '@libp2p/mdns';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
+import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
+import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
+import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
+import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
+import { coordinationTopic, NETWORK_LIMITS, parseTopic, syncProtocol, topicFor } from './names.ts';
+import { z } from 'zod';
+
+export interface NetworkLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Settings of one libp2p peer (the extension and `mutual peer` both build one of these). */
+export interface Libp2pNetworkOptions {
+  /** The team's network name (scopes topics, the sync protocol and the records accepted). */
+  readonly network: string;
+  /** The peer's Ed25519 identity; it signs every record (see identity.ts to load or create one). */
+  readonly privateKey: PrivateKey;
+  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/tcp/0/ws. Default: both on 0.0.0.0. */
+  readonly listen?: readonly string[];
+  /** Multiaddrs with /p2p/<id> of peers to dial at start. */
+  readonly bootstrap?: readonly string[];
+  /** mDNS discovery on the local network (product default true; tests turn it off). */
+  readonly mdns?: boolean;
+  /** Serve as a circuit relay v2 for peers behind NAT (headless peers). Default false. */
+  readonly relay?: boolean;
+  /**
+   * Loopback setups (tests, benches, several peers on one host): lift libp2p's inbound connection rate limit and the
+   * gossipsub IP-colocation penalty, which otherwise treat many local peers as one abusive host.
+   */
+  readonly loopback?: boolean;
+  readonly logger?: NetworkLogger;
+}
+
+export interface NetworkCounters {
+  published: number;
+  publishedBytes: number;
+  received: number;
+  receivedBytes: number;
+  rejected: number;
+  rateLimited: number;
+  syncRequestsServed: number;
+  syncRecordsReceived: number;
+}
+
+export interface Libp2pPeerNetwork extends PeerNetwork {
+  /** Addresses this peer listens on, with /p2p/<id>, once started. */
+  addresses(): string[];
+  readonly network: string;
+  readonly counters: Readonly<NetworkCounters>;
+  /** Dials a multiaddr (with /p2p/<id>); for tests and manual joins. */
+  dial(address: string): Promise<void>;
+  /** How many (author, kind) records are held for sync; bounded by NETWORK_LIMITS.maxHeldRecords. */
+  heldRecordCount(): number;
+}
+
+const silentLogger: NetworkLogger = { info() {}, warn() {} };
+
+const SyncRequest = z.object({
+  network: NetworkName,
+  authors: z.array(PeerId).max(NETWORK_LIMITS.maxSyncAuthors),
+  kinds: z.array(RecordKind).max(4),
+});
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+  lastLoggedAt: number;
+  invalid: number;
+}
+
+const NEWLINE = 0x0a;
+
+export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNetwork {
+  const network = NetworkName.parse(options.network);
+  const logger = options.logger ?? silentLogger;
+  const selfId = peerIdFromPrivateKey(options.privateKey);
+  const self = selfId.toString();
+  const listeners = new Set<(event: NetworkEvent) => void>();
+  const subscriptions = new Set<string>();
+  /** Latest verified record per `${kind}/${author}` (my own included): what the sync protocol answers with. */
+  const held = new Map<string, SignedRecord>();
+  /** Per-peer token bucket and log throttle; insertion order = age, so the oldest is evicted when full. */
+  const buckets = new Map<string, Bucket>();
+  const counters: NetworkCounters = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
+  let node: Libp2p<{ pubsub: GossipSub }> | undefined;
+  let stopped = false;
+
+  function emit(event: NetworkEvent): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        logger.warn(`network listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  function bucketOf(peer: string): Bucket {
+    let bucket = buckets.get(peer);
+    if (bucket === undefined) {
+      if (buckets.size >= NETWORK_LIMITS.maxTrackedPeers) buckets.delete(buckets.keys().next().value!);
+      bucket = { tokens: NETWORK_LIMITS.rateBurst, updatedAt: Date.now(), lastLoggedAt: 0, invalid: 0 };
+      buckets.set(peer, bucket);
+    }
+    return bucket;
+  }
+
+  /** Token bucket: true when the peer may send one more message now. */
+  function takeToken(peer: string): boolean {
+    const bucket = bucketOf(peer);
+    const now = Date.now();
+    bucket.tokens = Math.min(NETWORK_LIMITS.rateBurst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * NETWORK_LIMITS.ratePerSecond);
+    bucket.updatedAt = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Counts every rejection; logs at most once per peer per minute; tells the engine. */
+  function reject(from: string | undefined, reason: string): void {
+    counters.rejected++;
+    if (from !== undefined) {
+      const bucket = bucketOf(from);
+      bucket.invalid++;
+      const now = Date.now();
+      if (now - bucket.lastLoggedAt >= NETWORK_LIMITS.logIntervalMs) {
+        bucket.lastLoggedAt = now;
+        logger.warn(`rejected input from ${from} (${bucket.invalid} so far): ${reason}`);
+      }
+    } else {
+      logger.warn(`rejected input: ${reason}`);
+    }
+    emit({ type: 'rejected', from, reason });
+  }
+
+  /** Keeps the latest record per (author, kind) for sync: higher sequence wins; equal sequence, greater signature. */
+  function hold(record: SignedRecord): 'newer' | 'old' {
+    const key = `${record.kind}/${record.author}`;
+    const current = held.get(key);
+    if (current !== undefined) {
+      if (record.sequence < current.sequence) return 'old';
+      if (record.sequence === current.sequence && record.signature <= current.signature) return 'old';
+    } else if (held.size >= NETWORK_LIMITS.maxHeldRecords && record.author !== self) {
+      // Full: still deliver (the engine's stores have their own bounds) but do not keep it for sync.
+      return 'newer';
+    }
+    held.set(key, record);
+    return 'newer';
+  }
+
+  /**
+   * The boundary for one record's bytes from `from`. Returns the verdict for gossipsub: reject lowers the sender's
+   * score, ignore drops silently (a stale record relayed late is not misbehaviour).
+   */
+  async function accept(bytes: Uint8Array, from: string, expected: { kind: RecordKind; author: string | undefined } | undefined): Promise<TopicValidatorResult> {
+    counters.received++;
+    counters.receivedBytes += bytes.byteLength;
+    if (!takeToken(from)) {
+      counters.rateLimited++;
+      reject(from, 'rate limit exceeded');
+      return TopicValidatorResult.Reject;
+    }
+    if (bytes.byteLength > MAX_RECORD_BYTES) {
+      reject(from, `record is ${bytes.byteLength} bytes, larger than ${MAX_RECORD_BYTES}`);
+      return TopicValidatorResult.Reject;
+    }
+    const verified = await verifyRecordBytes(bytes);
+    if (!verified.ok) {
+      reject(from, verified.reason);
+      return TopicValidatorResult.Reject;
+    }
+    const record = verified.record;
+    if (record.network !== network) {
+      reject(from, `record of network ${record.network}, not ${network}`);
+      return TopicValidatorResult.Reject;
+    }
+    if (expected !== undefined && (record.kind !== expected.kind || (expected.author !== undefined && record.author !== expected.author))) {
+      reject(from, `a ${record.kind} record of ${record.author} on the topic of ${expected.kind} of ${expected.author ?? 'everyone'}`);
+      return TopicValidatorResult.Reject;
+    }
+    if (record.author === self) return TopicValidatorResult.Ignore;
+    if (hold(record) === 'old') {
+      reject(from, `stale or replayed ${record.kind} record of ${record.author} (sequence ${record.sequence})`);
+      return TopicValidatorResult.Ignore;
+    }
+    emit({ type: 'record', record, from });
+    return TopicValidatorResult.Accept;
+  }
+
+  function pubsub(): GossipSub {
+    if (node === undefined) throw new Error('the network is not started');
+    return node.services.pubsub;
+  }
+
+  /** Scores rejected messages on a topic (gossipsub counts them per topic only where topic params exist). */
+  function scoreTopic(topic: string): void {
+    const score = (pubsub() as unknown as { score?: { params?: PeerScoreParams } }).score;
+    if (score?.params === undefined || score.params.topics[topic] !== undefined) return;
+    score.params.topics[topic] = createTopicScoreParams({
+      topicWeight: 1,
+      timeInMeshWeight: 0,
+      firstMessageDeliveriesWeight: 0,
+      meshMessageDeliveriesWeight: 0,
+      meshFailurePenaltyWeight: 0,
+      invalidMessageDeliveriesWeight: -10,
+      invalidMessageDeliveriesDecay: 0.9,
+    });
+  }
+
+  function listenOn(topic: string): void {
+    const gossip = pubsub();
+    scoreTopic(topic);
+    const expected = parseTopic(network, topic);
+    gossip.topicValidators.set(topic, (peer: Libp2pPeerId, message) => accept(message.data, peer.toString(), expected));
+    gossip.subscribe(topic);
+  }
+
+  async function serveSync(stream: Stream, remote: string): Promise<void> {
+    try {
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+        size += bytes.byteLength;
+        if (size > NETWORK_LIMITS.maxSyncRequestBytes) throw new DecodeError('sync request too large');
+        chunks.push(bytes);
+      }
+      if (!takeToken(remote)) {
+        counters.rateLimited++;
+        throw new DecodeError('rate limit exceeded');
+      }
+      const raw = decodeJson(Buffer.concat(chunks), { maxBytes: NETWORK_LIMITS.maxSyncRequestBytes });
+      const request = SyncRequest.safeParse(raw);
+      if (!request.success || request.data.network !== network) throw new DecodeError('malformed sync request');
+      counters.syncRequestsServed++;
+      let count = 0;
+      let bytes = 0;
+      for (const kind of request.data.kinds) {
+        for (const author of request.data.authors) {
+          const record = held.get(`${kind}/${author}`);
+          if (record === undefined) continue;
+          const encoded = encodeJson(record);
+          if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break;
+          count++;
+          bytes += encoded.byteLength + 1;
+          if (!stream.send(encoded)) await stream.onDrain();
+          if (!stream.send(Uint8Array.of(NEWLINE))) await stream.onDrain();
+        }
+      }
+      await stream.close();
+    } catch (error) {
+      if (error instanceof DecodeError) reject(remote, `sync: ${error.message}`);
+      stream.abort(error as Error);
+    }
+  }
+
+  async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[]): Promise<void> {
+    if (node === undefined) return;
+    const signal = AbortSignal.timeout(NETWORK_LIMITS.syncTimeoutMs);
+    const remote = peer.toString();
+    let stream: Stream;
+    try {
+      stream = await node.dialProtocol(peer, syncProtocol(network), { signal });
+    } catch {
+      return; // the peer does not speak our sync protocol (or is gone): nothing to learn from it
+    }
+    try {
+      stream.send(encodeJson({ network, authors: authors.slice(0, NETWORK_LIMITS.maxSyncAuthors), kinds }));
+      await stream.close({ signal });
+      let pending: Uint8Array = new Uint8Array(0);
+      let total = 0;
+      let count = 0;
+      const lines: Uint8Array[] = [];
+      for await (const chunk of stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+        total += bytes.byteLength;
+        if (total > NETWORK_LIMITS.maxSyncBytes) throw new DecodeError(`sync response larger than ${NETWORK_LIMITS.maxSyncBytes} bytes`);
+        pending = pending.byteLength === 0 ? bytes : Buffer.concat([pending, bytes]);
+        let newline: number;
+        while ((newline = pending.indexOf(NEWLINE)) >= 0) {
+          lines.push(pending.subarray(0, newline));
+          pending = pending.subarray(newline + 1);
+          if (++count > NETWORK_LIMITS.maxSyncRecords) throw new DecodeError(`sync response has more than ${NETWORK_LIMITS.maxSyncRecords} records`);
+        }
+        // A line longer than a record can be is dropped before it is ever parsed.
+        if (pending.byteLength > MAX_RECORD_BYTES) throw new DecodeError(`sync record larger than ${MAX_RECORD_BYTES} bytes`);
+        if (signal.aborted) throw new DecodeError('sync response too slow');
+      }
+      if (pending.byteLength > 0) lines.push(pending);
+      for (const line of lines) {
+        counters.syncRecordsReceived++;
+        const record = await accept(line, remote, undefined);
+        void record;
+      }
+    } catch (error) {
+      if (error instanceof DecodeError) reject(remote, `sync: ${error.message}`);
+      stream.abort(error as Error);
+    }
+  }
+
+  const api: Libp2pPeerNetwork = {
+    self,
+    network,
+    counters,
+
+    async start() {
+      if (node !== undefined || stopped) return;
+      const listen = options.listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
+      const peerDiscovery = [];
+      if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap!], timeout: 0 }));
+      if (options.mdns ?? true) peerDiscovery.push(mdns({ interval: 10_000 }));
+      const loopback = options.loopback ?? false;
+      node = await createLibp2p({
+        privateKey: options.privateKey,
+        addresses: { listen: [...listen] },
+        transports: [tcp(), webSockets(), circuitRelayTransport()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        peerDiscovery,
+        connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
+        services: {
+          identify: identify(),
+          ...(options.relay === true ? { relay: circuitRelayServer() } : {}),
+          pubsub: gossipsub({
+            // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
+            allowPublishToZeroTopicPeers: true,
+            emitSelf: false,
+            floodPublish: true,
+            heartbeatInterval: 500,
+            // The sync protocol, not gossip history, serves late joiners.
+            scoreParams: loopback ? { IPColocationFactorWeight: 0, behaviourPenaltyWeight: -1 } : {},
+            scoreThresholds: { gossipThreshold: -100, publishThreshold: -200, graylistThreshold: -400 },
+            // Records are at most 64 KiB; one gossip frame carries at most a few of them.
+            maxInboundDataLength: 4 * MAX_RECORD_BYTES,
+          }),
+        },
+      });
+      node.addEventListener('peer:connect', (event) => emit({ type: 'peer:connect', peer: event.detail.toString() }));
+      node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
+      node.addEventListener('peer:discovery', (event) => {
+        const info = event.detail;
+        if (info.id.equals(selfId) || node === undefined || node.getConnections(info.id).length > 0) return;
+        // Discovered peers are dialled (mDNS and bootstrap only announce them).
+        node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+      });
+      await node.handle(syncProtocol(network), (stream, connection) => serveSync(stream, connection.remotePeer.toString()), { maxInboundStreams: 32 });
+      listenOn(coordinationTopic(network));
+      for (const topic of subscriptions) listenOn(topic);
+      // Bootstrap addresses are dialled straight away; the bootstrap module would also retry later.
+      for (const address of options.bootstrap ?? []) {
+        node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => logger.warn(`cannot dial ${address}: ${error.message}`));
+      }
+      logger.info(`peer ${self} on network ${network} listening on ${api.addresses().join(' ')}`);
+    },
+
+    async stop() {
+      stopped = true;
+      const current = node;
+      node = undefined;
+      if (current !== undefined) await current.stop();
+    },
+
+    async publish(outgoing) {
+      const unsigned = {
+        version: PROTOCOL_VERSION,
+        network,
+        kind: outgoing.kind,
+        author: self,
+        sequence: outgoing.sequence,
+        clock: outgoing.clock,
+        issuedAt: outgoing.issuedAt,
+        payload: outgoing.payload,
+      } as UnsignedRecord;
+      const record = await signRecord(unsigned, options.privateKey);
+      hold(record);
+      if (node !== undefined) {
+        const bytes = encodeJson(record);
+        counters.published++;
+        counters.publishedBytes += bytes.byteLength;
+        try {
+          await pubsub().publish(topicFor(network, record.kind, self), bytes);
+        } catch (error) {
+          // Nobody subscribed yet is not an error: the record is held and served to whoever syncs later.
+          logger.warn(`publish ${record.kind}: ${(error as Error).message}`);
+        }
+      }
+      return record as never;
+    },
+
+    subscribe(author, kind) {
+      const topic = topicFor(network, kind, author);
+      if (author === self || subscriptions.has(topic)) return;
+      subscriptions.add(topic);
+      if (node !== undefined) listenOn(topic);
+    },
+
+    unsubscribe(author, kind) {
+      const topic = topicFor(network, kind, author);
+      if (kind === 'coordination' || !subscriptions.delete(topic)) return;
+      if (node !== undefined) {
+        pubsub().unsubscribe(topic);
+        pubsub().topicValidators.delete(topic);
+      }
+    },
+
+    async requestSync(authors, kinds) {
+      if (node === undefined || authors.length === 0 || kinds.length === 0) return;
+      const peers = node.getPeers().slice(0, NETWORK_LIMITS.maxSyncPeers);
+      await Promise.all(peers.map((peer) => syncWith(peer, authors, kinds)));
+    },
+
+    connectedPeers() {
+      return node === undefined ? [] : node.getPeers().map((peer) => peer.toString());
+    },
+
+    on(listener) {
+      listeners.add(listener);
+      return { dispose: () => listeners.delete(listener) } satisfies Disposable;
+    },
+
+    addresses() {
+      return node === undefined ? [] : node.getMultiaddrs().map((address) => address.toString());
+    },
+
+    async dial(address) {
+      if (node === undefined) throw new Error('the network is not started');
+      await node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) });
+    },
+
+    heldRecordCount() {
+      return held.size;
+    },
+  };
+  return api;
+}
+
+/** For callers holding a peer id string: checks it is a libp2p peer id (throws otherwise). */
+export function parsePeerId(text: string): string {
+  return peerIdFromString(text).toString();
+}
+
+export type { OutgoingRecord };

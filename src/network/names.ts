@@ -1,0 +1,56 @@
+// Room: network. May touch: protocol types and limits only (pure names and bounds).
+// Topic and protocol names (spec/PROTOCOL.md, chapter 9). They carry the protocol MAJOR and the network name, so
+// two teams, or two major versions, never share a topic.
+import { PROTOCOL_MAJOR } from '../protocol/limits.ts';
+import type { PeerId, RecordKind } from '../protocol/schemas.ts';
+
+/** Per-author topic of one record kind; coordination of every peer shares one topic. */
+export function topicFor(network: string, kind: RecordKind, author: PeerId): string {
+  if (kind === 'coordination') return coordinationTopic(network);
+  return `/mutual/${PROTOCOL_MAJOR}/${network}/${kind}/${author}`;
+}
+
+export function coordinationTopic(network: string): string {
+  return `/mutual/${PROTOCOL_MAJOR}/${network}/coordination`;
+}
+
+/** The late-joiner sync protocol (request/response over one stream). */
+export function syncProtocol(network: string): string {
+  return `/mutual/${PROTOCOL_MAJOR}/${network}/sync/1.0.0`;
+}
+
+/** Parses a topic name back into (kind, author); undefined when it is not one of this network's topics. */
+export function parseTopic(network: string, topic: string): { kind: RecordKind; author: PeerId | undefined } | undefined {
+  if (topic === coordinationTopic(network)) return { kind: 'coordination', author: undefined };
+  const prefix = `/mutual/${PROTOCOL_MAJOR}/${network}/`;
+  if (!topic.startsWith(prefix)) return undefined;
+  const [kind, author, ...rest] = topic.slice(prefix.length).split('/');
+  if (rest.length > 0 || author === undefined || author === '') return undefined;
+  if (kind !== 'state' && kind !== 'relationships' && kind !== 'results') return undefined;
+  return { kind, author };
+}
+
+/** Bounds of the network layer (spec chapter 9). */
+export const NETWORK_LIMITS = {
+  /** Records one sync response carries at most. */
+  maxSyncRecords: 512,
+  /** Bytes one sync response carries at most (records are newline-separated, each at most MAX_RECORD_BYTES). */
+  maxSyncBytes: 4 * 1024 * 1024,
+  /** Authors one sync request names at most. */
+  maxSyncAuthors: 1024,
+  /** Bytes of a sync request. */
+  maxSyncRequestBytes: 160 * 1024,
+  /** Peers asked per requestSync call. */
+  maxSyncPeers: 8,
+  /** Latest records held for sync: (author, kind) pairs. */
+  maxHeldRecords: 4096,
+  /** Peers whose rate-limit bucket and log state is tracked. */
+  maxTrackedPeers: 4096,
+  /** Token bucket per sending peer: burst and refill per second. */
+  rateBurst: 200,
+  ratePerSecond: 100,
+  /** Invalid input from one peer is logged at most once per this interval. */
+  logIntervalMs: 60_000,
+  /** A sync exchange is abandoned after this long. */
+  syncTimeoutMs: 5_000,
+} as const;
