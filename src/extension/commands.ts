@@ -1,0 +1,262 @@
+// Room: extension. May touch: vscode, ./service, protocol (schemas, computeResults).
+// The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
+// user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
+// keybindings, the webview), validated with the same schemas.
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { computeResults } from '../protocol/allocation/index.ts';
+import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
+import type { MutualService, SlotKind } from './service.ts';
+
+/** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
+export const COMMANDS = {
+  showPanel: 'mutual.showPanel',
+  declareCapacity: 'mutual.declareCapacity',
+  declareNeed: 'mutual.declareNeed',
+  editDeclaration: 'mutual.editDeclaration',
+  removeDeclaration: 'mutual.removeDeclaration',
+  setRecognition: 'mutual.setRecognition',
+  connectToPeer: 'mutual.connectToPeer',
+  copyMyAddress: 'mutual.copyMyAddress',
+  joinNetwork: 'mutual.joinNetwork',
+  leaveNetwork: 'mutual.leaveNetwork',
+  exportState: 'mutual.exportState',
+  logProtocolState: 'mutual.debug.logProtocolState',
+  computeResults: 'mutual.debug.computeResults',
+  computeStabilityFactor: 'mutual.debug.computeStabilityFactor',
+  inspectCausalClocks: 'mutual.debug.inspectCausalClocks',
+  forcePhaseAdvancement: 'mutual.debug.forcePhaseAdvancement',
+} as const;
+
+export interface CommandContext {
+  readonly service: MutualService;
+  readonly log: vscode.LogOutputChannel;
+  readonly showPanel: () => void;
+  readonly join: () => Promise<void>;
+}
+
+/** The first Zod issue, phrased for an input box. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${path}${issue.message}`;
+}
+
+function validator<T>(schema: z.ZodType<T>, transform: (text: string) => unknown = (text) => text) {
+  return (text: string): string | undefined => {
+    const parsed = schema.safeParse(transform(text));
+    return parsed.success ? undefined : describeIssue(parsed.error);
+  };
+}
+
+const toNumber = (text: string): unknown => (text.trim() === '' ? undefined : Number(text));
+const toSkills = (text: string): string[] => text.split(',').map((skill) => skill.trim()).filter((skill) => skill.length > 0);
+const Skills = Slot.shape.skills;
+
+/** Asks for a slot step by step; undefined when the user cancels. */
+async function promptSlot(kind: SlotKind, existing?: Slot): Promise<Slot | undefined> {
+  const noun = kind === 'capacity' ? 'capacity' : 'need';
+  const id = existing?.id ?? (await vscode.window.showInputBox({ title: `Declare ${noun} (1/4)`, prompt: `Id of this ${noun}, e.g. review-hours`, validateInput: validator(SlotId), ignoreFocusOut: true }));
+  if (id === undefined) return undefined;
+  const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/4)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
+  if (type === undefined) return undefined;
+  const quantity = await vscode.window.showInputBox({ title: `Declare ${noun} (3/4)`, prompt: 'Quantity (hours, sessions, ...)', value: existing ? String(existing.quantity) : undefined, validateInput: validator(Quantity, toNumber), ignoreFocusOut: true });
+  if (quantity === undefined) return undefined;
+  const skills = await vscode.window.showInputBox({
+    title: `Declare ${noun} (4/4)`,
+    prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
+    value: existing?.skills.join(', '),
+    validateInput: validator(Skills, toSkills),
+    ignoreFocusOut: true,
+  });
+  if (skills === undefined) return undefined;
+  return Slot.parse({ ...existing, id, type, quantity: Number(quantity), skills: toSkills(skills) });
+}
+
+async function pickDeclaration(state: State, placeHolder: string): Promise<{ kind: SlotKind; slot: Slot } | undefined> {
+  const items = [
+    ...state.capacities.map((slot) => ({ label: slot.id, description: `capacity · ${slot.type} · ${slot.quantity}`, slotKind: 'capacity' as const, slot })),
+    ...state.needs.map((slot) => ({ label: slot.id, description: `need · ${slot.type} · ${slot.quantity}`, slotKind: 'need' as const, slot })),
+  ];
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('Mutual: you have not declared any capacity or need yet.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, { placeHolder });
+  return picked && { kind: picked.slotKind, slot: picked.slot };
+}
+
+const DeclarationArgument = z.object({ kind: z.enum(['capacity', 'need']), id: SlotId });
+const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType });
+
+export function registerCommands(context: CommandContext): vscode.Disposable[] {
+  const { service, log } = context;
+
+  /** Runs a command; a failure is logged and shown, never thrown into the command palette. */
+  const guarded =
+    <A extends unknown[]>(name: string, body: (...args: A) => Promise<unknown> | unknown) =>
+    async (...args: A): Promise<unknown> => {
+      try {
+        return await body(...args);
+      } catch (error) {
+        const message = error instanceof z.ZodError ? describeIssue(error) : error instanceof Error ? error.message : String(error);
+        log.error(`${name}: ${message}`);
+        void vscode.window.showErrorMessage(`Mutual: ${message}`);
+        // Callers (tests, the webview) see the rejection too.
+        throw error instanceof Error ? error : new Error(message);
+      }
+    };
+
+  const ensureJoined = async () => {
+    if (!service.joined) await context.join();
+  };
+
+  const declare = (kind: SlotKind) =>
+    guarded(`declare ${kind}`, async (argument?: unknown) => {
+      await ensureJoined();
+      const slot = argument === undefined ? await promptSlot(kind) : Slot.parse(argument);
+      if (!slot) return undefined;
+      await service.declare(kind, slot);
+      log.info(`declared ${kind} ${slot.id}`);
+      return slot;
+    });
+
+  const showJson = async (title: string, value: unknown) => {
+    const document = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(value, null, 2) });
+    await vscode.window.showTextDocument(document, { preview: true });
+    log.info(title);
+    return value;
+  };
+
+  const requireSnapshot = () => {
+    const snapshot = service.snapshot();
+    if (!snapshot) throw new Error('not joined to a network: run "Mutual: Join Network" first');
+    return snapshot;
+  };
+
+  const handlers: Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: never[]) => unknown> = {
+    [COMMANDS.showPanel]: guarded('show panel', () => context.showPanel()),
+    [COMMANDS.declareCapacity]: declare('capacity'),
+    [COMMANDS.declareNeed]: declare('need'),
+    [COMMANDS.editDeclaration]: guarded('edit declaration', async (argument?: unknown) => {
+      await ensureJoined();
+      const state = service.myState();
+      let target: { kind: SlotKind; slot: Slot } | undefined;
+      if (argument !== undefined) {
+        const { kind, slot } = z.object({ kind: z.enum(['capacity', 'need']), slot: Slot }).parse(argument);
+        const field = kind === 'capacity' ? state.capacities : state.needs;
+        if (!field.some((existing) => existing.id === slot.id)) throw new Error(`no ${kind} with id ${slot.id}`);
+        await service.declare(kind, slot);
+        return slot;
+      }
+      target = await pickDeclaration(state, 'Declaration to edit');
+      if (!target) return undefined;
+      const slot = await promptSlot(target.kind, target.slot);
+      if (!slot) return undefined;
+      await service.declare(target.kind, slot);
+      return slot;
+    }),
+    [COMMANDS.removeDeclaration]: guarded('remove declaration', async (argument?: unknown) => {
+      await ensureJoined();
+      const target = argument !== undefined ? DeclarationArgument.parse(argument) : await pickDeclaration(service.myState(), 'Declaration to remove').then((picked) => picked && { kind: picked.kind, id: picked.slot.id });
+      if (!target) return undefined;
+      await service.removeDeclaration(target.kind, target.id);
+      log.info(`removed ${target.kind} ${target.id}`);
+      return target.id;
+    }),
+    [COMMANDS.setRecognition]: guarded('set recognition', async (argument?: unknown) => {
+      await ensureJoined();
+      if (argument !== undefined) {
+        const { peer, weight } = RecognitionArgument.parse(argument);
+        await service.setRecognition(peer, weight);
+        return weight;
+      }
+      const peers = service.knownPeers();
+      if (peers.length === 0) {
+        void vscode.window.showInformationMessage('Mutual: no peers known yet. Connect to a peer or wait for the network.');
+        return undefined;
+      }
+      const mine = service.myRecognition();
+      const picked = await vscode.window.showQuickPick(
+        peers.map((peer) => ({ label: peer.displayName ?? peer.id.slice(-8), description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id })),
+        { placeHolder: 'Whose contribution to your work do you recognize?', matchOnDescription: true },
+      );
+      if (!picked) return undefined;
+      const weight = await vscode.window.showInputBox({
+        title: `Recognition of ${picked.label}`,
+        prompt: 'Weight (non-negative; weights are normalized; 0 removes)',
+        value: String(mine[picked.peer] ?? 1),
+        validateInput: validator(RecognitionWeights.valueType, toNumber),
+      });
+      if (weight === undefined) return undefined;
+      await service.setRecognition(picked.peer, Number(weight));
+      return Number(weight);
+    }),
+    [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
+      await ensureJoined();
+      const Multiaddr = z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns|memory)\/.+\/p2p\/[A-Za-z0-9]+$/, 'a multiaddr ending in /p2p/<peer id>, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...');
+      const address = argument !== undefined ? Multiaddr.parse(argument) : await vscode.window.showInputBox({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr) });
+      if (address === undefined) return undefined;
+      await service.connect(address);
+      log.info(`connected to ${address}`);
+      return address;
+    }),
+    [COMMANDS.copyMyAddress]: guarded('copy my address', async () => {
+      await ensureJoined();
+      const address = service.myAddress();
+      if (!address) throw new Error('this peer has no address yet');
+      await vscode.env.clipboard.writeText(address);
+      void vscode.window.showInformationMessage(`Mutual: copied ${address}`);
+      return address;
+    }),
+    [COMMANDS.joinNetwork]: guarded('join network', () => context.join()),
+    [COMMANDS.leaveNetwork]: guarded('leave network', async () => {
+      await service.leave();
+      log.info('left the network');
+    }),
+    [COMMANDS.exportState]: guarded('export state', async (argument?: unknown) => {
+      const snapshot = requireSnapshot();
+      const exported = { exportedAt: new Date().toISOString(), state: service.myState(), recognition: service.myRecognition(), snapshot };
+      if (argument === 'return') return exported;
+      const target = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, defaultUri: vscode.Uri.file('mutual-state.json') });
+      if (!target) return showJson('exported state', exported);
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(exported, null, 2)));
+      return exported;
+    }),
+    [COMMANDS.logProtocolState]: guarded('log protocol state', () => {
+      const snapshot = requireSnapshot();
+      log.info('protocol state', snapshot);
+      log.show(true);
+      return snapshot;
+    }),
+    [COMMANDS.computeResults]: guarded('compute results', async (argument?: unknown) => {
+      const model = service.viewModel();
+      const engineSnapshot = requireSnapshot();
+      const self = engineSnapshot.self;
+      const states = new Map<string, State>(model.peers.flatMap((peer) => (peer.state ? [[peer.id, peer.state] as const] : [])));
+      states.set(self, service.myState());
+      const relationships = new Map(model.peers.map((peer) => [peer.id, { recognition: peer.recognition }] as const));
+      relationships.set(self, { recognition: service.myRecognition() });
+      // A dry run: computed from what this peer holds now, published nowhere.
+      const results: Results = computeResults({ self, round: engineSnapshot.round + 1, states, relationships, previousResults: new Map() });
+      return argument === 'return' ? results : showJson('dry-run results', results);
+    }),
+    [COMMANDS.computeStabilityFactor]: guarded('compute stability factor', async (argument?: unknown) => {
+      requireSnapshot();
+      const factors = Object.fromEntries(service.viewModel().coordination.map((row) => [row.displayName ?? row.peer, row.stabilityFactor]));
+      return argument === 'return' ? factors : showJson('stability factors', factors);
+    }),
+    [COMMANDS.inspectCausalClocks]: guarded('inspect causal clocks', async (argument?: unknown) => {
+      requireSnapshot();
+      const clocks = Object.fromEntries(service.viewModel().coordination.map((row) => [row.displayName ?? row.peer, { peer: row.peer, round: row.round, phase: row.phaseName, clock: row.clock }]));
+      return argument === 'return' ? clocks : showJson('causal clocks', clocks);
+    }),
+    [COMMANDS.forcePhaseAdvancement]: guarded('force phase advancement', () => {
+      service.forcePhaseAdvancement();
+      log.info('forced phase advancement');
+    }),
+  };
+
+  return Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown));
+}

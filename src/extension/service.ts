@@ -1,0 +1,288 @@
+// Room: extension (host side, no vscode import). May touch: engine, protocol, @libp2p/crypto.
+// The small service the commands, views and the webview panel are built on. It owns one Engine and its PeerNetwork,
+// starts them lazily (activation stays cheap) and turns the engine's snapshot into the view model the UI shows.
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { createEngine, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
+import { PHASES } from '../engine/engine.ts';
+import { computeStabilityFactors, type ViewModel } from './view-model.ts';
+import { RecognitionWeights, State, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** Creates the network this peer joins, from its identity key. */
+export type NetworkFactory = (privateKey: PrivateKey) => Promise<{ network: PeerNetwork; address(): string | undefined; connect?(multiaddr: string): Promise<void>; afterJoin?(): Promise<void>; stop?(): Promise<void> }>;
+
+export interface MutualServiceOptions {
+  /** Loads or creates the identity key (the extension keeps it in SecretStorage). */
+  readonly identity: { load(): Promise<string | undefined>; save(encoded: string): Promise<void> };
+  readonly storage: EngineStorage;
+  readonly createNetwork: NetworkFactory;
+  readonly config: () => Partial<EngineConfig>;
+  readonly logger: EngineLogger;
+}
+
+export type SlotKind = 'capacity' | 'need';
+
+export interface MutualService extends Disposable {
+  readonly joined: boolean;
+  join(): Promise<void>;
+  leave(): Promise<void>;
+  selfId(): PeerId | undefined;
+  myAddress(): string | undefined;
+  connect(multiaddr: string): Promise<void>;
+  /** My declarations (a default empty state before the first declaration). */
+  myState(): State;
+  declare(kind: SlotKind, slot: Slot): Promise<void>;
+  removeDeclaration(kind: SlotKind, slotId: string): Promise<void>;
+  setDisplayName(name: string): Promise<void>;
+  setRecognition(peer: PeerId, weight: number): Promise<void>;
+  myRecognition(): RecognitionWeights;
+  knownPeers(): readonly { id: PeerId; displayName: string | undefined }[];
+  snapshot(): EngineSnapshot | undefined;
+  viewModel(): ViewModel;
+  forcePhaseAdvancement(): void;
+  onDidChange(listener: () => void): Disposable;
+}
+
+export async function loadOrCreateIdentity(identity: MutualServiceOptions['identity']): Promise<PrivateKey> {
+  const stored = await identity.load();
+  if (stored !== undefined) return privateKeyFromProtobuf(Buffer.from(stored, 'base64'));
+  const key = await generateKeyPair('Ed25519');
+  await identity.save(Buffer.from(privateKeyToProtobuf(key)).toString('base64'));
+  return key;
+}
+
+export class EngineMutualService implements MutualService {
+  private readonly options: MutualServiceOptions;
+  private engine: Engine | undefined;
+  private node: Awaited<ReturnType<NetworkFactory>> | undefined;
+  private engineSubscription: Disposable | undefined;
+  private readonly listeners = new Set<() => void>();
+  private joining: Promise<void> | undefined;
+  private readonly history: { round: number; residualNeedNorm: number; maxDelta: number }[] = [];
+
+  constructor(options: MutualServiceOptions) {
+    this.options = options;
+  }
+
+  get joined(): boolean {
+    return this.engine !== undefined;
+  }
+
+  async join(): Promise<void> {
+    if (this.engine) return;
+    this.joining ??= this.doJoin().finally(() => (this.joining = undefined));
+    return this.joining;
+  }
+
+  private async doJoin(): Promise<void> {
+    const key = await loadOrCreateIdentity(this.options.identity);
+    const node = await this.options.createNetwork(key);
+    const engine = createEngine({ network: node.network, storage: this.options.storage, config: this.options.config(), logger: this.options.logger });
+    await engine.start();
+    this.node = node;
+    this.engine = engine;
+    this.engineSubscription = engine.onDidChange(() => {
+      this.recordRound();
+      this.fire();
+    });
+    await node.afterJoin?.();
+    this.options.logger.info(`joined as ${engine.self}`);
+    this.fire();
+  }
+
+  async leave(): Promise<void> {
+    await this.joining?.catch(() => undefined);
+    const engine = this.engine;
+    const node = this.node;
+    this.engine = undefined;
+    this.node = undefined;
+    this.engineSubscription?.dispose();
+    this.engineSubscription = undefined;
+    if (engine) await engine.stop();
+    if (node?.stop) await node.stop();
+    else if (node) await node.network.stop();
+    this.history.length = 0;
+    this.fire();
+  }
+
+  selfId(): PeerId | undefined {
+    return this.engine?.self;
+  }
+
+  myAddress(): string | undefined {
+    return this.node?.address();
+  }
+
+  async connect(multiaddr: string): Promise<void> {
+    const node = this.requireNode();
+    if (!node.connect) throw new Error('this network cannot dial addresses');
+    await node.connect(multiaddr);
+  }
+
+  myState(): State {
+    return this.engine?.stores.myState.value ?? { displayName: 'Me', capacities: [], needs: [] };
+  }
+
+  async declare(kind: SlotKind, slot: Slot): Promise<void> {
+    const state = this.myState();
+    const field = kind === 'capacity' ? 'capacities' : 'needs';
+    const others = state[field].filter((existing) => existing.id !== slot.id);
+    await this.declareState({ ...state, [field]: [...others, slot] });
+  }
+
+  async removeDeclaration(kind: SlotKind, slotId: string): Promise<void> {
+    const state = this.myState();
+    const field = kind === 'capacity' ? 'capacities' : 'needs';
+    if (!state[field].some((slot) => slot.id === slotId)) throw new Error(`no ${kind} with id ${slotId}`);
+    await this.declareState({ ...state, [field]: state[field].filter((slot) => slot.id !== slotId) });
+  }
+
+  async setDisplayName(name: string): Promise<void> {
+    await this.declareState({ ...this.myState(), displayName: name });
+  }
+
+  private async declareState(state: State): Promise<void> {
+    const engine = this.requireEngine();
+    // Parse first so a bad declaration is reported here and changes nothing.
+    await engine.declareState(State.parse(state));
+  }
+
+  myRecognition(): RecognitionWeights {
+    return this.engine?.stores.myRelationships.value?.recognition ?? {};
+  }
+
+  async setRecognition(peer: PeerId, weight: number): Promise<void> {
+    const engine = this.requireEngine();
+    const next: Record<string, number> = { ...this.myRecognition() };
+    if (weight === 0) delete next[peer];
+    else next[peer] = weight;
+    await engine.setRecognition(RecognitionWeights.parse(next));
+  }
+
+  knownPeers(): readonly { id: PeerId; displayName: string | undefined }[] {
+    const engine = this.engine;
+    if (!engine) return [];
+    const states = engine.stores.networkStates.value;
+    const ids = new Set<PeerId>([...states.keys(), ...engine.snapshot().peers, ...engine.stores.networkCoordination.value.keys()]);
+    ids.delete(engine.self);
+    return [...ids].sort().map((id) => ({ id, displayName: states.get(id)?.displayName }));
+  }
+
+  snapshot(): EngineSnapshot | undefined {
+    return this.engine?.snapshot();
+  }
+
+  viewModel(): ViewModel {
+    const engine = this.engine;
+    if (!engine) return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: {}, peers: [], allocations: [], needs: [], capacities: [], history: [], coordination: [] };
+    const snapshot = engine.snapshot();
+    const states = engine.stores.networkStates.value;
+    const relationships = engine.stores.networkRelationships.value;
+    const coordination = engine.stores.networkCoordination.value;
+    const active = engine.subgroups.activeParticipants.value;
+    const primary = engine.subgroups.myPrimaryPeers.value;
+    const myRecognition = this.myRecognition();
+    const allResults = this.allResults();
+    const stability = computeStabilityFactors(allResults);
+    const allocations = [...allResults].flatMap(([provider, results]) => results.allocations.map((allocation) => ({ provider, ...allocation })));
+    const peers = this.knownPeers().map(({ id, displayName }) => {
+      const theirs = relationships.get(id)?.recognition ?? {};
+      const mine = myRecognition[id] ?? 0;
+      const tier: 'primary' | 'secondary' | 'none' = primary.has(id) ? 'primary' : mine > 0 || (theirs[engine.self] ?? 0) > 0 ? 'secondary' : 'none';
+      const unmetNeeds = snapshot.needs.filter((need) => need.participant === id && need.residual > 1e-9).length;
+      return { id, displayName, tier, active: active.has(id), myRecognition: mine, theirRecognition: theirs[engine.self] ?? 0, recognition: theirs, state: states.get(id), unmetNeeds };
+    });
+    const coordinationRows = [...coordination.entries()].map(([peer, record]) => ({
+      peer,
+      displayName: peer === engine.self ? this.myState().displayName : states.get(peer)?.displayName,
+      phase: record.phase,
+      phaseName: PHASES[record.phase] ?? String(record.phase),
+      round: record.round,
+      clock: record.clock,
+      issuedAt: record.updatedAt,
+      ageMs: Math.max(0, Date.now() - Date.parse(record.updatedAt)),
+      active: active.has(peer) || peer === engine.self,
+      stabilityFactor: stability.get(peer) ?? 1,
+    }));
+    return {
+      joined: true,
+      self: engine.self,
+      address: this.myAddress(),
+      round: snapshot.round,
+      phase: snapshot.phase,
+      phaseName: snapshot.phaseName,
+      converged: snapshot.converged,
+      myState: this.myState(),
+      myRecognition,
+      peers,
+      allocations,
+      needs: snapshot.needs,
+      capacities: snapshot.capacities,
+      history: snapshot.history.length > 0 ? snapshot.history : [...this.history],
+      coordination: coordinationRows,
+    };
+  }
+
+  /** Every known participant's latest results, mine included. */
+  private allResults(): Map<PeerId, Results> {
+    const engine = this.requireEngine();
+    const all = new Map(engine.stores.networkResults.value);
+    const mine = engine.stores.myResults.value;
+    if (mine) all.set(engine.self, mine);
+    return all;
+  }
+
+  /** Network-wide convergence figures per round, from the results every participant published. */
+  private recordRound(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    const round = engine.round.value;
+    if (round < 1 || (this.history.at(-1)?.round ?? 0) >= round) return;
+    let squares = 0;
+    let maxDelta = 0;
+    for (const results of this.allResults().values()) {
+      squares += results.metrics.residualNeedNorm ** 2;
+      maxDelta = Math.max(maxDelta, results.metrics.maxDelta);
+    }
+    this.history.push({ round, residualNeedNorm: Math.sqrt(squares), maxDelta });
+    if (this.history.length > 500) this.history.shift();
+  }
+
+  forcePhaseAdvancement(): void {
+    this.requireEngine().forcePhaseAdvancement();
+  }
+
+  onDidChange(listener: () => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private fire(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.logger.warn('change listener failed', error);
+      }
+    }
+  }
+
+  private requireEngine(): Engine {
+    if (!this.engine) throw new Error('not joined to a network: run "Mutual: Join Network" first');
+    return this.engine;
+  }
+
+  private requireNode(): NonNullable<typeof this.node> {
+    if (!this.node) throw new Error('not joined to a network: run "Mutual: Join Network" first');
+    return this.node;
+  }
+
+  dispose(): void {
+    void this.leave();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,83 @@
+// Room: extension (shared by host and webview: pure, no vscode, no node). May touch: zod, protocol schemas.
+// The view model the panel renders and the typed messages between host and webview (GitLens style: commands,
+// requests with typed responses, notifications), all validated with Zod on receipt.
+import { z } from 'zod';
+import { CausalClock, PeerId, RecognitionWeights, Results, SimulationResult, State, Tier } from '../protocol/schemas.ts';
+
+const PeerRow = z.object({
+  id: PeerId,
+  displayName: z.string().optional(),
+  tier: z.enum(['primary', 'secondary', 'none']),
+  active: z.boolean(),
+  myRecognition: z.number(),
+  theirRecognition: z.number(),
+  recognition: RecognitionWeights,
+  state: State.optional(),
+  unmetNeeds: z.number().int().nonnegative(),
+});
+
+const CoordinationRow = z.object({
+  peer: PeerId,
+  displayName: z.string().optional(),
+  phase: z.number().int(),
+  phaseName: z.string(),
+  round: z.number().int(),
+  clock: CausalClock,
+  issuedAt: z.string(),
+  ageMs: z.number(),
+  active: z.boolean(),
+  stabilityFactor: z.number(),
+});
+
+export const ViewModel = z.object({
+  joined: z.boolean(),
+  self: PeerId.optional(),
+  address: z.string().optional(),
+  round: z.number().int(),
+  phase: z.number().int(),
+  phaseName: z.string(),
+  converged: z.boolean(),
+  myState: State,
+  myRecognition: RecognitionWeights,
+  peers: z.array(PeerRow),
+  allocations: SimulationResult.shape.allocations,
+  needs: SimulationResult.shape.needs,
+  capacities: SimulationResult.shape.capacities,
+  history: SimulationResult.shape.history,
+  coordination: z.array(CoordinationRow),
+});
+export type ViewModel = z.infer<typeof ViewModel>;
+export type PeerRow = z.infer<typeof PeerRow>;
+export type { Tier };
+
+/** Stability factor of each peer: the lowest factor over its needs in its latest results (1 when steady). */
+export function computeStabilityFactors(results: ReadonlyMap<PeerId, Results>): Map<PeerId, number> {
+  const factors = new Map<PeerId, number>();
+  for (const [peer, result] of results) factors.set(peer, Math.min(1, ...Object.values(result.stability)));
+  return factors;
+}
+
+export const PANEL_TABS = ['state', 'relationships', 'allocations', 'convergence', 'coordination'] as const;
+export const PanelTab = z.enum(PANEL_TABS);
+export type PanelTab = z.infer<typeof PanelTab>;
+
+/** Webview -> host. Requests carry an id; the host answers with a response of the same id. */
+export const WebviewMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('command'), command: z.enum(['declareCapacity', 'declareNeed', 'setRecognition', 'joinNetwork', 'forcePhaseAdvancement']) }),
+  z.object({ type: z.literal('tabChanged'), tab: PanelTab }),
+  z.object({ type: z.literal('request'), id: z.number().int(), method: z.literal('getViewModel') }),
+]);
+export type WebviewMessage = z.infer<typeof WebviewMessage>;
+
+/** Host -> webview. */
+export const HostMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('viewModel'), viewModel: ViewModel }),
+  z.object({ type: z.literal('selectTab'), tab: PanelTab }),
+  z.object({ type: z.literal('response'), id: z.number().int(), viewModel: ViewModel }),
+]);
+export type HostMessage = z.infer<typeof HostMessage>;
+
+/** Persisted by the webview (vscode.setState) and handed back to the serializer after a reload. */
+export const PanelState = z.object({ tab: PanelTab.default('state') });
+export type PanelState = z.infer<typeof PanelState>;

@@ -1,0 +1,92 @@
+// Room: extension. May touch: vscode, ./service.
+// The Peers tree (primary, secondary, active; badges for unmet needs) and the status bar item.
+import * as vscode from 'vscode';
+import { LifecycleDisposable } from './lifecycle.ts';
+import type { MutualService } from './service.ts';
+import type { PeerRow } from './view-model.ts';
+
+type Group = 'primary' | 'secondary' | 'active';
+type Node = { kind: 'group'; group: Group } | { kind: 'peer'; group: Group; peer: PeerRow };
+
+const GROUP_LABELS: Record<Group, string> = { primary: 'Primary (mutual recognition)', secondary: 'Secondary (one-way)', active: 'Active' };
+
+export class PeersTreeProvider extends LifecycleDisposable implements vscode.TreeDataProvider<Node> {
+  private readonly changed = this.register(new vscode.EventEmitter<Node | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly service: MutualService;
+
+  constructor(service: MutualService) {
+    super();
+    this.service = service;
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  private peersOf(group: Group): PeerRow[] {
+    const peers = this.service.viewModel().peers;
+    if (group === 'active') return peers.filter((peer) => peer.active);
+    return peers.filter((peer) => peer.tier === group);
+  }
+
+  unmetNeeds(): number {
+    return this.service.viewModel().peers.reduce((sum, peer) => sum + peer.unmetNeeds, 0);
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!this.service.joined) return [];
+    if (!node) return (['primary', 'secondary', 'active'] as const).map((group) => ({ kind: 'group', group }));
+    if (node.kind === 'group') return this.peersOf(node.group).map((peer) => ({ kind: 'peer', group: node.group, peer }));
+    return [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const count = this.peersOf(node.group).length;
+      const item = new vscode.TreeItem(GROUP_LABELS[node.group], vscode.TreeItemCollapsibleState.Expanded);
+      item.description = String(count);
+      item.id = `group:${node.group}`;
+      return item;
+    }
+    const { peer } = node;
+    const item = new vscode.TreeItem(peer.displayName ?? peer.id.slice(-8), vscode.TreeItemCollapsibleState.None);
+    item.id = `${node.group}:${peer.id}`;
+    item.description = [peer.unmetNeeds > 0 ? `${peer.unmetNeeds} unmet need${peer.unmetNeeds > 1 ? 's' : ''}` : undefined, peer.active ? undefined : 'inactive'].filter(Boolean).join(' · ');
+    item.tooltip = new vscode.MarkdownString(`**${peer.displayName ?? 'unnamed'}**\n\n\`${peer.id}\`\n\nI recognize: ${peer.myRecognition} · recognizes me: ${peer.theirRecognition}`);
+    item.iconPath = new vscode.ThemeIcon(peer.unmetNeeds > 0 ? 'warning' : peer.tier === 'primary' ? 'heart' : 'person', peer.active ? undefined : new vscode.ThemeColor('disabledForeground'));
+    item.contextValue = 'mutualPeer';
+    item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [] };
+    return item;
+  }
+}
+
+export class StatusBar extends LifecycleDisposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem('mutual.status', vscode.StatusBarAlignment.Left, 50));
+  private readonly service: MutualService;
+
+  constructor(service: MutualService) {
+    super();
+    this.service = service;
+    this.item.name = 'Mutual';
+    this.item.command = 'mutual.showPanel';
+    this.update();
+    this.item.show();
+  }
+
+  update(): void {
+    if (!this.service.joined) {
+      this.item.text = '$(broadcast) Mutual: offline';
+      this.item.tooltip = 'Mutual is not connected. Click to open the panel; run "Mutual: Join Network" to join.';
+      return;
+    }
+    const model = this.service.viewModel();
+    const active = model.peers.filter((peer) => peer.active).length;
+    this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${model.converged ? '$(check) converged' : '$(sync~spin) syncing'}`;
+    this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}`;
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+}
