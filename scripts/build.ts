@@ -16,6 +16,8 @@ const targets: esbuild.BuildOptions[] = [
     target: 'node22',
     // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __mutualCreateRequire } from 'node:module'; const require = __mutualCreateRequire(import.meta.url);" },
+    // write-file-atomic (CommonJS) reads __filename, which an ESM bundle does not define: load it from node_modules.
+    external: ['write-file-atomic'],
   },
   {
     entryPoints: [join(root, 'src/extension/extension.ts')],

@@ -6,6 +6,9 @@ import type { Command } from './command.ts';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.ts')).command,
   simulate: async () => (await import('./commands/simulate.ts')).command,
+  keygen: async () => (await import('./commands/keygen.ts')).command,
+  peer: async () => (await import('./commands/peer.ts')).command,
+  status: async () => (await import('./commands/status.ts')).command,
 };
 
 function usage(): string {
