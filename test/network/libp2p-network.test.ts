@@ -1,0 +1,166 @@
+// Room: test (network). Real libp2p nodes in this process on 127.0.0.1 (mDNS off, explicit dials): gossip on
+// per-author topics, late-joiner sync, and the boundary defenses against a raw gossipsub attacker.
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Libp2p } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import assert from 'node:assert/strict';
+import type { NetworkEvent } from '../../src/engine/network.ts';
+import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
+import { encodeJson } from '../../src/protocol/encoding.ts';
+import { signRecord } from '../../src/protocol/signature.ts';
+
+const NETWORK = 'test-team';
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function coordination(sequence: number, author: string) {
+  const now = new Date().toISOString();
+  return { kind: 'coordination' as const, sequence, clock: { [author]: sequence }, issuedAt: now, payload: { round: sequence, phase: 5, clock: { [author]: sequence }, converged: false, phaseStartedAt: now, updatedAt: now } };
+}
+
+function state(sequence: number, author: string, displayName: string) {
+  return { kind: 'state' as const, sequence, clock: { [author]: sequence }, issuedAt: new Date().toISOString(), payload: { displayName, capacities: [], needs: [] } };
+}
+
+async function startPeer(bootstrap: readonly string[] = []): Promise<{ net: Libp2pPeerNetwork; events: NetworkEvent[] }> {
+  const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
+  const events: NetworkEvent[] = [];
+  net.on((event) => events.push(event));
+  await net.start();
+  return { net, events };
+}
+
+const records = (events: readonly NetworkEvent[]) => events.flatMap((event) => (event.type === 'record' ? [event.record] : []));
+const rejections = (events: readonly NetworkEvent[]) => events.flatMap((event) => (event.type === 'rejected' ? [event.reason] : []));
+
+describe('network: topic names', () => {
+  it('are versioned, scoped by the network, and parse back', () => {
+    assert.equal(coordinationTopic('team'), '/mutual/1/team/coordination');
+    assert.equal(topicFor('team', 'state', '12D3KooWabc'), '/mutual/1/team/state/12D3KooWabc');
+    assert.deepEqual(parseTopic('team', '/mutual/1/team/results/12D3KooWabc'), { kind: 'results', author: '12D3KooWabc' });
+    assert.deepEqual(parseTopic('team', '/mutual/1/team/coordination'), { kind: 'coordination', author: undefined });
+    assert.equal(parseTopic('team', '/mutual/1/other/state/x'), undefined);
+    assert.equal(parseTopic('team', '/mutual/1/team/state/x/y'), undefined);
+  });
+});
+
+describe('network: libp2p on loopback', function () {
+  this.timeout(60_000);
+  const started: { stop(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((node) => node.stop()));
+  });
+
+  it('delivers verified records on per-author topics only to subscribers, and syncs a late joiner', async () => {
+    const a = await startPeer();
+    started.push(a.net);
+    await a.net.publish(state(1, a.net.self, 'before anyone listened'));
+    const b = await startPeer(a.net.addresses());
+    started.push(b.net);
+    const c = await startPeer(a.net.addresses());
+    started.push(c.net);
+    await waitFor(() => b.net.connectedPeers().includes(a.net.self) && c.net.connectedPeers().includes(a.net.self), 'connections');
+
+    // Late joiner: what A published before B existed arrives through the sync protocol.
+    b.net.subscribe(a.net.self, 'state');
+    await b.net.requestSync([a.net.self], ['state']);
+    await waitFor(() => records(b.events).some((record) => record.kind === 'state' && record.sequence === 1), 'sync');
+    const synced = records(b.events).find((record) => record.kind === 'state')!;
+    assert.equal(synced.author, a.net.self);
+    assert.equal(synced.payload.displayName, 'before anyone listened');
+
+    // Gossip: B subscribed to A's state, C did not.
+    // Subscriptions travel to A with gossipsub's control messages.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await a.net.publish(state(2, a.net.self, 'gossiped'));
+    await waitFor(() => records(b.events).some((record) => record.sequence === 2), 'gossip');
+    assert.equal(records(c.events).filter((record) => record.kind === 'state').length, 0);
+
+    // Coordination is one shared topic: everyone gets it.
+    await a.net.publish(coordination(3, a.net.self));
+    await waitFor(() => records(c.events).some((record) => record.kind === 'coordination'), 'coordination at C');
+    await waitFor(() => records(b.events).some((record) => record.kind === 'coordination'), 'coordination at B');
+  });
+
+  it('rejects forged, replayed, oversized and malformed records and a flood, and still delivers honest records', async () => {
+    const victim = await startPeer();
+    started.push(victim.net);
+    const honest = await startPeer(victim.net.addresses());
+    started.push(honest.net);
+
+    // The attacker speaks raw gossipsub on our topics, with no application checks of its own.
+    const attackerKey = await generateKeyPair('Ed25519');
+    const attacker: Libp2p<{ pubsub: GossipSub }> = await createLibp2p({
+      privateKey: attackerKey,
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, heartbeatInterval: 500 }) },
+    });
+    started.push({ stop: async () => { await attacker.stop(); } });
+    await attacker.dial(multiaddr(victim.net.addresses()[0]!));
+    const topic = coordinationTopic(NETWORK);
+    attacker.services.pubsub.subscribe(topic);
+    await waitFor(() => attacker.services.pubsub.getSubscribers(topic).some((peer) => peer.toString() === victim.net.self), 'victim subscription at attacker');
+    await waitFor(() => honest.net.connectedPeers().includes(victim.net.self), 'honest connection');
+    const attackerId = peerIdFromPrivateKey(attackerKey).toString();
+    const send = (bytes: Uint8Array) => attacker.services.pubsub.publish(topic, bytes).catch(() => undefined);
+
+    // An honest record, published by its author, then replayed by the attacker.
+    const original = await honest.net.publish(coordination(5, honest.net.self));
+    await waitFor(() => records(victim.events).some((record) => record.author === honest.net.self), 'honest record');
+    await send(encodeJson(original));
+    // Bad signature: one character of the honest record's signature changed.
+    const flipped = original.signature[10] === 'A' ? 'B' : 'A';
+    await send(encodeJson({ ...original, sequence: 6, signature: original.signature.slice(0, 10) + flipped + original.signature.slice(11) }));
+    // Author different from signer: signed by the attacker's key, claiming to be the honest peer.
+    const own = await signRecord({ version: '1.0', network: NETWORK, author: attackerId, ...coordination(7, attackerId) }, attackerKey);
+    await send(encodeJson({ ...own, author: honest.net.self }));
+    // Correctly signed, but for another team's network.
+    await send(encodeJson(await signRecord({ version: '1.0', network: 'other-team', author: attackerId, ...coordination(9, attackerId) }, attackerKey)));
+    // Oversized (dropped before parsing) and malformed bytes.
+    await send(new Uint8Array(70 * 1024).fill(0x20));
+    await send(new TextEncoder().encode('{"version":'));
+    await waitFor(() => rejections(victim.events).length >= 6, 'six rejections');
+    const reasons = rejections(victim.events).join('\n');
+    assert.match(reasons, /stale or replayed/);
+    assert.match(reasons, /signature does not verify/);
+    assert.match(reasons, /larger than 65536/);
+    assert.match(reasons, /network other-team/);
+    assert.match(reasons, /not valid JSON|unexpected end|JSON/i);
+    // Nothing the attacker sent became a record.
+    assert.deepEqual(records(victim.events).map((record) => record.sequence), [5]);
+
+    // A flood of 10,000 messages from one peer: rate limited, scored down, never stalls the victim.
+    const before = process.memoryUsage().heapUsed;
+    for (let index = 0; index < 10_000; index++) {
+      void send(new TextEncoder().encode(`{"flood":${index}}`));
+      if (index % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const counters = victim.net.counters;
+    assert.ok(counters.rateLimited > 0 || counters.received < 10_000, 'the flood was cut short by the rate limit or the score');
+    assert.equal(records(victim.events).filter((record) => record.author === attackerId).length, 0);
+    assert.ok(victim.net.heldRecordCount() <= NETWORK_LIMITS.maxHeldRecords);
+    const growthMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    assert.ok(growthMiB < 200, `heap grew by ${growthMiB.toFixed(1)} MiB`);
+
+    // Honest traffic still flows to the victim after the flood.
+    await honest.net.publish(coordination(8, honest.net.self));
+    await waitFor(() => records(victim.events).some((record) => record.sequence === 8), 'honest record after the flood');
+  });
+});
