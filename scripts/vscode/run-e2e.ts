@@ -1,0 +1,92 @@
+// Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
+// `npm run test:e2e`: opens the real VS Code server in headless Chromium with the extension under development,
+// joins the demo network through the command palette, opens the panel and checks that every tab shows live data.
+// Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { launchBrowser, newPage, ROOT, startServer, withTimeout, workbenchUrl } from './server.ts';
+
+const RESULTS = join(ROOT, 'test-results');
+mkdirSync(RESULTS, { recursive: true });
+const HARD_TIMEOUT_MS = 240_000;
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The panel's content frame: the webview lives in an iframe inside an iframe. */
+async function panelFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if ((await frame.locator('mutual-app').count().catch(() => 0)) > 0) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Mutual panel did not appear');
+}
+
+async function main(): Promise<void> {
+  const workspace = mkdtempSync(join(tmpdir(), 'mutual-e2e-'));
+  mkdirSync(join(workspace, '.vscode'));
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mutual.engine.coordinationGossipMs': 300, 'workbench.colorTheme': 'Default Dark Modern' }));
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const failures: string[] = [];
+  try {
+    const page = await newPage(browser);
+    await page.goto(workbenchUrl(server, workspace, { extensionPath: ROOT }));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(3_000);
+    await runCommand(page, 'Mutual: Join Network');
+    await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Mutual: Show Panel');
+    const frame = await panelFrame(page);
+    const app = frame.locator('mutual-app');
+    await app.locator('[data-testid="converged"]').waitFor({ timeout: 30_000 });
+    // Let allocations settle so the screenshots show a converged network.
+    await app.locator('[data-testid="converged"]', { hasText: 'converged' }).waitFor({ timeout: 60_000 }).catch(() => failures.push('the network did not converge within 60 s'));
+    const expectations: Record<string, RegExp> = {
+      state: /Ana[\s\S]*capacity[\s\S]*review/,
+      relationships: /Recognizes me/,
+      allocations: /All flows in the network[\s\S]*→/,
+      convergence: /residual-need norm/,
+      coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
+    };
+    for (const [tab, pattern] of Object.entries(expectations)) {
+      await app.locator(`vscode-tab-header#tab-${tab}`).click();
+      await page.waitForTimeout(600);
+      const text = (await app.locator(`vscode-tab-panel[data-tab="${tab}"]`).innerText().catch(() => '')) || '';
+      if (!pattern.test(text)) failures.push(`tab ${tab}: expected ${pattern}, saw: ${text.slice(0, 200)}`);
+      await page.screenshot({ path: join(RESULTS, `panel-${tab}.png`) });
+      console.log(`tab ${tab}: ${pattern.test(text) ? 'ok' : 'FAILED'} -> test-results/panel-${tab}.png`);
+    }
+    // Keyboard: arrow keys move between tabs.
+    await app.locator('vscode-tab-header#tab-state').click();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(400);
+    const relationshipsVisible = await app.locator('vscode-tab-panel[data-tab="relationships"]').innerText().catch(() => '');
+    if (!/Recognizes me/.test(relationshipsVisible)) failures.push('ArrowRight did not move to the Relationships tab');
+    await page.locator('.activitybar').screenshot({ path: join(RESULTS, 'activity-bar.png') }).catch(() => undefined);
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+}
+
+try {
+  await withTimeout(main(), HARD_TIMEOUT_MS, 'the UI end-to-end test');
+  console.log('e2e passed');
+  process.exit(0);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

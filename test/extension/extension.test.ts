@@ -1,0 +1,108 @@
+// Room: extension tests (run INSIDE VS Code). May touch: vscode, mocha globals, node:assert.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { MutualExtensionApi } from '../../src/extension/extension.ts';
+
+const EXTENSION_ID = 'mutual-dev.mutual';
+
+/** Polls until the condition holds; fails with the description after the timeout. */
+async function until(description: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function suite(): void {
+  describe('Mutual extension', function () {
+    let api: MutualExtensionApi;
+
+    before(async function () {
+      const extension = vscode.extensions.getExtension<MutualExtensionApi>(EXTENSION_ID);
+      assert.ok(extension, `${EXTENSION_ID} is installed`);
+      api = await extension.activate();
+    });
+
+    after(async function () {
+      await vscode.commands.executeCommand('mutual.leaveNetwork');
+    });
+
+    it('activates without starting the node', function () {
+      assert.equal(api.service.joined, false);
+      assert.ok(Number.isFinite(api.activationMs));
+      assert.match(api.statusText(), /offline/);
+      assert.equal(api.peersTreeChildren(), 0);
+    });
+
+    it('registers every contributed command', async function () {
+      const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+      const contributed = (extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((entry) => entry.command);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      const missing = contributed.filter((command) => !registered.has(command));
+      assert.deepEqual(missing, [], `contributed commands not registered: ${missing.join(', ')}`);
+      assert.ok(contributed.length >= 16);
+    });
+
+    it('joins the network through the command and shows peers', async function () {
+      await vscode.commands.executeCommand('mutual.joinNetwork');
+      assert.equal(api.service.joined, true);
+      await until('the four sample teammates', () => api.service.knownPeers().filter((peer) => peer.displayName !== undefined).length === 4);
+      await until('the status bar to show the round', () => /round \d+/.test(api.statusText()), 5_000);
+      assert.equal(api.peersTreeChildren(), 3);
+    });
+
+    it('rejects an invalid declaration and changes nothing', async function () {
+      const before = api.service.myState();
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.declareCapacity', { id: 'bad id with spaces', type: 'review', quantity: -1 })));
+      assert.deepEqual(api.service.myState(), before);
+    });
+
+    it('declares through commands; the teammates receive it and allocations converge', async function () {
+      await vscode.commands.executeCommand('mutual.declareCapacity', { id: 'me-review', type: 'review', quantity: 4, unit: 'hours', skills: ['rust'] });
+      await vscode.commands.executeCommand('mutual.declareNeed', { id: 'me-pairing', type: 'pairing', quantity: 1, unit: 'hours' });
+      const state = api.service.myState();
+      assert.deepEqual(state.capacities.map((slot) => slot.id), ['me-review']);
+      assert.deepEqual(state.needs.map((slot) => slot.id), ['me-pairing']);
+      for (const peer of api.service.knownPeers()) await vscode.commands.executeCommand('mutual.setRecognition', { peer: peer.id, weight: 1 });
+      const self = api.service.selfId()!;
+      // A teammate received my need (over the network) and allocates to it from its capacity.
+      await until('a teammate allocating to my need', () => api.service.viewModel().allocations.some((row) => row.recipient === self && row.need === 'me-pairing' && row.quantity > 0), 45_000);
+      await until('convergence', () => api.service.viewModel().converged, 45_000);
+      const model = api.service.viewModel();
+      assert.ok(model.peers.every((peer) => peer.tier === 'primary'), 'mutual recognition makes every teammate primary');
+      assert.ok(model.history.length > 0);
+    });
+
+    it('edits and removes declarations', async function () {
+      await vscode.commands.executeCommand('mutual.editDeclaration', { kind: 'need', slot: { id: 'me-pairing', type: 'pairing', quantity: 2 } });
+      assert.equal(api.service.myState().needs[0]?.quantity, 2);
+      await vscode.commands.executeCommand('mutual.removeDeclaration', { kind: 'need', id: 'me-pairing' });
+      assert.deepEqual(api.service.myState().needs, []);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.removeDeclaration', { kind: 'need', id: 'me-pairing' })));
+    });
+
+    it('debug commands return the protocol state', async function () {
+      const results = await vscode.commands.executeCommand<{ allocations: unknown[]; metrics: unknown }>('mutual.debug.computeResults', 'return');
+      assert.ok(Array.isArray(results.allocations));
+      assert.ok(results.metrics);
+      const clocks = await vscode.commands.executeCommand<Record<string, { clock: Record<string, number> }>>('mutual.debug.inspectCausalClocks', 'return');
+      assert.ok(Object.keys(clocks).length >= 2);
+      const factors = await vscode.commands.executeCommand<Record<string, number>>('mutual.debug.computeStabilityFactor', 'return');
+      assert.ok(Object.values(factors).every((factor) => factor >= 0 && factor <= 1));
+      const exported = await vscode.commands.executeCommand<{ state: { capacities: { id: string }[] } }>('mutual.exportState', 'return');
+      assert.equal(exported.state.capacities[0]?.id, 'me-review');
+    });
+
+    it('opens the panel', async function () {
+      await vscode.commands.executeCommand('mutual.showPanel');
+      await until('the panel tab', () => vscode.window.tabGroups.all.some((group) => group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === 'Mutual')), 10_000);
+    });
+
+    it('leaves the network', async function () {
+      await vscode.commands.executeCommand('mutual.leaveNetwork');
+      assert.equal(api.service.joined, false);
+      await until('the status bar to go offline', () => /offline/.test(api.statusText()), 5_000);
+    });
+  });
+}
