@@ -13,12 +13,20 @@ mkdirSync(RESULTS, { recursive: true });
 const HARD_TIMEOUT_MS = 240_000;
 
 async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  // The workbench may still be loading keybindings or command lists: a few bounded attempts.
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    if (!(await input.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false))) continue;
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title.replace(/^Mutual: /, '') }).first();
+    if (await row.waitFor({ timeout: 8_000 }).then(() => true, () => false)) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+  }
+  throw new Error(`command palette: "${title}" not found`);
 }
 
 /** The panel's content frame: the webview lives in an iframe inside an iframe. */
@@ -61,20 +69,25 @@ async function main(): Promise<void> {
       coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
     };
     for (const [tab, pattern] of Object.entries(expectations)) {
-      await app.locator(`vscode-tab-header#tab-${tab}`).click();
+      await app.locator(`vscode-tab-header[data-tab-header="${tab}"]`).click();
       await page.waitForTimeout(600);
       const text = (await app.locator(`vscode-tab-panel[data-tab="${tab}"]`).innerText().catch(() => '')) || '';
       if (!pattern.test(text)) failures.push(`tab ${tab}: expected ${pattern}, saw: ${text.slice(0, 200)}`);
       await page.screenshot({ path: join(RESULTS, `panel-${tab}.png`) });
       console.log(`tab ${tab}: ${pattern.test(text) ? 'ok' : 'FAILED'} -> test-results/panel-${tab}.png`);
     }
-    // Keyboard: arrow keys move between tabs.
-    await app.locator('vscode-tab-header#tab-state').click();
+    // Keyboard: arrow keys move the focus between tabs, Enter selects.
+    await app.locator('vscode-tab-header[data-tab-header="state"]').click();
+    await app.locator('vscode-tab-header[data-tab-header="state"]').focus();
     await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
     await page.waitForTimeout(400);
     const relationshipsVisible = await app.locator('vscode-tab-panel[data-tab="relationships"]').innerText().catch(() => '');
     if (!/Recognizes me/.test(relationshipsVisible)) failures.push('ArrowRight did not move to the Relationships tab');
     await page.locator('.activitybar').screenshot({ path: join(RESULTS, 'activity-bar.png') }).catch(() => undefined);
+  } catch (error) {
+    for (const page of browser.contexts().flatMap((context) => context.pages())) await page.screenshot({ path: join(RESULTS, 'failure.png') }).catch(() => undefined);
+    throw error;
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();

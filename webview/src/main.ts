@@ -103,7 +103,7 @@ class MutualApp extends LitElement {
           : html`<span class="muted">not connected</span><vscode-button @click=${this.command('joinNetwork')}>Join Network</vscode-button>`}
       </div>
       <vscode-tabs selected-index=${index} @vsc-tabs-select=${(event: CustomEvent<{ selectedIndex: number }>) => this.select(PANEL_TABS[event.detail.selectedIndex] ?? 'state')}>
-        ${PANEL_TABS.map((tab) => html`<vscode-tab-header slot="header" id="tab-${tab}">${TAB_LABELS[tab]}</vscode-tab-header>`)}
+        ${PANEL_TABS.map((tab) => html`<vscode-tab-header slot="header" data-tab-header=${tab}>${TAB_LABELS[tab]}</vscode-tab-header>`)}
         ${PANEL_TABS.map((tab) => html`<vscode-tab-panel data-tab=${tab}>${tab === this.tab ? this.renderTab(tab, model) : nothing}</vscode-tab-panel>`)}
       </vscode-tabs>
     `;
