@@ -114,7 +114,14 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
   extension.log.info(`activated in ${activationMs.toFixed(1)} ms (${Object.keys(COMMANDS).length} commands)`);
   if (vscode.workspace.getConfiguration('mutual').get<boolean>('autoJoin', false)) {
     const current = extension;
-    setTimeout(() => void current.join().catch((error: unknown) => current.log.error(`auto-join failed: ${String(error)}`)), 0);
+    setTimeout(() => {
+      current
+        .join()
+        .then(() => {
+          if (vscode.workspace.getConfiguration('mutual').get<boolean>('openPanelOnStart', false)) void vscode.commands.executeCommand('mutual.showPanel');
+        })
+        .catch((error: unknown) => current.log.error(`auto-join failed: ${String(error)}`));
+    }, 0);
   }
   const current = extension;
   return {

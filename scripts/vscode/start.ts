@@ -1,0 +1,84 @@
+// Room: VS Code demo launcher (`npm start`). May touch: ./server.ts, ./setup.sh, child processes, ~/.cache/mutual-demo.
+// Builds the extension and opens it in a real VS Code joined to the demo network with the embedded sample team:
+// desktop `code` when installed, otherwise the VS Code server from code-server on http://127.0.0.1:<port>.
+// Stop it with Ctrl+C. Its data lives in ~/.cache/mutual-demo (MUTUAL_DEMO_DIR): the workspace and the server's data.
+// `--smoke`: opens the workbench in headless Chromium, waits for convergence, saves docs/panel.png and exits.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM, freePort, launchBrowser, newPage, ROOT, SERVER_MAIN, startServer, withTimeout, workbenchUrl } from './server.ts';
+
+const smoke = process.argv.includes('--smoke');
+const forceServer = smoke || process.argv.includes('--server') || process.env.MUTUAL_START_SERVER === '1';
+const demoDir = process.env.MUTUAL_DEMO_DIR ?? join(homedir(), '.cache', 'mutual-demo');
+const workspace = join(demoDir, 'workspace');
+mkdirSync(join(workspace, '.vscode'), { recursive: true });
+writeFileSync(
+  join(workspace, '.vscode', 'settings.json'),
+  JSON.stringify({ 'mutual.autoJoin': true, 'mutual.openPanelOnStart': true, 'mutual.network.transport': 'demo', 'mutual.network.mdns': false, 'security.workspace.trust.enabled': false }, null, 2),
+);
+writeFileSync(join(workspace, 'README.md'), '# Mutual demo workspace\n\nThe Mutual panel shows the demo team. Try "Mutual: Declare Need" from the command palette (F1).\n');
+
+console.log('building the extension…');
+execFileSync(process.execPath, [join(ROOT, 'scripts/build.ts')], { stdio: 'inherit' });
+
+const hasDesktopCode = !forceServer && spawnSync('code', ['--version'], { stdio: 'ignore' }).status === 0;
+if (hasDesktopCode) {
+  console.log(`opening desktop VS Code with the extension under development (workspace ${workspace})`);
+  spawn('code', ['--new-window', `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit', detached: true }).unref();
+  process.exit(0);
+}
+
+if (!existsSync(SERVER_MAIN) || !existsSync(CHROMIUM)) {
+  console.log('installing the VS Code server (code-server) and chromium once: scripts/vscode/setup.sh');
+  execFileSync('bash', [join(ROOT, 'scripts/vscode/setup.sh')], { stdio: 'inherit' });
+}
+
+const port = Number(process.env.MUTUAL_PORT ?? (smoke ? await freePort() : 8765));
+const server = await startServer({ port, dataDir: join(demoDir, 'server-data') });
+const url = workbenchUrl(server, workspace, { extensionPath: ROOT });
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+
+if (!smoke) {
+  console.log(`\nMutual demo: open this address in a browser (VS Code, joined to the demo team):\n\n  ${url}\n\nData: ${demoDir}   Stop: Ctrl+C\n`);
+  server.process.once('exit', (code) => process.exit(code ?? 0));
+} else {
+  const browser = await launchBrowser();
+  let code = 0;
+  try {
+    const page = await newPage(browser);
+    await page.goto(url);
+    await withTimeout(
+      (async () => {
+        await page.locator('.statusbar-item', { hasText: /converged/ }).first().waitFor({ timeout: 60_000 });
+        // The panel opens by itself (mutual.openPanelOnStart); wait for its content.
+        for (let tries = 0; tries < 120; tries++) {
+          const frames = page.frames();
+          let found = false;
+          for (const frame of frames) if ((await frame.locator('mutual-app').count().catch(() => 0)) > 0) found = true;
+          if (found) break;
+          await page.waitForTimeout(250);
+        }
+        await page.waitForTimeout(1500);
+      })(),
+      90_000,
+      'the demo to converge',
+    );
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'docs/extension-panel.png') });
+    console.log('smoke: converged; screenshot docs/extension-panel.png');
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    code = 1;
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+  process.exit(code);
+}
