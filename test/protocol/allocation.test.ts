@@ -17,7 +17,7 @@ import {
   updateStateStability,
   waterFill,
 } from '../../src/protocol/allocation/index.ts';
-import type { PeerId, Relationships, Results, Scenario, State } from '../../src/protocol/schemas.ts';
+import type { PeerId, Relationships, Results, Scenario, SimulationResult, State } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from './allocation-properties.ts';
 
 const TYPES = ['review', 'pairing', 'mentoring'];
@@ -294,18 +294,28 @@ describe('allocation', () => {
         assert.ok(converged, 'per-participant rounds did not converge in 200 rounds');
         const asynchronous = summarizeResults(states, results, history, converged);
         assertAllocationProperties(scenario, asynchronous);
-        // Where the fixed point is unique (no need shared by two providers), both runs give the same flows.
+        // Both runs reach the same fixed point: every need receives, and every capacity gives, the same amounts.
         const synchronous = simulate(scenario);
+        const tolerance = 1e-6 * 20;
+        for (const need of synchronous.needs) {
+          const other = asynchronous.needs.find((entry) => entry.participant === need.participant && entry.need === need.need)!;
+          assert.ok(Math.abs(other.received - need.received) <= tolerance, `${need.participant}/${need.need}: ${other.received} vs ${need.received}`);
+        }
+        for (const capacity of synchronous.capacities) {
+          const other = asynchronous.capacities.find((entry) => entry.participant === capacity.participant && entry.capacity === capacity.capacity)!;
+          assert.ok(Math.abs(other.allocated - capacity.allocated) <= tolerance, `${capacity.participant}/${capacity.capacity}: ${other.allocated} vs ${capacity.allocated}`);
+        }
+        // Flow by flow where no need is served by two providers (elsewhere the split between providers may differ).
         const providersPerNeed = new Map<string, Set<string>>();
         for (const entry of [...synchronous.allocations, ...asynchronous.allocations]) {
           const key = `${entry.recipient}/${entry.need}`;
           providersPerNeed.set(key, (providersPerNeed.get(key) ?? new Set()).add(entry.provider));
         }
         if ([...providersPerNeed.values()].every((providers) => providers.size <= 1)) {
-          for (const need of synchronous.needs) {
-            const other = asynchronous.needs.find((entry) => entry.participant === need.participant && entry.need === need.need)!;
-            assert.ok(Math.abs(other.received - need.received) <= 1e-6 * 20, `${need.participant}/${need.need}: ${other.received} vs ${need.received}`);
-          }
+          const key = (entry: SimulationResult['allocations'][number]) => `${entry.provider}/${entry.capacity}>${entry.recipient}/${entry.need}`;
+          const flows = new Map(synchronous.allocations.map((entry) => [key(entry), entry.quantity]));
+          for (const entry of asynchronous.allocations) assert.ok(Math.abs(entry.quantity - (flows.get(key(entry)) ?? 0)) <= tolerance, key(entry));
+          assert.equal(asynchronous.allocations.length, synchronous.allocations.length);
         }
       }),
       { numRuns: 60 },

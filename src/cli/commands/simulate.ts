@@ -14,7 +14,7 @@ const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsil
 
 Runs the allocation in synchronous rounds until the largest change of any allocation is within epsilon (relative to
 the largest declared quantity) or max-rounds is reached, and prints the result as JSON.
-  --max-rounds N   rounds before giving up (default 100, at most 10000)
+  --max-rounds N   rounds before giving up (default 50, at most 10000)
   --epsilon E      relative convergence tolerance (default 1e-6)
   --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)
 

@@ -2,8 +2,8 @@
 import type { AllocationNetwork } from './network.ts';
 
 export const DEFAULT_EPSILON = 1e-6;
-/** Random instances converge in 4-7 rounds; the bound leaves room for adversarial ones. */
-export const DEFAULT_MAX_ROUNDS = 100;
+/** Random instances converge in 4-7 rounds (bench/RESULTS.md); the bound leaves room for adversarial ones. */
+export const DEFAULT_MAX_ROUNDS = 50;
 
 /** The network's quantity scale: the largest declared quantity, at least 1. Epsilon is relative to it. */
 export function networkScale(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>): number {

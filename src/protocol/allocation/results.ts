@@ -6,6 +6,7 @@ import type { Acceptance, Allocation, PeerId, Relationships, Results, State } fr
 import { dampingFactor, DEFAULT_EPSILON, networkScale, updateStateStability } from './convergence.ts';
 import { compileNetwork, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
+import type { AllocationOptions } from './simulate.ts';
 
 export interface ParticipantView {
   /** Whose results these are. */
@@ -18,7 +19,7 @@ export interface ParticipantView {
   readonly relationships: ReadonlyMap<PeerId, Relationships>;
   /** The latest results known of each participant (self included); may be empty. */
   readonly previousResults: ReadonlyMap<PeerId, Results>;
-  readonly options?: { readonly epsilon?: number; readonly maxRounds?: number };
+  readonly options?: AllocationOptions;
   /**
    * The participants that recognize me, i.e. every provider that may offer to me (the engine's primary and secondary
    * sources). Optional: without it they are found by scanning `relationships`, which costs one lookup per known peer.

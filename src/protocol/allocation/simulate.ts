@@ -10,7 +10,7 @@ import { normalizeRecognition } from './recognition.ts';
 export interface AllocationOptions {
   /** Relative convergence tolerance (spec 7.6); default 1e-6. */
   readonly epsilon?: number;
-  /** Rounds before giving up; default 100. */
+  /** Rounds before giving up; default 50. */
   readonly maxRounds?: number;
 }
 
