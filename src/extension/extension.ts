@@ -41,9 +41,18 @@ function mementoStorage(memento: vscode.Memento): EngineStorage {
 function networkFactory(): NetworkFactory {
   const transport = vscode.workspace.getConfiguration('mutual').get<string>('network.transport', 'demo');
   if (transport === 'demo') return createDemoNetworkFactory(readEngineConfig);
-  return async () => {
-    // The libp2p PeerNetwork (src/network) is not part of this build yet.
-    throw new Error('the libp2p network is not available in this build; set "mutual.network.transport" to "demo"');
+  return async (privateKey) => {
+    const config = vscode.workspace.getConfiguration('mutual');
+    // Loaded on first join only, so activation does not pay for libp2p.
+    const { createLibp2pNetwork } = await import('../network/index.ts');
+    const network = createLibp2pNetwork({
+      network: config.get<string>('network.name', 'mutual'),
+      privateKey,
+      listen: config.get<string[]>('network.listenAddresses', ['/ip4/127.0.0.1/tcp/0']),
+      bootstrap: config.get<string[]>('network.bootstrapPeers', []),
+      mdns: config.get<boolean>('network.mdns', false),
+    });
+    return { network, address: () => network.addresses()[0], connect: (address) => network.dial(address) };
   };
 }
 
