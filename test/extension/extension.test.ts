@@ -1,7 +1,10 @@
 // Room: extension tests (run INSIDE VS Code). May touch: vscode, mocha globals, node:assert.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { createEngine, memoryStorage } from '../../src/engine/index.ts';
 import type { MutualExtensionApi } from '../../src/extension/extension.ts';
+import { createLibp2pNetwork } from '../../src/network/index.ts';
 
 const EXTENSION_ID = 'mutual-dev.mutual';
 
@@ -31,6 +34,7 @@ export function suite(): void {
     it('activates without starting the node', function () {
       assert.equal(api.service.joined, false);
       assert.ok(Number.isFinite(api.activationMs));
+      console.log(`      activation took ${api.activationMs.toFixed(1)} ms`);
       assert.match(api.statusText(), /offline/);
       assert.equal(api.peersTreeChildren(), 0);
     });
@@ -103,6 +107,40 @@ export function suite(): void {
       await vscode.commands.executeCommand('mutual.leaveNetwork');
       assert.equal(api.service.joined, false);
       await until('the status bar to go offline', () => /offline/.test(api.statusText()), 5_000);
+    });
+
+    it('over libp2p: a declaration made through a command reaches a headless peer on the same network', async function () {
+      // A headless peer as `mutual peer` runs it: engine + libp2p network on 127.0.0.1, mDNS off.
+      const network = createLibp2pNetwork({ network: 'mutual-vscode-test', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true });
+      const headless = createEngine({ network, storage: memoryStorage(), config: { coordinationGossipMs: 300 } });
+      await headless.start();
+      const config = vscode.workspace.getConfiguration('mutual');
+      try {
+        await headless.declareState({ displayName: 'Headless', capacities: [{ id: 'h-pairing', type: 'pairing', quantity: 2 }], needs: [] });
+        await config.update('network.transport', 'libp2p', vscode.ConfigurationTarget.Global);
+        await config.update('network.name', 'mutual-vscode-test', vscode.ConfigurationTarget.Global);
+        await config.update('network.bootstrapPeers', [network.addresses()[0]], vscode.ConfigurationTarget.Global);
+        await config.update('network.listenAddresses', ['/ip4/127.0.0.1/tcp/0'], vscode.ConfigurationTarget.Global);
+        if (!vscode.workspace.isTrusted) {
+          // Workspace trust "limited": no listening here until the user opts in.
+          await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.joinNetwork')), /not trusted/);
+          assert.equal(api.service.joined, false);
+          await config.update('network.listenInUntrustedWorkspaces', true, vscode.ConfigurationTarget.Global);
+        }
+        await vscode.commands.executeCommand('mutual.joinNetwork');
+        assert.match(api.service.myAddress() ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
+        await vscode.commands.executeCommand('mutual.declareNeed', { id: 'vscode-pairing', type: 'pairing', quantity: 1 });
+        const self = api.service.selfId()!;
+        await headless.setRecognition({ [self]: 1 });
+        await vscode.commands.executeCommand('mutual.setRecognition', { peer: headless.self, weight: 1 });
+        await until('the headless peer holding my need', () => headless.stores.networkStates.value.get(self)?.needs.some((need) => need.id === 'vscode-pairing') ?? false, 30_000);
+        await until('the headless peer allocating to my need', () => api.service.viewModel().allocations.some((row) => row.provider === headless.self && row.recipient === self && row.quantity > 0), 30_000);
+      } finally {
+        await vscode.commands.executeCommand('mutual.leaveNetwork');
+        await headless.stop();
+        await network.stop();
+        for (const key of ['network.transport', 'network.name', 'network.bootstrapPeers', 'network.listenAddresses', 'network.listenInUntrustedWorkspaces']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+      }
     });
   });
 }
