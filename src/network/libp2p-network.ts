@@ -22,7 +22,7 @@ import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
-import { coordinationTopic, NETWORK_LIMITS, parseTopic, syncProtocol, topicFor } from './names.ts';
+import { coordinationTopic, NETWORK_LIMITS, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
 
 export interface NetworkLogger {
@@ -80,6 +80,11 @@ const SyncRequest = z.object({
   network: NetworkName,
   authors: z.array(PeerId).max(NETWORK_LIMITS.maxSyncAuthors),
   kinds: z.array(RecordKind).max(4),
+});
+
+const LookupRequest = z.object({ peers: z.array(PeerId).max(NETWORK_LIMITS.maxLookupPeers) });
+const LookupResponse = z.object({
+  peers: z.array(z.object({ id: PeerId, addresses: z.array(z.string().max(512)).max(NETWORK_LIMITS.maxAddressesPerPeer) })).max(NETWORK_LIMITS.maxLookupPeers),
 });
 
 interface Bucket {
@@ -319,6 +324,120 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     }
   }
 
+  /** Reads a whole stream (the other side closes its write end), at most maxBytes. */
+  async function readAll(stream: Stream, maxBytes: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+      size += bytes.byteLength;
+      if (size > maxBytes) throw new DecodeError(`message larger than ${maxBytes} bytes`);
+      chunks.push(bytes);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Answers an address lookup from this node's peer store (addresses learnt through identify). */
+  async function serveLookup(stream: Stream, remote: string): Promise<void> {
+    try {
+      if (!takeToken(remote)) {
+        counters.rateLimited++;
+        throw new DecodeError('rate limit exceeded');
+      }
+      const request = LookupRequest.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
+      if (!request.success) throw new DecodeError('malformed address lookup');
+      const peers = [];
+      for (const id of request.data.peers) {
+        if (node === undefined) break;
+        try {
+          const known = await node.peerStore.get(peerIdFromString(id));
+          const addresses = known.addresses.map((address) => address.multiaddr.toString()).filter((address) => address.length <= 400).slice(0, NETWORK_LIMITS.maxAddressesPerPeer);
+          if (addresses.length > 0) peers.push({ id, addresses });
+        } catch {
+          // unknown peer: nothing to say about it
+        }
+      }
+      stream.send(encodeJson({ peers }));
+      await stream.close();
+    } catch (error) {
+      if (error instanceof DecodeError) reject(remote, `lookup: ${error.message}`);
+      stream.abort(error as Error);
+    }
+  }
+
+  const lastLookup = new Map<string, number>();
+  let lookupTimer: NodeJS.Timeout | undefined;
+  let lookupRunning = false;
+  /**
+   * Gossipsub forwards a topic only through peers subscribed to it, so a subscriber must be connected to the author
+   * (relationship-based topology). Authors I subscribe to but am not connected to are looked up at connected peers
+   * and dialled.
+   */
+  async function reachAuthors(): Promise<void> {
+    if (node === undefined || lookupRunning) return;
+    lookupRunning = true;
+    try {
+      const connected = new Set(node.getPeers().map((peer) => peer.toString()));
+      const now = Date.now();
+      const wanted = [...new Set([...subscriptions].map((topic) => parseTopic(network, topic)?.author).filter((author): author is string => author !== undefined))]
+        .filter((author) => !connected.has(author) && now - (lastLookup.get(author) ?? 0) >= NETWORK_LIMITS.lookupRetryMs)
+        .slice(0, NETWORK_LIMITS.maxLookupPeers);
+      if (wanted.length === 0) return;
+      for (const author of wanted) lastLookup.set(author, now);
+      if (lastLookup.size > NETWORK_LIMITS.maxTrackedPeers) lastLookup.delete(lastLookup.keys().next().value!);
+      const found = new Map<string, Set<string>>();
+      for (const peer of node.getPeers().slice(0, NETWORK_LIMITS.maxSyncPeers)) {
+        try {
+          const stream = await node.dialProtocol(peer, peersProtocol(network), { signal: AbortSignal.timeout(NETWORK_LIMITS.syncTimeoutMs) });
+          stream.send(encodeJson({ peers: wanted }));
+          await stream.close();
+          const response = LookupResponse.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
+          if (!response.success) {
+            reject(peer.toString(), 'malformed address lookup response');
+            continue;
+          }
+          for (const entry of response.data.peers) {
+            if (!wanted.includes(entry.id)) continue;
+            const set = found.get(entry.id) ?? new Set();
+            for (const address of entry.addresses) set.add(address);
+            found.set(entry.id, set);
+          }
+        } catch {
+          // that peer does not help; ask the next
+        }
+        if (wanted.every((author) => found.has(author))) break;
+      }
+      await Promise.all(
+        [...found].map(async ([id, addresses]) => {
+          const target = peerIdFromString(id);
+          if (node === undefined || node.getConnections(target).length > 0) return;
+          for (const address of addresses) {
+            try {
+              const withId = address.includes('/p2p/') ? address : `${address}/p2p/${id}`;
+              await node.dial(multiaddr(withId), { signal: AbortSignal.timeout(5_000) });
+              return;
+            } catch {
+              // try the next address
+            }
+          }
+        }),
+      );
+    } finally {
+      lookupRunning = false;
+    }
+  }
+  function scheduleReach(delayMs: number): void {
+    if (lookupTimer !== undefined || node === undefined) return;
+    lookupTimer = setTimeout(() => {
+      lookupTimer = undefined;
+      void reachAuthors().finally(() => {
+        // Retry while some subscribed author stays unreachable.
+        if (node !== undefined) scheduleReach(NETWORK_LIMITS.lookupRetryMs);
+      });
+    }, delayMs);
+    lookupTimer.unref();
+  }
+
   const api: Libp2pPeerNetwork = {
     self,
     network,
@@ -365,8 +484,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
       });
       await node.handle(syncProtocol(network), (stream, connection) => serveSync(stream, connection.remotePeer.toString()), { maxInboundStreams: 32 });
+      await node.handle(peersProtocol(network), (stream, connection) => serveLookup(stream, connection.remotePeer.toString()), { maxInboundStreams: 8 });
       listenOn(coordinationTopic(network));
       for (const topic of subscriptions) listenOn(topic);
+      if (subscriptions.size > 0) scheduleReach(500);
       // Bootstrap addresses are dialled straight away; the bootstrap module would also retry later.
       for (const address of options.bootstrap ?? []) {
         node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => logger.warn(`cannot dial ${address}: ${error.message}`));
@@ -376,6 +497,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
     async stop() {
       stopped = true;
+      if (lookupTimer !== undefined) clearTimeout(lookupTimer);
+      lookupTimer = undefined;
       const current = node;
       node = undefined;
       if (current !== undefined) await current.stop();
@@ -412,7 +535,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       const topic = topicFor(network, kind, author);
       if (author === self || subscriptions.has(topic)) return;
       subscriptions.add(topic);
-      if (node !== undefined) listenOn(topic);
+      if (node !== undefined) {
+        listenOn(topic);
+        scheduleReach(200);
+      }
     },
 
     unsubscribe(author, kind) {

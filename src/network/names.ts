@@ -19,6 +19,11 @@ export function syncProtocol(network: string): string {
   return `/mutual/${PROTOCOL_MAJOR}/${network}/sync/1.0.0`;
 }
 
+/** Address lookup: asks a connected peer for the addresses it knows of given peer ids (to reach relationship partners). */
+export function peersProtocol(network: string): string {
+  return `/mutual/${PROTOCOL_MAJOR}/${network}/peers/1.0.0`;
+}
+
 /** Parses a topic name back into (kind, author); undefined when it is not one of this network's topics. */
 export function parseTopic(network: string, topic: string): { kind: RecordKind; author: PeerId | undefined } | undefined {
   if (topic === coordinationTopic(network)) return { kind: 'coordination', author: undefined };
@@ -51,6 +56,13 @@ export const NETWORK_LIMITS = {
   ratePerSecond: 100,
   /** Invalid input from one peer is logged at most once per this interval. */
   logIntervalMs: 60_000,
+  /** Peer ids one address lookup names at most, and addresses returned per peer. */
+  maxLookupPeers: 64,
+  maxAddressesPerPeer: 8,
+  /** Bytes of an address lookup request or response. */
+  maxLookupBytes: 64 * 1024,
+  /** An unreachable subscribed author is looked up again at most this often. */
+  lookupRetryMs: 3_000,
   /** A sync exchange is abandoned after this long. */
   syncTimeoutMs: 5_000,
 } as const;
