@@ -218,10 +218,21 @@ export function createEngine(options: EngineOptions): Engine {
   const primaryPeersWithNeeds = stableSet(() => new Set([...myPrimaryPeers.value].filter((peer) => (states.records.value.get(peer)?.payload.needs.length ?? 0) > 0)));
   const secondaryPeersWithNeeds = stableSet(() => new Set([...mySecondaryBeneficiaries.value].filter((peer) => (states.records.value.get(peer)?.payload.needs.length ?? 0) > 0)));
   const allPrimaryPartners = stableSet(() => new Set([...myPrimaryBeneficiaries.value, ...primarySourcesForMe.value]));
+  // The peers whose records enter my computation, or whose computation mine enters: the only ones whose coordination
+  // I follow (spec 8.x: coordination is followed in the neighbourhood, not network-wide, so one change stays local).
+  const neighbourhood = stableSet(() => new Set([...myPrimaryPeers.value, ...oneWayRecipients.value, ...secondarySourcesForMe.value, ...allPrimaryPartners.value]));
+  const updatedAtMs = new WeakMap<object, number>();
+  const updatedAtOf = (record: RecordOf<'coordination'>) => {
+    let at = updatedAtMs.get(record);
+    if (at === undefined) updatedAtMs.set(record, (at = Date.parse(record.payload.updatedAt)));
+    return at;
+  };
   const activeParticipants = stableSet(() => {
     const set = new Set<PeerId>();
-    for (const [peer, record] of coordination.records.value) {
-      if (peer !== self && now.value - Date.parse(record.payload.updatedAt) <= config.freshnessMs) set.add(peer);
+    const records = coordination.records.value;
+    for (const peer of neighbourhood.value) {
+      const record = records.get(peer);
+      if (record !== undefined && now.value - updatedAtOf(record) <= config.freshnessMs) set.add(peer);
     }
     return set;
   });
@@ -263,7 +274,9 @@ export function createEngine(options: EngineOptions): Engine {
     for (const peer of myPrimaryPeers.value) add(peer, ['state', 'relationships', 'results']);
     for (const peer of oneWayRecipients.value) add(peer, ['state', 'relationships', 'results']);
     for (const peer of secondarySourcesForMe.value) add(peer, ['state', 'results']);
-    for (const peer of knownPeers.value) add(peer, ['coordination', 'relationships']);
+    for (const peer of neighbourhood.value) add(peer, ['coordination']);
+    // Relationships of every known peer: the only way to learn who recognizes me (my secondary sources).
+    for (const peer of knownPeers.value) add(peer, ['relationships']);
     return wanted;
   });
   const subscribed = new Set<string>();
@@ -288,6 +301,16 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const subscriptionUpdate = debounced(scheduler, config.subscriptionDebounceMs, applySubscriptions);
 
+  const storeOf = { state: states, relationships, results, coordination } as Record<RecordKind, Store<RecordKind>>;
+  /** Loss repair for first records: ask again for what I follow but never received (each round and each gossip). */
+  const repairMissing = () => {
+    const missing = new Map<RecordKind, PeerId[]>();
+    for (const entry of subscribed) {
+      const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
+      if (kind !== 'coordination' && storeOf[kind].get(peer) === undefined) missing.set(kind, [...(missing.get(kind) ?? []), peer]);
+    }
+    for (const [kind, peers] of missing) void network.requestSync(peers, [kind]);
+  };
   // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
   const nextSequence = (kind: RecordKind) => {
     const held = { state: states, relationships, results, coordination }[kind].get(self);
@@ -306,10 +329,18 @@ export function createEngine(options: EngineOptions): Engine {
   // --- The round: gather (debounced window), allocate + accept (computeResults), stabilize.
   let running = false;
   let computing = false;
+  let computeAgain = false;
   const compute = async () => {
-    if (!running || computing) return;
+    if (!running) return;
+    // A window that closes while I compute is not lost: one more round runs right after.
+    if (computing) {
+      computeAgain = true;
+      return;
+    }
     computing = true;
+    computeAgain = false;
     try {
+      repairMissing();
       setPhase(6);
       const view = {
         self,
@@ -346,6 +377,11 @@ export function createEngine(options: EngineOptions): Engine {
       }
     } finally {
       computing = false;
+      if (computeAgain) {
+        computeAgain = false;
+        if (phase.peek() === 9) setPhase(5);
+        gather.request();
+      }
     }
   };
   const gather = debounced(scheduler, config.aggregationWindowMs, () => void compute());
@@ -361,13 +397,10 @@ export function createEngine(options: EngineOptions): Engine {
     gossipHandle = scheduler.setTimeout(() => {
       now.value = scheduler.now();
       if (!running) return;
+      // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
       if (!hasSystemConverged.peek()) {
         void publishCoordination();
-        // Re-announce my latest records for anyone who lost them.
-        for (const store of [states, relationships, results] as Store<RecordKind>[]) {
-          const mine = store.get(self);
-          if (mine !== undefined) void network.publish({ kind: mine.kind, sequence: mine.sequence, clock: mine.clock, issuedAt: mine.issuedAt, payload: mine.payload } as OutgoingRecord);
-        }
+        repairMissing();
       }
       scheduleGossip();
     }, config.coordinationGossipMs);
@@ -379,9 +412,15 @@ export function createEngine(options: EngineOptions): Engine {
     return [states.records.value, relationships.records.value, results.records.value];
   });
 
+  const behind = new Map<PeerId, number>();
   const onNetworkEvent = (event: NetworkEvent) => {
     if (event.type === 'peer:connect' || event.type === 'peer:disconnect') {
-      if (event.type === 'peer:connect') knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
+      if (event.type === 'peer:connect') {
+        knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
+        // A (re)connected peer may hold news, and may lack mine: ask, and tell where I am.
+        void network.requestSync([event.peer], ['state', 'relationships', 'results', 'coordination']);
+        if (running) void publishCoordination();
+      }
       return;
     }
     if (event.type === 'rejected') {
@@ -395,11 +434,14 @@ export function createEngine(options: EngineOptions): Engine {
       const outcome = classifyUpdate(clock.peek(), record.clock);
       if (outcome !== 'stale') clock.value = mergeClocks(clock.peek(), record.clock);
       const accepted = coordination.set(record);
-      now.value = scheduler.now();
       if (accepted !== 'accepted') return;
-      // A peer announces a round I have not seen its results for: ask for them (lost message repair).
+      // A peer announces a round I have not seen its results for. Its results may still be on the way (reordering), so
+      // only a second announcement of the same round while I am still behind triggers a sync (lost message repair).
       const held = results.get(record.author);
-      if (record.payload.round > (held?.payload.round ?? 0)) void network.requestSync([record.author], ['results', 'state', 'relationships']);
+      if (subscribed.has(`${record.author}\u0000results`) && record.payload.round > (held?.payload.round ?? 0)) {
+        if (behind.get(record.author) === record.payload.round) void network.requestSync([record.author], ['results', 'state', 'relationships']);
+        behind.set(record.author, record.payload.round);
+      } else behind.delete(record.author);
       // Threshold advancement: when enough active peers are ahead, my window closes early.
       const active = activeParticipants.peek();
       if (active.size > 0 && phase.peek() === 5) {

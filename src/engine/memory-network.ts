@@ -65,12 +65,34 @@ export class MemoryNetworkHub {
 
   /** Splits the network: peers in different groups cannot reach each other until heal(). */
   partition(groups: readonly (readonly PeerId[])[]): void {
+    const before = this.reachablePairs();
     this.partitionOf = new Map();
     groups.forEach((group, index) => group.forEach((peer) => this.partitionOf.set(peer, index)));
+    this.announceChanges(before);
   }
 
   heal(): void {
+    const before = this.reachablePairs();
     this.partitionOf = new Map();
+    this.announceChanges(before);
+  }
+
+  private reachablePairs(): Set<string> {
+    const pairs = new Set<string>();
+    for (const a of this.peers.keys()) for (const b of this.peers.keys()) if (a !== b && this.canReach(a, b)) pairs.add(`${a}\u0000${b}`);
+    return pairs;
+  }
+
+  /** Connections that a partition cut or a heal restored are announced as libp2p would: disconnect / connect. */
+  private announceChanges(before: ReadonlySet<string>): void {
+    const after = this.reachablePairs();
+    for (const pair of before) if (!after.has(pair)) this.emitTo(pair, 'peer:disconnect');
+    for (const pair of after) if (!before.has(pair)) this.emitTo(pair, 'peer:connect');
+  }
+
+  private emitTo(pair: string, type: 'peer:connect' | 'peer:disconnect'): void {
+    const [to, peer] = pair.split('\u0000') as [PeerId, PeerId];
+    this.peers.get(to)?.emit({ type, peer });
   }
 
   canReach(from: PeerId, to: PeerId): boolean {

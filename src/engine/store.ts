@@ -83,6 +83,30 @@ export function resolveConflict(held: SignedRecord | undefined, incoming: Signed
   }
 }
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/**
+ * Validation of one received object, shared by every store in the process: a record delivered to many engines (the
+ * in-memory network, 200 engines in one process) is parsed once. Sound because both the received object and the
+ * parsed result are deep-frozen first, so neither can change after it was checked.
+ */
+const validated = new WeakMap<object, ReturnType<typeof SignedRecord.safeParse>>();
+export function parseSignedRecord(raw: unknown): ReturnType<typeof SignedRecord.safeParse> {
+  if (typeof raw !== 'object' || raw === null) return SignedRecord.safeParse(raw);
+  const known = validated.get(raw);
+  if (known !== undefined) return known;
+  const parsed = SignedRecord.safeParse(raw);
+  if (parsed.success) deepFreeze(parsed.data);
+  validated.set(deepFreeze(raw), parsed);
+  return parsed;
+}
+
 export function createStore<K extends RecordKind>(options: StoreOptions<K>): Store<K> {
   const { kind, storage, scheduler } = options;
   const key = options.key ?? `records/${kind}`;
@@ -106,7 +130,7 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
   const persist = debounced(scheduler, options.persistDebounceMs, () => void write());
 
   function accept(raw: unknown, fromCache: boolean): StoreOutcome {
-    const parsed = SignedRecord.safeParse(raw);
+    const parsed = parseSignedRecord(raw);
     if (!parsed.success || parsed.data.kind !== kind) {
       counters.invalid++;
       options.onInvalid?.(parsed.success ? `a ${parsed.data.kind} record offered to the ${kind} store` : `invalid ${kind} record: ${parsed.error.issues[0]?.message ?? 'schema'}`);

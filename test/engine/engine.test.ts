@@ -1,0 +1,227 @@
+// Room: test (engine). Engines over the in-memory network on a virtual clock: convergence to the synchronous result
+// under latency, reordering, duplication and loss; partition and heal; restart from the persisted cache; late joiners;
+// 200 engines; subgroups that recompute only on change; nothing left running after stop.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { effect } from '@preact/signals-core';
+import { memoryStorage, runAsyncSimulation } from '../../src/engine/index.ts';
+import { simulate } from '../../src/protocol/allocation/index.ts';
+import { Scenario, type SimulationResult } from '../../src/protocol/schemas.ts';
+import { assertAllocationProperties } from '../protocol/allocation-properties.ts';
+import { randomScenario } from '../../bench/instances.ts';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { TestNetwork, testKey } from './harness.ts';
+
+const demoTeam = Scenario.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../examples/demo-team.json'), 'utf8')));
+
+function assertSameFlows(actual: SimulationResult, expected: SimulationResult, tolerance = 1e-6 * 20): void {
+  const key = (entry: SimulationResult['allocations'][number]) => `${entry.provider}/${entry.capacity}>${entry.recipient}/${entry.need}`;
+  const want = new Map(expected.allocations.map((entry) => [key(entry), entry]));
+  const got = new Map(actual.allocations.map((entry) => [key(entry), entry]));
+  assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+  for (const [flow, entry] of want) {
+    assert.ok(Math.abs(got.get(flow)!.quantity - entry.quantity) <= tolerance, `${flow}: ${got.get(flow)!.quantity} vs ${entry.quantity}`);
+    assert.equal(got.get(flow)!.tier, entry.tier);
+  }
+}
+
+/** Declares the demo team on engines 0..3 of a test network, recognition keyed by their peer ids. */
+async function declareDemoTeam(net: TestNetwork, indices = [0, 1, 2, 3]) {
+  const ids = new Map(demoTeam.participants.map((participant, index) => [participant.id, net.engines[indices[index]!]!.self]));
+  for (const [position, participant] of demoTeam.participants.entries()) {
+    const engine = net.engines[indices[position]!]!;
+    await engine.declareState({ displayName: participant.displayName, capacities: participant.capacities, needs: participant.needs });
+    await engine.setRecognition(Object.fromEntries(Object.entries(participant.recognition).map(([id, weight]) => [ids.get(id)!, weight])));
+  }
+  return ids;
+}
+
+describe('engine', function () {
+  this.timeout(120_000);
+
+  describe('asynchronous simulation reaches the synchronous result', () => {
+    const expected = simulate(demoTeam);
+    const conditions = [
+      ['no faults', {}],
+      ['latency 5-200 ms (reordering)', { latencyMs: [5, 200] as const }],
+      ['30% duplication', { duplicate: 0.3 }],
+      ['10% loss', { loss: 0.1 }],
+      ['10% loss, 20% duplication, 1-100 ms', { loss: 0.1, duplicate: 0.2, latencyMs: [1, 100] as const }],
+    ] as const;
+    for (const [name, options] of conditions) {
+      it(name, async () => {
+        const run = await runAsyncSimulation(demoTeam, { seed: 7, ...options });
+        assert.equal(run.result.converged, true, `not converged after ${run.virtualMs} virtual ms`);
+        assertSameFlows(run.result, expected);
+        assertAllocationProperties(demoTeam, run.result);
+      });
+    }
+  });
+
+  it('converges again after a partition heals', async () => {
+    const net = new TestNetwork({ seed: 3 });
+    for (let index = 0; index < 4; index++) await net.addEngine(index);
+    net.hub.partition([[net.engines[0]!.self, net.engines[1]!.self], [net.engines[2]!.self, net.engines[3]!.self]]);
+    await declareDemoTeam(net);
+    await net.settle(() => net.allConverged(), 20_000);
+    const split = net.engines.map((engine) => engine.snapshot());
+    // While split, ana and ben cannot see chen and dara: dara's review need gets nothing from ana.
+    assert.ok(!split[0]!.allocations.some((entry) => entry.recipient === net.engines[3]!.self));
+    net.hub.heal();
+    net.engines[0]!.forcePhaseAdvancement();
+    await net.settle(() => net.allConverged() && net.engines[0]!.snapshot().allocations.some((entry) => entry.recipient === net.engines[3]!.self), 60_000);
+    const healed = summarize(net);
+    assertSameFlows(healed, simulate(demoTeam));
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('a peer restarted from its persisted cache rejoins without losing its declarations', async () => {
+    const net = new TestNetwork({ seed: 5 });
+    const storages = [memoryStorage(), memoryStorage(), memoryStorage(), memoryStorage()];
+    for (let index = 0; index < 4; index++) await net.addEngine(index, { storage: storages[index] });
+    await declareDemoTeam(net);
+    await net.settle(() => net.allConverged(), 20_000);
+    const before = net.engines[1]!.stores.myState.peek();
+    await net.engines[1]!.stop();
+    // Restart: same key, same storage, nothing declared again.
+    const restarted = await net.addEngine(1, { storage: storages[1] });
+    net.engines.splice(1, 1);
+    net.engines.splice(1, 0, net.engines.pop()!);
+    assert.deepEqual(restarted.stores.myState.peek(), before);
+    assert.ok(restarted.stores.myRelationships.peek() !== undefined);
+    await net.settle(() => net.allConverged(), 30_000);
+    assertSameFlows(summarize(net), simulate(demoTeam));
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('a late joiner catches up with what was published before it came', async () => {
+    const net = new TestNetwork({ seed: 9 });
+    for (let index = 0; index < 3; index++) await net.addEngine(index);
+    // Dara (index 3 of the team) joins late: the three declare first, recognizing dara's future id.
+    const daraId = peerIdFromPrivateKey(await testKey(3)).toString();
+    const team = demoTeam.participants;
+    const ids = new Map(team.map((participant, index) => [participant.id, index < 3 ? net.engines[index]!.self : daraId]));
+    for (let index = 0; index < 3; index++) {
+      await net.engines[index]!.declareState({ displayName: team[index]!.displayName, capacities: team[index]!.capacities, needs: team[index]!.needs });
+      await net.engines[index]!.setRecognition(Object.fromEntries(Object.entries(team[index]!.recognition).map(([id, weight]) => [ids.get(id)!, weight])));
+    }
+    await net.settle(() => net.allConverged(), 20_000);
+    const dara = await net.addEngine(3);
+    assert.equal(dara.self, daraId);
+    await dara.declareState({ displayName: team[3]!.displayName, capacities: team[3]!.capacities, needs: team[3]!.needs });
+    await dara.setRecognition(Object.fromEntries(Object.entries(team[3]!.recognition).map(([id, weight]) => [ids.get(id)!, weight])));
+    await net.settle(() => net.allConverged() && dara.stores.networkStates.peek().size === 3, 30_000);
+    assertSameFlows(summarize(net), simulate(demoTeam));
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('runs 200 engines in one process to convergence, with the allocation properties', async () => {
+    const scenario = randomScenario({ participants: 200, edgesPerParticipant: 6 }, 11);
+    const run = await runAsyncSimulation(scenario, { seed: 11, maxVirtualMs: 120_000 });
+    assert.equal(run.result.converged, true, `not converged after ${run.virtualMs} virtual ms`);
+    assert.ok(assertAllocationProperties(scenario, run.result, 1e-5) > 0);
+    assert.equal(run.engines.length, 200);
+  });
+
+  it('derived subgroups recompute only when their inputs change', async () => {
+    const net = new TestNetwork({ seed: 13 });
+    for (let index = 0; index < 4; index++) await net.addEngine(index);
+    await declareDemoTeam(net);
+    await net.settle(() => net.allConverged(), 20_000);
+    const ana = net.engines[0]!;
+    let primaryChanges = 0;
+    const stop = effect(() => {
+      ana.subgroups.myPrimaryPeers.value;
+      primaryChanges++;
+    });
+    const baseline = primaryChanges;
+    // Chen changes a capacity quantity: states change, but ana's mutual peers do not.
+    const chen = net.engines[2]!;
+    const state = chen.stores.myState.peek()!;
+    await chen.declareState({ ...state, capacities: state.capacities.map((slot) => ({ ...slot, quantity: slot.quantity + 1 })) });
+    await net.settle(() => net.allConverged(), 20_000);
+    assert.equal(primaryChanges, baseline, 'myPrimaryPeers did not change, so it must not notify');
+    // Ana stops recognizing ben: her mutual peers change once.
+    await ana.setRecognition({ [chen.self]: 2, [net.engines[3]!.self]: 1 });
+    await net.settle(() => net.allConverged(), 20_000);
+    assert.equal(primaryChanges, baseline + 1);
+    assert.ok(!ana.subgroups.myPrimaryPeers.peek().has(net.engines[1]!.self));
+    stop();
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('subscribes to the peers its subgroups select, and drops them when they leave', async () => {
+    const net = new TestNetwork({ seed: 17 });
+    for (let index = 0; index < 4; index++) await net.addEngine(index);
+    await declareDemoTeam(net);
+    await net.settle(() => net.allConverged(), 20_000);
+    const ana = net.networks[0]!;
+    const ben = net.engines[1]!.self;
+    assert.ok(ana.subscriptionList().includes(`${ben} results`), 'a mutual partner: all kinds');
+    await net.engines[0]!.setRecognition({ [net.engines[2]!.self]: 2 });
+    // Ben still recognizes ana (a secondary source of hers): state and results stay, nothing more.
+    await net.settle(() => net.allConverged(), 20_000);
+    const subscriptions = ana.subscriptionList().filter((entry) => entry.startsWith(ben));
+    assert.ok(subscriptions.includes(`${ben} state`) && subscriptions.includes(`${ben} results`), subscriptions.join(', '));
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('rejects a bad declaration with a clear error and changes nothing', async () => {
+    const net = new TestNetwork();
+    const engine = await net.addEngine(0);
+    await engine.declareState({ displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: 2 }] });
+    const before = engine.stores.myState.peek();
+    await assert.rejects(engine.declareState({ displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: -2 }] }), /capacities\[0\]\.quantity: must be at least 0/);
+    await assert.rejects(engine.setRecognition({ bob: Number.NaN }), /invalid recognition/);
+    assert.deepEqual(engine.stores.myState.peek(), before);
+    await engine.stop();
+  });
+
+  it('a forged round number cannot push a peer ahead, and a peer alone still advances', async () => {
+    const net = new TestNetwork();
+    const alone = await net.addEngine(0);
+    await alone.declareState({ displayName: 'Solo', capacities: [{ id: 'c', type: 'review', quantity: 3 }], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await alone.setRecognition({ [alone.self]: 1 });
+    await net.settle(() => alone.phase.peek() === 9, 10_000);
+    assert.equal(alone.snapshot().needs[0]!.received, 2, 'self-recognition serves its own need with nobody else around');
+    const other = await net.addEngine(1);
+    // The other peer claims an absurd round; a signed but lying record is still only one peer's word.
+    await other.stop();
+    const network = net.networks[1]!;
+    await network.start();
+    network.subscribe(alone.self, 'coordination');
+    await network.publish({ kind: 'coordination', sequence: 99, clock: { [network.self]: 1_000_000 }, issuedAt: new Date(net.scheduler.now()).toISOString(), payload: { round: 1_000_000, phase: 9, clock: {}, converged: true, phaseStartedAt: new Date(0).toISOString(), updatedAt: new Date(net.scheduler.now()).toISOString() } });
+    await net.settle(() => true, 1_000);
+    assert.ok(alone.round.peek() < 10, `round ${alone.round.peek()}`);
+    await network.stop();
+    await alone.stop();
+  });
+
+  it('leaves no timer or listener behind after stop', async () => {
+    const net = new TestNetwork();
+    for (let index = 0; index < 3; index++) await net.addEngine(index);
+    for (const engine of net.engines) {
+      await engine.declareState({ displayName: 'x', capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [{ id: 'n', type: 'review', quantity: 1 }] });
+      await engine.setRecognition(Object.fromEntries(net.engines.map((other) => [other.self, 1])));
+    }
+    await net.settle(() => net.allConverged(), 20_000);
+    for (const engine of net.engines) await engine.stop();
+    net.scheduler.advance(60_000);
+    assert.equal(net.scheduler.pending, 0, 'timers pending after stop');
+  });
+});
+
+function summarize(net: TestNetwork): SimulationResult {
+  // Engines know peers by peer id; map back to the demo team's ids by display name.
+  const names = new Map(net.engines.map((engine) => [engine.self, engine.stores.myState.peek()!.displayName.toLowerCase()]));
+  const allocations = net.engines.flatMap((engine) => engine.snapshot().allocations.filter((entry) => entry.recipient === engine.self));
+  return {
+    converged: true,
+    rounds: 0,
+    allocations: allocations.map((entry) => ({ ...entry, provider: names.get(entry.provider)!, recipient: names.get(entry.recipient)! })),
+    needs: [],
+    capacities: [],
+    history: [],
+  };
+}
