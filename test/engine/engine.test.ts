@@ -117,7 +117,7 @@ describe('engine', function () {
   });
 
   it('runs 200 engines in one process to convergence, with the allocation properties', async () => {
-    const scenario = randomScenario({ participants: 200, edgesPerParticipant: 6 }, 11);
+    const scenario = randomScenario({ participants: 200, edgesPerParticipant: 3 }, 11);
     const run = await runAsyncSimulation(scenario, { seed: 11, maxVirtualMs: 120_000 });
     assert.equal(run.result.converged, true, `not converged after ${run.virtualMs} virtual ms`);
     assert.ok(assertAllocationProperties(scenario, run.result, 1e-5) > 0);
