@@ -160,10 +160,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   }
 
   /** Keeps the latest record per (author, kind) for sync: higher sequence wins; equal sequence, greater signature. */
-  function hold(record: SignedRecord): 'newer' | 'old' {
+  function hold(record: SignedRecord): 'newer' | 'old' | 'duplicate' {
     const key = `${record.kind}/${record.author}`;
     const current = held.get(key);
     if (current !== undefined) {
+      // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
+      if (record.sequence === current.sequence && record.signature === current.signature) return 'duplicate';
       if (record.sequence < current.sequence) return 'old';
       if (record.sequence === current.sequence && record.signature <= current.signature) return 'old';
     } else if (held.size >= NETWORK_LIMITS.maxHeldRecords && record.author !== self) {
@@ -205,7 +207,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
-    if (hold(record) === 'old') {
+    const holding = hold(record);
+    if (holding === 'duplicate') return TopicValidatorResult.Ignore;
+    if (holding === 'old') {
       reject(from, `stale or replayed ${record.kind} record of ${record.author} (sequence ${record.sequence})`);
       return TopicValidatorResult.Ignore;
     }
@@ -552,7 +556,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
     async requestSync(authors, kinds) {
       if (node === undefined || authors.length === 0 || kinds.length === 0) return;
-      const peers = node.getPeers().slice(0, NETWORK_LIMITS.maxSyncPeers);
+      // The authors themselves hold their latest records: ask them first, then other peers up to the bound.
+      const wanted = new Set(authors);
+      const connected = node.getPeers();
+      const peers = [...connected.filter((peer) => wanted.has(peer.toString())), ...connected.filter((peer) => !wanted.has(peer.toString()))].slice(0, NETWORK_LIMITS.maxSyncPeers);
       await Promise.all(peers.map((peer) => syncWith(peer, authors, kinds)));
     },
 

@@ -120,13 +120,14 @@ describe('network: libp2p on loopback', function () {
     const attackerId = peerIdFromPrivateKey(attackerKey).toString();
     const send = (bytes: Uint8Array) => attacker.services.pubsub.publish(topic, bytes).catch(() => undefined);
 
-    // An honest record, published by its author, then replayed by the attacker.
+    // Honest records 5 and 6, published by their author; then the attacker replays 5.
     const original = await honest.net.publish(coordination(5, honest.net.self));
-    await waitFor(() => records(victim.events).some((record) => record.author === honest.net.self), 'honest record');
+    await honest.net.publish(coordination(6, honest.net.self));
+    await waitFor(() => records(victim.events).some((record) => record.sequence === 6), 'honest records');
     await send(encodeJson(original));
     // Bad signature: one character of the honest record's signature changed.
     const flipped = original.signature[10] === 'A' ? 'B' : 'A';
-    await send(encodeJson({ ...original, sequence: 6, signature: original.signature.slice(0, 10) + flipped + original.signature.slice(11) }));
+    await send(encodeJson({ ...original, sequence: 16, signature: original.signature.slice(0, 10) + flipped + original.signature.slice(11) }));
     // Author different from signer: signed by the attacker's key, claiming to be the honest peer.
     const own = await signRecord({ version: '1.0', network: NETWORK, author: attackerId, ...coordination(7, attackerId) }, attackerKey);
     await send(encodeJson({ ...own, author: honest.net.self }));
@@ -143,7 +144,7 @@ describe('network: libp2p on loopback', function () {
     assert.match(reasons, /network other-team/);
     assert.match(reasons, /not valid JSON|unexpected end|JSON/i);
     // Nothing the attacker sent became a record.
-    assert.deepEqual(records(victim.events).map((record) => record.sequence), [5]);
+    assert.deepEqual(records(victim.events).map((record) => record.sequence), [5, 6]);
 
     // A flood of 10,000 messages from one peer: rate limited, scored down, never stalls the victim.
     const before = process.memoryUsage().heapUsed;

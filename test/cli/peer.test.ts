@@ -1,0 +1,179 @@
+// Room: test (cli). Real `mutual peer` processes on 127.0.0.1 (mDNS off, explicit bootstrap): ten peers from a
+// scenario converge to what `mutual simulate` computes (one of them joining late), and a peer killed with SIGKILL
+// and restarted without its profile rejoins with its declarations intact. Every wait is bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+
+interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
+interface Status { peerId: string; converged: boolean; round: number; peers: string[]; allocations: AllocationRow[]; needs: { participant: string; need: string; declared: number }[]; capacities: { participant: string; capacity: string; declared: number }[] }
+
+const PEERS = 10;
+const NETWORK = 'peer-test';
+
+async function readStatus(dataDir: string): Promise<Status | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as Status;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Differences between a peer's own allocations as provider and the reference's, beyond the tolerance. */
+function allocationDifferences(peer: string, status: Status, expected: readonly AllocationRow[], tolerance: number): string[] {
+  const key = (row: AllocationRow) => `${row.capacity}->${row.recipient}/${row.need}`;
+  const mine = new Map(status.allocations.filter((row) => row.provider === peer && row.quantity > tolerance).map((row) => [key(row), row.quantity]));
+  const reference = new Map(expected.filter((row) => row.provider === peer && row.quantity > tolerance).map((row) => [key(row), row.quantity]));
+  const problems: string[] = [];
+  for (const [name, quantity] of reference) {
+    const got = mine.get(name);
+    if (got === undefined || Math.abs(got - quantity) > tolerance) problems.push(`${name}: expected ${quantity}, got ${got}`);
+  }
+  for (const [name, quantity] of mine) if (!reference.has(name)) problems.push(`${name}: unexpected ${quantity}`);
+  return problems;
+}
+
+describe('mutual peer (real processes on loopback)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  const children = new Map<number, ChildProcess>();
+
+  before(() => ensureBuilt());
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-peer-'))));
+  afterEach(async () => {
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => (clearTimeout(timer), resolve()));
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    children.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `mutual peer` for participant index; resolves to its first listen address once it prints it. */
+  function startPeer(index: number, args: readonly string[]): Promise<string> {
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir, `p${index}`), '--network', NETWORK, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...args], {
+      cwd: repositoryRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.set(index, child);
+    let errors = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => (errors = (errors + chunk).slice(-4000)));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`peer ${index} did not start: ${errors}`)), 30_000);
+      let output = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        output += chunk;
+        const match = /^listening (\S+)$/m.exec(output);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`peer ${index} exited with ${code}: ${errors}`))));
+    });
+  }
+
+  it('ten peers converge to the simulate result; a late joiner catches up; a SIGKILLed peer rejoins with its declarations', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < PEERS; index++) {
+      const run = runMutual(['keygen', '--data-dir', join(dir, `p${index}`)]);
+      assert.equal(run.status, 0, run.stderr);
+      ids.push(run.stdout.trim());
+    }
+    // A ring: each peer recognizes its two neighbours (mutual) and offers review; every need exceeds what its two
+    // providers can offer, so recipients never ration and the fixed point is unique (the issue asks for one).
+    const participants = ids.map((id, index) => ({
+      id,
+      displayName: `peer ${index}`,
+      recognition: { [ids[(index + 1) % PEERS]!]: 2, [ids[(index + PEERS - 1) % PEERS]!]: 1 },
+      capacities: [{ id: 'offer', type: 'review', quantity: 4 + (index % 3) }],
+      needs: [{ id: 'ask', type: 'review', quantity: 12 + (index % 4) }],
+    }));
+    await writeFile(join(dir, 'scenario.json'), JSON.stringify({ participants }));
+    for (const [index, participant] of participants.entries()) await writeFile(join(dir, `profile${index}.json`), JSON.stringify(participant));
+    const reference = runMutual(['simulate', join(dir, 'scenario.json')]);
+    assert.equal(reference.status, 0, reference.stderr);
+    const expected = JSON.parse(reference.stdout) as { converged: boolean; allocations: AllocationRow[] };
+    assert.ok(expected.converged);
+    assert.ok(expected.allocations.length > 0);
+    const tolerance = 1e-3;
+
+    const bootstrapAddress = await startPeer(0, ['--profile', join(dir, 'profile0.json')]);
+    // Peers 1..8 now; peer 9 joins after the others have converged.
+    await Promise.all(Array.from({ length: PEERS - 2 }, (_, offset) => startPeer(offset + 1, ['--profile', join(dir, `profile${offset + 1}.json`), '--bootstrap', bootstrapAddress])));
+
+    let lastProblems: string[] = [];
+    const converged = (indices: readonly number[]) => async () => {
+      const problems: string[] = [];
+      for (const index of indices) {
+        const status = await readStatus(join(dir, `p${index}`));
+        if (status === undefined) problems.push(`peer ${index}: no status yet`);
+        else problems.push(...allocationDifferences(ids[index]!, status, expected.allocations, tolerance).map((line) => `peer ${index} (round ${status.round}, ${status.peers.length} peers): ${line}`));
+      }
+      lastProblems = problems;
+      return problems.length === 0 ? true : undefined;
+    };
+    const explain = (error: Error) => {
+      throw new Error(`${error.message}\n${lastProblems.slice(0, 20).join('\n')}`);
+    };
+    await startPeer(PEERS - 1, ['--profile', join(dir, `profile${PEERS - 1}.json`), '--bootstrap', bootstrapAddress]);
+    const all = Array.from({ length: PEERS }, (_, index) => index);
+    await waitFor(converged(all), 'all ten peers (one of them late) to reach the simulate allocations', 90_000).catch(explain);
+
+    // SIGKILL peer 3 and restart it without its profile: its declarations come back from its data dir.
+    const victim = 3;
+    const killed = children.get(victim)!;
+    await new Promise<void>((resolve) => {
+      killed.once('exit', () => resolve());
+      killed.kill('SIGKILL');
+    });
+    await startPeer(victim, ['--bootstrap', bootstrapAddress]);
+    const restored = await waitFor(async () => {
+      const status = await readStatus(join(dir, `p${victim}`));
+      return status !== undefined && status.needs.some((row) => row.participant === ids[victim] && row.need === 'ask') ? status : undefined;
+    }, 'the restarted peer to declare again', 30_000);
+    const need = restored.needs.find((row) => row.participant === ids[victim] && row.need === 'ask')!;
+    assert.equal(need.declared, participants[victim]!.needs[0]!.quantity);
+    const capacity = restored.capacities.find((row) => row.participant === ids[victim] && row.capacity === 'offer')!;
+    assert.equal(capacity.declared, participants[victim]!.capacities[0]!.quantity);
+    await waitFor(converged(all), 'convergence after the restart', 60_000).catch(explain);
+
+    // `mutual status` prints the same document the peer keeps.
+    const printed = runMutual(['status', '--data-dir', join(dir, 'p0')]);
+    assert.equal(printed.status, 0, printed.stderr);
+    const status = JSON.parse(printed.stdout) as Status & { network: string; addresses: string[] };
+    assert.equal(status.peerId, ids[0]);
+    assert.equal(status.network, NETWORK);
+    assert.ok(status.addresses.some((address) => address.startsWith('/ip4/127.0.0.1/tcp/')));
+
+    // SIGTERM shuts down cleanly (exit 0).
+    const first = children.get(0)!;
+    const code = await new Promise<number | null>((resolve) => {
+      first.once('exit', (exitCode) => resolve(exitCode));
+      first.kill('SIGTERM');
+    });
+    assert.equal(code, 0);
+  });
+});
