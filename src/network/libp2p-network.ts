@@ -371,6 +371,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
   const lastLookup = new Map<string, number>();
   let lookupTimer: NodeJS.Timeout | undefined;
+  let bootstrapTimer: NodeJS.Timeout | undefined;
   let lookupRunning = false;
   /**
    * Gossipsub forwards a topic only through peers subscribed to it, so a subscriber must be connected to the author
@@ -442,6 +443,25 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     lookupTimer.unref();
   }
 
+  function dialBootstrap(): void {
+    for (const address of options.bootstrap ?? []) {
+      node?.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => logger.warn(`cannot dial ${address}: ${error.message}`));
+    }
+  }
+  // A first bootstrap dial can fail (the bootstrap peer is still starting, or the host is busy) and neither libp2p's
+  // bootstrap module nor its reconnect queue retries a peer never connected. A peer alone keeps trying, backing off.
+  function scheduleBootstrapRetry(delayMs: number): void {
+    if ((options.bootstrap?.length ?? 0) === 0 || node === undefined || bootstrapTimer !== undefined) return;
+    bootstrapTimer = setTimeout(() => {
+      bootstrapTimer = undefined;
+      if (node === undefined) return;
+      if (node.getConnections().length > 0) return scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
+      dialBootstrap();
+      scheduleBootstrapRetry(Math.min(delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs));
+    }, delayMs);
+    bootstrapTimer.unref();
+  }
+
   const api: Libp2pPeerNetwork = {
     self,
     network,
@@ -492,10 +512,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       listenOn(coordinationTopic(network));
       for (const topic of subscriptions) listenOn(topic);
       if (subscriptions.size > 0) scheduleReach(500);
-      // Bootstrap addresses are dialled straight away; the bootstrap module would also retry later.
-      for (const address of options.bootstrap ?? []) {
-        node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => logger.warn(`cannot dial ${address}: ${error.message}`));
-      }
+      // Bootstrap addresses are dialled straight away, and again while this peer is connected to nobody.
+      dialBootstrap();
+      scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
       logger.info(`peer ${self} on network ${network} listening on ${api.addresses().join(' ')}`);
     },
 
@@ -503,6 +522,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       stopped = true;
       if (lookupTimer !== undefined) clearTimeout(lookupTimer);
       lookupTimer = undefined;
+      if (bootstrapTimer !== undefined) clearTimeout(bootstrapTimer);
+      bootstrapTimer = undefined;
       const current = node;
       node = undefined;
       if (current !== undefined) await current.stop();

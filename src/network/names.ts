@@ -63,6 +63,9 @@ export const NETWORK_LIMITS = {
   maxLookupBytes: 64 * 1024,
   /** An unreachable subscribed author is looked up again at most this often. */
   lookupRetryMs: 3_000,
+  /** A peer connected to nobody dials its bootstrap list again after this long, doubling up to the maximum. */
+  bootstrapRetryMs: 2_000,
+  bootstrapRetryMaxMs: 30_000,
   /** A sync exchange is abandoned after this long. */
   syncTimeoutMs: 5_000,
 } as const;

@@ -50,6 +50,7 @@ describe('mutual peer (real processes on loopback)', function () {
   this.timeout(240_000);
   let dir: string;
   const children = new Map<number, ChildProcess>();
+  const stderrTails = new Map<number, () => string>();
 
   before(() => ensureBuilt());
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-peer-'))));
@@ -79,6 +80,7 @@ describe('mutual peer (real processes on loopback)', function () {
     let errors = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => (errors = (errors + chunk).slice(-4000)));
+    stderrTails.set(index, () => errors);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`peer ${index} did not start: ${errors}`)), 30_000);
       let output = '';
@@ -136,7 +138,10 @@ describe('mutual peer (real processes on loopback)', function () {
       return problems.length === 0 ? true : undefined;
     };
     const explain = (error: Error) => {
-      throw new Error(`${error.message}\n${lastProblems.slice(0, 20).join('\n')}`);
+      // The logs of the peers still off, so that a failure in CI says why (a dial that failed, a rejected record).
+      const lagging = [...new Set(lastProblems.map((line) => /^peer (\d+)/.exec(line)?.[1]).filter((index) => index !== undefined))].map(Number);
+      const logs = lagging.slice(0, 3).map((index) => `--- peer ${index} stderr (tail) ---\n${stderrTails.get(index)?.().slice(-1500)}`);
+      throw new Error(`${error.message}\n${lastProblems.slice(0, 20).join('\n')}\n${logs.join('\n')}`);
     };
     await startPeer(PEERS - 1, ['--profile', join(dir, `profile${PEERS - 1}.json`), '--bootstrap', bootstrapAddress]);
     const all = Array.from({ length: PEERS }, (_, index) => index);
@@ -170,10 +175,10 @@ describe('mutual peer (real processes on loopback)', function () {
 
     // SIGTERM shuts down cleanly (exit 0).
     const first = children.get(0)!;
-    const code = await new Promise<number | null>((resolve) => {
-      first.once('exit', (exitCode) => resolve(exitCode));
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      first.once('exit', (code, signal) => resolve({ code, signal }));
       first.kill('SIGTERM');
     });
-    assert.equal(code, 0);
+    assert.deepEqual(exit, { code: 0, signal: null }, `peer 0 did not shut down cleanly:\n${stderrTails.get(0)?.()}`);
   });
 });

@@ -169,12 +169,20 @@ export const command: Command = {
 
     let resolveStop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
-    const onSignal = (signal: string) => {
+    // Listeners stay installed (not `once`): signal-exit, which write-file-atomic loads during a write, re-raises a
+    // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal forces the exit.
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log('warn', `${signal} again: exiting without a clean shutdown`);
+        process.exit(130);
+      }
+      stopping = true;
       log('info', `${signal}: shutting down`);
       resolveStop();
     };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
 
     const changes = engine.onDidChange(scheduleStatus);
     const heartbeat = setInterval(() => void writeStatus(), 1000);
@@ -198,6 +206,8 @@ export const command: Command = {
       changes.dispose();
       await engine.stop().catch((error: Error) => log('warn', `stop: ${error.message}`));
       await writeStatus();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     return 0;
   },
