@@ -1,11 +1,13 @@
 // Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
-// `npm run test:e2e`: opens the real VS Code server in headless Chromium with the extension under development,
-// joins the demo network through the command palette, opens the panel and checks that every tab shows live data.
+// `npm run test:e2e`: starts the demo team as headless peers (./demo-team.ts), opens the real VS Code server in
+// headless Chromium with the extension under development, joins the demo network through the command palette, opens
+// the panel and checks that every tab shows live data.
 // Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
+import { startDemoTeam } from './demo-team.ts';
 import { launchBrowser, newPage, ROOT, startServer, withTimeout, workbenchUrl } from './server.ts';
 
 const RESULTS = join(ROOT, 'test-results');
@@ -44,8 +46,12 @@ async function panelFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
 async function main(): Promise<void> {
   const workspace = mkdtempSync(join(tmpdir(), 'mutual-e2e-'));
   mkdirSync(join(workspace, '.vscode'));
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mutual.engine.coordinationGossipMs': 300, 'workbench.colorTheme': 'Default Dark Modern' }));
-  const server = await startServer();
+  const team = await startDemoTeam(mkdtempSync(join(tmpdir(), 'mutual-e2e-team-')));
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ ...team.workspaceSettings, 'mutual.engine.coordinationGossipMs': 300, 'workbench.colorTheme': 'Default Dark Modern' }));
+  const server = await startServer({ env: { MUTUAL_IDENTITY_FILE: team.userIdentityFile }, disableWorkspaceTrust: true }).catch(async (error: unknown) => {
+    await team.stop();
+    throw error;
+  });
   const browser = await launchBrowser();
   const failures: string[] = [];
   try {
@@ -60,9 +66,11 @@ async function main(): Promise<void> {
     const app = frame.locator('mutual-app');
     await app.locator('[data-testid="converged"]').waitFor({ timeout: 30_000 });
     // Let allocations settle so the screenshots show a converged network.
+    // The four teammates (headless peers) are all heard from, then the allocations converge.
+    await app.getByText(/\b4 active peers\b/).first().waitFor({ timeout: 60_000 }).catch(() => failures.push('the four teammates did not all become active within 60 s'));
     await app.locator('[data-testid="converged"]', { hasText: 'converged' }).waitFor({ timeout: 60_000 }).catch(() => failures.push('the network did not converge within 60 s'));
     const expectations: Record<string, RegExp> = {
-      state: /Ana[\s\S]*capacity[\s\S]*review/,
+      state: /Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
       allocations: /All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,
@@ -91,6 +99,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
+    await team.stop();
   }
   if (failures.length > 0) throw new Error(failures.join('\n'));
 }

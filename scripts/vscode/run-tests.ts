@@ -25,7 +25,7 @@ await esbuild.build({
 
 const workspace = mkdtempSync(join(tmpdir(), 'mutual-workspace-'));
 mkdirSync(join(workspace, '.vscode'));
-// Faster gossip keeps the suite short; everything else is the default.
+// Faster gossip keeps the suite short. (The suite itself keeps everything on 127.0.0.1 with mDNS off; see its before().)
 writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mutual.engine.coordinationGossipMs': 300, 'mutual.network.mdns': false }, null, 2));
 
 const server = await startServer({ log: verbose ? (line) => console.log(line) : undefined });

@@ -40,14 +40,16 @@ export interface VsCodeServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: { port?: number; dataDir?: string; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<VsCodeServer> {
+/** `env` adds to the server's environment, which its extension host inherits (e.g. MUTUAL_IDENTITY_FILE). */
+/** `disableWorkspaceTrust`: for the demo and UI tests, whose generated workspaces would otherwise open restricted. */
+export async function startServer(options: { port?: number; dataDir?: string; log?: (line: string) => void; timeoutMs?: number; env?: Record<string, string>; disableWorkspaceTrust?: boolean } = {}): Promise<VsCodeServer> {
   requireTools();
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mutual-vscode-'));
   const child = spawn(
     process.execPath,
-    [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', '--server-data-dir', dataDir],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: false },
+    [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', '--server-data-dir', dataDir, ...(options.disableWorkspaceTrust === true ? ['--disable-workspace-trust'] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env: { ...process.env, ...options.env } },
   );
   const log = options.log ?? (() => {});
   let ready = false;

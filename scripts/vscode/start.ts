@@ -1,33 +1,53 @@
-// Room: VS Code demo launcher (`npm start`). May touch: ./server.ts, ./setup.sh, child processes, ~/.cache/mutual-demo.
-// Builds the extension and opens it in a real VS Code joined to the demo network with the embedded sample team:
-// desktop `code` when installed, otherwise the VS Code server from code-server on http://127.0.0.1:<port>.
-// Stop it with Ctrl+C. Its data lives in ~/.cache/mutual-demo (MUTUAL_DEMO_DIR): the workspace and the server's data.
-// `--smoke`: opens the workbench in headless Chromium, waits for convergence, saves docs/panel.png and exits.
+// Room: VS Code demo launcher (`npm start`). May touch: ./server.ts, ./demo-team.ts, ./setup.sh, child processes,
+// ~/.cache/mutual-demo.
+// Builds the extension and opens it in a real VS Code joined to a local demo network of headless peers (the embedded
+// sample team as `mutual peer` processes on 127.0.0.1): desktop `code` when installed, otherwise the VS Code server
+// from code-server on http://127.0.0.1:<port>. Stop it with Ctrl+C (it stops the teammates too). Its data lives in
+// ~/.cache/mutual-demo (MUTUAL_DEMO_DIR): the teammates' data dirs and logs, your demo identity, the workspace and the
+// server's data. `--smoke`: opens the workbench in headless Chromium, waits for convergence, saves
+// docs/extension-panel.png and exits.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { startDemoTeam } from './demo-team.ts';
 import { CHROMIUM, freePort, launchBrowser, newPage, ROOT, SERVER_MAIN, startServer, withTimeout, workbenchUrl } from './server.ts';
 
 const smoke = process.argv.includes('--smoke');
 const forceServer = smoke || process.argv.includes('--server') || process.env.MUTUAL_START_SERVER === '1';
 const demoDir = process.env.MUTUAL_DEMO_DIR ?? join(homedir(), '.cache', 'mutual-demo');
 const workspace = join(demoDir, 'workspace');
+
+console.log('building the extension and the mutual command…');
+execFileSync(process.execPath, [join(ROOT, 'scripts/build.ts')], { stdio: 'inherit' });
+
+console.log('starting the demo team (Ana, Ben, Chen, Dara) as headless peers on 127.0.0.1…');
+const team = await startDemoTeam(join(demoDir, 'team'));
+for (const teammate of team.teammates) console.log(`  ${teammate.name.padEnd(5)} ${teammate.peerId}  (log: ${join(teammate.dataDir, 'peer.log')})`);
+console.log(`  you   ${team.userPeerId}`);
 mkdirSync(join(workspace, '.vscode'), { recursive: true });
 writeFileSync(
   join(workspace, '.vscode', 'settings.json'),
-  JSON.stringify({ 'mutual.autoJoin': true, 'mutual.openPanelOnStart': true, 'mutual.network.transport': 'demo', 'mutual.network.mdns': false, 'security.workspace.trust.enabled': false }, null, 2),
+  JSON.stringify({ ...team.workspaceSettings, 'mutual.autoJoin': true, 'mutual.openPanelOnStart': true }, null, 2),
 );
-writeFileSync(join(workspace, 'README.md'), '# Mutual demo workspace\n\nThe Mutual panel shows the demo team. Try "Mutual: Declare Need" from the command palette (F1).\n');
-
-console.log('building the extension…');
-execFileSync(process.execPath, [join(ROOT, 'scripts/build.ts')], { stdio: 'inherit' });
+writeFileSync(
+  join(workspace, 'README.md'),
+  '# Mutual demo workspace\n\nThe Mutual panel shows the demo team (four headless peers on this machine). Try "Mutual: Declare Need" and "Mutual: Set Recognition" from the command palette (F1).\n',
+);
+const userEnv = { MUTUAL_IDENTITY_FILE: team.userIdentityFile };
 
 const hasDesktopCode = !forceServer && spawnSync('code', ['--version'], { stdio: 'ignore' }).status === 0;
 if (hasDesktopCode) {
   console.log(`opening desktop VS Code with the extension under development (workspace ${workspace})`);
-  spawn('code', ['--new-window', `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit', detached: true }).unref();
-  process.exit(0);
+  spawn('code', ['--new-window', `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit', detached: true, env: { ...process.env, ...userEnv } }).unref();
+  console.log(`\nThe demo team keeps running until Ctrl+C. Data: ${demoDir}\n`);
+  const stopTeam = async () => {
+    await team.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopTeam());
+  process.on('SIGTERM', () => void stopTeam());
+  await new Promise(() => {});
 }
 
 if (!existsSync(SERVER_MAIN) || !existsSync(CHROMIUM)) {
@@ -36,10 +56,11 @@ if (!existsSync(SERVER_MAIN) || !existsSync(CHROMIUM)) {
 }
 
 const port = Number(process.env.MUTUAL_PORT ?? (smoke ? await freePort() : 8765));
-const server = await startServer({ port, dataDir: join(demoDir, 'server-data') });
+const server = await startServer({ port, dataDir: join(demoDir, 'server-data'), env: userEnv, disableWorkspaceTrust: true });
 const url = workbenchUrl(server, workspace, { extensionPath: ROOT });
 const stop = async () => {
   await server.stop();
+  await team.stop();
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());
@@ -47,7 +68,7 @@ process.on('SIGTERM', () => void stop());
 
 if (!smoke) {
   console.log(`\nMutual demo: open this address in a browser (VS Code, joined to the demo team):\n\n  ${url}\n\nData: ${demoDir}   Stop: Ctrl+C\n`);
-  server.process.once('exit', (code) => process.exit(code ?? 0));
+  server.process.once('exit', (code) => void team.stop().then(() => process.exit(code ?? 0)));
 } else {
   const browser = await launchBrowser();
   let code = 0;
@@ -79,6 +100,7 @@ if (!smoke) {
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
+    await team.stop();
   }
   process.exit(code);
 }

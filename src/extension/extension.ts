@@ -1,6 +1,7 @@
-// Room: extension (entry point). May touch: vscode, ./*, engine (through ./service).
+// Room: extension (entry point). May touch: vscode, node:fs, ./*, engine (through ./service), network (lazily).
 // Activation only wires things up (commands, views, status bar, serializer); the node starts lazily on
 // "Join Network" (or after activation when mutual.autoJoin is on), so activation stays cheap.
+import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { EngineConfig, EngineStorage } from '../engine/index.ts';
 import { COMMANDS, registerCommands } from './commands.ts';
@@ -31,6 +32,29 @@ export function readEngineConfig(): Partial<EngineConfig> {
   };
 }
 
+/**
+ * Where the identity key lives: SecretStorage, never settings. The environment variable MUTUAL_IDENTITY_FILE (the
+ * headless peer's identity file, protobuf, 0600) overrides it for demos and tests that must know the peer id before
+ * VS Code starts: `npm start` and the two-instance test.
+ */
+function identityStore(context: vscode.ExtensionContext): { load(): Promise<string | undefined>; save(encoded: string): Promise<void> } {
+  const file = process.env.MUTUAL_IDENTITY_FILE;
+  if (file === undefined || file === '') {
+    return { load: async () => context.secrets.get(IDENTITY_SECRET), save: async (encoded) => context.secrets.store(IDENTITY_SECRET, encoded) };
+  }
+  return {
+    load: async () => {
+      try {
+        return (await readFile(file)).toString('base64');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    save: async (encoded) => writeFile(file, Buffer.from(encoded, 'base64'), { mode: 0o600, flag: 'wx' }),
+  };
+}
+
 function mementoStorage(memento: vscode.Memento): EngineStorage {
   return {
     load: async (kind) => memento.get<unknown>(`engine.${kind}`),
@@ -39,18 +63,22 @@ function mementoStorage(memento: vscode.Memento): EngineStorage {
 }
 
 function networkFactory(): NetworkFactory {
-  const transport = vscode.workspace.getConfiguration('mutual').get<string>('network.transport', 'demo');
+  const transport = vscode.workspace.getConfiguration('mutual').get<string>('network.transport', 'libp2p');
   if (transport === 'demo') return createDemoNetworkFactory(readEngineConfig);
   return async (privateKey) => {
     const config = vscode.workspace.getConfiguration('mutual');
     // Loaded on first join only, so activation does not pay for libp2p.
-    const { createLibp2pNetwork } = await import('../network/index.ts');
+    const { createLibp2pNetwork, isLoopbackAddress } = await import('../network/index.ts');
+    const listen = config.get<string[]>('network.listenAddresses', ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']);
     const network = createLibp2pNetwork({
       network: config.get<string>('network.name', 'mutual'),
       privateKey,
-      listen: config.get<string[]>('network.listenAddresses', ['/ip4/127.0.0.1/tcp/0']),
+      listen,
       bootstrap: config.get<string[]>('network.bootstrapPeers', []),
-      mdns: config.get<boolean>('network.mdns', false),
+      mdns: config.get<boolean>('network.mdns', true),
+      // Peers listening only on loopback share one host: lift libp2p's per-host connection rate limit and the
+      // gossipsub IP-colocation penalty, as the headless peer does.
+      loopback: listen.every(isLoopbackAddress),
     });
     return { network, address: () => network.addresses()[0], connect: (address) => network.dial(address) };
   };
@@ -67,7 +95,7 @@ class MutualExtension extends LifecycleDisposable {
     this.log = this.register(vscode.window.createOutputChannel('Mutual', { log: true }));
     this.service = this.register(
       new EngineMutualService({
-        identity: { load: async () => context.secrets.get(IDENTITY_SECRET), save: async (encoded) => context.secrets.store(IDENTITY_SECRET, encoded) },
+        identity: identityStore(context),
         storage: mementoStorage(context.globalState),
         createNetwork: (key) => networkFactory()(key),
         config: readEngineConfig,
@@ -101,11 +129,16 @@ class MutualExtension extends LifecycleDisposable {
     this.register({ dispose: () => MutualPanel.visible?.dispose() });
   }
 
+  /** Workspace trust "limited": no listening in an untrusted workspace unless the user opted in. */
+  mayListen(): boolean {
+    const config = vscode.workspace.getConfiguration('mutual');
+    const listens = config.get<string>('network.transport', 'libp2p') !== 'demo';
+    return !listens || vscode.workspace.isTrusted || config.get<boolean>('network.listenInUntrustedWorkspaces', false);
+  }
+
   async join(): Promise<void> {
     const config = vscode.workspace.getConfiguration('mutual');
-    const listens = config.get<string>('network.transport', 'demo') !== 'demo';
-    // Workspace trust "limited": no listening in an untrusted workspace unless the user opted in.
-    if (listens && !vscode.workspace.isTrusted && !config.get<boolean>('network.listenInUntrustedWorkspaces', false)) {
+    if (!this.mayListen()) {
       throw new Error('this workspace is not trusted: Mutual does not listen for peers here unless "mutual.network.listenInUntrustedWorkspaces" is on');
     }
     await this.service.join();
@@ -123,14 +156,23 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
   extension.log.info(`activated in ${activationMs.toFixed(1)} ms (${Object.keys(COMMANDS).length} commands)`);
   if (vscode.workspace.getConfiguration('mutual').get<boolean>('autoJoin', false)) {
     const current = extension;
-    setTimeout(() => {
+    const autoJoin = () =>
       current
         .join()
         .then(() => {
           if (vscode.workspace.getConfiguration('mutual').get<boolean>('openPanelOnStart', false)) void vscode.commands.executeCommand('mutual.showPanel');
         })
         .catch((error: unknown) => current.log.error(`auto-join failed: ${String(error)}`));
-    }, 0);
+    if (current.mayListen()) setTimeout(() => void autoJoin(), 0);
+    else {
+      // Restricted mode: auto-join waits until the user trusts the workspace (then the restricted settings apply too).
+      current.log.info('auto-join waits until this workspace is trusted');
+      const waiting = vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        waiting.dispose();
+        void autoJoin();
+      });
+      context.subscriptions.push(waiting);
+    }
   }
   const current = extension;
   return {

@@ -169,7 +169,14 @@ export class EngineMutualService implements MutualService {
     const states = engine.stores.networkStates.value;
     const ids = new Set<PeerId>([...states.keys(), ...engine.snapshot().peers, ...engine.stores.networkCoordination.value.keys()]);
     ids.delete(engine.self);
-    return [...ids].sort().map((id) => ({ id, displayName: states.get(id)?.displayName }));
+    // People read names: by display name, then peers not yet named (by id).
+    const byName = (peer: { id: PeerId; displayName: string | undefined }) => [peer.displayName === undefined ? 1 : 0, peer.displayName ?? '', peer.id] as const;
+    return [...ids]
+      .map((id) => ({ id, displayName: states.get(id)?.displayName }))
+      .sort((a, b) => {
+        const [left, right] = [byName(a), byName(b)];
+        return left[0] - right[0] || left[1].localeCompare(right[1]) || (left[2] < right[2] ? -1 : left[2] > right[2] ? 1 : 0);
+      });
   }
 
   snapshot(): EngineSnapshot | undefined {

@@ -69,3 +69,8 @@ export const NETWORK_LIMITS = {
   /** A sync exchange is abandoned after this long. */
   syncTimeoutMs: 5_000,
 } as const;
+
+/** Whether a listen multiaddr stays on this machine (peers listening only there share one host). */
+export function isLoopbackAddress(address: string): boolean {
+  return /^\/(ip4\/127\.|ip6\/::1\/|dns4?\/localhost\/)/.test(address);
+}

@@ -22,6 +22,13 @@ export function suite(): void {
     let api: MutualExtensionApi;
 
     before(async function () {
+      // The suite starts on the in-process demo network; whatever listens stays on 127.0.0.1 with mDNS off (the
+      // product defaults listen on every interface and use mDNS). User settings: the test workspace is untrusted, and
+      // restricted mode ignores the workspace's network settings.
+      const config = vscode.workspace.getConfiguration('mutual');
+      await config.update('network.transport', 'demo', vscode.ConfigurationTarget.Global);
+      await config.update('network.listenAddresses', ['/ip4/127.0.0.1/tcp/0'], vscode.ConfigurationTarget.Global);
+      await config.update('network.mdns', false, vscode.ConfigurationTarget.Global);
       const extension = vscode.extensions.getExtension<MutualExtensionApi>(EXTENSION_ID);
       assert.ok(extension, `${EXTENSION_ID} is installed`);
       api = await extension.activate();
@@ -29,6 +36,8 @@ export function suite(): void {
 
     after(async function () {
       await vscode.commands.executeCommand('mutual.leaveNetwork');
+      const config = vscode.workspace.getConfiguration('mutual');
+      for (const key of ['network.transport', 'network.listenAddresses', 'network.mdns']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
     });
 
     it('activates without starting the node', function () {
@@ -117,10 +126,12 @@ export function suite(): void {
       const config = vscode.workspace.getConfiguration('mutual');
       try {
         await headless.declareState({ displayName: 'Headless', capacities: [{ id: 'h-pairing', type: 'pairing', quantity: 2 }], needs: [] });
+        // The suite runs on the in-process demo network; this test switches to libp2p (loopback, mDNS off).
         await config.update('network.transport', 'libp2p', vscode.ConfigurationTarget.Global);
         await config.update('network.name', 'mutual-vscode-test', vscode.ConfigurationTarget.Global);
         await config.update('network.bootstrapPeers', [network.addresses()[0]], vscode.ConfigurationTarget.Global);
-        await config.update('network.listenAddresses', ['/ip4/127.0.0.1/tcp/0'], vscode.ConfigurationTarget.Global);
+        assert.deepEqual(config.get('network.listenAddresses'), ['/ip4/127.0.0.1/tcp/0']);
+        assert.equal(config.get('network.mdns'), false);
         if (!vscode.workspace.isTrusted) {
           // Workspace trust "limited": no listening here until the user opts in.
           await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.joinNetwork')), /not trusted/);
@@ -139,7 +150,8 @@ export function suite(): void {
         await vscode.commands.executeCommand('mutual.leaveNetwork');
         await headless.stop();
         await network.stop();
-        for (const key of ['network.transport', 'network.name', 'network.bootstrapPeers', 'network.listenAddresses', 'network.listenInUntrustedWorkspaces']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+        await config.update('network.transport', 'demo', vscode.ConfigurationTarget.Global);
+        for (const key of ['network.name', 'network.bootstrapPeers', 'network.listenInUntrustedWorkspaces']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
       }
     });
   });

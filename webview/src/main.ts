@@ -10,6 +10,11 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
+/** "1 active peer", "4 active peers". */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
   setState(state: PanelState): void;
@@ -98,7 +103,7 @@ class MutualApp extends LitElement {
       <div class="header" role="status" aria-live="polite">
         <strong>Mutual</strong>
         ${model.joined
-          ? html`<span>${model.peers.filter((peer) => peer.active).length} active peers</span><span>round ${model.round}</span><span>phase ${model.phaseName}</span>
+          ? html`<span>${plural(model.peers.filter((peer) => peer.active).length, 'active peer')}</span><span>round ${model.round}</span><span>phase ${model.phaseName}</span>
               <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged">${model.converged ? '✓ converged' : '⟳ syncing'}</span>`
           : html`<span class="muted">not connected</span><vscode-button @click=${this.command('joinNetwork')}>Join Network</vscode-button>`}
       </div>

@@ -8,6 +8,7 @@ import { createEngine, type EngineLogger } from '../../engine/index.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
+import { isLoopbackAddress } from '../../network/names.ts';
 import { decodeJson } from '../../protocol/encoding.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
 import { describeIssues } from '../../protocol/validate.ts';
@@ -33,10 +34,6 @@ type Declarations = z.infer<typeof Declarations>;
 const DECLARATIONS_FILE = 'declarations.json';
 const STATUS_FILE = 'status.json';
 const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
-
-function isLoopback(address: string): boolean {
-  return /^\/(ip4\/127\.|ip6\/::1\/|dns4?\/localhost\/)/.test(address);
-}
 
 export const command: Command = {
   summary: 'run a headless peer (bootstrap, relay, or a participant from a profile)',
@@ -119,7 +116,7 @@ export const command: Command = {
       mdns: useMdns,
       relay: true,
       // Peers that only listen on loopback share one host: lift the per-host connection rate limit and IP penalty.
-      loopback: listenAddresses.every(isLoopback),
+      loopback: listenAddresses.every(isLoopbackAddress),
       logger: { info: (message) => log('info', message), warn: (message) => log('warn', message) },
     });
     const engine = createEngine({ network: peerNetwork, storage: fileStorage(dataDir), logger });
