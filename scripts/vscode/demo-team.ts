@@ -30,7 +30,7 @@ export interface DemoTeam {
   stop(): Promise<void>;
 }
 
-function keygen(dataDir: string): string {
+export function keygen(dataDir: string): string {
   const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'mutual.js'), 'keygen', '--data-dir', dataDir], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`mutual keygen --data-dir ${dataDir} failed: ${run.stderr}`);
   return run.stdout.trim();
@@ -45,15 +45,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts one `mutual peer`; resolves to its first listen address. Its log goes to <dataDir>/peer.log. */
-function startPeer(dataDir: string, args: readonly string[], children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', DEMO_NETWORK, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...args], {
+/** Starts one `mutual peer` on 127.0.0.1 (mDNS off); resolves to its first listen address. Log: <dataDir>/peer.log. */
+export function startHeadlessPeer(dataDir: string, network: string, args: readonly string[], children: ChildProcess[]): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', network, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   child.stderr!.pipe(createWriteStream(join(dataDir, 'peer.log'), { flags: 'a' }));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo peer in ${dataDir} did not start within 30 s (see ${join(dataDir, 'peer.log')})`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`the peer in ${dataDir} did not start within 30 s (see ${join(dataDir, 'peer.log')})`)), 30_000);
     let output = '';
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
@@ -64,8 +65,13 @@ function startPeer(dataDir: string, args: readonly string[], children: ChildProc
         resolve(match[1]!);
       }
     });
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the demo peer in ${dataDir} exited with ${code} (see ${join(dataDir, 'peer.log')})`))));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the peer in ${dataDir} exited with ${code} (see ${join(dataDir, 'peer.log')})`))));
   });
+}
+
+/** Stops every child (SIGTERM, then SIGKILL after 10 s). */
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(children.map(stopChild));
 }
 
 /**
@@ -93,13 +99,11 @@ export async function startDemoTeam(folder: string): Promise<DemoTeam> {
   }
 
   const children: ChildProcess[] = [];
-  const stop = async () => {
-    await Promise.all(children.map(stopChild));
-  };
+  const stop = () => stopChildren(children);
   try {
     const [first, ...rest] = teammates;
-    const bootstrap = await startPeer(first!.dataDir, ['--profile', join(first!.dataDir, 'profile.json')], children);
-    await Promise.all(rest.map((teammate) => startPeer(teammate.dataDir, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], children)));
+    const bootstrap = await startHeadlessPeer(first!.dataDir, DEMO_NETWORK, ['--profile', join(first!.dataDir, 'profile.json')], children);
+    await Promise.all(rest.map((teammate) => startHeadlessPeer(teammate.dataDir, DEMO_NETWORK, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], children)));
     return {
       bootstrap,
       userIdentityFile: join(userDir, 'identity.key'),
