@@ -20,7 +20,8 @@ import {
 import { describeIssues } from '../protocol/validate.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
-import { createStore, type EngineStorage, type RecordOf, type Store } from './store.ts';
+import { createProtocolStores, type ProtocolStores } from './protocol-stores.ts';
+import type { EngineStorage, RecordOf, Store } from './store.ts';
 
 export const PHASES = ['Idle', 'Discover', 'Declare', 'Recognize', 'Subscribe', 'Gather', 'Allocate', 'Accept', 'Stabilize', 'Converged'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -67,21 +68,6 @@ export interface EngineOptions {
   readonly logger?: EngineLogger;
 }
 
-export interface ProtocolStores {
-  readonly states: Store<'state'>;
-  readonly relationships: Store<'relationships'>;
-  readonly results: Store<'results'>;
-  readonly coordination: Store<'coordination'>;
-  readonly myState: ReadonlySignal<State | undefined>;
-  readonly myRelationships: ReadonlySignal<Relationships | undefined>;
-  readonly myResults: ReadonlySignal<Results | undefined>;
-  readonly myCoordination: ReadonlySignal<Coordination | undefined>;
-  readonly networkStates: ReadonlySignal<ReadonlyMap<PeerId, State>>;
-  readonly networkRelationships: ReadonlySignal<ReadonlyMap<PeerId, Relationships>>;
-  readonly networkResults: ReadonlySignal<ReadonlyMap<PeerId, Results>>;
-  readonly networkCoordination: ReadonlySignal<ReadonlyMap<PeerId, Coordination>>;
-}
-
 export interface DerivedSubgroups {
   /** Peers I recognize mutually (MR > 0). */
   readonly myPrimaryPeers: ReadonlySignal<ReadonlySet<PeerId>>;
@@ -126,6 +112,17 @@ export interface Engine {
   declareState(state: unknown): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
   forcePhaseAdvancement(): void;
+  /**
+   * Explicit interest in a peer's records beyond the subscriptions the algorithm selects (a view the user opened, a
+   * debugging session). Reference counted; dispose releases it, and the peer is unsubscribed unless the algorithm
+   * still follows it.
+   */
+  subscribeToState(peer: PeerId): Disposable;
+  subscribeToResults(peer: PeerId): Disposable;
+  subscribeToRelationships(peer: PeerId): Disposable;
+  subscribeToCoordination(peer: PeerId): Disposable;
+  /** All four kinds of one peer. */
+  subscribeToFullPeer(peer: PeerId): Disposable;
   snapshot(): EngineSnapshot;
   onDidChange(listener: () => void): Disposable;
 }
@@ -160,26 +157,8 @@ export function createEngine(options: EngineOptions): Engine {
   const logger = options.logger ?? silentLogger;
   const self = network.self;
 
-  const onInvalid = (reason: string) => logger.warn(reason);
-  const states = createStore({ kind: 'state', persistDebounceMs: config.persistDebounceMs.state, cacheable: true, storage: options.storage, scheduler, onInvalid });
-  const relationships = createStore({ kind: 'relationships', persistDebounceMs: config.persistDebounceMs.relationships, cacheable: true, storage: options.storage, scheduler, onInvalid });
-  const results = createStore({ kind: 'results', persistDebounceMs: config.persistDebounceMs.results, cacheable: true, storage: options.storage, scheduler, onInvalid });
-  const coordination = createStore({ kind: 'coordination', persistDebounceMs: 0, cacheable: false, storage: options.storage, scheduler, onInvalid });
-
-  const stores: ProtocolStores = {
-    states,
-    relationships,
-    results,
-    coordination,
-    myState: computed(() => states.records.value.get(self)?.payload),
-    myRelationships: computed(() => relationships.records.value.get(self)?.payload),
-    myResults: computed(() => results.records.value.get(self)?.payload),
-    myCoordination: computed(() => coordination.records.value.get(self)?.payload),
-    networkStates: computed(() => payloadsOf(states.records.value, self)),
-    networkRelationships: computed(() => payloadsOf(relationships.records.value, self)),
-    networkResults: computed(() => payloadsOf(results.records.value, self)),
-    networkCoordination: computed(() => payloadsOf(coordination.records.value, self)),
-  };
+  const stores = createProtocolStores({ self, storage: options.storage, scheduler, persistDebounceMs: config.persistDebounceMs, onInvalid: (reason) => logger.warn(reason) });
+  const { states, relationships, results, coordination } = stores;
 
   const phase = signal(0);
   const round = signal(0);
@@ -267,8 +246,25 @@ export function createEngine(options: EngineOptions): Engine {
   const knownPeers = signal<ReadonlySet<PeerId>>(new Set());
   // --- Algorithm-driven subscriptions (spec 8.4). Relationships of every active peer are needed to find who recognizes
   // me; one-way recipients' results carry the acceptance that bounds my offers.
+  const explicitInterest = signal<ReadonlyMap<string, number>>(new Map());
+  const addInterest = (peer: PeerId, kinds: readonly RecordKind[]): Disposable => {
+    if (peer === self) return { dispose() {} };
+    const entries = kinds.map((kind) => `${peer}\u0000${kind}`);
+    const change = (delta: number) => {
+      const next = new Map(explicitInterest.peek());
+      for (const entry of entries) {
+        const count = (next.get(entry) ?? 0) + delta;
+        if (count > 0) next.set(entry, count);
+        else next.delete(entry);
+      }
+      explicitInterest.value = next;
+    };
+    change(1);
+    let released = false;
+    return { dispose: () => (released ? undefined : ((released = true), change(-1))) };
+  };
   const desiredSubscriptions = computed(() => {
-    const wanted = new Set<string>();
+    const wanted = new Set<string>(explicitInterest.value.keys());
     const add = (peer: PeerId, kinds: readonly RecordKind[]) => kinds.forEach((kind) => wanted.add(`${peer}\u0000${kind}`));
     for (const peer of allPrimaryPartners.value) add(peer, ['state', 'relationships', 'results', 'coordination']);
     for (const peer of myPrimaryPeers.value) add(peer, ['state', 'relationships', 'results']);
@@ -470,7 +466,7 @@ export function createEngine(options: EngineOptions): Engine {
     async start() {
       if (running) return;
       setPhase(1);
-      await Promise.all([states.initialize(), relationships.initialize(), results.initialize()]);
+      await stores.initializeProtocolStores();
       const cachedClock = [states, relationships, results].map((store) => store.get(self)?.clock ?? {}).reduce(mergeClocks, {});
       clock.value = cachedClock;
       running = true;
@@ -508,7 +504,7 @@ export function createEngine(options: EngineOptions): Engine {
       scheduler.clearTimeout(gossipHandle);
       for (const dispose of disposables.splice(0)) dispose();
       networkListener?.dispose();
-      await Promise.all([states.dispose(), relationships.dispose(), results.dispose(), coordination.dispose()]);
+      await stores.cleanupProtocolStores();
       await network.stop();
       subscribed.clear();
       setPhase(0);
@@ -538,6 +534,11 @@ export function createEngine(options: EngineOptions): Engine {
       if (!running) return;
       void compute();
     },
+    subscribeToState: (peer) => addInterest(peer, ['state']),
+    subscribeToResults: (peer) => addInterest(peer, ['results']),
+    subscribeToRelationships: (peer) => addInterest(peer, ['relationships']),
+    subscribeToCoordination: (peer) => addInterest(peer, ['coordination']),
+    subscribeToFullPeer: (peer) => addInterest(peer, ['state', 'relationships', 'results', 'coordination']),
     snapshot() {
       const statesMap = payloadsOf(states.records.peek());
       const resultsMap = payloadsOf(results.records.peek());

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
-import { memoryStorage, runAsyncSimulation } from '../../src/engine/index.ts';
+import { createProtocolStores, memoryStorage, runAsyncSimulation, VirtualScheduler } from '../../src/engine/index.ts';
+import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { simulate } from '../../src/protocol/allocation/index.ts';
 import { Scenario, type SimulationResult } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from '../protocol/allocation-properties.ts';
@@ -196,6 +197,71 @@ describe('engine', function () {
     assert.ok(alone.round.peek() < 10, `round ${alone.round.peek()}`);
     await network.stop();
     await alone.stop();
+  });
+
+  it('subscribeToState/Results/Relationships/Coordination/FullPeer add explicit interest, released on dispose', async () => {
+    const net = new TestNetwork();
+    const [watcher, stranger] = [await net.addEngine(0), await net.addEngine(1)];
+    // Nobody recognizes anybody: the algorithm follows only relationships (to find who recognizes me) and coordination.
+    await stranger.declareState({ displayName: 'Stranger', capacities: [{ id: 'c', type: 'review', quantity: 2 }], needs: [] });
+    await net.settle(() => watcher.stores.networkRelationships.peek().size === 0 && net.scheduler.now() > 1_000, 5_000);
+    const following = () => net.networks[0]!.subscriptionList().filter((entry) => entry.startsWith(stranger.self)).map((entry) => entry.split(' ')[1]);
+    assert.ok(!following().includes('state'), 'the algorithm does not follow a stranger\'s state');
+
+    const state = watcher.subscribeToState(stranger.self);
+    const again = watcher.subscribeToState(stranger.self);
+    net.scheduler.advance(500);
+    assert.ok(following().includes('state'));
+    // Followed now: the stranger's next declaration reaches the watcher.
+    await stranger.declareState({ displayName: 'Stranger, renamed', capacities: [{ id: 'c', type: 'review', quantity: 2 }], needs: [] });
+    await net.settle(() => watcher.stores.networkStates.peek().get(stranger.self)?.displayName === 'Stranger, renamed', 5_000);
+    state.dispose();
+    state.dispose(); // idempotent: the second reference still holds
+    await net.settle(() => net.scheduler.now() > 0, 1_000);
+    net.scheduler.advance(500);
+    assert.ok(following().includes('state'), 'one reference is still held');
+    again.dispose();
+    net.scheduler.advance(500);
+    assert.ok(!following().includes('state'), 'released when the last reference goes');
+
+    const full = watcher.subscribeToFullPeer(stranger.self);
+    net.scheduler.advance(500);
+    assert.deepEqual(following().sort(), ['coordination', 'relationships', 'results', 'state']);
+    full.dispose();
+    for (const subscribe of [watcher.subscribeToResults, watcher.subscribeToRelationships, watcher.subscribeToCoordination]) subscribe(stranger.self).dispose();
+    net.scheduler.advance(500);
+    assert.ok(!following().includes('state') && !following().includes('results'));
+    assert.equal(watcher.subscribeToFullPeer(watcher.self).dispose(), undefined, 'interest in myself is a no-op');
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('initializeProtocolStores loads the cache; cleanupProtocolStores flushes and releases every timer and listener', async () => {
+    const scheduler = new VirtualScheduler();
+    const storage = memoryStorage();
+    const key = await testKey(7);
+    const self = peerIdFromPrivateKey(key).toString();
+    const stores = createProtocolStores({ self, storage, scheduler, persistDebounceMs: { state: 100, relationships: 200, results: 100 } });
+    await stores.initializeProtocolStores();
+    const record = await signRecord({ version: '1.0', network: 'team', kind: 'state', author: self, sequence: 1, clock: { [self]: 1 }, issuedAt: '2026-11-24T10:00:00Z', payload: { displayName: 'Me', capacities: [], needs: [] } } as UnsignedRecord, key);
+    assert.equal(stores.states.set(record), 'accepted');
+    assert.equal(stores.myState.peek()?.displayName, 'Me');
+    let heard = 0;
+    stores.states.subscribeToPeer(self, () => heard++);
+    stores.states.subscribe(() => heard++);
+    const stopEffect = effect(() => void stores.networkStates.value);
+    stopEffect();
+    assert.ok(scheduler.pending > 0, 'a debounced write is pending');
+    await stores.cleanupProtocolStores();
+    assert.equal(scheduler.pending, 0, 'no timer survives cleanup');
+    const heardBefore = heard;
+    stores.states.set(await signRecord({ ...record, sequence: 2, clock: { [self]: 2 } } as UnsignedRecord, key));
+    assert.equal(heard, heardBefore, 'no listener survives cleanup');
+    // The pending write was flushed: a fresh set of stores starts from it.
+    const restarted = createProtocolStores({ self, storage, scheduler, persistDebounceMs: { state: 100, relationships: 200, results: 100 } });
+    await restarted.initializeProtocolStores();
+    assert.equal(restarted.myState.peek()?.displayName, 'Me');
+    assert.equal(restarted.storeOf('state'), restarted.states);
+    await restarted.cleanupProtocolStores();
   });
 
   it('leaves no timer or listener behind after stop', async () => {
