@@ -402,10 +402,18 @@ export function createEngine(options: EngineOptions): Engine {
     }, config.coordinationGossipMs);
   };
 
-  // Inputs that matter to my computation: my declarations, and the records of the peers I subscribe to.
+  // Inputs that matter to my computation: my records and the neighbourhood's (recipients I recognize, peers that
+  // recognize me, mutual partners). Records of other peers (relationships of every known peer are followed only to
+  // learn who recognizes me; they enter through the subgroups) do not start a round, so a change stays local.
+  let lastInputs: readonly unknown[] = [];
   const relevantInputs = computed(() => {
-    // Reading the maps registers the dependency; the identity of each record is the change signal.
-    return [states.records.value, relationships.records.value, results.records.value];
+    const peers = [self, ...neighbourhood.value].sort();
+    const [stateRecords, relationshipRecords, resultRecords] = [states.records.value, relationships.records.value, results.records.value];
+    const next: unknown[] = [];
+    for (const peer of peers) next.push(peer, stateRecords.get(peer), relationshipRecords.get(peer), resultRecords.get(peer));
+    // Same peers with the same record objects: keep the identity, so dependants do not run.
+    if (next.length === lastInputs.length && next.every((value, index) => value === lastInputs[index])) return lastInputs;
+    return (lastInputs = next);
   });
 
   const behind = new Map<PeerId, number>();

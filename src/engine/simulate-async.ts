@@ -18,6 +18,8 @@ export interface AsyncSimulationOptions {
   /** Virtual time after which the run gives up (ms); default 120 s. */
   readonly maxVirtualMs?: number;
   readonly config?: Partial<EngineConfig>;
+  /** Leave the engines running after convergence (benchmarks change a declaration and settle again); stop them with `stop()`. */
+  readonly keepRunning?: boolean;
 }
 
 export interface AsyncSimulation {
@@ -25,6 +27,10 @@ export interface AsyncSimulation {
   readonly virtualMs: number;
   readonly engines: readonly Engine[];
   readonly networks: readonly MemoryPeerNetwork[];
+  readonly scheduler: VirtualScheduler;
+  /** Advances virtual time until every engine has converged again or `limitMs` more has passed; returns the time taken. */
+  settle(limitMs: number): Promise<{ converged: boolean; virtualMs: number }>;
+  stop(): Promise<void>;
 }
 
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -63,11 +69,19 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
 
   const maxVirtualMs = options.maxVirtualMs ?? 120_000;
   const history: SimulationResult['history'] = [];
-  let converged = false;
+  const allConverged = () => engines.every((engine) => engine.subgroups.hasSystemConverged.peek() && engine.phase.peek() === 9);
   const step = 10;
-  while (scheduler.now() < maxVirtualMs) {
-    scheduler.advance(step);
-    await flushMicrotasks();
+  const settle = async (limitMs: number, onStep?: () => void) => {
+    const start = scheduler.now();
+    while (scheduler.now() - start < limitMs) {
+      scheduler.advance(step);
+      await flushMicrotasks();
+      onStep?.();
+      if (allConverged()) return { converged: true, virtualMs: scheduler.now() - start };
+    }
+    return { converged: false, virtualMs: scheduler.now() - start };
+  };
+  const recordHistory = () => {
     const round = Math.max(...engines.map((engine) => engine.round.peek()));
     if (history.length === 0 || history.at(-1)!.round < round) {
       let squares = 0;
@@ -80,11 +94,8 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
       }
       history.push({ round: Math.max(1, round), residualNeedNorm: Math.sqrt(squares), maxDelta });
     }
-    if (engines.every((engine) => engine.subgroups.hasSystemConverged.peek() && engine.phase.peek() === 9)) {
-      converged = true;
-      break;
-    }
-  }
+  };
+  const { converged } = await settle(maxVirtualMs, recordHistory);
   const virtualMs = scheduler.now();
 
   // Back to scenario ids.
@@ -103,10 +114,12 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
       acceptance: mine.acceptance.map((entry) => ({ ...entry, provider: name(entry.provider) })),
     });
   });
-  for (const engine of engines) await engine.stop();
+  const stop = async () => {
+    for (const engine of engines) await engine.stop();
+  };
+  if (options.keepRunning !== true) await stop();
   const summary = summarizeResults(states, results, history, converged);
-  // The summary lists participants in id order; keep the scenario's order of needs and capacities for readability.
-  return { result: summary, virtualMs, engines, networks };
+  return { result: summary, virtualMs, engines, networks, scheduler, settle: (limitMs) => settle(limitMs), stop };
 }
 
 export async function simulateAsync(scenario: Scenario, options: AsyncSimulationOptions = {}): Promise<SimulationResult> {
