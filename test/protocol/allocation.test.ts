@@ -322,12 +322,18 @@ describe('allocation', () => {
     );
   });
 
-  it('stability factors record over-offers, and damping spares the first two', () => {
+  it('stability factors count recent over-offers (a calm round forgets one), and damping spares the first two', () => {
     assert.equal(computeStabilityFactor([false, false]), 1);
-    assert.equal(computeStabilityFactor([true, false, true]), 1 / 3);
+    assert.equal(computeStabilityFactor([true, false, true]), 1 / 2);
+    assert.equal(computeStabilityFactor([true, true, true, false]), 1 / 3);
+    assert.equal(computeStabilityFactor([false, true, true]), 1 / 3);
     let stability = 1;
     for (let round = 0; round < 4; round++) stability = updateStateStability(stability, true);
     assert.equal(stability, 1 / 5);
+    // Calm rounds let a damped need recover, so one oscillating episode does not slow every later change.
+    for (let round = 0; round < 3; round++) stability = updateStateStability(stability, false);
+    assert.equal(stability, 1 / 2);
+    assert.equal(updateStateStability(1, false), 1);
     assert.equal(dampingFactor(1), 1);
     assert.equal(dampingFactor(1 / 3), 1);
     assert.equal(dampingFactor(1 / 5), 0.5);

@@ -23,24 +23,26 @@ export function hasConverged(maxDelta: number, scale: number, epsilon: number = 
 }
 
 /**
- * Stability factor of a need (spec 7.5): 1 / (1 + the number of rounds in which the need was over-offered, i.e.
- * offered more than its declared quantity by all providers together). 1 is steady; it only decreases, so it is a
- * record of the need's history of over-offers that travels in the recipient's results.
+ * Stability factor of a need (spec 7.5): 1 / (1 + k), where k counts recent over-offers (rounds in which all providers
+ * together offered the need more than its declared quantity): +1 for a round with an over-offer, -1 (not below 0) for
+ * a round without. 1 is steady. A need that keeps oscillating accumulates k and gets damped; once it is calm it
+ * recovers, so a need damped during one episode does not slow the convergence of every later change.
  */
 export function computeStabilityFactor(overOfferHistory: readonly boolean[]): number {
   let count = 0;
-  for (const overOffered of overOfferHistory) if (overOffered) count++;
+  for (const overOffered of overOfferHistory) count = overOffered ? count + 1 : Math.max(0, count - 1);
   return 1 / (1 + count);
 }
 
-/** The over-offer count a stability factor encodes. */
+/** The recent over-offer count a stability factor encodes. */
 export function overOfferCount(stability: number): number {
   return stability > 0 ? Math.max(0, Math.round(1 / stability - 1)) : Number.MAX_SAFE_INTEGER;
 }
 
 /** The next stability factor of a need after a round in which it was, or was not, over-offered. */
 export function updateStateStability(previousStability: number, overOffered: boolean): number {
-  return 1 / (1 + overOfferCount(previousStability) + (overOffered ? 1 : 0));
+  const count = overOfferCount(previousStability);
+  return 1 / (1 + (overOffered ? count + 1 : Math.max(0, count - 1)));
 }
 
 /**

@@ -70,7 +70,7 @@ export class SynchronousRun {
     }
     rationOffers(network, offers, accepted, acceptedTotal, this.overOffered, this.rationScratch);
     for (let need = 0; need < this.stability.length; need++) {
-      if (this.overOffered[need] === 1) this.stability[need] = updateStateStability(this.stability[need]!, true);
+      this.stability[need] = updateStateStability(this.stability[need]!, this.overOffered[need] === 1);
     }
     let maxDelta = 0;
     for (let pair = 0; pair < offers.length; pair++) {
