@@ -484,7 +484,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
         services: {
           identify: identify(),
-          ...(options.relay === true ? { relay: circuitRelayServer() } : {}),
+          // A team's headless peer relays its teammates' whole traffic (gossip and sync), not a 128 KiB / 2 min
+          // hole-punching window: relayed connections get no data or time limit, and reservations are capped instead.
+          ...(options.relay === true ? { relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: NETWORK_LIMITS.maxRelayReservations } }) } : {}),
           pubsub: gossipsub({
             // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
             allowPublishToZeroTopicPeers: true,

@@ -66,6 +66,8 @@ export const NETWORK_LIMITS = {
   /** A peer connected to nobody dials its bootstrap list again after this long, doubling up to the maximum. */
   bootstrapRetryMs: 2_000,
   bootstrapRetryMaxMs: 30_000,
+  /** Peers a headless relay holds reservations for. */
+  maxRelayReservations: 128,
   /** A sync exchange is abandoned after this long. */
   syncTimeoutMs: 5_000,
 } as const;
