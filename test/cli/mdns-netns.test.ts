@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, stopChild } from './helpers.ts';
 
 interface Status { peers: string[]; allocations: { provider: string; recipient: string; quantity: number }[] }
 
@@ -55,17 +55,7 @@ describe('mutual peer: mDNS discovery inside network namespaces', function () {
   });
 
   after(async function () {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => (clearTimeout(timer), resolve()));
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map(stopChild));
     if (cannotRun() === undefined) for (const name of namespaces) spawnSync('ip', ['netns', 'del', name]);
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });

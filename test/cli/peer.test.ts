@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, stopChild } from './helpers.ts';
 
 interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
 interface Status { peerId: string; converged: boolean; round: number; peers: string[]; allocations: AllocationRow[]; needs: { participant: string; need: string; declared: number }[]; capacities: { participant: string; capacity: string; declared: number }[] }
@@ -55,17 +55,7 @@ describe('mutual peer (real processes on loopback)', function () {
   before(() => ensureBuilt());
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-peer-'))));
   afterEach(async () => {
-    await Promise.all(
-      [...children.values()].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => (clearTimeout(timer), resolve()));
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...children.values()].map(stopChild));
     children.clear();
     await rm(dir, { recursive: true, force: true });
   });
