@@ -1,11 +1,16 @@
 // Room: test (cli). Real `mutual peer` processes on 127.0.0.1 (mDNS off, explicit bootstrap): ten peers from a
-// scenario converge to what `mutual simulate` computes (one of them joining late), and a peer killed with SIGKILL
-// and restarted without its profile rejoins with its declarations intact. Every wait is bounded.
+// scenario converge to what `mutual simulate` computes (one of them joining late, while an attacker floods one of them
+// with forged, stale, oversized and malformed records), and a peer killed with SIGKILL and restarted without its
+// profile rejoins with its declarations intact. Every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { coordinationTopic } from '../../src/network/names.ts';
+import { encodeJson } from '../../src/protocol/encoding.ts';
+import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
+import { startAttacker } from '../network/attacker.ts';
 import { ensureBuilt, repositoryRoot, runMutual, stopChild } from './helpers.ts';
 
 interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
@@ -116,6 +121,27 @@ describe('mutual peer (real processes on loopback)', function () {
     // Peers 1..8 now; peer 9 joins after the others have converged.
     await Promise.all(Array.from({ length: PEERS - 2 }, (_, offset) => startPeer(offset + 1, ['--profile', join(dir, `profile${offset + 1}.json`), '--bootstrap', bootstrapAddress])));
 
+    // An attacker joins through peer 0 while the others converge: forged, stale, oversized and malformed records and a
+    // flood of 10,000 messages on the coordination topic. Nobody may stall; the convergence below must still happen.
+    const attacker = await startAttacker(bootstrapAddress, ids[0]!, coordinationTopic(NETWORK));
+    try {
+      const now = new Date().toISOString();
+      const coordination = (sequence: number, author: string) => ({ version: '1.0', network: NETWORK, kind: 'coordination', author, sequence, clock: { [author]: sequence }, issuedAt: now, payload: { round: 1_000_000, phase: 9, clock: { [author]: sequence }, converged: true, phaseStartedAt: now, updatedAt: now } });
+      const own = await signRecord(coordination(5, attacker.id) as UnsignedRecord, attacker.key);
+      await attacker.send(encodeJson(own));
+      await attacker.send(encodeJson(await signRecord(coordination(4, attacker.id) as UnsignedRecord, attacker.key))); // stale
+      await attacker.send(encodeJson({ ...own, author: ids[1] })); // author is not the signer
+      await attacker.send(encodeJson({ ...own, sequence: 6 })); // signature no longer matches
+      await attacker.send(new Uint8Array(70 * 1024).fill(0x20)); // oversized
+      await attacker.send(new TextEncoder().encode('{"version":')); // malformed
+      for (let index = 0; index < 10_000; index++) {
+        void attacker.send(new TextEncoder().encode(`{"flood":${index}}`));
+        if (index % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await attacker.stop();
+    }
+
     let lastProblems: string[] = [];
     const converged = (indices: readonly number[]) => async () => {
       const problems: string[] = [];
@@ -154,6 +180,10 @@ describe('mutual peer (real processes on loopback)', function () {
     const capacity = restored.capacities.find((row) => row.participant === ids[victim] && row.capacity === 'offer')!;
     assert.equal(capacity.declared, participants[victim]!.capacities[0]!.quantity);
     await waitFor(converged(all), 'convergence after the restart', 60_000).catch(explain);
+
+    // The attack was seen and refused at the boundary (counted in status.json), and did not stop the convergence above.
+    const victimStatus = (await readStatus(join(dir, 'p0'))) as Status & { counters: { rejected: number; rateLimited: number } };
+    assert.ok(victimStatus.counters.rejected + victimStatus.counters.rateLimited >= 4, `peer 0 counted the attack: ${JSON.stringify(victimStatus.counters)}`);
 
     // `mutual status` prints the same document the peer keeps.
     const printed = runMutual(['status', '--data-dir', join(dir, 'p0')]);

@@ -1,17 +1,9 @@
 // Room: test (network). Real libp2p nodes in this process on 127.0.0.1 (mDNS off, explicit dials): gossip on
 // per-author topics, late-joiner sync, and the boundary defenses against a raw gossipsub attacker.
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Libp2p } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
-import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
+import { startAttacker } from './attacker.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord } from '../../src/protocol/signature.ts';
@@ -102,23 +94,13 @@ describe('network: libp2p on loopback', function () {
     started.push(honest.net);
 
     // The attacker speaks raw gossipsub on our topics, with no application checks of its own.
-    const attackerKey = await generateKeyPair('Ed25519');
-    const attacker: Libp2p<{ pubsub: GossipSub }> = await createLibp2p({
-      privateKey: attackerKey,
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, heartbeatInterval: 500 }) },
-    });
-    started.push({ stop: async () => { await attacker.stop(); } });
-    await attacker.dial(multiaddr(victim.net.addresses()[0]!));
     const topic = coordinationTopic(NETWORK);
-    attacker.services.pubsub.subscribe(topic);
-    await waitFor(() => attacker.services.pubsub.getSubscribers(topic).some((peer) => peer.toString() === victim.net.self), 'victim subscription at attacker');
+    const attacker = await startAttacker(victim.net.addresses()[0]!, victim.net.self, topic);
+    started.push(attacker);
     await waitFor(() => honest.net.connectedPeers().includes(victim.net.self), 'honest connection');
-    const attackerId = peerIdFromPrivateKey(attackerKey).toString();
-    const send = (bytes: Uint8Array) => attacker.services.pubsub.publish(topic, bytes).catch(() => undefined);
+    const attackerId = attacker.id;
+    const attackerKey = attacker.key;
+    const send = (bytes: Uint8Array) => attacker.send(bytes);
 
     // Honest records 5 and 6, published by their author; then the attacker replays 5.
     const original = await honest.net.publish(coordination(5, honest.net.self));
