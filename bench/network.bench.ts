@@ -25,6 +25,7 @@ const { values: options } = parseArgs({
     budget: { type: 'string', default: '240' },
     trace: { type: 'boolean', default: false },
     progress: { type: 'boolean', default: false },
+    star: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -89,8 +90,26 @@ function lagOf(peer: Peer, expected: readonly Row[]): string | undefined {
   return undefined;
 }
 
+/** What a lagging peer knows of its ring neighbours: connection, and which of their records it holds (round). */
+function describe(peers: readonly Peer[], peer: Peer): string {
+  const n = peers.length;
+  const connected = new Set(peer.net.connectedPeers());
+  const parts = [(peer.index + n - 1) % n, (peer.index + 1) % n].map((index) => {
+    const other = peers[index]!.net.self;
+    const held = (['state', 'relationships', 'results', 'coordination'] as const)
+      .map((kind) => {
+        const record = peer.engine.stores[kind === 'state' ? 'states' : kind].get(other);
+        return `${kind}${record === undefined ? ' -' : ` #${record.sequence % 100000}`}`;
+      })
+      .join(', ');
+    return `p${index}: ${connected.has(other) ? 'connected' : 'NOT connected'}; holds ${held}`;
+  });
+  const snapshot = peer.engine.snapshot();
+  return `p${peer.index} (${snapshot.phaseName}, round ${snapshot.round}, ${connected.size} connections, knows ${snapshot.peers.length} peers): ${parts.join(' | ')}`;
+}
+
 /**
- * Resolves when every peer holds the reference and reports converged (checked on every engine change and every 10 ms),
+ * Resolves when every peer holds the reference and reports converged (checked on every engine change and every 20 ms),
  * with the times (from `since`) at which allocations first matched everywhere, at which all also reported converged,
  * and at which every engine's hasSystemConverged held as well. Rejects after timeoutMs with the lagging peers.
  */
@@ -147,9 +166,10 @@ async function waitConverged(peers: readonly Peer[], expected: readonly Row[], s
       if (performance.now() > deadline) {
         check();
         if (convergedAt !== undefined) break;
-        throw new Error(`timed out after ${timeoutMs} ms; ${lags.length} peers lag:\n    ${lags.slice(0, 8).join('\n    ')}`);
+        const lagging = peers.filter((peer) => lagOf(peer, expected) !== undefined).slice(0, 6);
+        throw new Error(`timed out after ${timeoutMs} ms; ${lags.length} peers lag:\n    ${lags.slice(0, 8).join('\n    ')}\n  what they hold of their ring neighbours:\n    ${lagging.map((peer) => describe(peers, peer)).join('\n    ')}`);
       }
-      await sleep(10);
+      await sleep(20);
       check();
     }
     return { allocationsAt: allocationsAt!, convergedAt: convergedAt!, systemAt };
@@ -215,7 +235,8 @@ function startLoad() {
   return () => {
     histogram.disable();
     const used = process.cpuUsage(cpu);
-    return { cpu: (used.user + used.system) / 1000 / (performance.now() - wall), delayP50: histogram.percentile(50) / 1e6, delayMax: histogram.max / 1e6 };
+    const cpuMs = (used.user + used.system) / 1000;
+    return { cpuMs, cpu: cpuMs / (performance.now() - wall), delayP50: histogram.percentile(50) / 1e6, delayMax: histogram.max / 1e6 };
   };
 }
 
@@ -253,7 +274,7 @@ async function runSize(n: number): Promise<void> {
   const peers: Peer[] = [];
   console.log(`\n-- ${n} peers (one process, 127.0.0.1, mDNS off, bootstrap through peer 0)`);
   try {
-    // Start peer 0, then the others through it (a few at a time: 50 noise handshakes at once starve 2 cores).
+    // Start peer 0, then the others one by one.
     const make = async (index: number, bootstrap: readonly string[]) => {
       const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
       const engine = createEngine({ network: net, storage: memoryStorage() });
@@ -265,8 +286,11 @@ async function runSize(n: number): Promise<void> {
     let started = performance.now();
     const first = await make(0, []);
     const bootstrap = first.net.addresses().filter((address) => address.startsWith('/ip4/127.0.0.1/'));
-    for (let index = 1; index < n; index += 5) {
-      await Promise.all(Array.from({ length: Math.min(5, n - index) }, (_, offset) => make(index + offset, bootstrap)));
+    const loopbackAddresses = (peer: Peer) => peer.net.addresses().filter((address) => address.startsWith('/ip4/127.0.0.1/'));
+    for (let index = 1; index < n; index++) {
+      // Every peer bootstraps through peer 0 and (unless --star) also dials its ring predecessor: the ring edges exist
+      // from the start instead of waiting for the network's address lookups.
+      await make(index, options.star || index === 1 ? bootstrap : [...bootstrap, ...loopbackAddresses(peers[index - 1]!)]);
     }
     const startMs = performance.now() - started;
 
@@ -371,7 +395,7 @@ async function runSize(n: number): Promise<void> {
           `(allocations ${ms(outcome.allocationsAt)}, hasSystemConverged ${outcome.systemAt === undefined ? '-' : ms(outcome.systemAt)}, last record published ${ms(quiet.lastPublishAt)}${quiet.quiet ? '' : ', never quiet'}); ` +
           `rounds ${roundDelta}; ${delta.filter((entry) => entry.published > 0).length}/${n} peers published; ` +
           `per peer ${(sum((entry) => entry.published) / n).toFixed(1)} published / ${(sum((entry) => entry.received) / n).toFixed(1)} received; ` +
-          `CPU ${(changeLoad.cpu * 100).toFixed(0)}%, loop delay max ${changeLoad.delayMax.toFixed(0)} ms`,
+          `CPU ${changeLoad.cpuMs.toFixed(0)} ms (${(changeLoad.cpu * 100).toFixed(0)}% of one core), loop delay max ${changeLoad.delayMax.toFixed(0)} ms`,
       );
       if (trace !== undefined) {
         console.log('    trace of change 1 (ms after declareState was called):');
@@ -394,7 +418,7 @@ async function runSize(n: number): Promise<void> {
         `sync records ${mean((entry) => entry.sync).toFixed(1)}; peers that published anything: mean ${mean((entry) => entry.publishers).toFixed(1)} of ${n}`,
     );
     console.log(
-      `          while converging: CPU p50 ${(quantile(loads.map((entry) => entry.cpu), 0.5) * 100).toFixed(0)}% of one core, event-loop delay max p50 ${quantile(loads.map((entry) => entry.delayMax), 0.5).toFixed(0)} ms`,
+      `          while converging: process CPU p50 ${quantile(loads.map((entry) => entry.cpuMs), 0.5).toFixed(0)} ms per change (${(quantile(loads.map((entry) => entry.cpu), 0.5) * 100).toFixed(0)}% of one core), event-loop delay max p50 ${quantile(loads.map((entry) => entry.delayMax), 0.5).toFixed(0)} ms`,
     );
   } catch (error) {
     console.log(`  ${n} peers: ${(error as Error).message}`);
