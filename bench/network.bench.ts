@@ -1,14 +1,21 @@
-// Room: bench. `npm run bench -- network` (or `node bench/network.bench.ts --sizes 5,10 --changes 5`): N libp2p peers,
-// each with its engine, in ONE process, on 127.0.0.1 only (mDNS off, every peer bootstraps through peer 0; no other
-// traffic). Scenario: the ring of test/cli/peer.test.ts (each peer recognizes its two neighbours, offers `review`,
-// needs more than its two providers can give, so the fixed point is unique). After the initial convergence, ONE
-// declaration changes at one peer at a time (its capacity quantity, lowered and later restored); the bench measures
-// the time until every peer holds the allocations of the synchronous reference (`simulate` of the changed scenario)
-// and reports converged. Prints p50/p95/max time-to-convergence and records published/received per peer per change
-// (the network's counters, from the change until the network is quiet again). Every wait is bounded; all nodes stop.
-// Options: --sizes 5,10,20,50  --changes 8  --timeout 30000 (ms per wait)  --budget 240 (s per size)  --trace
-// (prints, for the first change of each size, when each peer received what and changed phase).
+// Room: bench. `npm run bench -- network` (sizes: NETWORK_BENCH_SIZES=5,10 npm run bench -- network, or directly
+// `node bench/network.bench.ts --sizes 5,10 --changes 5`). N libp2p peers, each with its engine and in-memory storage,
+// in ONE process, on 127.0.0.1 only (mDNS off, explicit bootstrap: every peer dials peer 0 and its ring predecessor;
+// nothing else on the network). Scenario: the ring of test/cli/peer.test.ts (each peer recognizes its two neighbours,
+// offers `review`, needs more than its two providers can give, so the fixed point is unique). After the initial
+// convergence and once the mesh has settled, ONE declaration changes at one peer at a time (its capacity quantity,
+// lowered to 2, then restored); the bench measures the time until every peer holds the allocations of the synchronous
+// reference (`simulate` of the changed scenario) and reports converged. Prints p50/p95/max time-to-convergence,
+// records and bytes published/received per peer per change (the network's counters, from the change until no record
+// was published for 1.5 s), and the process's CPU and event-loop delay (all N nodes share one thread).
+// Every wait is bounded, the whole run has a watchdog, and all nodes stop at the end of each size.
+// Options: --sizes 5,10,20,50  --changes 8  --timeout 30000 (ms per change)  --budget 240 (s per size)
+//   --trace     timeline of the first change of each size (records received, phase changes, per peer)
+//   --progress  a line per second while waiting (connections, publications, sync records, lagging peers)
+//   --star      bootstrap through peer 0 only (as test/cli/peer.test.ts does)
+//   --stagger MS  peers join one every MS ms, each declaring as it joins (default: all start, then all declare)
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createEngine, memoryStorage, PHASES, type Engine } from '../src/engine/index.ts';
@@ -26,6 +33,7 @@ const { values: options } = parseArgs({
     trace: { type: 'boolean', default: false },
     progress: { type: 'boolean', default: false },
     star: { type: 'boolean', default: false },
+    stagger: { type: 'string', default: '0' },
   },
   allowPositionals: true,
 });
@@ -33,17 +41,21 @@ const sizes = options.sizes.split(',').map(Number).filter((n) => Number.isIntege
 const CHANGES = Math.max(1, Number(options.changes));
 const WAIT_MS = Math.max(1000, Number(options.timeout));
 const BUDGET_MS = Math.max(10, Number(options.budget)) * 1000;
+const STAGGER_MS = Math.max(0, Number(options.stagger));
 const NETWORK = 'bench-net';
 const TOLERANCE = 1e-3;
 /** After a change has converged, the network counts as quiet when no record was published for this long. */
 const QUIET_MS = 1500;
 const QUIET_LIMIT_MS = 8000;
 
+const initialWaitMs = (n: number) => Math.max(WAIT_MS, 60_000 + n * 1000);
+const startMsOf = (n: number) => n * (STAGGER_MS + 100);
+const settleLimitMs = (n: number) => 30_000 + n * 500;
 // The whole run stops by itself even if something hangs: a watchdog well past every bound.
 const watchdog = setTimeout(() => {
   console.error('network bench: watchdog fired (a stop did not return); exiting');
   process.exit(2);
-}, sizes.reduce((sum, n) => sum + BUDGET_MS + 60_000 + n * 2_000, 60_000));
+}, sizes.reduce((sum, n) => sum + startMsOf(n) + initialWaitMs(n) + settleLimitMs(n) + BUDGET_MS + 30_000, 60_000));
 watchdog.unref();
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -99,13 +111,18 @@ function describe(peers: readonly Peer[], peer: Peer): string {
     const held = (['state', 'relationships', 'results', 'coordination'] as const)
       .map((kind) => {
         const record = peer.engine.stores[kind === 'state' ? 'states' : kind].get(other);
-        return `${kind}${record === undefined ? ' -' : ` #${record.sequence % 100000}`}`;
+        const round = record !== undefined && 'round' in record.payload ? ` round ${record.payload.round}` : '';
+        return `${kind}${record === undefined ? ' -' : ` #${record.sequence % 100000}${round}`}`;
       })
       .join(', ');
     return `p${index}: ${connected.has(other) ? 'connected' : 'NOT connected'}; holds ${held}`;
   });
   const snapshot = peer.engine.snapshot();
-  return `p${peer.index} (${snapshot.phaseName}, round ${snapshot.round}, ${connected.size} connections, knows ${snapshot.peers.length} peers): ${parts.join(' | ')}`;
+  const counters = peer.net.counters;
+  return (
+    `p${peer.index} (${snapshot.phaseName}, round ${snapshot.round}, ${connected.size} connections, knows ${snapshot.peers.length} peers, ` +
+    `rejected ${counters.rejected} of which rate-limited ${counters.rateLimited}): ${parts.join(' | ')}`
+  );
 }
 
 /**
@@ -202,23 +219,19 @@ async function waitQuiet(peers: readonly Peer[], since: number): Promise<{ lastP
 
 /**
  * After the initial convergence the mesh keeps growing (every peer subscribes to the relationships of every peer it
- * knows of, and the network dials those authors): wait until no record was published for QUIET_MS and the number
- * of connections has not changed for 3.5 s (more than the 3 s address-lookup retry), bounded by limitMs.
+ * knows of, and the network dials those authors): wait until neither the number of records published nor the number
+ * of connections has changed for 3.5 s (longer than the 3 s address-lookup retry), bounded by limitMs.
  */
 async function waitSettled(peers: readonly Peer[], limitMs: number): Promise<{ ms: number; settled: boolean }> {
   const state = () => `${peers.reduce((total, peer) => total + peer.net.counters.published, 0)}/${peers.reduce((total, peer) => total + peer.net.connectedPeers().length, 0)}`;
   const started = performance.now();
   let last = state();
-  let lastPublished = last.split('/')[0];
-  let publishedAt = performance.now();
   let changedAt = performance.now();
-  while (performance.now() - changedAt < 3500 || performance.now() - publishedAt < QUIET_MS) {
+  while (performance.now() - changedAt < 3500) {
     if (performance.now() - started > limitMs) return { ms: performance.now() - started, settled: false };
     await sleep(50);
     const now = state();
     if (now !== last) {
-      if (now.split('/')[0] !== lastPublished) publishedAt = performance.now();
-      lastPublished = now.split('/')[0];
       last = now;
       changedAt = performance.now();
     }
@@ -272,55 +285,67 @@ function startTrace(peers: readonly Peer[], since: number) {
 async function runSize(n: number): Promise<void> {
   const sizeStarted = performance.now();
   const peers: Peer[] = [];
-  console.log(`\n-- ${n} peers (one process, 127.0.0.1, mDNS off, bootstrap through peer 0)`);
+  const rejections = new Map<string, number>();
+  console.log(`\n-- ${n} peers (one process, 127.0.0.1, mDNS off, bootstrap through peer 0${options.star ? '' : ' and the ring predecessor'})`);
   try {
     // Start peer 0, then the others one by one.
+    const keys = await Promise.all(Array.from({ length: n }, () => generateKeyPair('Ed25519')));
+    const scenario = ringScenario(keys.map((key) => peerIdFromPrivateKey(key).toString()));
+    let reference = simulate(scenario);
+    if (!reference.converged) throw new Error('the reference did not converge');
     const make = async (index: number, bootstrap: readonly string[]) => {
-      const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
+      const net = createLibp2pNetwork({ network: NETWORK, privateKey: keys[index]!, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
       const engine = createEngine({ network: net, storage: memoryStorage() });
       const peer = { index, net, engine };
       peers[index] = peer;
+      net.on((event) => {
+        if (event.type !== 'rejected') return;
+        const reason = event.reason.replace(/12D3KooW\w+/g, '<peer>').replace(/\d+/g, '<n>').replace(/\(.*\)/g, '').trim();
+        rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+      });
       await engine.start();
       return peer;
     };
+    const declare = async (index: number) => {
+      const participant = scenario.participants[index]!;
+      await peers[index]!.engine.declareState({ displayName: participant.displayName, capacities: participant.capacities, needs: participant.needs });
+      await peers[index]!.engine.setRecognition(participant.recognition);
+    };
+    const loopbackAddresses = (peer: Peer) => peer.net.addresses().filter((address) => address.startsWith('/ip4/127.0.0.1/'));
     let started = performance.now();
     const first = await make(0, []);
-    const bootstrap = first.net.addresses().filter((address) => address.startsWith('/ip4/127.0.0.1/'));
-    const loopbackAddresses = (peer: Peer) => peer.net.addresses().filter((address) => address.startsWith('/ip4/127.0.0.1/'));
+    if (STAGGER_MS > 0) await declare(0);
+    const bootstrap = loopbackAddresses(first);
     for (let index = 1; index < n; index++) {
       // Every peer bootstraps through peer 0 and (unless --star) also dials its ring predecessor: the ring edges exist
       // from the start instead of waiting for the network's address lookups.
       await make(index, options.star || index === 1 ? bootstrap : [...bootstrap, ...loopbackAddresses(peers[index - 1]!)]);
+      // --stagger: peers join one by one, each declaring as it joins (as `mutual peer --profile` does).
+      if (STAGGER_MS > 0) {
+        await sleep(STAGGER_MS);
+        await declare(index);
+      }
     }
     const startMs = performance.now() - started;
 
-    const ids = peers.map((peer) => peer.net.self);
-    const scenario = ringScenario(ids);
-    let reference = simulate(scenario);
-    if (!reference.converged) throw new Error('the reference did not converge');
-
+    // Without --stagger every peer declares at once, after all have started.
     started = performance.now();
-    await Promise.all(
-      scenario.participants.map(async (participant, index) => {
-        const engine = peers[index]!.engine;
-        await engine.declareState({ displayName: participant.displayName, capacities: participant.capacities, needs: participant.needs });
-        await engine.setRecognition(participant.recognition);
-      }),
-    );
-    const initial = await waitConverged(peers, reference.allocations, started, Math.max(WAIT_MS, 60_000 + n * 1000));
+    if (STAGGER_MS === 0) await Promise.all(scenario.participants.map((_, index) => declare(index)));
+    const initial = await waitConverged(peers, reference.allocations, started, initialWaitMs(n));
     const connections = peers.map((peer) => peer.net.connectedPeers().length);
     console.log(
-      `  started ${n} nodes in ${ms(startMs)}; initial declarations converged in ${ms(initial.convergedAt)} ` +
+      `  started ${n} nodes in ${ms(startMs)}${STAGGER_MS > 0 ? ` (one every ${STAGGER_MS} ms, each declaring as it joined)` : ''}; ` +
+        `initial declarations converged ${ms(initial.convergedAt)} ${STAGGER_MS > 0 ? 'after the last peer joined' : 'after all declared at once'} ` +
         `(allocations ${ms(initial.allocationsAt)}, hasSystemConverged everywhere ${initial.systemAt === undefined ? 'not within 3 s' : ms(initial.systemAt)}); ` +
         `connections per peer mean ${(connections.reduce((a, b) => a + b, 0) / n).toFixed(1)}, min ${Math.min(...connections)}, max ${Math.max(...connections)}`,
     );
-    const settle = await waitSettled(peers, 30_000 + n * 500);
+    const settle = await waitSettled(peers, settleLimitMs(n));
     const settledConnections = peers.map((peer) => peer.net.connectedPeers().length);
     const idle = startLoad();
     await sleep(2000);
     const idleLoad = idle();
     console.log(
-      `  ${settle.settled ? 'settled' : 'NOT settled'} (no record published for ${QUIET_MS / 1000} s, connections unchanged for 3.5 s) ${ms(settle.ms)} later: ` +
+      `  ${settle.settled ? 'settled' : 'NOT settled'} (no record published and no connection change for 3.5 s) ${ms(settle.ms)} later: ` +
         `connections per peer mean ${(settledConnections.reduce((a, b) => a + b, 0) / n).toFixed(1)}, min ${Math.min(...settledConnections)}; ` +
         `idle: CPU ${(idleLoad.cpu * 100).toFixed(0)}% of one core, event-loop delay p50 ${idleLoad.delayP50.toFixed(1)} ms, max ${idleLoad.delayMax.toFixed(0)} ms`,
     );
@@ -425,6 +450,11 @@ async function runSize(n: number): Promise<void> {
   } finally {
     const stopping = performance.now();
     await Promise.all(peers.filter((peer) => peer !== undefined).map((peer) => peer.engine.stop().catch((error: Error) => console.log(`  stop p${peer.index}: ${error.message}`))));
+    const started_ = peers.filter((peer) => peer !== undefined);
+    const rejected = started_.reduce((sum, peer) => sum + peer.net.counters.rejected, 0);
+    const rateLimited = started_.reduce((sum, peer) => sum + peer.net.counters.rateLimited, 0);
+    const reasons = [...rejections].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${count}x "${reason}"`);
+    console.log(`  over the whole run: ${rejected} records rejected at the network boundary (${rateLimited} by the per-peer rate limit)${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}`);
     console.log(`  stopped ${peers.filter((peer) => peer !== undefined).length} nodes in ${ms(performance.now() - stopping)}; size took ${((performance.now() - sizeStarted) / 1000).toFixed(1)} s`);
   }
 }
