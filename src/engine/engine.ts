@@ -23,6 +23,9 @@ import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
 import { createProtocolStores, type ProtocolStores } from './protocol-stores.ts';
 import type { EngineStorage, RecordOf, Store } from './store.ts';
 
+/** Repair backoff per record: first retry after this long, doubling up to the maximum (ms). */
+const REPAIR_BACKOFF_MS = [1_000, 30_000] as const;
+
 export const PHASES = ['Idle', 'Discover', 'Declare', 'Recognize', 'Subscribe', 'Gather', 'Allocate', 'Accept', 'Stabilize', 'Converged'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
@@ -298,14 +301,41 @@ export function createEngine(options: EngineOptions): Engine {
   const subscriptionUpdate = debounced(scheduler, config.subscriptionDebounceMs, applySubscriptions);
 
   const storeOf = { state: states, relationships, results, coordination } as Record<RecordKind, Store<RecordKind>>;
-  /** Loss repair for first records: ask again for what I follow but never received (each round and each gossip). */
+  /**
+   * Repair (spec 8.5): ask again for what I follow but never received, and for results older than the round their
+   * author's coordination announces. Runs at each computation and each gossip tick, also after convergence (a peer
+   * that converged without a neighbour's records must still get them), with a per-record backoff (1 s doubling to
+   * 30 s) so that a peer that is gone does not cost a sync every second.
+   */
+  const repairBackoff = new Map<string, { at: number; delay: number }>();
   const repairMissing = () => {
-    const missing = new Map<RecordKind, PeerId[]>();
+    const now = scheduler.now();
+    const wanted = new Map<RecordKind, PeerId[]>();
+    const due = (entry: string, waitFirst: boolean) => {
+      const backoff = repairBackoff.get(entry);
+      if (backoff === undefined && waitFirst) {
+        repairBackoff.set(entry, { at: now + REPAIR_BACKOFF_MS[0], delay: REPAIR_BACKOFF_MS[0] / 2 });
+        return false;
+      }
+      if (backoff !== undefined && now < backoff.at) return false;
+      const delay = backoff === undefined ? REPAIR_BACKOFF_MS[0] : Math.min(backoff.delay * 2, REPAIR_BACKOFF_MS[1]);
+      repairBackoff.set(entry, { at: now + delay, delay });
+      return true;
+    };
+    const still = new Set<string>();
     for (const entry of subscribed) {
       const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
-      if (kind !== 'coordination' && storeOf[kind].get(peer) === undefined) missing.set(kind, [...(missing.get(kind) ?? []), peer]);
+      if (kind === 'coordination') continue;
+      const held = storeOf[kind].get(peer);
+      const announced = coordination.get(peer)?.payload.round ?? 0;
+      // Results behind the announced round may only be on their way (reordering): they get a second look first.
+      const behind = held !== undefined && kind === 'results' && (held as RecordOf<'results'>).payload.round < announced;
+      if (held !== undefined && !behind) continue;
+      still.add(entry);
+      if (due(entry, behind)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
     }
-    for (const [kind, peers] of missing) void network.requestSync(peers, [kind]);
+    for (const entry of repairBackoff.keys()) if (!still.has(entry)) repairBackoff.delete(entry);
+    for (const [kind, peers] of wanted) void network.requestSync(peers, [kind]);
   };
   // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
   const nextSequence = (kind: RecordKind) => {
@@ -394,10 +424,8 @@ export function createEngine(options: EngineOptions): Engine {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      if (!hasSystemConverged.peek()) {
-        void publishCoordination();
-        repairMissing();
-      }
+      if (!hasSystemConverged.peek()) void publishCoordination();
+      repairMissing();
       scheduleGossip();
     }, config.coordinationGossipMs);
   };

@@ -58,6 +58,8 @@ export interface NetworkCounters {
   received: number;
   receivedBytes: number;
   rejected: number;
+  /** Records older than one held (a late relay, a slow sync, or a replay): dropped, not held against the sender. */
+  stale: number;
   rateLimited: number;
   syncRequestsServed: number;
   syncRecordsReceived: number;
@@ -107,7 +109,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const held = new Map<string, SignedRecord>();
   /** Per-peer token bucket and log throttle; insertion order = age, so the oldest is evicted when full. */
   const buckets = new Map<string, Bucket>();
-  const counters: NetworkCounters = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
+  const counters: NetworkCounters = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
   let node: Libp2p<{ pubsub: GossipSub }> | undefined;
   let stopped = false;
 
@@ -210,7 +212,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     const holding = hold(record);
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
-      reject(from, `stale or replayed ${record.kind} record of ${record.author} (sequence ${record.sequence})`);
+      // Honest peers relay late and syncs cross gossip, so an old record is no evidence of misbehaviour: counted on its
+      // own, dropped (ignore, no score penalty), reported to the engine at debug level only.
+      counters.stale++;
+      emit({ type: 'rejected', from, reason: `stale or replayed ${record.kind} record of ${record.author} (sequence ${record.sequence})` });
       return TopicValidatorResult.Ignore;
     }
     emit({ type: 'record', record, from });
@@ -391,7 +396,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       for (const author of wanted) lastLookup.set(author, now);
       if (lastLookup.size > NETWORK_LIMITS.maxTrackedPeers) lastLookup.delete(lastLookup.keys().next().value!);
       const found = new Map<string, Set<string>>();
-      for (const peer of node.getPeers().slice(0, NETWORK_LIMITS.maxSyncPeers)) {
+      // A random sample each time, so a retry can reach peers the previous attempt did not ask.
+      for (const peer of sample(node.getPeers(), NETWORK_LIMITS.maxSyncPeers)) {
         try {
           const stream = await node.dialProtocol(peer, peersProtocol(network), { signal: AbortSignal.timeout(NETWORK_LIMITS.syncTimeoutMs) });
           stream.send(encodeJson({ peers: wanted }));
@@ -582,7 +588,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // The authors themselves hold their latest records: ask them first, then other peers up to the bound.
       const wanted = new Set(authors);
       const connected = node.getPeers();
-      const peers = [...connected.filter((peer) => wanted.has(peer.toString())), ...connected.filter((peer) => !wanted.has(peer.toString()))].slice(0, NETWORK_LIMITS.maxSyncPeers);
+      // Others in random order, so that repeated syncs spread over the peers instead of asking the same ones.
+      const peers = [...connected.filter((peer) => wanted.has(peer.toString())), ...sample(connected.filter((peer) => !wanted.has(peer.toString())), NETWORK_LIMITS.maxSyncPeers)].slice(0, NETWORK_LIMITS.maxSyncPeers);
       await Promise.all(peers.map((peer) => syncWith(peer, authors, kinds)));
     },
 
@@ -609,6 +616,17 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     },
   };
   return api;
+}
+
+/** Up to `count` items in random order (partial Fisher-Yates on a copy). */
+function sample<T>(items: readonly T[], count: number): T[] {
+  const copy = [...items];
+  const take = Math.min(count, copy.length);
+  for (let index = 0; index < take; index++) {
+    const pick = index + Math.floor(Math.random() * (copy.length - index));
+    [copy[index], copy[pick]] = [copy[pick]!, copy[index]!];
+  }
+  return copy.slice(0, take);
 }
 
 /** For callers holding a peer id string: checks it is a libp2p peer id (throws otherwise). */

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
-import { createProtocolStores, memoryStorage, runAsyncSimulation, VirtualScheduler } from '../../src/engine/index.ts';
+import { createEngine, createProtocolStores, MemoryNetworkHub, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { simulate } from '../../src/protocol/allocation/index.ts';
-import { Scenario, type SimulationResult } from '../../src/protocol/schemas.ts';
+import { Scenario, type SignedRecord, type SimulationResult } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from '../protocol/allocation-properties.ts';
 import { randomScenario } from '../../bench/instances.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { TestNetwork, testKey } from './harness.ts';
+import { flushMicrotasks, TestNetwork, testKey } from './harness.ts';
 
 const demoTeam = Scenario.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../examples/demo-team.json'), 'utf8')));
 
@@ -262,6 +262,78 @@ describe('engine', function () {
     assert.equal(restarted.myState.peek()?.displayName, 'Me');
     assert.equal(restarted.storeOf('state'), restarted.states);
     await restarted.cleanupProtocolStores();
+  });
+
+  /**
+   * A watcher and a neighbour on the in-memory network, where the watcher's link drops the neighbour's records that
+   * `drops` selects (gossip and sync alike) while `lost` is set: the situation of a peer whose first dials failed, as
+   * seen with 50 peers on libp2p. The neighbour's coordination passes, so both see each other converged and go quiet.
+   */
+  async function lossyPair(drops: (record: SignedRecord) => boolean, lostFromStart = true) {
+    const scheduler = new VirtualScheduler();
+    const hub = new MemoryNetworkHub({ scheduler, seed: 3 });
+    const [watcherNetwork, neighbourNetwork] = [await hub.createPeer(await testKey(0)), await hub.createPeer(await testKey(1))];
+    const link = { lost: lostFromStart };
+    const lossy = new Proxy(watcherNetwork, {
+      get(target, property) {
+        if (property === 'on') {
+          return (listener: (event: NetworkEvent) => void) =>
+            target.on((event) => (link.lost && event.type === 'record' && event.record.author === neighbourNetwork.self && drops(event.record) ? undefined : listener(event)));
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const watcher = createEngine({ network: lossy, storage: memoryStorage(), scheduler });
+    const neighbour = createEngine({ network: neighbourNetwork, storage: memoryStorage(), scheduler });
+    await watcher.start();
+    await neighbour.start();
+    const advance = async (ms: number, done: () => boolean) => {
+      for (let elapsed = 0; elapsed < ms && !done(); elapsed += 10) {
+        scheduler.advance(10);
+        await flushMicrotasks();
+      }
+      return done();
+    };
+    const bothQuiet = async () => {
+      assert.ok(await advance(20_000, () => watcher.subgroups.hasSystemConverged.peek() && neighbour.subgroups.hasSystemConverged.peek()), 'both report converged');
+      await advance(5_000, () => false); // quiet: nobody publishes any more
+    };
+    return { watcher, neighbour, link, advance, bothQuiet, stop: async () => (await watcher.stop(), await neighbour.stop()) };
+  }
+
+  it('a peer that converged without a neighbour\'s records still repairs them, with no connect event to help', async () => {
+    const { watcher, neighbour, link, advance, bothQuiet, stop } = await lossyPair((record) => record.kind !== 'coordination');
+    await watcher.declareState({ displayName: 'Watcher', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
+    await watcher.setRecognition({ [neighbour.self]: 1 });
+    await neighbour.declareState({ displayName: 'Neighbour', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await neighbour.setRecognition({ [watcher.self]: 1 });
+    const givesToNeighbour = () => watcher.snapshot().allocations.some((row) => row.recipient === neighbour.self && Math.abs(row.quantity - 3) < 1e-9);
+    await bothQuiet();
+    assert.ok(!givesToNeighbour(), 'without the neighbour\'s state there is nothing to give');
+    link.lost = false;
+    // No new record and no connect event: only the watcher's own repair can fetch what it missed.
+    assert.ok(await advance(60_000, givesToNeighbour), 'the watcher repaired the missing records and allocates to the neighbour');
+    await stop();
+  });
+
+  it('results older than the round their author announces are fetched again after convergence', async () => {
+    const { watcher, neighbour, link, advance, bothQuiet, stop } = await lossyPair((record) => record.kind === 'results', false);
+    await neighbour.declareState({ displayName: 'Neighbour', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
+    await neighbour.setRecognition({ [watcher.self]: 1 });
+    await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await watcher.setRecognition({ [neighbour.self]: 1 });
+    const received = () => watcher.snapshot().needs.find((row) => row.need === 'n')?.received ?? 0;
+    assert.ok(await advance(20_000, () => Math.abs(received() - 3) < 1e-9), 'the neighbour gives 3');
+    // From now on the neighbour's results are lost (its coordination passes). The need grows: the neighbour offers 4
+    // in a later round, which the watcher does not get.
+    link.lost = true;
+    await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 4 }] });
+    await bothQuiet();
+    assert.ok(neighbour.round.peek() >= 2 && (watcher.stores.networkResults.peek().get(neighbour.self)?.round ?? 0) < neighbour.round.peek(), 'the watcher holds older results than announced');
+    link.lost = false;
+    assert.ok(await advance(60_000, () => Math.abs(received() - 4) < 1e-9), 'the watcher fetched the newer results and accepts 4');
+    await stop();
   });
 
   it('leaves no timer or listener behind after stop', async () => {
