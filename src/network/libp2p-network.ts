@@ -390,7 +390,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     try {
       const connected = new Set(node.getPeers().map((peer) => peer.toString()));
       const now = Date.now();
-      const wanted = [...new Set([...subscriptions].map((topic) => parseTopic(network, topic)?.author).filter((author): author is string => author !== undefined))]
+      // Authors followed only for their relationships (to learn who recognizes me) are not dialled: that would connect
+      // every peer to every other. An author that recognizes me follows my records and dials me itself, and its
+      // relationships then arrive over that connection.
+      const wanted = [...new Set([...subscriptions].map((topic) => parseTopic(network, topic)).filter((parsed) => parsed?.author !== undefined && parsed.kind !== 'relationships').map((parsed) => parsed!.author!))]
         .filter((author) => !connected.has(author) && now - (lastLookup.get(author) ?? 0) >= NETWORK_LIMITS.lookupRetryMs)
         .slice(0, NETWORK_LIMITS.maxLookupPeers);
       if (wanted.length === 0) return;
