@@ -75,6 +75,8 @@ export interface Libp2pPeerNetwork extends PeerNetwork {
   dial(address: string): Promise<void>;
   /** How many (author, kind) records are held for sync; bounded by NETWORK_LIMITS.maxHeldRecords. */
   heldRecordCount(): number;
+  /** The gossipsub score this peer gives another (negative after invalid messages); 0 when unknown or stopped. */
+  scoreOf(peer: string): number;
 }
 
 const silentLogger: NetworkLogger = { info() {}, warn() {} };
@@ -620,6 +622,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
     heldRecordCount() {
       return held.size;
+    },
+
+    scoreOf(peer) {
+      // The implementation has getScore; the exported GossipSub interface does not declare it.
+      return node === undefined ? 0 : ((pubsub() as unknown as { getScore?(peer: string): number }).getScore?.(peer) ?? 0);
     },
   };
   return api;

@@ -125,8 +125,10 @@ describe('network: libp2p on loopback', function () {
     assert.match(reasons, /larger than 65536/);
     assert.match(reasons, /network other-team/);
     assert.match(reasons, /not valid JSON|unexpected end|JSON/i);
-    // Nothing the attacker sent became a record.
+    // Nothing the attacker sent became a record, and the invalid messages lowered its gossipsub score at the victim.
     assert.deepEqual(records(victim.events).map((record) => record.sequence), [5, 6]);
+    await waitFor(() => victim.net.scoreOf(attackerId) < 0, 'the attacker\'s score to drop below 0');
+    assert.equal(victim.net.scoreOf(honest.net.self) >= 0, true, 'the honest peer keeps a non-negative score');
 
     // A flood of 10,000 messages from one peer: rate limited, scored down, never stalls the victim.
     const before = process.memoryUsage().heapUsed;
