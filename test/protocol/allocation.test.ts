@@ -322,7 +322,7 @@ describe('allocation', () => {
     );
   });
 
-  it('stability factors count recent over-offers (a calm round forgets one), and damping spares the first two', () => {
+  it('stability factors count recent over-offers (a calm round forgets one), and damping spares the first eight', () => {
     assert.equal(computeStabilityFactor([false, false]), 1);
     assert.equal(computeStabilityFactor([true, false, true]), 1 / 2);
     assert.equal(computeStabilityFactor([true, true, true, false]), 1 / 3);
@@ -336,7 +336,8 @@ describe('allocation', () => {
     assert.equal(updateStateStability(1, false), 1);
     assert.equal(dampingFactor(1), 1);
     assert.equal(dampingFactor(1 / 3), 1);
-    assert.equal(dampingFactor(1 / 5), 0.5);
+    assert.equal(dampingFactor(1 / 9), 1, 'eight recent over-offers are tolerated');
+    assert.equal(dampingFactor(1 / 17), 0.5, 'sixteen halve the increase');
     assert.equal(dampingFactor(1 / 100), 0.25);
   });
 
