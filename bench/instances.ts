@@ -1,17 +1,6 @@
 // Room: bench + test support. Random allocation instances of a given size, deterministic from a seed.
+import { mulberry32 } from '../src/engine/memory-network.ts';
 import type { Scenario } from '../src/protocol/schemas.ts';
-
-/** Small, fast, seedable PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface InstanceShape {
   readonly participants: number;
@@ -23,7 +12,7 @@ export interface InstanceShape {
 
 /** Each participant recognizes ~edges others (biased to a local neighbourhood so recognition is often mutual). */
 export function randomScenario(shape: InstanceShape, seed: number): Scenario {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const n = shape.participants;
   const edges = Math.min(shape.edgesPerParticipant ?? 20, n - 1);
   const types = shape.types ?? ['review', 'pairing', 'mentoring'];

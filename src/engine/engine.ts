@@ -20,8 +20,8 @@ import {
 import { describeIssues } from '../protocol/validate.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
-import { createProtocolStores, type ProtocolStores } from './protocol-stores.ts';
-import type { EngineStorage, RecordOf, Store } from './store.ts';
+import { createProtocolStores, payloadsOf, type ProtocolStores } from './protocol-stores.ts';
+import type { EngineStorage, RecordOf } from './store.ts';
 
 /** Repair backoff per record: first retry after this long, doubling up to the maximum (ms). */
 const REPAIR_BACKOFF_MS = [1_000, 30_000] as const;
@@ -128,12 +128,6 @@ export interface Engine {
   subscribeToFullPeer(peer: PeerId): Disposable;
   snapshot(): EngineSnapshot;
   onDidChange(listener: () => void): Disposable;
-}
-
-function payloadsOf<R extends { payload: unknown }>(records: ReadonlyMap<PeerId, R>, exclude?: PeerId): Map<PeerId, R['payload']> {
-  const map = new Map<PeerId, R['payload']>();
-  for (const [author, record] of records) if (author !== exclude) map.set(author, record.payload);
-  return map;
 }
 
 function sameSet(a: ReadonlySet<PeerId>, b: ReadonlySet<PeerId>): boolean {
@@ -300,7 +294,6 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const subscriptionUpdate = debounced(scheduler, config.subscriptionDebounceMs, applySubscriptions);
 
-  const storeOf = { state: states, relationships, results, coordination } as Record<RecordKind, Store<RecordKind>>;
   /**
    * Repair (spec 8.5): ask again for what I follow but never received, and for results older than the round their
    * author's coordination announces. Runs at each computation and each gossip tick, also after convergence (a peer
@@ -326,7 +319,7 @@ export function createEngine(options: EngineOptions): Engine {
     for (const entry of subscribed) {
       const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
       if (kind === 'coordination') continue;
-      const held = storeOf[kind].get(peer);
+      const held = stores.storeOf(kind).get(peer);
       const announced = coordination.get(peer)?.payload.round ?? 0;
       // Results behind the announced round may only be on their way (reordering): they get a second look first.
       const behind = held !== undefined && kind === 'results' && (held as RecordOf<'results'>).payload.round < announced;
@@ -339,14 +332,14 @@ export function createEngine(options: EngineOptions): Engine {
   };
   // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
   const nextSequence = (kind: RecordKind) => {
-    const held = { state: states, relationships, results, coordination }[kind].get(self);
+    const held = stores.storeOf(kind).get(self);
     return Math.max((held?.sequence ?? 0) + 1, Math.floor(scheduler.now()));
   };
   const isoNow = () => new Date(scheduler.now()).toISOString();
   async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload']): Promise<void> {
     clock.value = incrementClock(clock.peek(), self);
     const record = await network.publish({ kind, sequence: nextSequence(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
-    ({ state: states, relationships, results, coordination } as Record<RecordKind, Store<RecordKind>>)[kind].set(record);
+    stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
   const publishCoordination = () =>
@@ -483,8 +476,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return;
     }
-    const store = { state: states, relationships, results }[record.kind] as Store<RecordKind>;
-    store.set(record);
+    stores.storeOf(record.kind).set(record);
   };
 
   const disposables: (() => void)[] = [];

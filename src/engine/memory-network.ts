@@ -31,7 +31,8 @@ export interface TrafficCounters {
   bytesReceived: number;
 }
 
-function mulberry32(seed: number): () => number {
+/** Small, fast, seedable PRNG (mulberry32): deterministic faults here, deterministic instances in bench/. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

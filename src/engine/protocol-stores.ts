@@ -40,7 +40,8 @@ export interface ProtocolStoresOptions {
   readonly onInvalid?: (reason: string) => void;
 }
 
-function payloadsOf<P>(records: ReadonlyMap<PeerId, { payload: P }>, exclude: PeerId): Map<PeerId, P> {
+/** The payloads of a store's records by author, without `exclude` (my own) when given. */
+export function payloadsOf<P>(records: ReadonlyMap<PeerId, { payload: P }>, exclude?: PeerId): Map<PeerId, P> {
   const map = new Map<PeerId, P>();
   for (const [author, record] of records) if (author !== exclude) map.set(author, record.payload);
   return map;
