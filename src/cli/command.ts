@@ -1,4 +1,7 @@
-// Room: cli (edge). The shape every `mutual` subcommand module exports as `command`.
+// Room: cli (edge). May touch: node:util. The shape every `mutual` subcommand module exports as `command`, and the
+// argument parsing the commands that take only a data dir share.
+import { parseArgs } from 'node:util';
+
 export interface Command {
   /** One line for `mutual --help`. */
   readonly summary: string;
@@ -9,4 +12,23 @@ export interface Command {
 /** Thrown for bad command-line usage; the dispatcher's callers print it and exit 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * Parses `--data-dir DIR` (required) and `--help` for `mutual <name>`. Returns the data dir, or the exit code when the
+ * command is done already: 0 after printing the help, 2 after a usage error (printed with the help).
+ */
+export function parseDataDirArgs(name: string, help: string, argv: readonly string[]): { dataDir: string } | number {
+  try {
+    const parsed = parseArgs({ args: [...argv], options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    if (parsed.values.help) {
+      console.log(help);
+      return 0;
+    }
+    if (parsed.values['data-dir'] === undefined) throw new Error('--data-dir is required');
+    return { dataDir: parsed.values['data-dir'] };
+  } catch (error) {
+    console.error(`mutual ${name}: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
 }
