@@ -1,11 +1,12 @@
-// Room: VS Code demo and test harness (the demo network). May touch: child processes (`mutual keygen`, `mutual peer`),
+// Room: VS Code demo and test harness (the demo network). May touch: ../peer-process.ts (`mutual keygen`, `mutual peer`),
 // the demo folder, examples/demo-team.json. Everything listens on 127.0.0.1 with mDNS off; every wait is bounded.
 // The local demo network `npm start` and the UI end-to-end test join: the embedded sample team
 // (examples/demo-team.json) runs as headless `mutual peer` processes, and an identity is prepared for the VS Code
 // user (MUTUAL_IDENTITY_FILE) so that the teammates can recognize the user before VS Code starts.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keygen, startHeadlessPeer, stopChildren } from '../peer-process.ts';
 import { ROOT } from './server.ts';
 
 export const DEMO_NETWORK = 'mutual-demo';
@@ -28,50 +29,6 @@ export interface DemoTeam {
   /** The VS Code workspace settings that join this demo network (loopback only, mDNS off). */
   readonly workspaceSettings: Record<string, unknown>;
   stop(): Promise<void>;
-}
-
-export function keygen(dataDir: string): string {
-  const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'mutual.js'), 'keygen', '--data-dir', dataDir], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`mutual keygen --data-dir ${dataDir} failed: ${run.stderr}`);
-  return run.stdout.trim();
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => (clearTimeout(timer), resolve()));
-    child.kill('SIGTERM');
-  });
-}
-
-/** Starts one `mutual peer` on 127.0.0.1 (mDNS off); resolves to its first listen address. Log: <dataDir>/peer.log. */
-export function startHeadlessPeer(dataDir: string, network: string, args: readonly string[], children: ChildProcess[]): Promise<string> {
-  mkdirSync(dataDir, { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', network, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  child.stderr!.pipe(createWriteStream(join(dataDir, 'peer.log'), { flags: 'a' }));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the peer in ${dataDir} did not start within 30 s (see ${join(dataDir, 'peer.log')})`)), 30_000);
-    let output = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      output += chunk;
-      const match = /^listening (\S+)$/m.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the peer in ${dataDir} exited with ${code} (see ${join(dataDir, 'peer.log')})`))));
-  });
-}
-
-/** Stops every child (SIGTERM, then SIGKILL after 10 s). */
-export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(children.map(stopChild));
 }
 
 /**
@@ -102,8 +59,9 @@ export async function startDemoTeam(folder: string): Promise<DemoTeam> {
   const stop = () => stopChildren(children);
   try {
     const [first, ...rest] = teammates;
-    const bootstrap = await startHeadlessPeer(first!.dataDir, DEMO_NETWORK, ['--profile', join(first!.dataDir, 'profile.json')], children);
-    await Promise.all(rest.map((teammate) => startHeadlessPeer(teammate.dataDir, DEMO_NETWORK, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], children)));
+    const track = (child: ChildProcess) => children.push(child);
+    const bootstrap = await startHeadlessPeer(first!.dataDir, DEMO_NETWORK, ['--profile', join(first!.dataDir, 'profile.json')], track);
+    await Promise.all(rest.map((teammate) => startHeadlessPeer(teammate.dataDir, DEMO_NETWORK, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], track)));
     return {
       bootstrap,
       userIdentityFile: join(userDir, 'identity.key'),

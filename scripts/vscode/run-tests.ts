@@ -1,4 +1,4 @@
-// Room: VS Code test harness. May touch: esbuild, ./server.ts, ./demo-team.ts, test/extension (bundled into out/).
+// Room: VS Code test harness. May touch: esbuild, ./server.ts, ../peer-process.ts, test/extension (bundled into out/).
 // `npm run test:vscode`: bundles test/extension into out/extension-tests.cjs and runs it inside the real VS Code
 // server (code-server's) in headless Chromium, twice:
 //   1. the extension suite in one VS Code (commands, views, panel, a headless peer over libp2p);
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { keygen, startHeadlessPeer, stopChildren } from './demo-team.ts';
+import { keygen, startHeadlessPeer, stopChildren } from '../peer-process.ts';
 import { launchBrowser, newPage, ROOT, startServer, withTimeout, workbenchUrl } from './server.ts';
 import type { Browser } from 'playwright-core';
 
@@ -73,7 +73,7 @@ async function runPair(browser: Browser): Promise<number> {
   const network = 'mutual-pair-test';
   const children: ChildProcess[] = [];
   try {
-    const bootstrap = await startHeadlessPeer(join(folder, 'bootstrap'), network, [], children);
+    const bootstrap = await startHeadlessPeer(join(folder, 'bootstrap'), network, [], (child) => children.push(child));
     const ids = { ada: keygen(join(folder, 'ada')), bo: keygen(join(folder, 'bo')) };
     const declared = { ada: { capacity: 4, need: 5 }, bo: { capacity: 6, need: 3 } };
     const settings = {

@@ -1,5 +1,5 @@
 // Room: test support (cli). Runs the built `mutual` command as a user would, with a bounded run time.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,12 +39,5 @@ export function runMutual(args: readonly string[], options: { input?: string; ti
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/** Stops a child process: SIGTERM, then SIGKILL if it has not exited after 10 s. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => (clearTimeout(timer), resolve()));
-    child.kill('SIGTERM');
-  });
-}
+/** Stops a child process: SIGTERM, then SIGKILL if it has not exited after 10 s (shared with the demo scripts). */
+export { stopChild } from '../../scripts/peer-process.ts';

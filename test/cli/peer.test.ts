@@ -2,7 +2,8 @@
 // scenario converge to what `mutual simulate` computes (one of them joining late, while an attacker floods one of them
 // with forged, stale, oversized and malformed records), and a peer killed with SIGKILL and restarted without its
 // profile rejoins with its declarations intact. Every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { coordinationTopic } from '../../src/network/names.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { startAttacker } from '../network/attacker.ts';
-import { ensureBuilt, repositoryRoot, runMutual, stopChild } from './helpers.ts';
+import { startHeadlessPeer } from '../../scripts/peer-process.ts';
+import { ensureBuilt, runMutual, stopChild } from './helpers.ts';
 
 interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
 interface Status { peerId: string; converged: boolean; round: number; peers: string[]; allocations: AllocationRow[]; needs: { participant: string; need: string; declared: number }[]; capacities: { participant: string; capacity: string; declared: number }[] }
@@ -55,7 +57,6 @@ describe('mutual peer (real processes on loopback)', function () {
   this.timeout(240_000);
   let dir: string;
   const children = new Map<number, ChildProcess>();
-  const stderrTails = new Map<number, () => string>();
 
   before(() => ensureBuilt());
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-peer-'))));
@@ -67,30 +68,10 @@ describe('mutual peer (real processes on loopback)', function () {
 
   /** Starts `mutual peer` for participant index; resolves to its first listen address once it prints it. */
   function startPeer(index: number, args: readonly string[]): Promise<string> {
-    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir, `p${index}`), '--network', NETWORK, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...args], {
-      cwd: repositoryRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.set(index, child);
-    let errors = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (errors = (errors + chunk).slice(-4000)));
-    stderrTails.set(index, () => errors);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`peer ${index} did not start: ${errors}`)), 30_000);
-      let output = '';
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        output += chunk;
-        const match = /^listening (\S+)$/m.exec(output);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`peer ${index} exited with ${code}: ${errors}`))));
-    });
+    return startHeadlessPeer(join(dir, `p${index}`), NETWORK, args, (child) => children.set(index, child));
   }
+  /** The end of a peer's log (its stderr, kept in <data dir>/peer.log), for failure messages. */
+  const logTail = (index: number) => readFileSync(join(dir, `p${index}`, 'peer.log'), 'utf8').slice(-1500);
 
   it('ten peers converge to the simulate result; a late joiner catches up; a SIGKILLed peer rejoins with its declarations', async () => {
     const ids: string[] = [];
@@ -156,7 +137,7 @@ describe('mutual peer (real processes on loopback)', function () {
     const explain = (error: Error) => {
       // The logs of the peers still off, so that a failure in CI says why (a dial that failed, a rejected record).
       const lagging = [...new Set(lastProblems.map((line) => /^peer (\d+)/.exec(line)?.[1]).filter((index) => index !== undefined))].map(Number);
-      const logs = lagging.slice(0, 3).map((index) => `--- peer ${index} stderr (tail) ---\n${stderrTails.get(index)?.().slice(-1500)}`);
+      const logs = lagging.slice(0, 3).map((index) => `--- peer ${index} stderr (tail) ---\n${logTail(index)}`);
       throw new Error(`${error.message}\n${lastProblems.slice(0, 20).join('\n')}\n${logs.join('\n')}`);
     };
     await startPeer(PEERS - 1, ['--profile', join(dir, `profile${PEERS - 1}.json`), '--bootstrap', bootstrapAddress]);
@@ -199,6 +180,6 @@ describe('mutual peer (real processes on loopback)', function () {
       first.once('exit', (code, signal) => resolve({ code, signal }));
       first.kill('SIGTERM');
     });
-    assert.deepEqual(exit, { code: 0, signal: null }, `peer 0 did not shut down cleanly:\n${stderrTails.get(0)?.()}`);
+    assert.deepEqual(exit, { code: 0, signal: null }, `peer 0 did not shut down cleanly:\n${logTail(0)}`);
   });
 });
