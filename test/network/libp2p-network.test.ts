@@ -7,24 +7,13 @@ import { startAttacker } from './attacker.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord } from '../../src/protocol/signature.ts';
+import { state, waitFor } from './helpers.ts';
 
 const NETWORK = 'test-team';
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function coordination(sequence: number, author: string) {
   const now = new Date().toISOString();
   return { kind: 'coordination' as const, sequence, clock: { [author]: sequence }, issuedAt: now, payload: { round: sequence, phase: 5, clock: { [author]: sequence }, converged: false, phaseStartedAt: now, updatedAt: now } };
-}
-
-function state(sequence: number, author: string, displayName: string) {
-  return { kind: 'state' as const, sequence, clock: { [author]: sequence }, issuedAt: new Date().toISOString(), payload: { displayName, capacities: [], needs: [] } };
 }
 
 async function startPeer(bootstrap: readonly string[] = []): Promise<{ net: Libp2pPeerNetwork; events: NetworkEvent[] }> {

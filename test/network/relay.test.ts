@@ -5,20 +5,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
 import { createLibp2pNetwork, type Libp2pPeerNetwork } from '../../src/network/index.ts';
+import { state, waitFor } from './helpers.ts';
 
 const NETWORK = 'relay-test';
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function state(sequence: number, author: string, displayName: string) {
-  return { kind: 'state' as const, sequence, clock: { [author]: sequence }, issuedAt: new Date().toISOString(), payload: { displayName, capacities: [], needs: [] } };
-}
+const RELAY_WAIT_MS = 15_000;
 
 describe('network: circuit relay v2', function () {
   this.timeout(60_000);
@@ -41,17 +31,17 @@ describe('network: circuit relay v2', function () {
     const relay = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'], relay: true });
     // Behind the NAT: no listen address of its own, only a reservation on the relay.
     const hidden = await peer({ listen: ['/p2p-circuit'], bootstrap: relay.net.addresses() });
-    await waitFor(() => hidden.net.addresses().some((address) => address.includes('/p2p-circuit')), 'a relay reservation');
+    await waitFor(() => hidden.net.addresses().some((address) => address.includes('/p2p-circuit')), 'a relay reservation', RELAY_WAIT_MS);
     const circuit = hidden.net.addresses().find((address) => address.includes('/p2p-circuit'))!;
     assert.ok(circuit.startsWith(relay.net.addresses()[0]!.split('/p2p/')[0]!), `the circuit address goes through the relay: ${circuit}`);
     assert.ok(!hidden.net.addresses().some((address) => /\/tcp\/\d+\/p2p\/[^/]+$/.test(address) && !address.includes('p2p-circuit')), 'no direct address');
 
     const outside = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: relay.net.addresses() });
-    await waitFor(() => outside.net.connectedPeers().includes(relay.net.self), 'the outside peer to reach the relay');
+    await waitFor(() => outside.net.connectedPeers().includes(relay.net.self), 'the outside peer to reach the relay', RELAY_WAIT_MS);
     // Following the hidden peer: the address lookup (asked of the relay) returns its circuit address, which is dialled.
     outside.net.subscribe(hidden.net.self, 'state');
     hidden.net.subscribe(outside.net.self, 'state');
-    await waitFor(() => outside.net.connectedPeers().includes(hidden.net.self), 'a relayed connection to the hidden peer');
+    await waitFor(() => outside.net.connectedPeers().includes(hidden.net.self), 'a relayed connection to the hidden peer', RELAY_WAIT_MS);
 
     await hidden.net.publish(state(1, hidden.net.self, 'from behind the NAT'));
     await outside.net.publish(state(1, outside.net.self, 'from outside'));
