@@ -1,9 +1,11 @@
 // Room: bench. Allocation figures (issue: Performance): one synchronous round at 1k/10k/50k participants beside a bare
 // loop over the same edges, one provider's own computeResults at 10k, and rounds to converge on random instances.
 // Prints figures; asserts nothing. Run: npm run bench -- allocation
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { compileNetwork, computeResults, scenarioParticipants, SynchronousRun } from '../src/protocol/allocation/index.ts';
 import { convergenceTolerance } from '../src/protocol/allocation/convergence.ts';
+import { providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork } from '../src/protocol/allocation/network.ts';
 import type { PeerId, Relationships, Results, State } from '../src/protocol/schemas.ts';
 import { randomScenario } from './instances.ts';
 
@@ -12,16 +14,18 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
 
-console.log(`node ${process.version}, ${process.arch}; one thread (the round kernel is single-threaded)`);
-
-console.log('\n-- one synchronous round (20 recognition edges, 2 capacity + 2 need slots each, 3 types)');
-for (const participants of [1_000, 10_000, 50_000]) {
+/**
+ * One synchronous round at one size, in a process of its own (`--round-size N`), so the process's memory is that of
+ * this size alone. The generated scenario objects are dropped after compiling, as a peer holds only the compiled form.
+ */
+function roundAtSize(participants: number): void {
   gc();
-  const before = process.memoryUsage();
-  const scenario = randomScenario({ participants, edgesPerParticipant: 20 }, 42);
+  const baseline = process.memoryUsage();
+  let scenario: ReturnType<typeof randomScenario> | undefined = randomScenario({ participants, edgesPerParticipant: 20 }, 42);
   let started = performance.now();
   const network = compileNetwork(scenarioParticipants(scenario));
   const compileMs = performance.now() - started;
+  scenario = undefined;
   const run = new SynchronousRun(network);
   const roundMs: number[] = [];
   for (let round = 0; round < 7; round++) {
@@ -29,6 +33,7 @@ for (const participants of [1_000, 10_000, 50_000]) {
     run.step();
     roundMs.push(performance.now() - started);
   }
+  gc();
   const after = process.memoryUsage();
   // The floor: one pass over the same candidate and pair arrays, touching every edge once.
   const bareMs: number[] = [];
@@ -41,12 +46,31 @@ for (const participants of [1_000, 10_000, 50_000]) {
     }
     bareMs.push(performance.now() - started);
   }
+  const peak = process.resourceUsage().maxRSS * 1024;
   console.log(
     `${String(participants).padStart(6)} participants: ${network.candidateRecipient.length} candidate edges, ${network.pairNeed.length} compatible pairs; ` +
-      `round median ${median(roundMs.slice(1)).toFixed(1)} ms (first ${roundMs[0]!.toFixed(1)} ms), bare edge loop ${median(bareMs).toFixed(2)} ms; ` +
-      `compile ${compileMs.toFixed(0)} ms; heap +${mb(after.heapUsed - before.heapUsed)} MB, rss ${mb(after.rss)} MB${sink < 0 ? '' : ''}`,
+      `round median ${median(roundMs.slice(1)).toFixed(1)} ms (first ${roundMs[0]!.toFixed(1)} ms), bare edge loop ${median(bareMs).toFixed(2)} ms; compile ${compileMs.toFixed(0)} ms; ` +
+      `network + round buffers ${mb(after.heapUsed - baseline.heapUsed + after.arrayBuffers - baseline.arrayBuffers)} MB; ` +
+      `process rss ${mb(after.rss)} MB after the rounds (${mb(baseline.rss)} MB before the scenario was generated), peak ${mb(peak)} MB${sink < 0 ? '' : ''}`,
   );
 }
+
+const roundSize = process.argv.indexOf('--round-size');
+if (roundSize >= 0) {
+  roundAtSize(Number(process.argv[roundSize + 1]));
+  process.exit(0);
+}
+
+console.log(`node ${process.version}, ${process.arch}; one thread (the round kernel is single-threaded)`);
+
+console.log('\n-- one synchronous round (20 recognition edges, 2 capacity + 2 need slots each, 3 types; each size in its own process)');
+for (const participants of [1_000, 10_000, 50_000]) {
+  spawnSync(process.execPath, ['--expose-gc', import.meta.filename, '--round-size', String(participants)], { stdio: 'inherit' });
+}
+// V8 sizes its young generation from the machine's memory; most of the process RSS above is that headroom (the round
+// itself allocates nothing). The same 10k round with the young generation capped shows what the work needs.
+process.stdout.write('  with node --max-semi-space-size=4:');
+spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=4', import.meta.filename, '--round-size', '10000'], { stdio: 'inherit' });
 
 console.log('\n-- one provider\'s own computeResults at 10,000 participants (previous results from a converged run)');
 {
@@ -87,10 +111,44 @@ console.log('\n-- one provider\'s own computeResults at 10,000 participants (pre
   console.log(`computeResults: median ${median(measured).toFixed(3)} ms, p95 ${quantile(measured, 0.95).toFixed(3)} ms, max ${Math.max(...measured).toFixed(3)} ms over ${measured.length} providers`);
 }
 
+/**
+ * A centralized solver of the same fixed point, for comparison: Gauss-Seidel sweeps, in which each provider computes
+ * its offers from the acceptance of everyone before it in the same sweep (all recipients re-ration after every
+ * provider). No peer can do this; it shows how much of the rounds the distributed, simultaneous version adds. Returns
+ * sweeps (the last confirms) and the total accepted.
+ */
+function centralizedSweeps(network: AllocationNetwork, tolerance: number): { sweeps: number; total: number } {
+  const pairs = network.pairNeed.length;
+  const offers = new Float64Array(pairs);
+  const accepted = new Float64Array(pairs);
+  const acceptedTotal = new Float64Array(network.needSlot.length);
+  const before = new Float64Array(pairs);
+  const scratch = new RoundScratch(network);
+  const rationScratch = new RationScratch(network);
+  let sweeps = 0;
+  while (sweeps < 50) {
+    sweeps++;
+    before.set(accepted);
+    const offersBefore = offers.slice();
+    for (let provider = 0; provider < network.participants.length; provider++) {
+      providerOffers(network, provider, acceptedTotal, accepted, offers, scratch);
+      rationOffers(network, offers, accepted, acceptedTotal, undefined, rationScratch);
+    }
+    let maxDelta = 0;
+    for (let pair = 0; pair < pairs; pair++) maxDelta = Math.max(maxDelta, Math.abs(accepted[pair]! - before[pair]!), Math.abs(offers[pair]! - offersBefore[pair]!));
+    if (maxDelta <= tolerance) break;
+  }
+  return { sweeps, total: acceptedTotal.reduce((sum, value) => sum + value, 0) };
+}
+
 console.log('\n-- rounds to converge (relative epsilon 1e-6; a round counts when it runs, the last one confirms no change)');
 for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as const) {
   const rounds: number[] = [];
   const lastChange: number[] = [];
+  // Offered but not accepted, summed over instances, per round: how fast the competition for the same needs dies out.
+  const rejectedByRound: number[] = [];
+  const centralized: number[] = [];
+  const totalRatio: number[] = [];
   let overAllocations = 0;
   let notConverged = 0;
   for (let seed = 1; seed <= seeds; seed++) {
@@ -101,6 +159,9 @@ for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as con
     let last = 0;
     while (run.round < 50) {
       const metrics = run.step();
+      let rejected = 0;
+      for (let pair = 0; pair < run.offers.length; pair++) rejected += run.offers[pair]! - run.accepted[pair]!;
+      rejectedByRound[metrics.round - 1] = (rejectedByRound[metrics.round - 1] ?? 0) + rejected;
       if (metrics.maxDelta > tolerance) last = metrics.round;
       if (metrics.maxDelta <= tolerance) {
         converged = true;
@@ -111,9 +172,21 @@ for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as con
     if (run.maxOverAcceptance > tolerance) overAllocations++;
     rounds.push(run.round);
     lastChange.push(last);
+    if (participants <= 1_000) {
+      const central = centralizedSweeps(network, tolerance);
+      centralized.push(central.sweeps);
+      totalRatio.push(run.acceptedTotal.reduce((sum, value) => sum + value, 0) / central.total);
+    }
   }
   console.log(
     `${String(participants).padStart(6)} participants x ${seeds} instances: rounds median ${median(rounds)}, p95 ${quantile(rounds, 0.95)}, max ${Math.max(...rounds)}` +
       ` (last round with a change: median ${median(lastChange)}, max ${Math.max(...lastChange)}); not converged ${notConverged}; instances with any over-allocation ${overAllocations}`,
   );
+  console.log(`        offered but not accepted, per round, relative to round 1: ${rejectedByRound.map((volume) => (volume / rejectedByRound[0]!).toExponential(1)).join(', ')}`);
+  if (centralized.length > 0) {
+    console.log(
+      `        centralized Gauss-Seidel solver of the same fixed point: sweeps median ${median(centralized)}, max ${Math.max(...centralized)} (the last confirms); ` +
+        `total accepted, distributed / centralized: min ${Math.min(...totalRatio).toFixed(4)}, max ${Math.max(...totalRatio).toFixed(4)}`,
+    );
+  }
 }

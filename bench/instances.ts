@@ -1,5 +1,5 @@
 // Room: bench + test support. Random allocation instances of a given size, deterministic from a seed.
-import { mulberry32 } from '../src/engine/memory-network.ts';
+import { mulberry32 } from '../src/engine/random.ts';
 import type { Scenario } from '../src/protocol/schemas.ts';
 
 export interface InstanceShape {

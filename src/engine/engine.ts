@@ -19,6 +19,7 @@ import {
 } from '../protocol/schemas.ts';
 import { describeIssues } from '../protocol/validate.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
+import { mulberry32, seedFromString } from './random.ts';
 import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
 import { createProtocolStores, payloadsOf, type ProtocolStores } from './protocol-stores.ts';
 import type { EngineStorage, RecordOf } from './store.ts';
@@ -37,6 +38,12 @@ export interface EngineConfig {
   readonly phaseThreshold: number;
   /** Longest I gather inputs before I compute (the window closes: liveness when others are silent). */
   readonly aggregationWindowMs: number;
+  /**
+   * Spread of each window around aggregationWindowMs, as a fraction of it: a window lasts a random time in
+   * [w·(1 − j/2), w·(1 + j/2)], drawn per window from a generator seeded with the peer id (deterministic under a virtual
+   * clock). Neighbours that compute in lock-step can fall into a two-round cycle no over-offer damping sees (spec 8.5).
+   */
+  readonly aggregationWindowJitter: number;
   /** A peer whose coordination is older than this is not active. */
   readonly freshnessMs: number;
   /** Coordination gossip interval while the system has not converged. */
@@ -50,6 +57,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   subscriptionDebounceMs: 100,
   phaseThreshold: 0.5,
   aggregationWindowMs: 50,
+  aggregationWindowJitter: 0.5,
   freshnessMs: 30_000,
   coordinationGossipMs: 1_000,
   epsilon: 1e-6,
@@ -403,7 +411,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
     }
   };
-  const gather = debounced(scheduler, config.aggregationWindowMs, () => void compute());
+  const windowRandom = mulberry32(seedFromString(self));
+  const windowMs = () => config.aggregationWindowMs * (1 + config.aggregationWindowJitter * (windowRandom() - 0.5));
+  const gather = debounced(scheduler, windowMs, () => void compute());
   const requestRound = () => {
     if (!running) return;
     if (phase.peek() === 9) setPhase(5);

@@ -10,6 +10,7 @@ import type { PeerId, RecordKind, SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, type UnsignedRecord } from '../protocol/signature.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
+import { mulberry32 } from './random.ts';
 
 export interface MemoryNetworkOptions {
   readonly scheduler: Scheduler;
@@ -29,18 +30,6 @@ export interface TrafficCounters {
   bytesSent: number;
   messagesReceived: number;
   bytesReceived: number;
-}
-
-/** Small, fast, seedable PRNG (mulberry32): deterministic faults here, deterministic instances in bench/. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The shared medium: who is on it, who subscribes to what, what is latest per (author, kind), and partitions. */

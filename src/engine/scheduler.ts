@@ -108,8 +108,8 @@ function before(a: Timer, b: Timer): boolean {
   return a.at < b.at || (a.at === b.at && a.order < b.order);
 }
 
-/** Debounce on a scheduler: the call runs once, `ms` after the last request. */
-export function debounced(scheduler: Scheduler, ms: number, callback: () => void): { request(): void; flush(): void; cancel(): void } {
+/** Debounce on a scheduler: the call runs once, `ms` after the last request (a function: drawn anew per request). */
+export function debounced(scheduler: Scheduler, ms: number | (() => number), callback: () => void): { request(): void; flush(): void; cancel(): void } {
   let handle: unknown;
   let waiting = false;
   return {
@@ -119,7 +119,7 @@ export function debounced(scheduler: Scheduler, ms: number, callback: () => void
       handle = scheduler.setTimeout(() => {
         waiting = false;
         callback();
-      }, ms);
+      }, typeof ms === 'number' ? ms : ms());
     },
     flush() {
       if (!waiting) return;

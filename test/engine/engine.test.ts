@@ -125,6 +125,24 @@ describe('engine', function () {
     assert.equal(run.engines.length, 200);
   });
 
+  it('neighbours whose windows close in lock-step still converge: the window is jittered (spec 8.5)', async () => {
+    // Threshold advancement off, so every peer computes when its own window closes. With equal windows these instances
+    // fall into a two-round cycle without any over-offer (found 2026-11-28); the per-peer jitter breaks it.
+    for (const seed of [2, 3, 11]) {
+      const scenario = randomScenario({ participants: 10, edgesPerParticipant: 6 }, seed);
+      const jittered = await runAsyncSimulation(scenario, { seed, maxVirtualMs: 20_000, config: { phaseThreshold: 2 } });
+      assert.equal(jittered.result.converged, true, `seed ${seed}: not converged after ${jittered.virtualMs} virtual ms`);
+      assert.ok(assertAllocationProperties(scenario, jittered.result, 1e-5) > 0);
+    }
+    // The control: the same instance with equal windows never settles, so the test above does test the jitter.
+    const lockStep = await runAsyncSimulation(randomScenario({ participants: 10, edgesPerParticipant: 6 }, 2), {
+      seed: 2,
+      maxVirtualMs: 5_000,
+      config: { phaseThreshold: 2, aggregationWindowJitter: 0 },
+    });
+    assert.equal(lockStep.result.converged, false);
+  });
+
   it('derived subgroups recompute only when their inputs change', async () => {
     const net = new TestNetwork({ seed: 13 });
     for (let index = 0; index < 4; index++) await net.addEngine(index);
