@@ -4,7 +4,7 @@
 // its declarations, results and coordination.
 import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals-core';
 import { computeResults, hasConverged, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
-import { classifyUpdate, incrementClock, mergeClocks } from '../protocol/clock.ts';
+import { classifyUpdate, incrementClock, mergeClocks, retainClockEntries } from '../protocol/clock.ts';
 import {
   Relationships as RelationshipsSchema,
   State as StateSchema,
@@ -26,6 +26,8 @@ import type { EngineStorage, RecordOf } from './store.ts';
 
 /** Repair backoff per record: first retry after this long, doubling up to the maximum (ms). */
 const REPAIR_BACKOFF_MS = [1_000, 30_000] as const;
+/** Entries my causal clock keeps at most: 256 x 59 bytes, twice in a coordination record, stays far below 64 KiB. */
+export const CLOCK_ENTRIES_KEPT = 256;
 
 export const PHASES = ['Idle', 'Discover', 'Declare', 'Recognize', 'Subscribe', 'Gather', 'Allocate', 'Accept', 'Stabilize', 'Converged'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -205,6 +207,14 @@ export function createEngine(options: EngineOptions): Engine {
   // The peers whose records enter my computation, or whose computation mine enters: the only ones whose coordination
   // I follow (spec 8.x: coordination is followed in the neighbourhood, not network-wide, so one change stays local).
   const neighbourhood = stableSet(() => new Set([...myPrimaryPeers.value, ...oneWayRecipients.value, ...secondarySourcesForMe.value, ...allPrimaryPartners.value]));
+  /**
+   * Whose entries my causal clock keeps (spec 8.4): me, then my mutual partners, then the rest of my neighbourhood, at
+   * most CLOCK_ENTRIES_KEPT. Merged from every coordination record, an unbounded clock grows to every peer of the
+   * network (59 bytes an entry); a coordination record carries it twice and passes the 64 KiB record bound at about
+   * 550 peers.
+   */
+  const clockPeers = computed(() => [self, ...[...myPrimaryPeers.value].sort(), ...[...neighbourhood.value].filter((peer) => !myPrimaryPeers.value.has(peer)).sort()]);
+  const boundedClock = (value: CausalClock) => retainClockEntries(value, clockPeers.peek(), CLOCK_ENTRIES_KEPT);
   const updatedAtMs = new WeakMap<object, number>();
   const updatedAtOf = (record: RecordOf<'coordination'>) => {
     let at = updatedAtMs.get(record);
@@ -345,7 +355,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const isoNow = () => new Date(scheduler.now()).toISOString();
   async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload']): Promise<void> {
-    clock.value = incrementClock(clock.peek(), self);
+    clock.value = boundedClock(incrementClock(clock.peek(), self));
     const record = await network.publish({ kind, sequence: nextSequence(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
     stores.storeOf(kind).set(record);
   }
@@ -467,7 +477,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!knownPeers.peek().has(record.author)) knownPeers.value = new Set([...knownPeers.peek(), record.author]);
     if (record.kind === 'coordination') {
       const outcome = classifyUpdate(clock.peek(), record.clock);
-      if (outcome !== 'stale') clock.value = mergeClocks(clock.peek(), record.clock);
+      if (outcome !== 'stale') clock.value = boundedClock(mergeClocks(clock.peek(), record.clock));
       const accepted = coordination.set(record);
       if (accepted !== 'accepted') return;
       // A peer announces a round I have not seen its results for. Its results may still be on the way (reordering), so

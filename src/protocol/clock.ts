@@ -30,6 +30,22 @@ export function mergeClocks(a: CausalClock, b: CausalClock): CausalClock {
   return merged;
 }
 
+/**
+ * The clock with only the entries of `peers`, at most `limit` of them, taken in the order `peers` gives (spec 8.4: a
+ * peer's clock covers its neighbourhood, not the network). Dropped entries count as 0, which can only make a later
+ * comparison say "concurrent" where it would have said "stale": the record is then merged, never lost.
+ */
+export function retainClockEntries(clock: CausalClock, peers: Iterable<PeerId>, limit = Number.POSITIVE_INFINITY): CausalClock {
+  const kept: [PeerId, number][] = [];
+  for (const peer of peers) {
+    if (kept.length >= limit) break;
+    const value = clock[peer];
+    if (value !== undefined && value > 0) kept.push([peer, value]);
+  }
+  kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(kept);
+}
+
 /** A peer increments its own entry before it publishes. */
 export function incrementClock(clock: CausalClock, self: PeerId): CausalClock {
   return { ...clock, [self]: (clock[self] ?? 0) + 1 };

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
 import { createEngine, createProtocolStores, MemoryNetworkHub, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
+import { MAX_RECORD_BYTES } from '../../src/protocol/limits.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { simulate } from '../../src/protocol/allocation/index.ts';
 import { Scenario, type SignedRecord, type SimulationResult } from '../../src/protocol/schemas.ts';
@@ -215,6 +216,37 @@ describe('engine', function () {
     assert.ok(alone.round.peek() < 10, `round ${alone.round.peek()}`);
     await network.stop();
     await alone.stop();
+  });
+
+  it('keeps its causal clock to its neighbourhood, so its records stay under the size bound in a large network', async () => {
+    const net = new TestNetwork();
+    const peer = await net.addEngine(0);
+    const partner = await net.addEngine(1);
+    await partner.stop();
+    const network = net.networks[1]!;
+    await network.start();
+    network.subscribe(peer.self, 'coordination');
+    await peer.declareState({ displayName: 'Ada', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await peer.setRecognition({ [partner.self]: 1 });
+    await net.settle(() => peer.phase.peek() >= 5, 2_000);
+    // The partner relays what it knows of 600 other peers: the clock of a network past the point where a coordination
+    // record, which carries the clock twice, no longer fits in 64 KiB.
+    const others = await Promise.all(Array.from({ length: 600 }, async (_, index) => peerIdFromPrivateKey(await testKey(1_000 + index)).toString()));
+    const wide = Object.fromEntries([...others.map((id) => [id, 5] as const), [network.self, 3]]);
+    assert.ok(Buffer.byteLength(JSON.stringify({ clock: wide, payload: { clock: wide } })) > MAX_RECORD_BYTES, 'an unbounded clock would not fit');
+    const now = new Date(net.scheduler.now()).toISOString();
+    await network.publish({ kind: 'coordination', sequence: 1, clock: wide, issuedAt: now, payload: { round: 1, phase: 5, clock: {}, converged: false, phaseStartedAt: now, updatedAt: now } });
+    await net.settle(() => (peer.clock.peek()[network.self] ?? 0) >= 3, 2_000);
+    assert.deepEqual(Object.keys(peer.clock.peek()).sort(), [peer.self, network.self].sort());
+    // It still publishes: a changed declaration goes out with its bounded clock.
+    const sent: SignedRecord[] = [];
+    network.on((event: NetworkEvent) => event.type === 'record' && event.record.author === peer.self && sent.push(event.record));
+    network.subscribe(peer.self, 'state');
+    await peer.declareState({ displayName: 'Ada', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await net.settle(() => sent.some((record) => record.kind === 'state'), 2_000);
+    assert.ok(sent.every((record) => Object.keys(record.clock).length <= 2));
+    await network.stop();
+    await peer.stop();
   });
 
   it('subscribeToState/Results/Relationships/Coordination/FullPeer add explicit interest, released on dispose', async () => {

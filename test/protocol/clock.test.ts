@@ -1,7 +1,7 @@
 // Room: test (protocol). Vector clock laws (the spec's causal clock rules) on generated clocks.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { classifyUpdate, compareClocks, incrementClock, mergeClocks } from '../../src/protocol/clock.ts';
+import { classifyUpdate, compareClocks, incrementClock, mergeClocks, retainClockEntries } from '../../src/protocol/clock.ts';
 import { clockArbitrary } from './arbitraries.ts';
 
 const inverse = { before: 'after', after: 'before', equal: 'equal', concurrent: 'concurrent' } as const;
@@ -43,5 +43,19 @@ describe('causal clocks', () => {
     assert.equal(classifyUpdate({ a: 1 }, { a: 1, b: 1 }), 'accept');
     assert.equal(classifyUpdate({ a: 2 }, { b: 1 }), 'merge');
     assert.equal(classifyUpdate({ a: 2 }, { a: 1 }), 'stale');
+  });
+
+  it('retainClockEntries keeps the listed peers in their order of priority, up to the limit, and never adds', () => {
+    assert.deepEqual(retainClockEntries({ a: 1, b: 2, c: 3, d: 0 }, ['c', 'a', 'd', 'x']), { a: 1, c: 3 });
+    assert.deepEqual(retainClockEntries({ a: 1, b: 2, c: 3 }, ['c', 'b', 'a'], 2), { b: 2, c: 3 });
+    fc.assert(
+      fc.property(clockArbitrary, fc.subarray(['a', 'b', 'x', 'y']), fc.nat(4), (clock, peers, limit) => {
+        const kept = retainClockEntries(clock, peers, limit);
+        assert.ok(Object.keys(kept).length <= limit);
+        for (const [peer, value] of Object.entries(kept)) assert.ok(peers.includes(peer) && clock[peer] === value);
+        // Dropping entries only ever moves a comparison towards "concurrent", never past the original clock.
+        assert.ok(['before', 'equal'].includes(compareClocks(kept, clock)));
+      }),
+    );
   });
 });
