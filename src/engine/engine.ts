@@ -422,7 +422,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
   const windowRandom = mulberry32(seedFromString(self));
-  const windowMs = () => config.aggregationWindowMs * (1 + config.aggregationWindowJitter * (windowRandom() - 0.5));
+  const windowMs = () => Math.max(0, config.aggregationWindowMs * (1 + config.aggregationWindowJitter * (windowRandom() - 0.5)));
   const gather = debounced(scheduler, windowMs, () => void compute());
   const requestRound = () => {
     if (!running) return;
