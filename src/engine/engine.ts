@@ -59,7 +59,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   subscriptionDebounceMs: 100,
   phaseThreshold: 0.5,
   aggregationWindowMs: 50,
-  aggregationWindowJitter: 0.5,
+  aggregationWindowJitter: 1,
   freshnessMs: 30_000,
   coordinationGossipMs: 1_000,
   epsilon: 1e-6,

@@ -17,6 +17,7 @@ import {
   updateStateStability,
   waterFill,
 } from '../../src/protocol/allocation/index.ts';
+import { rationOffers } from '../../src/protocol/allocation/network.ts';
 import type { PeerId, Relationships, Results, Scenario, SimulationResult, State } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from './allocation-properties.ts';
 
@@ -148,6 +149,36 @@ describe('allocation', () => {
       ]);
       assert.ok(Math.abs(flow(result, 'a', 'r') - 10) < 1e-9);
       assert.ok(Math.abs(flow(result, 'b', 'r') - 2) < 1e-9);
+    });
+
+    it('shares a need among offers of equal preference by water level, so one offer\'s change moves only its own share', () => {
+      // r recognizes neither provider: their offers form one class. 10 + 2 offered to a need of 8.
+      const network = compileNetwork(
+        scenarioParticipants({
+          participants: [
+            { id: 'a', recognition: { r: 1 }, capacities: [slot('a1', 10)], needs: [] },
+            { id: 'b', recognition: { r: 1 }, capacities: [slot('b1', 10)], needs: [] },
+            { id: 'r', recognition: {}, capacities: [], needs: [slot('r1', 8)] },
+          ],
+        }),
+      );
+      const pairOf = (provider: string) => network.pairCapacity.findIndex((capacity) => network.participants[network.capacityOwner[capacity]!]!.id === provider);
+      const offers = new Float64Array(network.pairNeed.length);
+      const accepted = new Float64Array(network.pairNeed.length);
+      const ration = (a: number, b: number) => {
+        offers[pairOf('a')] = a;
+        offers[pairOf('b')] = b;
+        rationOffers(network, offers, accepted, new Float64Array(network.needSlot.length));
+        return [accepted[pairOf('a')]!, accepted[pairOf('b')]!];
+      };
+      // b's 2 is under the level: accepted in full; a gets the rest (proportional sharing would give 6.67 and 1.33).
+      assert.deepEqual(ration(10, 2), [6, 2]);
+      // a offers more: b's acceptance does not move.
+      assert.deepEqual(ration(14, 2), [6, 2]);
+      // Both above the level: equal shares.
+      assert.deepEqual(ration(10, 6), [4, 4]);
+      // Under the need: everything accepted.
+      assert.deepEqual(ration(5, 2), [5, 2]);
     });
 
     it('leaves capacity over when every recipient is met (under-capacity of need)', () => {

@@ -148,7 +148,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   const needPairs = new Int32Array(pairNeed.length);
   pairNeed.forEach((need, pair) => (needPairs[fill[need]!++] = pair));
   // Within a need, offers are rationed in the recipient's order of preference: its recognition of the provider, highest
-  // first; equal recognition shares proportionally (spec 7.4).
+  // first; equal recognition shares by water level (spec 7.4).
   for (let need = 0; need < needSlot.length; need++) {
     const slice = Array.from(needPairs.subarray(needPairStart[need]!, needPairStart[need + 1]!));
     slice.sort((a, b) => pairPriority[b]! - pairPriority[a]! || pairCapacity[a]! - pairCapacity[b]!);
@@ -344,8 +344,8 @@ function distribute(
 /**
  * Recipients' rationing (spec 7.4). A recipient places the offers it received over all its needs: classes of offers in
  * its order (preference, then offers that fit fewer of its needs), each offer of a class spread over the offer's
- * compatible needs in proportion to their remaining room, a need asked for more than its remaining room scaling the
- * class down. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
+ * compatible needs in proportion to their remaining room, a need asked for more than its remaining room sharing it
+ * among the class by water level. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
  * needs ends up on the one only it can reach. What a need accepts from all providers together never exceeds its
  * declared quantity, in every round: the network is contractive.
  */
@@ -399,14 +399,49 @@ export function rationOffers(
           wanted[pairNeed[pair]!]! += want;
         }
       }
-      // A need asked for more than it has left scales the class's wishes down.
+      // A need asked for more than it has left shares what it has left among the class's wishes by water level: each
+      // wish is accepted up to a common level, a wish below the level in full. (Proportional sharing let one late
+      // offer rescale every other provider's acceptance, which kept asynchronous peers correcting each other.)
+      // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so no sort is needed.
+      const { headOfNeed, nextInNeed, overAskedNeeds } = work;
+      overAskedNeeds.length = 0;
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
         for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
           const need = pairNeed[pair]!;
-          const asked = wanted[need]!;
-          accepted[pair] = asked > remaining[need]! ? (share[pair]! * remaining[need]!) / asked : share[pair]!;
+          if (wanted[need]! <= remaining[need]!) {
+            accepted[pair] = share[pair]!;
+            continue;
+          }
+          if (headOfNeed[need] === -1) overAskedNeeds.push(need);
+          nextInNeed[pair] = headOfNeed[need]!;
+          headOfNeed[need] = pair;
         }
+      }
+      for (const need of overAskedNeeds) {
+        // The level L with Σ min(wish, L) = rem(n): start from an equal split and raise it by what wishes below it
+        // leave unused; it only rises, and settles after at most as many steps as there are wishes.
+        const first = headOfNeed[need]!;
+        headOfNeed[need] = -1;
+        if (nextInNeed[first] === -1) {
+          accepted[first] = remaining[need]!;
+          continue;
+        }
+        let count = 0;
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) count++;
+        let level = remaining[need]! / count;
+        for (let step = 0; step < count; step++) {
+          let below = 0;
+          let above = 0;
+          for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
+            if (share[pair]! < level) below += share[pair]!;
+            else above++;
+          }
+          const next = above > 0 ? (remaining[need]! - below) / above : level;
+          if (next <= level) break;
+          level = next;
+        }
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = Math.min(share[pair]!, level);
       }
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
@@ -430,11 +465,19 @@ export class RationScratch {
   readonly remaining: Float64Array;
   readonly wanted: Float64Array;
   readonly share: Float64Array;
+  /** Per need, the first of the class's pairs into it when it is asked for more than it has left (-1: none). */
+  readonly headOfNeed: Int32Array;
+  /** The next pair into the same need (-1 ends the chain). */
+  readonly nextInNeed: Int32Array;
+  /** The needs asked for more than they have left in the current class (reused, so a round allocates nothing). */
+  readonly overAskedNeeds: number[] = [];
 
   constructor(network: AllocationNetwork) {
     this.remaining = new Float64Array(network.needSlot.length);
     this.wanted = new Float64Array(network.needSlot.length);
     this.share = new Float64Array(network.pairNeed.length);
+    this.headOfNeed = new Int32Array(network.needSlot.length).fill(-1);
+    this.nextInNeed = new Int32Array(network.pairNeed.length);
   }
 }
 
