@@ -515,8 +515,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (running) return;
       setPhase(1);
       await stores.initializeProtocolStores();
+      // Bounded at once: a cache written before clocks were bounded may hold one entry per peer of the network.
       const cachedClock = [states, relationships, results].map((store) => store.get(self)?.clock ?? {}).reduce(mergeClocks, {});
-      clock.value = cachedClock;
+      clock.value = boundedClock(cachedClock);
       running = true;
       networkListener = network.on(onNetworkEvent);
       await network.start();

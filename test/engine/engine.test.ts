@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
 import { createEngine, createProtocolStores, MemoryNetworkHub, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
-import { MAX_RECORD_BYTES } from '../../src/protocol/limits.ts';
+import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../../src/protocol/limits.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { simulate } from '../../src/protocol/allocation/index.ts';
 import { Scenario, type SignedRecord, type SimulationResult } from '../../src/protocol/schemas.ts';
@@ -247,6 +247,31 @@ describe('engine', function () {
     assert.ok(sent.every((record) => Object.keys(record.clock).length <= 2));
     await network.stop();
     await peer.stop();
+  });
+
+  it('restarted from a cache written with an unbounded clock, a peer publishes bounded clocks from its first record on', async () => {
+    const net = new TestNetwork();
+    const key = await testKey(0);
+    const self = peerIdFromPrivateKey(key).toString();
+    const others = await Promise.all(Array.from({ length: 900 }, async (_, index) => peerIdFromPrivateKey(await testKey(2_000 + index)).toString()));
+    const wide = Object.fromEntries([...others.map((id) => [id, 5] as const), [self, 7]]);
+    const cached = await signRecord({ version: PROTOCOL_VERSION, network: net.hub.networkName, kind: 'state', author: self, sequence: 1, clock: wide, issuedAt: new Date(0).toISOString(), payload: { displayName: 'Ada', capacities: [], needs: [] } } as UnsignedRecord, key);
+    const watcher = await net.hub.createPeer(await testKey(5));
+    await watcher.start();
+    const seen: SignedRecord[] = [];
+    watcher.on((event: NetworkEvent) => event.type === 'record' && event.record.kind === 'coordination' && seen.push(event.record));
+    watcher.subscribe(self, 'coordination');
+    const engine = await net.addEngine(0, { storage: memoryStorage({ 'records/state': [cached] }) });
+    // The start and the connect each publish one coordination record; the first to arrive is not always the first made.
+    await net.settle(() => seen.length >= 3, 2_000);
+    for (const record of seen) {
+      const coordination = record.payload as { clock: Record<string, number> };
+      assert.deepEqual(Object.keys(record.clock), [self]);
+      assert.deepEqual(Object.keys(coordination.clock), [self]);
+      assert.ok(record.clock[self]! > 7, 'the own entry continues from the cache');
+    }
+    await engine.stop();
+    await watcher.stop();
   });
 
   it('subscribeToState/Results/Relationships/Coordination/FullPeer add explicit interest, released on dispose', async () => {
