@@ -421,12 +421,9 @@ export function rationOffers(
       for (const need of overAskedNeeds) {
         // The level L with Σ min(wish, L) = rem(n): start from an equal split and raise it by what wishes below it
         // leave unused; it only rises, and settles after at most as many steps as there are wishes.
+        // (Always two or more wishes: one wish alone never exceeds the room it was drawn from.)
         const first = headOfNeed[need]!;
         headOfNeed[need] = -1;
-        if (nextInNeed[first] === -1) {
-          accepted[first] = remaining[need]!;
-          continue;
-        }
         let count = 0;
         for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) count++;
         let level = remaining[need]! / count;
