@@ -476,8 +476,11 @@ export function createEngine(options: EngineOptions): Engine {
     if (record.author === self) return;
     if (!knownPeers.peek().has(record.author)) knownPeers.value = new Set([...knownPeers.peek(), record.author]);
     if (record.kind === 'coordination') {
-      const outcome = classifyUpdate(clock.peek(), record.clock);
-      if (outcome !== 'stale') clock.value = boundedClock(mergeClocks(clock.peek(), record.clock));
+      // Only the entries my clock keeps can be news: compared whole, nearly every record would carry entries I drop
+      // and be merged (and my clock replaced) for nothing.
+      const relevant = retainClockEntries(record.clock, clockPeers.peek());
+      const outcome = classifyUpdate(clock.peek(), relevant);
+      if (outcome !== 'stale') clock.value = boundedClock(mergeClocks(clock.peek(), relevant));
       const accepted = coordination.set(record);
       if (accepted !== 'accepted') return;
       // A peer announces a round I have not seen its results for. Its results may still be on the way (reordering), so
