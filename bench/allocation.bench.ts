@@ -123,13 +123,14 @@ function centralizedSweeps(network: AllocationNetwork, tolerance: number): { swe
   const accepted = new Float64Array(pairs);
   const acceptedTotal = new Float64Array(network.needSlot.length);
   const before = new Float64Array(pairs);
+  const offersBefore = new Float64Array(pairs);
   const scratch = new RoundScratch(network);
   const rationScratch = new RationScratch(network);
   let sweeps = 0;
   while (sweeps < 50) {
     sweeps++;
     before.set(accepted);
-    const offersBefore = offers.slice();
+    offersBefore.set(offers);
     for (let provider = 0; provider < network.participants.length; provider++) {
       providerOffers(network, provider, acceptedTotal, accepted, offers, scratch);
       rationOffers(network, offers, accepted, acceptedTotal, undefined, rationScratch);
