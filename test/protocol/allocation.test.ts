@@ -302,6 +302,59 @@ describe('allocation', () => {
     );
   });
 
+  it('water-filling finds the same level as a scan in order of cap/weight, also when caps saturate one per step', () => {
+    // Reference: entries in the order in which they saturate; each takes its cap while that is below its share.
+    const reference = (amount: number, weights: number[], caps: number[]): number[] => {
+      const out = weights.map(() => 0);
+      const active = weights.map((_, i) => i).filter((i) => weights[i]! > 0 && caps[i]! > 0);
+      if (!(amount > 0) || active.length === 0) return out;
+      if (active.reduce((sum, i) => sum + caps[i]!, 0) <= amount) return weights.map((_, i) => (active.includes(i) ? caps[i]! : 0));
+      active.sort((x, y) => caps[x]! / weights[x]! - caps[y]! / weights[y]!);
+      let remaining = amount;
+      let weightLeft = active.reduce((sum, i) => sum + weights[i]!, 0);
+      let k = 0;
+      for (; k < active.length && caps[active[k]!]! <= (remaining * weights[active[k]!]!) / weightLeft; k++) {
+        out[active[k]!] = caps[active[k]!]!;
+        remaining -= caps[active[k]!]!;
+        weightLeft -= weights[active[k]!]!;
+      }
+      for (; k < active.length; k++) out[active[k]!] = (weights[active[k]!]! * remaining) / weightLeft;
+      return out;
+    };
+    const check = (amount: number, weights: number[], caps: number[]) => {
+      const out = new Float64Array(weights.length);
+      waterFill(amount, weights.length, Float64Array.from(weights), Float64Array.from(caps), out, new Int32Array(weights.length));
+      const expected = reference(amount, weights, caps);
+      for (let i = 0; i < weights.length; i++) assert.ok(Math.abs(out[i]! - expected[i]!) <= 1e-9 * Math.max(1, amount), `entry ${i}: ${out[i]} vs ${expected[i]}`);
+    };
+    // Each cap lies between the previous level and the current one, so every rising step saturates exactly one entry:
+    // 30 steps, past the bound after which the rest is sorted.
+    const count = 40;
+    const caps: number[] = [];
+    let remaining = count;
+    let previousLevel = 0;
+    for (let k = 0; k < 30; k++) {
+      const level = remaining / (count - k);
+      caps.push((previousLevel + level) / 2);
+      remaining -= caps[k]!;
+      previousLevel = level;
+    }
+    while (caps.length < count) caps.push(1e6);
+    check(count, caps.map(() => 1), caps);
+    fc.assert(
+      fc.property(
+        // Weights and caps as they come from normalized recognition and declared quantities (no subnormals).
+        fc.array(fc.tuple(fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 5, noNaN: true })), fc.oneof(fc.constant(0), fc.double({ min: 1e-9, max: 10, noNaN: true }))), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.double({ min: 0, max: 300, noNaN: true }),
+        (entries, amount) => check(amount, entries.map(([weight]) => weight), entries.map(([, cap]) => cap)),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('computeResults, run by every participant on what the others published, reaches the synchronous fixed point', () => {
     fc.assert(
       fc.property(scenarioArbitrary(2, 25), (scenario) => {

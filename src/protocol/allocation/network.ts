@@ -402,7 +402,7 @@ export function rationOffers(
       // A need asked for more than it has left shares what it has left among the class's wishes by water level: each
       // wish is accepted up to a common level, a wish below the level in full. (Proportional sharing let one late
       // offer rescale every other provider's acceptance, which kept asynchronous peers correcting each other.)
-      // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so no sort is needed.
+      // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so nothing is sorted or allocated.
       const { headOfNeed, nextInNeed, overAskedNeeds } = work;
       overAskedNeeds.length = 0;
       for (let index = k; index < classEnd; index++) {
@@ -418,27 +418,16 @@ export function rationOffers(
           headOfNeed[need] = pair;
         }
       }
+      const { levelWeights, levelCaps, levelAmounts, levelOrder } = work;
       for (const need of overAskedNeeds) {
-        // The level L with Σ min(wish, L) = rem(n): start from an equal split and raise it by what wishes below it
-        // leave unused; it only rises, and settles after at most as many steps as there are wishes.
-        // (Always two or more wishes: one wish alone never exceeds the room it was drawn from.)
+        // The level L with Σ min(wish, L) = rem(n): water-filling with equal weights, each wish its own cap.
         const first = headOfNeed[need]!;
         headOfNeed[need] = -1;
         let count = 0;
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) count++;
-        let level = remaining[need]! / count;
-        for (let step = 0; step < count; step++) {
-          let below = 0;
-          let above = 0;
-          for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
-            if (share[pair]! < level) below += share[pair]!;
-            else above++;
-          }
-          const next = above > 0 ? (remaining[need]! - below) / above : level;
-          if (next <= level) break;
-          level = next;
-        }
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = Math.min(share[pair]!, level);
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) levelCaps[count++] = share[pair]!;
+        waterFill(remaining[need]!, count, levelWeights, levelCaps, levelAmounts, levelOrder);
+        count = 0;
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = levelAmounts[count++]!;
       }
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
@@ -468,6 +457,11 @@ export class RationScratch {
   readonly nextInNeed: Int32Array;
   /** The needs asked for more than they have left in the current class (reused, so a round allocates nothing). */
   readonly overAskedNeeds: number[] = [];
+  /** Water-level scratch for one need, sized to the most pairs into any need; every weight is 1 (equal weights). */
+  readonly levelWeights: Float64Array;
+  readonly levelCaps: Float64Array;
+  readonly levelAmounts: Float64Array;
+  readonly levelOrder: Int32Array;
 
   constructor(network: AllocationNetwork) {
     this.remaining = new Float64Array(network.needSlot.length);
@@ -475,6 +469,12 @@ export class RationScratch {
     this.share = new Float64Array(network.pairNeed.length);
     this.headOfNeed = new Int32Array(network.needSlot.length).fill(-1);
     this.nextInNeed = new Int32Array(network.pairNeed.length);
+    let widest = 0;
+    for (let need = 0; need < network.needSlot.length; need++) widest = Math.max(widest, network.needPairStart[need + 1]! - network.needPairStart[need]!);
+    this.levelWeights = new Float64Array(widest).fill(1);
+    this.levelCaps = new Float64Array(widest);
+    this.levelAmounts = new Float64Array(widest);
+    this.levelOrder = new Int32Array(widest);
   }
 }
 
