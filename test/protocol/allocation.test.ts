@@ -181,6 +181,34 @@ describe('allocation', () => {
       assert.deepEqual(ration(5, 2), [5, 2]);
     });
 
+    it('shares an over-asked need by water level per provider, so splitting a capacity into slots earns no larger share', () => {
+      // b offers 5 + 5 from two slots, a offers 10 from one, to a need of 8; all three offers form one class.
+      const network = compileNetwork(
+        scenarioParticipants({
+          participants: [
+            { id: 'a', recognition: { r: 1 }, capacities: [slot('a1', 10)], needs: [] },
+            { id: 'b', recognition: { r: 1 }, capacities: [slot('b1', 5), slot('b2', 5)], needs: [] },
+            { id: 'r', recognition: {}, capacities: [], needs: [slot('r1', 8)] },
+          ],
+        }),
+      );
+      const pairOf = (capacity: string) => network.pairCapacity.findIndex((index) => network.capacitySlot[index]!.id === capacity);
+      const offers = new Float64Array(network.pairNeed.length);
+      const accepted = new Float64Array(network.pairNeed.length);
+      const ration = (a1: number, b1: number, b2: number) => {
+        offers[pairOf('a1')] = a1;
+        offers[pairOf('b1')] = b1;
+        offers[pairOf('b2')] = b2;
+        rationOffers(network, offers, accepted, new Float64Array(network.needSlot.length));
+        return ['a1', 'b1', 'b2'].map((capacity) => accepted[pairOf(capacity)]!);
+      };
+      // 4 each; b's 4 split over its slots in proportion to their offers (a level per slot would give a 2.67, b 5.33).
+      assert.deepEqual(ration(10, 5, 5), [4, 2, 2]);
+      assert.deepEqual(ration(10, 6, 2), [4, 3, 1]);
+      // b's 3 in all is under the level: accepted in full, a gets the rest.
+      assert.deepEqual(ration(10, 2, 1), [5, 2, 1]);
+    });
+
     it('leaves capacity over when every recipient is met (under-capacity of need)', () => {
       const result = run([
         { id: 'a', recognition: { b: 1 }, capacities: [slot('a1', 10)], needs: [] },

@@ -345,7 +345,7 @@ function distribute(
  * Recipients' rationing (spec 7.4). A recipient places the offers it received over all its needs: classes of offers in
  * its order (preference, then offers that fit fewer of its needs), each offer of a class spread over the offer's
  * compatible needs in proportion to their remaining room, a need asked for more than its remaining room sharing it
- * among the class by water level. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
+ * among the class's providers by water level. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
  * needs ends up on the one only it can reach. What a need accepts from all providers together never exceeds its
  * declared quantity, in every round: the network is contractive.
  */
@@ -357,7 +357,7 @@ export function rationOffers(
   overOffered?: Uint8Array,
   scratch?: RationScratch,
 ): void {
-  const { needPairStart, needPairs, needDeclared, ownerNeedStart, recipientCandidateStart, recipientCandidates, candidatePairStart, candidatePreference, pairNeed } = network;
+  const { needPairStart, needPairs, needDeclared, ownerNeedStart, recipientCandidateStart, recipientCandidates, candidatePairStart, candidatePreference, pairNeed, pairCapacity, capacityOwner } = network;
   const work = scratch ?? new RationScratch(network);
   const { remaining, wanted, share } = work;
   for (let recipient = 0; recipient < ownerNeedStart.length - 1; recipient++) {
@@ -418,16 +418,31 @@ export function rationOffers(
           headOfNeed[need] = pair;
         }
       }
-      const { levelWeights, levelCaps, levelAmounts, levelOrder } = work;
+      const { levelWeights, levelCaps, levelAmounts, levelOrder, groupOfProvider } = work;
       for (const need of overAskedNeeds) {
-        // The level L with Σ min(wish, L) = rem(n): water-filling with equal weights, each wish its own cap.
+        // The level L with Σ_q min(W_q, L) = rem(n) over the class's providers q, W_q the wishes of all q's slots
+        // together: water-filling with equal weights. Per provider, so splitting one capacity into several slots
+        // earns no larger share; a provider's acceptance is split over its slots in proportion to their wishes.
         const first = headOfNeed[need]!;
         headOfNeed[need] = -1;
-        let count = 0;
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) levelCaps[count++] = share[pair]!;
-        waterFill(remaining[need]!, count, levelWeights, levelCaps, levelAmounts, levelOrder);
-        count = 0;
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = levelAmounts[count++]!;
+        let groups = 0;
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
+          const provider = capacityOwner[pairCapacity[pair]!]!;
+          if (groupOfProvider[provider] === -1) {
+            groupOfProvider[provider] = groups;
+            levelCaps[groups++] = 0;
+          }
+          levelCaps[groupOfProvider[provider]!]! += share[pair]!;
+        }
+        waterFill(remaining[need]!, groups, levelWeights, levelCaps, levelAmounts, levelOrder);
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
+          const provider = capacityOwner[pairCapacity[pair]!]!;
+          const group = groupOfProvider[provider]!;
+          const wish = levelCaps[group]!;
+          const given = levelAmounts[group]!;
+          accepted[pair] = given >= wish ? share[pair]! : wish > 0 ? share[pair]! * (given / wish) : 0;
+        }
+        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) groupOfProvider[capacityOwner[pairCapacity[pair]!]!] = -1;
       }
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
@@ -462,6 +477,8 @@ export class RationScratch {
   readonly levelCaps: Float64Array;
   readonly levelAmounts: Float64Array;
   readonly levelOrder: Int32Array;
+  /** Per participant, its entry in the water level of the need at hand (-1: none). */
+  readonly groupOfProvider: Int32Array;
 
   constructor(network: AllocationNetwork) {
     this.remaining = new Float64Array(network.needSlot.length);
@@ -475,6 +492,7 @@ export class RationScratch {
     this.levelCaps = new Float64Array(widest);
     this.levelAmounts = new Float64Array(widest);
     this.levelOrder = new Int32Array(widest);
+    this.groupOfProvider = new Int32Array(network.participants.length).fill(-1);
   }
 }
 
