@@ -42,6 +42,8 @@ export interface AllocationNetwork {
   /** Pairs into each need: CSR over needs, for the recipients' rationing. */
   readonly needPairStart: Int32Array;
   readonly needPairs: Int32Array;
+  /** 1 where some provider has several capacity slots compatible with the need. */
+  readonly needHasProviderOfSeveralSlots: Uint8Array;
   /** Needs of each participant: CSR over participants (needs are contiguous per owner). */
   readonly ownerNeedStart: Int32Array;
   /**
@@ -154,6 +156,14 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     slice.sort((a, b) => pairPriority[b]! - pairPriority[a]! || pairCapacity[a]! - pairCapacity[b]!);
     needPairs.set(slice, needPairStart[need]!);
   }
+  // Needs that one provider can reach from several slots: their water level is per provider (spec 7.4). The sort above
+  // puts one provider's pairs next to each other (same preference, consecutive capacity indices).
+  const needHasProviderOfSeveralSlots = new Uint8Array(needSlot.length);
+  for (let need = 0; need < needSlot.length; need++) {
+    for (let k = needPairStart[need]! + 1; k < needPairStart[need + 1]!; k++) {
+      if (capacityOwner[pairCapacity[needPairs[k]!]!] === capacityOwner[pairCapacity[needPairs[k - 1]!]!]) needHasProviderOfSeveralSlots[need] = 1;
+    }
+  }
 
   const ownerNeedStart = new Int32Array(participants.length + 1);
   for (const owner of needOwner) ownerNeedStart[owner + 1]!++;
@@ -192,6 +202,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     pairPriority: Float64Array.from(pairPriority),
     needPairStart,
     needPairs,
+    needHasProviderOfSeveralSlots,
     ownerNeedStart,
     recipientCandidateStart,
     recipientCandidates,
@@ -357,7 +368,7 @@ export function rationOffers(
   overOffered?: Uint8Array,
   scratch?: RationScratch,
 ): void {
-  const { needPairStart, needPairs, needDeclared, ownerNeedStart, recipientCandidateStart, recipientCandidates, candidatePairStart, candidatePreference, pairNeed, pairCapacity, capacityOwner } = network;
+  const { needPairStart, needPairs, needDeclared, ownerNeedStart, recipientCandidateStart, recipientCandidates, candidatePairStart, candidatePreference, pairNeed } = network;
   const work = scratch ?? new RationScratch(network);
   const { remaining, wanted, share } = work;
   for (let recipient = 0; recipient < ownerNeedStart.length - 1; recipient++) {
@@ -409,7 +420,8 @@ export function rationOffers(
         const candidate = recipientCandidates[index]!;
         for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
           const need = pairNeed[pair]!;
-          if (wanted[need]! <= remaining[need]!) {
+          // A wish of nothing gets nothing at any level (most offers into a need are 0, so chains stay short).
+          if (wanted[need]! <= remaining[need]! || share[pair] === 0) {
             accepted[pair] = share[pair]!;
             continue;
           }
@@ -418,31 +430,10 @@ export function rationOffers(
           headOfNeed[need] = pair;
         }
       }
-      const { levelWeights, levelCaps, levelAmounts, levelOrder, groupOfProvider } = work;
       for (const need of overAskedNeeds) {
-        // The level L with Σ_q min(W_q, L) = rem(n) over the class's providers q, W_q the wishes of all q's slots
-        // together: water-filling with equal weights. Per provider, so splitting one capacity into several slots
-        // earns no larger share; a provider's acceptance is split over its slots in proportion to their wishes.
         const first = headOfNeed[need]!;
         headOfNeed[need] = -1;
-        let groups = 0;
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
-          const provider = capacityOwner[pairCapacity[pair]!]!;
-          if (groupOfProvider[provider] === -1) {
-            groupOfProvider[provider] = groups;
-            levelCaps[groups++] = 0;
-          }
-          levelCaps[groupOfProvider[provider]!]! += share[pair]!;
-        }
-        waterFill(remaining[need]!, groups, levelWeights, levelCaps, levelAmounts, levelOrder);
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
-          const provider = capacityOwner[pairCapacity[pair]!]!;
-          const group = groupOfProvider[provider]!;
-          const wish = levelCaps[group]!;
-          const given = levelAmounts[group]!;
-          accepted[pair] = given >= wish ? share[pair]! : wish > 0 ? share[pair]! * (given / wish) : 0;
-        }
-        for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) groupOfProvider[capacityOwner[pairCapacity[pair]!]!] = -1;
+        shareByLevel(network, need, first, remaining[need]!, accepted, work);
       }
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
@@ -461,6 +452,45 @@ export function rationOffers(
   }
 }
 
+/**
+ * Shares what an over-asked need has left among the wishes chained from `first` (spec 7.4 step 2): the level L with
+ * Σ_q min(W_q, L) = left over the class's providers q, W_q the wishes of all q's slots together (water-filling with
+ * equal weights). Per provider, so splitting one capacity into several slots earns no larger share; a provider's
+ * acceptance is split over its slots in proportion to their wishes.
+ */
+function shareByLevel(network: AllocationNetwork, need: number, first: number, left: number, accepted: Float64Array, work: RationScratch): void {
+  const { pairCapacity, capacityOwner } = network;
+  const { share, nextInNeed, levelWeights, levelCaps, levelAmounts, levelOrder, groupOfProvider, groupProvider } = work;
+  if (network.needHasProviderOfSeveralSlots[need] === 0) {
+    // One slot per provider: the level over the wishes themselves.
+    let count = 0;
+    for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) levelCaps[count++] = share[pair]!;
+    waterFill(left, count, levelWeights, levelCaps, levelAmounts, levelOrder);
+    count = 0;
+    for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = levelAmounts[count++]!;
+    return;
+  }
+  let groups = 0;
+  for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) {
+    const provider = capacityOwner[pairCapacity[pair]!]!;
+    let group = groupOfProvider[provider]!;
+    if (group === -1) {
+      group = groups++;
+      groupOfProvider[provider] = group;
+      groupProvider[group] = provider;
+      levelCaps[group] = 0;
+    }
+    levelCaps[group]! += share[pair]!;
+  }
+  waterFill(left, groups, levelWeights, levelCaps, levelAmounts, levelOrder);
+  // The fraction of its wishes each provider gets.
+  for (let group = 0; group < groups; group++) {
+    levelAmounts[group] = levelAmounts[group]! >= levelCaps[group]! ? 1 : levelCaps[group]! > 0 ? levelAmounts[group]! / levelCaps[group]! : 0;
+  }
+  for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = share[pair]! * levelAmounts[groupOfProvider[capacityOwner[pairCapacity[pair]!]!]!]!;
+  for (let group = 0; group < groups; group++) groupOfProvider[groupProvider[group]!] = -1;
+}
+
 /** Scratch memory of rationOffers. */
 export class RationScratch {
   readonly remaining: Float64Array;
@@ -477,8 +507,9 @@ export class RationScratch {
   readonly levelCaps: Float64Array;
   readonly levelAmounts: Float64Array;
   readonly levelOrder: Int32Array;
-  /** Per participant, its entry in the water level of the need at hand (-1: none). */
+  /** Per participant, its entry in the water level of the need at hand (-1: none); per entry, its provider. */
   readonly groupOfProvider: Int32Array;
+  readonly groupProvider: Int32Array;
 
   constructor(network: AllocationNetwork) {
     this.remaining = new Float64Array(network.needSlot.length);
@@ -493,6 +524,7 @@ export class RationScratch {
     this.levelAmounts = new Float64Array(widest);
     this.levelOrder = new Int32Array(widest);
     this.groupOfProvider = new Int32Array(network.participants.length).fill(-1);
+    this.groupProvider = new Int32Array(widest);
   }
 }
 
