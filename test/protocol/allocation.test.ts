@@ -25,7 +25,7 @@ const TYPES = ['review', 'pairing', 'mentoring'];
 const SKILLS = ['rust', 'go', 'ts'];
 
 /** Random scenarios: sparse recognition (zeros and self-recognition included), skills, windows and locations. */
-function scenarioArbitrary(minParticipants: number, maxParticipants: number): fc.Arbitrary<Scenario> {
+function scenarioArbitrary(minParticipants: number, maxParticipants: number, weights: readonly number[] = [0, 1, 2, 5]): fc.Arbitrary<Scenario> {
   const slot = (prefix: string) =>
     fc.record({
       type: fc.constantFrom(...TYPES),
@@ -38,7 +38,7 @@ function scenarioArbitrary(minParticipants: number, maxParticipants: number): fc
     fc
       .array(
         fc.record({
-          recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(0, 1, 2, 5)), { maxLength: Math.min(8, count) }),
+          recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(...weights)), { maxLength: Math.min(8, count) }),
           capacities: fc.array(slot('c'), { maxLength: 2 }),
           needs: fc.array(slot('n'), { maxLength: 2 }),
         }),
@@ -67,6 +67,32 @@ describe('allocation', () => {
           const result = simulate(scenario);
           assert.ok(result.converged, `no convergence in ${result.rounds} rounds`);
           assertAllocationProperties(scenario, result);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it('keep capacities and needs within their quantities in every round when weights differ by hundreds of orders of magnitude', () => {
+      // Normalized, such weights are subnormal next to the others; a water level formed by dividing by them overflowed
+      // to Infinity and gave a capacity of 5 an offer of 10.
+      fc.assert(
+        fc.property(scenarioArbitrary(2, 30, [0, 1, 1e12, 1e-300, 5e-324]), (scenario) => {
+          const network = compileNetwork(scenarioParticipants(scenario));
+          const run = new SynchronousRun(network);
+          for (let round = 0; round < 30; round++) {
+            const { maxDelta } = run.step();
+            for (let capacity = 0; capacity < network.capacitySlot.length; capacity++) {
+              let offered = 0;
+              for (let pair = network.candidatePairStart[network.candidateStart[capacity]!]!; pair < network.candidatePairStart[network.candidateStart[capacity + 1]!]!; pair++) {
+                assert.ok(Number.isFinite(run.offers[pair]!) && Number.isFinite(run.accepted[pair]!));
+                offered += run.offers[pair]!;
+              }
+              // (Plus a few subnormal units: amounts near 5e-324 round by whole units.)
+              assert.ok(offered <= network.capacityDeclared[capacity]! * (1 + 1e-9) + 1e-320, `capacity ${network.capacityDeclared[capacity]} offered ${offered}`);
+            }
+            assert.ok(run.maxOverAcceptance <= 1e-9 * 20, `over-acceptance ${run.maxOverAcceptance}`);
+            if (maxDelta <= 1e-9) break;
+          }
         }),
         { numRuns: 150 },
       );
@@ -380,6 +406,30 @@ describe('allocation', () => {
         (entries, amount) => check(amount, entries.map(([weight]) => weight), entries.map(([, cap]) => cap)),
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('water-filling gives no entry more than its cap and no more than the amount in all, whatever the weights', () => {
+    const extreme = fc.constantFrom(0, 5e-324, 1e-312, 1e-300, 1e-9, 1, 1e12);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(extreme, fc.oneof(extreme, fc.double({ min: 0, max: 20, noNaN: true }))), { minLength: 1, maxLength: 30 }), fc.oneof(extreme, fc.double({ min: 0, max: 50, noNaN: true })), (entries, amount) => {
+        const weights = Float64Array.from(entries.map(([weight]) => weight));
+        const caps = Float64Array.from(entries.map(([, cap]) => cap));
+        const out = new Float64Array(entries.length);
+        waterFill(amount, entries.length, weights, caps, out, new Int32Array(entries.length));
+        let total = 0;
+        let capTotal = 0;
+        for (let i = 0; i < out.length; i++) {
+          assert.ok(Number.isFinite(out[i]!) && out[i]! >= 0 && out[i]! <= caps[i]!, `entry ${i}: ${out[i]} of cap ${caps[i]}`);
+          total += out[i]!;
+          if (weights[i]! > 0) capTotal += caps[i]!;
+        }
+        // (Plus a few subnormal units: amounts near 5e-324 round by whole units.)
+        assert.ok(total <= amount * (1 + 1e-12) + 1e-320, `gave ${total} of ${amount}`);
+        // Work-conserving: all of the amount, or every cap.
+        assert.ok(total >= Math.min(amount, capTotal) * (1 - 1e-9) - 1e-320, `gave ${total} of ${Math.min(amount, capTotal)}`);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -40,42 +40,53 @@ export function waterFill(
     for (let k = 0; k < active; k++) out[order[k]!] = caps[order[k]!]!;
     return capTotal;
   }
+  // The level is remaining / weightLeft; it is never formed, so a weight far below the others cannot overflow it, and
+  // weightLeft is summed afresh instead of subtracted, so small weights are not lost to cancellation.
   let remaining = amount;
-  let level = remaining / weightLeft;
   for (let step = 0; step < RISING_STEPS; step++) {
     let kept = 0;
+    let keptWeight = 0;
+    let freed = 0;
     for (let k = 0; k < active; k++) {
       const i = order[k]!;
-      if (caps[i]! <= weights[i]! * level) {
+      // (A cap larger than what is left can only pass the first test by underflow, with subnormal amounts.)
+      if (caps[i]! * weightLeft <= weights[i]! * remaining && freed + caps[i]! <= remaining) {
         out[i] = caps[i]!;
-        remaining -= caps[i]!;
-        weightLeft -= weights[i]!;
+        freed += caps[i]!;
       } else {
         order[kept++] = i;
+        keptWeight += weights[i]!;
       }
     }
     if (kept === active) {
       // Every entry left is above the level.
-      for (let k = 0; k < active; k++) out[order[k]!] = weights[order[k]!]! * level;
+      for (let k = 0; k < active; k++) out[order[k]!] = Math.min(caps[order[k]!]!, remaining * (weights[order[k]!]! / weightLeft));
       return amount;
     }
+    remaining -= freed;
+    weightLeft = keptWeight;
     active = kept;
     // Only by rounding (capTotal > amount leaves an entry below its cap).
-    if (active === 0 || !(weightLeft > 0)) return amount - remaining;
-    level = remaining / weightLeft;
+    if (active === 0 || !(remaining > 0)) return amount - remaining;
   }
-  // Still saturating one entry or a few per step: scan the rest in the order in which they saturate.
-  const rest = order.subarray(0, active).sort((x, y) => caps[x]! / weights[x]! - caps[y]! / weights[y]!);
+  // Still saturating one entry or a few per step: scan the rest in the order in which they saturate (cap/weight,
+  // compared by cross-multiplying). `out` holds each entry's suffix sum of weights until the entry is given its amount.
+  const rest = order.subarray(0, active).sort((x, y) => caps[x]! * weights[y]! - caps[y]! * weights[x]!);
+  let suffix = 0;
+  for (let k = active - 1; k >= 0; k--) {
+    suffix += weights[rest[k]!]!;
+    out[rest[k]!] = suffix;
+  }
   let k = 0;
-  for (; k < rest.length; k++) {
+  for (; k < active; k++) {
     const i = rest[k]!;
-    if (caps[i]! > (remaining * weights[i]!) / weightLeft) break;
+    if (caps[i]! * out[i]! > weights[i]! * remaining || caps[i]! > remaining) break;
     out[i] = caps[i]!;
     remaining -= caps[i]!;
-    weightLeft -= weights[i]!;
   }
-  level = remaining / weightLeft;
-  for (; k < rest.length; k++) out[rest[k]!] = Math.min(caps[rest[k]!]!, weights[rest[k]!]! * level);
+  if (k < active) {
+    const weightOfRest = out[rest[k]!]!;
+    for (; k < active; k++) out[rest[k]!] = Math.min(caps[rest[k]!]!, remaining * (weights[rest[k]!]! / weightOfRest));
+  }
   return amount;
 }
-
