@@ -81,10 +81,17 @@ export function assertAllocationProperties(scenario: Scenario, result: Simulatio
       for (const [tier, weightOf] of [[mutualCandidates, (c: Candidate) => c.mutual], [oneWayCandidates, (c: Candidate) => c.recognition]] as const) {
         const unmet = tier.filter((candidate) => !met(candidate));
         if (unmet.length === 0) continue;
-        const levels = unmet.map((candidate) => amount(candidate) / weightOf(candidate));
-        const level = Math.max(...levels);
-        for (const value of levels) assert.ok(Math.abs(value - level) <= tolerance / Math.min(...unmet.map(weightOf)), `${provider.id}/${capacity.id}: unmet recipients not proportional`);
-        for (const candidate of tier.filter(met)) assert.ok(amount(candidate) <= weightOf(candidate) * level + tolerance, `${provider.id}/${capacity.id}: met ${candidate.recipient} above its proportion`);
+        // Levels amount/weight compared by cross-multiplying (a weight normalized to a subnormal would overflow them),
+        // each amount known within the tolerance (amounts below it are not reported).
+        const top = unmet.reduce((best, candidate) => (amount(candidate) * weightOf(best) > amount(best) * weightOf(candidate) ? candidate : best));
+        for (const candidate of unmet) {
+          const gap = Math.abs(amount(candidate) * weightOf(top) - amount(top) * weightOf(candidate));
+          assert.ok(gap <= tolerance * (weightOf(candidate) + weightOf(top)), `${provider.id}/${capacity.id}: unmet recipients not proportional`);
+        }
+        for (const candidate of tier.filter(met)) {
+          const bound = weightOf(candidate) * (amount(top) + tolerance) + tolerance * weightOf(top);
+          assert.ok(amount(candidate) * weightOf(top) <= bound, `${provider.id}/${capacity.id}: met ${candidate.recipient} above its proportion`);
+        }
         checks++;
       }
     }

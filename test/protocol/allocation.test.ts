@@ -98,6 +98,38 @@ describe('allocation', () => {
       );
     });
 
+    it('hold after convergence with weights and quantities anywhere from 1e-300 to 1e12', () => {
+      const weight = fc.constantFrom(0, 1e-300, 1e-9, 1, 3, 1e12);
+      const quantity = fc.constantFrom(0, 1e-300, 1e-9, 1e-3, 1, 7, 1e3, 1e6, 1e12);
+      const extremeScenario = fc.integer({ min: 2, max: 12 }).chain((count) =>
+        fc
+          .array(
+            fc.record({
+              recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), weight), { maxLength: 5 }),
+              capacities: fc.array(fc.record({ type: fc.constantFrom('review', 'pairing'), quantity }), { maxLength: 2 }),
+              needs: fc.array(fc.record({ type: fc.constantFrom('review', 'pairing'), quantity }), { maxLength: 2 }),
+            }),
+            { minLength: count, maxLength: count },
+          )
+          .map((people) => ({
+            participants: people.map((person, index) => ({
+              id: `p${index}`,
+              recognition: Object.fromEntries(person.recognition.map(([peer, value]) => [`p${peer}`, value])),
+              capacities: person.capacities.map((capacity, k) => ({ id: `c${k}`, skills: [], ...capacity })),
+              needs: person.needs.map((need, k) => ({ id: `n${k}`, skills: [], ...need })),
+            })),
+          })),
+      );
+      fc.assert(
+        fc.property(extremeScenario, (scenario) => {
+          const result = simulate(scenario, { maxRounds: 100 });
+          assert.ok(result.converged, `no convergence in ${result.rounds} rounds`);
+          assertAllocationProperties(scenario, result);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
     it('hold for 100-200 participants', () => {
       fc.assert(
         fc.property(scenarioArbitrary(100, 200), (scenario) => {
