@@ -366,6 +366,25 @@ describe('allocation', () => {
     );
   });
 
+  it('flags exactly the needs some provider reaches from several slots (against brute force)', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary(2, 30), (scenario) => {
+        const network = compileNetwork(scenarioParticipants(scenario));
+        for (let need = 0; need < network.needSlot.length; need++) {
+          const providers = new Set<number>();
+          let repeated = false;
+          for (let k = network.needPairStart[need]!; k < network.needPairStart[need + 1]!; k++) {
+            const provider = network.capacityOwner[network.pairCapacity[network.needPairs[k]!]!]!;
+            repeated ||= providers.has(provider);
+            providers.add(provider);
+          }
+          assert.equal(network.needHasProviderOfSeveralSlots[need], repeated ? 1 : 0);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('water-filling divides by weight, respects caps and re-divides what caps free', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.double({ min: 0.01, max: 5, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true })), { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 50, noNaN: true }), (entries, amount) => {
@@ -441,8 +460,30 @@ describe('allocation', () => {
     );
   });
 
+  it('water-filling divides by weight when every weight is subnormal', () => {
+    // Products of such weights keep only a few bits; the shares use each weight's fraction of the total instead.
+    const out = new Float64Array(3);
+    waterFill(13.28308436648257, 3, Float64Array.from([1.5e-323, 5e-324, 5e-324]), Float64Array.from([6.552431583404541, 3.678305745124817, 18.93251061439514]), out, new Int32Array(3));
+    const even = (13.28308436648257 - 6.552431583404541) / 2;
+    assert.deepEqual([...out].map((value) => Number(value.toPrecision(12))), [6.552431583404541, even, even].map((value) => Number(value.toPrecision(12))));
+    // The same through a whole run: p recognizes a, b and c equally; they recognize p with subnormal weights.
+    const scenario = {
+      participants: [
+        { id: 'p', recognition: { a: 1, b: 1, c: 1 }, capacities: [{ id: 'c1', type: 'review', quantity: 13.28308436648257, skills: [] }], needs: [] },
+        { id: 'a', recognition: { p: 1.5e-323, z: 1 }, capacities: [], needs: [{ id: 'n', type: 'review', quantity: 6.552431583404541, skills: [] }] },
+        { id: 'b', recognition: { p: 5e-324, z: 1 }, capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3.678305745124817, skills: [] }] },
+        { id: 'c', recognition: { p: 5e-324, z: 1 }, capacities: [], needs: [{ id: 'n', type: 'review', quantity: 18.93251061439514, skills: [] }] },
+        { id: 'z', recognition: {}, capacities: [], needs: [] },
+      ],
+    } as Scenario;
+    const result = simulate(scenario);
+    assertAllocationProperties(scenario, result);
+    const received = (participant: string) => result.needs.find((need) => need.participant === participant)!.received;
+    assert.ok(Math.abs(received('b') - received('c')) < 1e-9, `b ${received('b')}, c ${received('c')}`);
+  });
+
   it('water-filling gives no entry more than its cap and no more than the amount in all, whatever the weights', () => {
-    const extreme = fc.constantFrom(0, 5e-324, 1e-312, 1e-300, 1e-9, 1, 1e12);
+    const extreme = fc.constantFrom(0, 5e-324, 1.5e-323, 1e-312, 1e-300, 1e-9, 1, 1e12);
     fc.assert(
       fc.property(fc.array(fc.tuple(extreme, fc.oneof(extreme, fc.double({ min: 0, max: 20, noNaN: true }))), { minLength: 1, maxLength: 30 }), fc.oneof(extreme, fc.double({ min: 0, max: 50, noNaN: true })), (entries, amount) => {
         const weights = Float64Array.from(entries.map(([weight]) => weight));

@@ -40,8 +40,10 @@ export function waterFill(
     for (let k = 0; k < active; k++) out[order[k]!] = caps[order[k]!]!;
     return capTotal;
   }
-  // The level is remaining / weightLeft; it is never formed, so a weight far below the others cannot overflow it, and
-  // weightLeft is summed afresh instead of subtracted, so small weights are not lost to cancellation.
+  // The level is remaining / weightLeft; it is never formed, so a weight far below the others cannot overflow it. Each
+  // entry's share is remaining times its weight's fraction weight / weightLeft (at most 1, and exact enough even when
+  // every weight is subnormal, where products of weights keep only a few bits). weightLeft is summed afresh instead of
+  // subtracted, so small weights are not lost to cancellation.
   let remaining = amount;
   for (let step = 0; step < RISING_STEPS; step++) {
     let kept = 0;
@@ -49,8 +51,8 @@ export function waterFill(
     let freed = 0;
     for (let k = 0; k < active; k++) {
       const i = order[k]!;
-      // (A cap larger than what is left can only pass the first test by underflow, with subnormal amounts.)
-      if (caps[i]! * weightLeft <= weights[i]! * remaining && freed + caps[i]! <= remaining) {
+      // (The second test guards against rounding with subnormal amounts.)
+      if (caps[i]! <= remaining * (weights[i]! / weightLeft) && freed + caps[i]! <= remaining) {
         out[i] = caps[i]!;
         freed += caps[i]!;
       } else {
@@ -70,8 +72,11 @@ export function waterFill(
     if (active === 0 || !(remaining > 0)) return amount - remaining;
   }
   // Still saturating one entry or a few per step: scan the rest in the order in which they saturate (cap/weight,
-  // compared by cross-multiplying). `out` holds each entry's suffix sum of weights until the entry is given its amount.
-  const rest = order.subarray(0, active).sort((x, y) => caps[x]! * weights[y]! - caps[y]! * weights[x]!);
+  // compared by cross-multiplying the weights' fractions of the largest, so neither overflows nor keeps only a few
+  // bits). `out` holds each entry's suffix sum of weights until the entry is given its amount.
+  let largest = 0;
+  for (let k = 0; k < active; k++) largest = Math.max(largest, weights[order[k]!]!);
+  const rest = order.subarray(0, active).sort((x, y) => caps[x]! * (weights[y]! / largest) - caps[y]! * (weights[x]! / largest));
   let suffix = 0;
   for (let k = active - 1; k >= 0; k--) {
     suffix += weights[rest[k]!]!;
@@ -80,7 +85,7 @@ export function waterFill(
   let k = 0;
   for (; k < active; k++) {
     const i = rest[k]!;
-    if (caps[i]! * out[i]! > weights[i]! * remaining || caps[i]! > remaining) break;
+    if (caps[i]! > remaining * (weights[i]! / out[i]!) || caps[i]! > remaining) break;
     out[i] = caps[i]!;
     remaining -= caps[i]!;
   }
