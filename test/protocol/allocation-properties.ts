@@ -86,7 +86,7 @@ export function assertAllocationProperties(scenario: Scenario, result: Simulatio
         const top = unmet.reduce((best, candidate) => (amount(candidate) * weightOf(best) > amount(best) * weightOf(candidate) ? candidate : best));
         for (const candidate of unmet) {
           const gap = Math.abs(amount(candidate) * weightOf(top) - amount(top) * weightOf(candidate));
-          assert.ok(gap <= tolerance * (weightOf(candidate) + weightOf(top)), `${provider.id}/${capacity.id}: unmet recipients not proportional`);
+          assert.ok(gap <= tolerance * Math.max(weightOf(candidate), weightOf(top)), `${provider.id}/${capacity.id}: unmet recipients not proportional`);
         }
         for (const candidate of tier.filter(met)) {
           // The top's amount widens by the tolerance only when it may be too small to be reported at all.

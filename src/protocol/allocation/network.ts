@@ -410,8 +410,8 @@ export function rationOffers(
           wanted[pairNeed[pair]!]! += want;
         }
       }
-      // A need asked for more than it has left shares what it has left among the class's wishes by water level: each
-      // wish is accepted up to a common level, a wish below the level in full. (Proportional sharing let one late
+      // A need asked for more than it has left shares what it has left among the class's providers by water level:
+      // each provider's wishes are accepted up to a common level, wishes below the level in full (shareByLevel). (Proportional sharing let one late
       // offer rescale every other provider's acceptance, which kept asynchronous peers correcting each other.)
       // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so nothing is sorted or allocated.
       const { headOfNeed, nextInNeed, overAskedNeeds } = work;
@@ -485,7 +485,8 @@ function shareByLevel(network: AllocationNetwork, need: number, first: number, l
   waterFill(left, groups, levelWeights, levelCaps, levelAmounts, levelOrder);
   // The fraction of its wishes each provider gets.
   for (let group = 0; group < groups; group++) {
-    levelAmounts[group] = levelAmounts[group]! >= levelCaps[group]! ? 1 : levelCaps[group]! > 0 ? levelAmounts[group]! / levelCaps[group]! : 0;
+    // (Every chained wish is above 0, so every provider's total is.)
+    levelAmounts[group] = levelAmounts[group]! >= levelCaps[group]! ? 1 : levelAmounts[group]! / levelCaps[group]!;
   }
   for (let pair = first; pair !== -1; pair = nextInNeed[pair]!) accepted[pair] = share[pair]! * levelAmounts[groupOfProvider[capacityOwner[pairCapacity[pair]!]!]!]!;
   for (let group = 0; group < groups; group++) groupOfProvider[groupProvider[group]!] = -1;
