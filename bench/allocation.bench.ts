@@ -191,3 +191,54 @@ for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as con
     );
   }
 }
+
+/**
+ * Rounds by network size, and what a round that carried two steps would give. The rounds end when no pair changes, so
+ * their number is the length of the longest chain of corrections (a need fills, a provider's capacity moves to its other
+ * candidates, another need fills...), and a chain moves one hop per round. "Two steps per round" is the count if every
+ * provider, before offering, computed the next offers of the providers that share its recipients and answered those:
+ * round r would then publish step 2r of these same rounds. Those offers depend on the acceptance at those providers'
+ * own recipients, so each provider would follow records three hops away (at 20 edges, most of a 10k network).
+ */
+console.log('\n-- rounds by network size (same shape, relative epsilon 1e-6): chains of corrections grow with the network');
+for (const [participants, seeds] of [[10, 40], [30, 40], [100, 40], [300, 20], [1_000, 10], [3_000, 5]] as const) {
+  const rounds: number[] = [];
+  const twoSteps: number[] = [];
+  const changedByRound: number[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const network = compileNetwork(scenarioParticipants(randomScenario({ participants, edgesPerParticipant: 20 }, seed)));
+    const run = new SynchronousRun(network);
+    const tolerance = convergenceTolerance(network, 1e-6);
+    const pairs = run.offers.length;
+    // Offers and acceptance after every step; step 0 is all zero.
+    const steps: Float64Array[] = [new Float64Array(2 * pairs)];
+    let converged = 0;
+    while (run.round < 50 && (converged === 0 || run.round < 2 * converged)) {
+      const metrics = run.step();
+      const snapshot = new Float64Array(2 * pairs);
+      snapshot.set(run.offers);
+      snapshot.set(run.accepted, pairs);
+      const previous = steps[steps.length - 1]!;
+      let changed = 0;
+      for (let k = 0; k < pairs; k++) if (Math.abs(snapshot[k]! - previous[k]!) > tolerance || Math.abs(snapshot[pairs + k]! - previous[pairs + k]!) > tolerance) changed++;
+      changedByRound[metrics.round - 1] = (changedByRound[metrics.round - 1] ?? 0) + changed / pairs / seeds;
+      steps.push(snapshot);
+      if (converged === 0 && metrics.maxDelta <= tolerance) converged = metrics.round;
+    }
+    rounds.push(converged);
+    for (let round = 1; 2 * round < steps.length; round++) {
+      const [now, before] = [steps[2 * round]!, steps[2 * round - 2]!];
+      let delta = 0;
+      for (let k = 0; k < now.length; k++) delta = Math.max(delta, Math.abs(now[k]! - before[k]!));
+      if (delta <= tolerance) {
+        twoSteps.push(round);
+        break;
+      }
+    }
+  }
+  console.log(
+    `${String(participants).padStart(6)} participants x ${seeds}: rounds median ${median(rounds)}, max ${Math.max(...rounds)}; ` +
+      `two steps per round: median ${median(twoSteps)}, max ${Math.max(...twoSteps)}; ` +
+      `share of pairs that change in rounds 2-6: ${changedByRound.slice(1, 6).map((share) => (100 * share).toFixed(share < 0.001 ? 3 : 1) + '%').join(', ')}`,
+  );
+}
