@@ -36,13 +36,15 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-// `--jitter J` overrides the aggregation window jitter (engine config), for an A/B of the same changes; `--seed S`
-// picks another random network (default 11).
+// `--jitter J` overrides the aggregation window jitter and `--phase-threshold T` the phase threshold (engine config;
+// above 1 turns threshold advancement off), for an A/B of the same changes; `--seed S` picks another random network
+// (default 11).
 const flag = (name: string) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : undefined);
 const jitter = flag('--jitter');
-const config = jitter === undefined ? {} : { aggregationWindowJitter: jitter };
+const threshold = flag('--phase-threshold');
+const config = { ...(jitter === undefined ? {} : { aggregationWindowJitter: jitter }), ...(threshold === undefined ? {} : { phaseThreshold: threshold }) };
 const seed = flag('--seed') ?? 11;
-const sizes = process.argv.slice(2).filter((_, index, args) => !['--jitter', '--seed'].includes(args[index - 1]!)).map(Number).filter((n) => n > 0);
+const sizes = process.argv.slice(2).filter((_, index, args) => !['--jitter', '--seed', '--phase-threshold'].includes(args[index - 1]!)).map(Number).filter((n) => n > 0);
 for (const participants of sizes.length > 0 ? sizes : [50, 200]) {
   const scenario = randomScenario({ participants, edgesPerParticipant: 6 }, seed);
   const started = performance.now();
