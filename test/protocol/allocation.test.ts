@@ -321,6 +321,27 @@ describe('allocation', () => {
       assert.ok(Math.abs(flow(result, 'p8', 'p2') - 4) < 1e-4);
     });
 
+    it('reports small flows beside quantities twelve orders of magnitude larger, in simulate and in computeResults', () => {
+      // s declares the largest quantity the schema allows; p's 0.5 to r is a real flow, not a rounding residue.
+      const participants: Scenario['participants'] = [
+        { id: 'p', recognition: { r: 1, s: 1 }, capacities: [slot('p1', 0.5)], needs: [] },
+        { id: 'r', recognition: { p: 1, s: 1 }, capacities: [], needs: [slot('r1', 0.5)] },
+        { id: 's', recognition: { p: 1 }, capacities: [], needs: [slot('s1', 1e12, 'pairing')] },
+      ];
+      const result = run(participants);
+      assert.equal(flow(result, 'p', 'r'), 0.5);
+      assert.equal(result.needs.find((need) => need.participant === 'r')!.received, 0.5);
+      assert.equal(result.capacities.find((capacity) => capacity.participant === 'p')!.leftover, 0);
+
+      const states = new Map<PeerId, State>(scenarioParticipants({ participants }).map((participant) => [participant.id, participant.state]));
+      const relationships = new Map<PeerId, Relationships>(participants.map((participant) => [participant.id, { recognition: participant.recognition }]));
+      const offered = computeResults({ self: 'p', round: 1, states, relationships, previousResults: new Map() });
+      assert.deepEqual(offered.allocations.map(({ recipient, quantity }) => ({ recipient, quantity })), [{ recipient: 'r', quantity: 0.5 }]);
+      const accepted = computeResults({ self: 'r', round: 1, states, relationships, previousResults: new Map([['p', offered]]) });
+      assert.deepEqual(accepted.acceptance, [{ provider: 'p', capacity: 'p1', need: 'r1', quantity: 0.5 }]);
+      assert.equal(accepted.metrics.residualNeedNorm, 0);
+    });
+
     it('all-zero recognition means no recognition', () => {
       assert.equal(normalizeRecognition({ a: 0, b: 0 }).size, 0);
       const result = run([

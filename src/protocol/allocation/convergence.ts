@@ -13,6 +13,18 @@ export function networkScale(network: Pick<AllocationNetwork, 'needDeclared' | '
   return scale;
 }
 
+/**
+ * Below this fraction of the larger of its capacity's and its need's declared quantity, an amount is a rounding residue
+ * of the arithmetic that produced it (a room or a remainder computed by subtraction), not a flow: it is neither
+ * published nor reported (spec 7.6). Relative to the pair and not to the network, so that a need of 1e12 elsewhere
+ * does not hide a flow of 0.5.
+ */
+export const RESIDUE_FRACTION = 1e-12;
+
+export function isMaterialFlow(quantity: number, capacityDeclared: number, needDeclared: number): boolean {
+  return quantity > RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared);
+}
+
 export function convergenceTolerance(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>, epsilon: number): number {
   return epsilon * networkScale(network);
 }

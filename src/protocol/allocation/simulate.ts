@@ -3,7 +3,7 @@
 // A round: every provider computes its offers from the previous round's acceptance; then every recipient rations the
 // offers it got. Stops when the largest change of any offer or acceptance is within epsilon, or at maxRounds.
 import type { PeerId, Scenario, SimulationResult, State } from '../schemas.ts';
-import { convergenceTolerance, dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, networkScale, updateStateStability } from './convergence.ts';
+import { convergenceTolerance, dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, isMaterialFlow, updateStateStability } from './convergence.ts';
 import { compileNetwork, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
@@ -109,14 +109,8 @@ export function simulate(scenario: Scenario, options: AllocationOptions = {}): S
   return summarizeNetwork(network, run.accepted, history, converged);
 }
 
-/** Below this an amount is a rounding residue, not an allocation (relative to the network's scale). */
-function isMaterial(quantity: number, scale: number): boolean {
-  return quantity > scale * 1e-12;
-}
-
 /** SimulationResult from a compiled network and the accepted amount of every pair. */
 export function summarizeNetwork(network: AllocationNetwork, accepted: Float64Array, history: RoundHistory, converged: boolean): SimulationResult {
-  const scale = networkScale(network);
   const allocations: SimulationResult['allocations'] = [];
   const received = new Float64Array(network.needSlot.length);
   const allocated = new Float64Array(network.capacitySlot.length);
@@ -125,8 +119,8 @@ export function summarizeNetwork(network: AllocationNetwork, accepted: Float64Ar
     for (let candidate = network.candidateStart[capacity]!; candidate < network.candidateStart[capacity + 1]!; candidate++) {
       for (let pair = network.candidatePairStart[candidate]!; pair < network.candidatePairStart[candidate + 1]!; pair++) {
         const quantity = accepted[pair]!;
-        if (!isMaterial(quantity, scale)) continue;
         const need = network.pairNeed[pair]!;
+        if (!isMaterialFlow(quantity, network.capacityDeclared[capacity]!, network.needDeclared[need]!)) continue;
         received[need]! += quantity;
         allocated[capacity]! += quantity;
         allocations.push({
