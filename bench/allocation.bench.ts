@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { compileNetwork, computeResults, scenarioParticipants, SynchronousRun } from '../src/protocol/allocation/index.ts';
-import { convergenceTolerance } from '../src/protocol/allocation/convergence.ts';
+import { pairTolerance } from '../src/protocol/allocation/convergence.ts';
 import { providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork } from '../src/protocol/allocation/network.ts';
 import type { PeerId, Relationships, Results, State } from '../src/protocol/schemas.ts';
 import { randomScenario } from './instances.ts';
@@ -78,7 +78,7 @@ console.log('\n-- one provider\'s own computeResults at 10,000 participants (pre
   const participants = scenarioParticipants(scenario);
   const network = compileNetwork(participants);
   const run = new SynchronousRun(network);
-  for (let round = 0; round < 30; round++) if (run.step().maxDelta <= convergenceTolerance(network, 1e-6)) break;
+  for (let round = 0; round < 30; round++) if (run.step().converged) break;
   const states = new Map<PeerId, State>(participants.map((participant) => [participant.id, participant.state]));
   const relationships = new Map<PeerId, Relationships>(scenario.participants.map((participant) => [participant.id, { recognition: participant.recognition }]));
   const previousResults = new Map<PeerId, Results>();
@@ -109,6 +109,14 @@ console.log('\n-- one provider\'s own computeResults at 10,000 participants (pre
   }
   const measured = times.slice(1000);
   console.log(`computeResults: median ${median(measured).toFixed(3)} ms, p95 ${quantile(measured, 0.95).toFixed(3)} ms, max ${Math.max(...measured).toFixed(3)} ms over ${measured.length} providers`);
+}
+
+/** Epsilon 1e-6 times the network's largest quantity: the bound for over-allocation and for the centralized sweeps. */
+function absoluteTolerance(network: AllocationNetwork): number {
+  let scale = 1;
+  for (const quantity of network.needDeclared) scale = Math.max(scale, quantity);
+  for (const quantity of network.capacityDeclared) scale = Math.max(scale, quantity);
+  return 1e-6 * scale;
 }
 
 /**
@@ -154,8 +162,8 @@ for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as con
   let notConverged = 0;
   for (let seed = 1; seed <= seeds; seed++) {
     const network = compileNetwork(scenarioParticipants(randomScenario({ participants, edgesPerParticipant: 20 }, seed)));
-    const run = new SynchronousRun(network);
-    const tolerance = convergenceTolerance(network, 1e-6);
+    const run = new SynchronousRun(network, 1e-6);
+    const tolerance = absoluteTolerance(network);
     let converged = false;
     let last = 0;
     while (run.round < 50) {
@@ -163,8 +171,8 @@ for (const [participants, seeds] of [[100, 40], [1_000, 15], [10_000, 4]] as con
       let rejected = 0;
       for (let pair = 0; pair < run.offers.length; pair++) rejected += run.offers[pair]! - run.accepted[pair]!;
       rejectedByRound[metrics.round - 1] = (rejectedByRound[metrics.round - 1] ?? 0) + rejected;
-      if (metrics.maxDelta > tolerance) last = metrics.round;
-      if (metrics.maxDelta <= tolerance) {
+      if (!metrics.converged) last = metrics.round;
+      else {
         converged = true;
         break;
       }
@@ -207,9 +215,9 @@ for (const [participants, seeds] of [[10, 40], [30, 40], [100, 40], [300, 20], [
   const changedByRound: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     const network = compileNetwork(scenarioParticipants(randomScenario({ participants, edgesPerParticipant: 20 }, seed)));
-    const run = new SynchronousRun(network);
-    const tolerance = convergenceTolerance(network, 1e-6);
+    const run = new SynchronousRun(network, 1e-6);
     const pairs = run.offers.length;
+    const tolerance = Float64Array.from({ length: pairs }, (_, pair) => pairTolerance(network.capacityDeclared[network.pairCapacity[pair]!]!, network.needDeclared[network.pairNeed[pair]!]!, 1e-6));
     // Offers and acceptance after every step; step 0 is all zero.
     const steps: Float64Array[] = [new Float64Array(2 * pairs)];
     let converged = 0;
@@ -220,17 +228,17 @@ for (const [participants, seeds] of [[10, 40], [30, 40], [100, 40], [300, 20], [
       snapshot.set(run.accepted, pairs);
       const previous = steps[steps.length - 1]!;
       let changed = 0;
-      for (let k = 0; k < pairs; k++) if (Math.abs(snapshot[k]! - previous[k]!) > tolerance || Math.abs(snapshot[pairs + k]! - previous[pairs + k]!) > tolerance) changed++;
+      for (let k = 0; k < pairs; k++) if (Math.abs(snapshot[k]! - previous[k]!) > tolerance[k]! || Math.abs(snapshot[pairs + k]! - previous[pairs + k]!) > tolerance[k]!) changed++;
       changedByRound[metrics.round - 1] = (changedByRound[metrics.round - 1] ?? 0) + changed / pairs / seeds;
       steps.push(snapshot);
-      if (converged === 0 && metrics.maxDelta <= tolerance) converged = metrics.round;
+      if (converged === 0 && metrics.converged) converged = metrics.round;
     }
     rounds.push(converged);
     for (let round = 1; 2 * round < steps.length; round++) {
       const [now, before] = [steps[2 * round]!, steps[2 * round - 2]!];
-      let delta = 0;
-      for (let k = 0; k < now.length; k++) delta = Math.max(delta, Math.abs(now[k]! - before[k]!));
-      if (delta <= tolerance) {
+      let settled = true;
+      for (let k = 0; k < now.length && settled; k++) settled = Math.abs(now[k]! - before[k]!) <= tolerance[k % pairs]!;
+      if (settled) {
         twoSteps.push(round);
         break;
       }

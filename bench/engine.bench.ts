@@ -8,14 +8,13 @@
 // Figures only; nothing is asserted.
 import { randomScenario } from './instances.ts';
 import { runAsyncSimulation } from '../src/engine/index.ts';
-import { compileNetwork, convergenceTolerance, scenarioParticipants, SynchronousRun } from '../src/protocol/allocation/index.ts';
+import { compileNetwork, scenarioParticipants, SynchronousRun } from '../src/protocol/allocation/index.ts';
 
 /** The same changes in synchronous rounds, warm-started from the converged state: how fast the algorithm itself settles. */
 function synchronousWarmRounds(scenario: Parameters<typeof scenarioParticipants>[0], participants: number): number[] {
   const network = compileNetwork(scenarioParticipants(scenario));
-  const run = new SynchronousRun(network);
-  const tolerance = convergenceTolerance(network, 1e-6);
-  while (run.step().maxDelta > tolerance && run.round < 60);
+  const run = new SynchronousRun(network, 1e-6);
+  while (!run.step().converged && run.round < 60);
   const rounds: number[] = [];
   for (let change = 0; change < CHANGES; change++) {
     const owner = (change * 7919) % participants;
@@ -23,7 +22,7 @@ function synchronousWarmRounds(scenario: Parameters<typeof scenarioParticipants>
     if (need < 0) continue;
     network.needDeclared[need] = network.needDeclared[need]! * 1.5;
     const start = run.round;
-    while (run.step().maxDelta > tolerance && run.round - start < 60);
+    while (!run.step().converged && run.round - start < 60);
     rounds.push(run.round - start);
   }
   return rounds;

@@ -3,7 +3,7 @@
 // derives the subgroups the algorithm needs, subscribes to exactly those peers, runs the phases (spec 8) and publishes
 // its declarations, results and coordination.
 import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals-core';
-import { computeResults, hasConverged, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
+import { computeResults, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
 import { classifyUpdate, incrementClock, mergeClocks, retainClockEntries } from '../protocol/clock.ts';
 import {
   Relationships as RelationshipsSchema,
@@ -392,8 +392,8 @@ export function createEngine(options: EngineOptions): Engine {
       recomputations.value++;
       setPhase(7);
       const previous = stores.myResults.peek();
-      const scale = Math.max(1, ...(stores.myState.peek()?.needs ?? []).map((slot) => slot.quantity), ...(stores.myState.peek()?.capacities ?? []).map((slot) => slot.quantity));
-      const unchanged = previous !== undefined && hasConverged(next.metrics.maxDelta, scale, config.epsilon);
+      // computeResults judges every change against its own pair's quantities (spec 7.6) and my previous results.
+      const unchanged = previous !== undefined && next.converged;
       setPhase(8);
       if (unchanged) {
         if (!myConverged.peek()) {

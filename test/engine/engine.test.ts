@@ -11,6 +11,7 @@ import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts
 import { simulate } from '../../src/protocol/allocation/index.ts';
 import { Scenario, type SignedRecord, type SimulationResult } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from '../protocol/allocation-properties.ts';
+import { changeBesideLargeNeed } from '../protocol/scenarios.ts';
 import { randomScenario } from '../../bench/instances.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { flushMicrotasks, TestNetwork, testKey } from './harness.ts';
@@ -59,6 +60,15 @@ describe('engine', function () {
         assertAllocationProperties(demoTeam, run.result);
       });
     }
+  });
+
+  it('a peer that also declares a need of 1e12 still publishes a change of 2.5 (epsilon is relative to each pair)', async () => {
+    // Convergence judged against the peer's largest quantity (1e12 x epsilon = 1e6) kept b from publishing its second
+    // offers, and r1 stayed at 5 of the 7.5 the synchronous rounds give it.
+    const scenario = { participants: changeBesideLargeNeed };
+    const run = await runAsyncSimulation(scenario, { seed: 5, maxVirtualMs: 20_000 });
+    assert.equal(run.result.converged, true, `not converged after ${run.virtualMs} virtual ms`);
+    assertSameFlows(run.result, simulate(scenario), 1e-9);
   });
 
   it('converges again after a partition heals', async () => {

@@ -8,8 +8,10 @@ import {
   computeResults,
   computeStabilityFactor,
   dampingFactor,
+  hasConverged,
   matchTargetToSources,
   normalizeRecognition,
+  pairTolerance,
   scenarioParticipants,
   simulate,
   summarizeResults,
@@ -20,6 +22,7 @@ import {
 import { rationOffers } from '../../src/protocol/allocation/network.ts';
 import type { PeerId, Relationships, Results, Scenario, SimulationResult, State } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from './allocation-properties.ts';
+import { changeBesideLargeNeed } from './scenarios.ts';
 
 const TYPES = ['review', 'pairing', 'mentoring'];
 const SKILLS = ['rust', 'go', 'ts'];
@@ -342,6 +345,16 @@ describe('allocation', () => {
       assert.equal(accepted.metrics.residualNeedNorm, 0);
     });
 
+    it('converges to the same flows beside a quantity twelve orders of magnitude larger: epsilon is relative to each pair', () => {
+      // Round 1: b offers 5 + 5 to r1 and r3, c 5 to r3, which shares 2.5 + 2.5. The fixed point (round 3) moves b's
+      // freed 2.5 to r1. b's own pairing need of 1e12 must not make a change of 2.5 count as converged.
+      const result = run(changeBesideLargeNeed);
+      assert.ok(result.converged && result.rounds >= 3, `rounds ${result.rounds}`);
+      assert.ok(Math.abs(flow(result, 'b', 'r1') - 7.5) < 1e-9, `b -> r1 ${flow(result, 'b', 'r1')}`);
+      assert.ok(Math.abs(flow(result, 'b', 'r3') - 2.5) < 1e-9);
+      assert.ok(Math.abs(flow(result, 'c', 'r3') - 2.5) < 1e-9);
+    });
+
     it('all-zero recognition means no recognition', () => {
       assert.equal(normalizeRecognition({ a: 0, b: 0 }).size, 0);
       const result = run([
@@ -567,6 +580,20 @@ describe('allocation', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('hasConverged judges each change against its own pair: epsilon times the smaller quantity, never below the residue bound', () => {
+    const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) <= 1e-15 * expected, `${actual} vs ${expected}`);
+    close(pairTolerance(10, 5), 5e-6);
+    close(pairTolerance(10, 5, 1e-3), 5e-3);
+    // A pair whose need is 0.5 beside a capacity of 1e12: amounts up to 1e-12 x 1e12 are rounding residue there.
+    assert.equal(pairTolerance(1e12, 0.5), 1);
+    assert.equal(pairTolerance(0, 0), 0);
+    assert.equal(hasConverged([]), true);
+    assert.equal(hasConverged([{ delta: 4e-6, capacityDeclared: 10, needDeclared: 5 }]), true);
+    assert.equal(hasConverged([{ delta: 4e-6, capacityDeclared: 10, needDeclared: 5 }, { delta: 2.5, capacityDeclared: 10, needDeclared: 10 }]), false);
+    assert.equal(hasConverged([{ delta: Number.NaN, capacityDeclared: 10, needDeclared: 10 }]), false);
+    assert.equal(hasConverged([{ delta: 0.5, capacityDeclared: 10, needDeclared: 10 }], 0.1), true);
   });
 
   it('stability factors count recent over-offers (a calm round forgets one), and damping spares the first eight', () => {

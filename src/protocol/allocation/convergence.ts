@@ -1,17 +1,8 @@
-// Room: protocol (pure). May touch: ./network types. Convergence and stability (spec/PROTOCOL.md 7.5-7.6).
-import type { AllocationNetwork } from './network.ts';
+// Room: protocol (pure). May touch: nothing. Convergence, rounding residues and stability (spec/PROTOCOL.md 7.5-7.6).
 
 export const DEFAULT_EPSILON = 1e-6;
 /** Random instances converge in 4-7 rounds (bench/RESULTS.md); the bound leaves room for adversarial ones. */
 export const DEFAULT_MAX_ROUNDS = 50;
-
-/** The network's quantity scale: the largest declared quantity, at least 1. Epsilon is relative to it. */
-export function networkScale(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>): number {
-  let scale = 1;
-  for (const value of network.needDeclared) if (value > scale) scale = value;
-  for (const value of network.capacityDeclared) if (value > scale) scale = value;
-  return scale;
-}
 
 /**
  * Below this fraction of the larger of its capacity's and its need's declared quantity, an amount is a rounding residue
@@ -25,13 +16,27 @@ export function isMaterialFlow(quantity: number, capacityDeclared: number, needD
   return quantity > RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared);
 }
 
-export function convergenceTolerance(network: Pick<AllocationNetwork, 'needDeclared' | 'capacityDeclared'>, epsilon: number): number {
-  return epsilon * networkScale(network);
+/**
+ * How far the amount on a pair (capacity slot, need slot) may still move in a round that counts as converged (spec
+ * 7.6): epsilon relative to what the pair can carry, the smaller of the two declared quantities, and never below the
+ * residue bound of the pair's arithmetic. Per pair, so a quantity of 1e12 elsewhere (tolerance 1e6 if epsilon were
+ * relative to the network's largest quantity) does not let a change of 2.5 pass as converged.
+ */
+export function pairTolerance(capacityDeclared: number, needDeclared: number, epsilon: number = DEFAULT_EPSILON): number {
+  return Math.max(epsilon * Math.min(capacityDeclared, needDeclared), RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared));
 }
 
-/** A round has converged when no offer or acceptance moved by more than epsilon times the scale. */
-export function hasConverged(maxDelta: number, scale: number, epsilon: number = DEFAULT_EPSILON): boolean {
-  return maxDelta <= epsilon * Math.max(1, scale);
+/** The change of one pair's amount between two rounds, with the pair's declared quantities. */
+export interface PairChange {
+  readonly delta: number;
+  readonly capacityDeclared: number;
+  readonly needDeclared: number;
+}
+
+/** A round has converged when no pair's offer or acceptance moved by more than its pairTolerance. */
+export function hasConverged(changes: Iterable<PairChange>, epsilon: number = DEFAULT_EPSILON): boolean {
+  for (const change of changes) if (!(change.delta <= pairTolerance(change.capacityDeclared, change.needDeclared, epsilon))) return false;
+  return true;
 }
 
 /**

@@ -2,13 +2,14 @@
 export { haversineKm, isCompatible, locationsCompatible, MAX_DISTANCE_KM, skillsCovered, windowsOverlap } from './compatibility.ts';
 export {
   computeStabilityFactor,
-  convergenceTolerance,
   dampingFactor,
   DEFAULT_EPSILON,
   DEFAULT_MAX_ROUNDS,
   hasConverged,
-  networkScale,
+  isMaterialFlow,
+  pairTolerance,
   updateStateStability,
+  type PairChange,
 } from './convergence.ts';
 export { computeRelationshipMetrics, matchTargetToSources, type RelationshipMetric, type SlotMatch } from './matching.ts';
 export { compileNetwork, type AllocationNetwork, type CompiledParticipant } from './network.ts';

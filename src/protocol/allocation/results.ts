@@ -3,7 +3,7 @@
 // last published, and its acceptance as recipient, from the offers providers last published. It compiles only its own
 // neighbourhood (itself and the recipients it recognizes), so its cost does not grow with the network.
 import type { Acceptance, Allocation, PeerId, Relationships, Results, State } from '../schemas.ts';
-import { dampingFactor, DEFAULT_EPSILON, isMaterialFlow, updateStateStability } from './convergence.ts';
+import { dampingFactor, DEFAULT_EPSILON, hasConverged, isMaterialFlow, updateStateStability, type PairChange } from './convergence.ts';
 import { compileNetwork, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 import type { AllocationOptions } from './simulate.ts';
@@ -165,29 +165,43 @@ export function computeResults(view: ParticipantView): Results {
     stability[need.id] = updateStateStability(before, overOfferedNeeds.has(need.id));
   }
 
-  const maxDelta = Math.max(
-    changeOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need)),
-    changeOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need)),
-  );
-  const myScale = Math.max(1, ...myState.needs.map((slot) => slot.quantity), ...myState.capacities.map((slot) => slot.quantity));
+  // Each change judged against its own pair's quantities (spec 7.6); a slot that no longer exists counts as 0.
+  const quantityOf = (slots: readonly { id: string; quantity: number }[] | undefined, id: string) => slots?.find((slot) => slot.id === id)?.quantity ?? 0;
+  const changes = [
+    ...changesOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need), (entry) => ({
+      capacityDeclared: quantityOf(myState.capacities, entry.capacity),
+      needDeclared: quantityOf(view.states.get(entry.recipient)?.needs, entry.need),
+    })),
+    ...changesOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need), (entry) => ({
+      capacityDeclared: quantityOf(view.states.get(entry.provider)?.capacities, entry.capacity),
+      needDeclared: quantityOf(myState.needs, entry.need),
+    })),
+  ];
   return {
     round: view.round,
     allocations,
     acceptance,
     stability,
-    metrics: { residualNeedNorm: Math.sqrt(squares), maxDelta },
-    converged: previous !== undefined && maxDelta <= epsilon * myScale,
+    metrics: { residualNeedNorm: Math.sqrt(squares), maxDelta: changes.reduce((max, change) => Math.max(max, change.delta), 0) },
+    converged: previous !== undefined && hasConverged(changes, epsilon),
   };
 }
 
-/** Largest change of any quantity between two lists keyed alike (a missing entry counts as 0). */
-function changeOf<T extends { quantity: number }>(before: readonly T[], after: readonly T[], key: (entry: T) => string): number {
-  const old = new Map(before.map((entry) => [key(entry), entry.quantity]));
-  let max = 0;
+/** The change of every quantity between two lists keyed alike (a missing entry counts as 0), with its pair's quantities. */
+function changesOf<T extends { quantity: number }>(
+  before: readonly T[],
+  after: readonly T[],
+  key: (entry: T) => string,
+  declared: (entry: T) => Omit<PairChange, 'delta'>,
+): PairChange[] {
+  const old = new Map(before.map((entry) => [key(entry), entry]));
+  const changes: PairChange[] = [];
   for (const entry of after) {
-    max = Math.max(max, Math.abs(entry.quantity - (old.get(key(entry)) ?? 0)));
+    const earlier = old.get(key(entry));
+    const delta = Math.abs(entry.quantity - (earlier?.quantity ?? 0));
+    if (delta > 0) changes.push({ delta, ...declared(entry) });
     old.delete(key(entry));
   }
-  for (const quantity of old.values()) max = Math.max(max, quantity);
-  return max;
+  for (const entry of old.values()) if (entry.quantity > 0) changes.push({ delta: entry.quantity, ...declared(entry) });
+  return changes;
 }

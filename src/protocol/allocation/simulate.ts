@@ -1,9 +1,9 @@
 // Room: protocol (pure). May touch: ../schemas, ./network, ./recognition, ./convergence.
 // Synchronous rounds over a whole scenario: the reference `mutual simulate` runs (spec/PROTOCOL.md 7.6).
 // A round: every provider computes its offers from the previous round's acceptance; then every recipient rations the
-// offers it got. Stops when the largest change of any offer or acceptance is within epsilon, or at maxRounds.
+// offers it got. Stops when no pair's offer or acceptance moved by more than epsilon relative to the pair, or at maxRounds.
 import type { PeerId, Scenario, SimulationResult, State } from '../schemas.ts';
-import { convergenceTolerance, dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, isMaterialFlow, updateStateStability } from './convergence.ts';
+import { dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, isMaterialFlow, pairTolerance, updateStateStability } from './convergence.ts';
 import { compileNetwork, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
@@ -42,9 +42,12 @@ export class SynchronousRun {
   /** Largest over-acceptance (accepted beyond declared) seen in any round, for the contractiveness check. */
   maxOverAcceptance = 0;
   round = 0;
+  /** Relative convergence tolerance (spec 7.6) that step() judges each pair's change by. */
+  readonly epsilon: number;
 
-  constructor(network: AllocationNetwork) {
+  constructor(network: AllocationNetwork, epsilon: number = DEFAULT_EPSILON) {
     this.network = network;
+    this.epsilon = epsilon;
     const pairs = network.pairNeed.length;
     this.offers = new Float64Array(pairs);
     this.accepted = new Float64Array(pairs);
@@ -58,8 +61,8 @@ export class SynchronousRun {
     this.overOffered = new Uint8Array(network.needSlot.length);
   }
 
-  /** Runs one round; returns its metrics. */
-  step(): { round: number; residualNeedNorm: number; maxDelta: number } {
+  /** Runs one round; returns its metrics, and whether every pair moved within its tolerance (spec 7.6). */
+  step(): { round: number; residualNeedNorm: number; maxDelta: number; converged: boolean } {
     const { network, offers, accepted, acceptedTotal, previousOffers, previousAccepted } = this;
     previousOffers.set(offers);
     previousAccepted.set(accepted);
@@ -73,9 +76,12 @@ export class SynchronousRun {
       this.stability[need] = updateStateStability(this.stability[need]!, this.overOffered[need] === 1);
     }
     let maxDelta = 0;
+    let converged = true;
+    const { pairCapacity, pairNeed, capacityDeclared, needDeclared } = network;
     for (let pair = 0; pair < offers.length; pair++) {
       const delta = Math.max(Math.abs(offers[pair]! - previousOffers[pair]!), Math.abs(accepted[pair]! - previousAccepted[pair]!));
       if (delta > maxDelta) maxDelta = delta;
+      if (converged && delta > 0 && !(delta <= pairTolerance(capacityDeclared[pairCapacity[pair]!]!, needDeclared[pairNeed[pair]!]!, this.epsilon))) converged = false;
     }
     let squares = 0;
     for (let need = 0; need < acceptedTotal.length; need++) {
@@ -86,22 +92,21 @@ export class SynchronousRun {
       if (sum - network.needDeclared[need]! > this.maxOverAcceptance) this.maxOverAcceptance = sum - network.needDeclared[need]!;
     }
     this.round++;
-    return { round: this.round, residualNeedNorm: Math.sqrt(squares), maxDelta };
+    return { round: this.round, residualNeedNorm: Math.sqrt(squares), maxDelta, converged };
   }
 }
 
 export function simulate(scenario: Scenario, options: AllocationOptions = {}): SimulationResult {
   const participants = scenarioParticipants(scenario);
   const network = compileNetwork(participants);
-  const run = new SynchronousRun(network);
-  const tolerance = convergenceTolerance(network, options.epsilon ?? DEFAULT_EPSILON);
+  const run = new SynchronousRun(network, options.epsilon ?? DEFAULT_EPSILON);
   const maxRounds = options.maxRounds ?? DEFAULT_MAX_ROUNDS;
   const history: RoundHistory = [];
   let converged = false;
   while (run.round < maxRounds) {
-    const metrics = run.step();
-    history.push(metrics);
-    if (metrics.maxDelta <= tolerance) {
+    const { round, residualNeedNorm, maxDelta, converged: settled } = run.step();
+    history.push({ round, residualNeedNorm, maxDelta });
+    if (settled) {
       converged = true;
       break;
     }
