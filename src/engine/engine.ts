@@ -594,7 +594,7 @@ export function createEngine(options: EngineOptions): Engine {
     snapshot() {
       const statesMap = payloadsOf(states.records.peek());
       const resultsMap = payloadsOf(results.records.peek());
-      const summary = summarizeResults(statesMap, resultsMap, [], myConverged.peek());
+      const summary = summarizeResults(statesMap, resultsMap, [], myConverged.peek(), payloadsOf(relationships.records.peek()));
       return {
         self,
         round: round.peek(),

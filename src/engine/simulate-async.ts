@@ -118,7 +118,8 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
     for (const engine of engines) await engine.stop();
   };
   if (options.keepRunning !== true) await stop();
-  const summary = summarizeResults(states, results, history, converged);
+  const relationships = new Map(scenario.participants.map((participant) => [participant.id, { recognition: participant.recognition }]));
+  const summary = summarizeResults(states, results, history, converged, relationships);
   return { result: summary, virtualMs, engines, networks, scheduler, settle: (limitMs) => settle(limitMs), stop };
 }
 

@@ -5,22 +5,20 @@ export const DEFAULT_EPSILON = 1e-6;
 export const DEFAULT_MAX_ROUNDS = 50;
 
 /**
- * Below this fraction of the larger of its capacity's and its need's declared quantity, an amount is a rounding residue
- * of the arithmetic that produced it (a room or a remainder computed by subtraction), not a flow: it is neither
- * published nor reported (spec 7.6). Relative to the pair and not to the network, so that a need of 1e12 elsewhere
- * does not hide a flow of 0.5.
+ * Rounding residue, relative to the quantities of the subtraction that produced it (spec 7.6): a need's room, or what
+ * is left of it in rationing, at or below RESIDUE_FRACTION x its declared quantity is no room; what tier 1 left of a
+ * capacity at or below RESIDUE_FRACTION x the largest quantity tier 1 worked with is nothing. Removed where it arises,
+ * residue never becomes an offer, so every positive amount is a flow and is published. About 45 ulps: sums over many
+ * acceptance entries round by more than one.
  */
-export const RESIDUE_FRACTION = 1e-12;
-
-export function isMaterialFlow(quantity: number, capacityDeclared: number, needDeclared: number): boolean {
-  return quantity > RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared);
-}
+export const RESIDUE_FRACTION = 1e-14;
 
 /**
  * How far the amount on a pair (capacity slot, need slot) may still move in a round that counts as converged (spec
  * 7.6): epsilon relative to what the pair can carry, the smaller of the two declared quantities, and never below the
- * residue bound of the pair's arithmetic. Per pair, so a quantity of 1e12 elsewhere (tolerance 1e6 if epsilon were
- * relative to the network's largest quantity) does not let a change of 2.5 pass as converged.
+ * rounding of the pair's own arithmetic (RESIDUE_FRACTION x the larger), which repeated rounds may toggle. Per pair,
+ * so a quantity of 1e12 elsewhere (tolerance 1e6 if epsilon were relative to the network's largest quantity) does not
+ * let a change of 2.5 pass as converged.
  */
 export function pairTolerance(capacityDeclared: number, needDeclared: number, epsilon: number = DEFAULT_EPSILON): number {
   return Math.max(epsilon * Math.min(capacityDeclared, needDeclared), RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared));

@@ -6,7 +6,7 @@ export {
   DEFAULT_EPSILON,
   DEFAULT_MAX_ROUNDS,
   hasConverged,
-  isMaterialFlow,
+  RESIDUE_FRACTION,
   pairTolerance,
   updateStateStability,
   type PairChange,

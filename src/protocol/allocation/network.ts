@@ -1,10 +1,11 @@
-// Room: protocol (pure). May touch: ../schemas types, ./compatibility, ./water-filling.
+// Room: protocol (pure). May touch: ../schemas types, ./compatibility, ./convergence, ./water-filling.
 // The allocation kernel (spec/PROTOCOL.md 7.3-7.5). A set of states and recognitions is compiled once into flat typed
 // arrays (compatibility is static while declarations do not change); a round then runs over those arrays without
 // allocating. The synchronous simulation and each participant's own computeResults run this same kernel, so the two
 // cannot drift apart.
 import type { PeerId, Slot, State } from '../schemas.ts';
 import { isCompatible } from './compatibility.ts';
+import { RESIDUE_FRACTION } from './convergence.ts';
 import { waterFill } from './water-filling.ts';
 
 export interface CompiledParticipant {
@@ -271,7 +272,8 @@ export function providerOffers(
   }
   for (let t = 0; t < touchedCount; t++) {
     const need = touched[t]!;
-    if (room[need]! < 0) room[need] = 0;
+    // A room within the rounding of its need's own subtraction is no room (spec 7.6): offered, it would be noise.
+    if (room[need]! <= RESIDUE_FRACTION * needDeclared[need]!) room[need] = 0;
   }
 
   for (let capacity = firstCapacity; capacity < endCapacity; capacity++) {
@@ -281,9 +283,15 @@ export function providerOffers(
     if (count === 0) continue;
     scratch.ensure(count);
     const { weights, caps, amounts, order } = scratch;
+    // The scale of tier 1's arithmetic: the capacity and every need with room it may fill.
+    let tierOneScale = capacityDeclared[capacity]!;
     for (let k = 0; k < count; k++) {
       let cap = 0;
-      for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) cap += room[pairNeed[pair]!]!;
+      for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) {
+        const need = pairNeed[pair]!;
+        cap += room[need]!;
+        if (candidateMutual[first + k]! > 0 && room[need]! > 0 && needDeclared[need]! > tierOneScale) tierOneScale = needDeclared[need]!;
+      }
       caps[k] = cap;
       weights[k] = candidateMutual[first + k]!;
     }
@@ -291,8 +299,9 @@ export function providerOffers(
     const usedMutual = waterFill(capacityDeclared[capacity]!, count, weights, caps, amounts, order);
     distribute(network, first, count, amounts, caps, offers, room, damping);
     // Tier 2: one-way recipients, only with what every mutual recipient left.
+    // What tier 1 left carries the rounding of the rooms it filled (rooms of 1e11 leave 1e-5): within that, nothing.
     const left = capacityDeclared[capacity]! - usedMutual;
-    if (left > 0) {
+    if (left > RESIDUE_FRACTION * tierOneScale) {
       let anyOneWay = false;
       for (let k = 0; k < count; k++) {
         const oneWay = candidateMutual[first + k] === 0;
@@ -443,7 +452,8 @@ export function rationOffers(
         const candidate = recipientCandidates[index]!;
         for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
           const need = pairNeed[pair]!;
-          remaining[need] = Math.max(0, remaining[need]! - accepted[pair]!);
+          remaining[need] = remaining[need]! - accepted[pair]!;
+          if (remaining[need]! <= RESIDUE_FRACTION * needDeclared[need]!) remaining[need] = 0;
         }
       }
       k = classEnd;

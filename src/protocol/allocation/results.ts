@@ -3,7 +3,7 @@
 // last published, and its acceptance as recipient, from the offers providers last published. It compiles only its own
 // neighbourhood (itself and the recipients it recognizes), so its cost does not grow with the network.
 import type { Acceptance, Allocation, PeerId, Relationships, Results, State } from '../schemas.ts';
-import { dampingFactor, DEFAULT_EPSILON, hasConverged, isMaterialFlow, updateStateStability, type PairChange } from './convergence.ts';
+import { dampingFactor, DEFAULT_EPSILON, hasConverged, updateStateStability, type PairChange } from './convergence.ts';
 import { compileNetwork, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 import type { AllocationOptions } from './simulate.ts';
@@ -97,7 +97,7 @@ export function computeResults(view: ParticipantView): Results {
   for (let capacity = 0; capacity < network.capacitySlot.length; capacity++) {
     for (let candidate = network.candidateStart[capacity]!; candidate < network.candidateStart[capacity + 1]!; candidate++) {
       for (let pair = network.candidatePairStart[candidate]!; pair < network.candidatePairStart[candidate + 1]!; pair++) {
-        if (!isMaterialFlow(offers[pair]!, network.capacityDeclared[capacity]!, network.needDeclared[network.pairNeed[pair]!]!)) continue;
+        if (!(offers[pair]! > 0)) continue;
         allocations.push({
           capacity: network.capacitySlot[capacity]!.id,
           recipient: participants[network.candidateRecipient[candidate]!]!.id,
@@ -150,7 +150,7 @@ export function computeResults(view: ParticipantView): Results {
   for (let pair = 0; pair < incoming.pairNeed.length; pair++) {
     const quantity = incomingAccepted[pair]!;
     const capacity = incoming.pairCapacity[pair]!;
-    if (!isMaterialFlow(quantity, incoming.capacityDeclared[capacity]!, incoming.needDeclared[incoming.pairNeed[pair]!]!)) continue;
+    if (!(quantity > 0)) continue;
     const need = incoming.needSlot[incoming.pairNeed[pair]!]!.id;
     acceptance.push({ provider: local[incoming.capacityOwner[capacity]!]!.id, capacity: incoming.capacitySlot[capacity]!.id, need, quantity });
     acceptedPerNeed.set(need, (acceptedPerNeed.get(need) ?? 0) + quantity);

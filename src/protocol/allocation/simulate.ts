@@ -3,7 +3,7 @@
 // A round: every provider computes its offers from the previous round's acceptance; then every recipient rations the
 // offers it got. Stops when no pair's offer or acceptance moved by more than epsilon relative to the pair, or at maxRounds.
 import type { PeerId, Scenario, SimulationResult, State } from '../schemas.ts';
-import { dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, isMaterialFlow, pairTolerance, updateStateStability } from './convergence.ts';
+import { dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, pairTolerance, updateStateStability } from './convergence.ts';
 import { compileNetwork, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
@@ -125,7 +125,7 @@ export function summarizeNetwork(network: AllocationNetwork, accepted: Float64Ar
       for (let pair = network.candidatePairStart[candidate]!; pair < network.candidatePairStart[candidate + 1]!; pair++) {
         const quantity = accepted[pair]!;
         const need = network.pairNeed[pair]!;
-        if (!isMaterialFlow(quantity, network.capacityDeclared[capacity]!, network.needDeclared[need]!)) continue;
+        if (!(quantity > 0)) continue;
         received[need]! += quantity;
         allocated[capacity]! += quantity;
         allocations.push({
