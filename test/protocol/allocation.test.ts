@@ -381,6 +381,19 @@ describe('allocation', () => {
       assert.ok(Math.abs(flow(result, 'c', 'r3') - 2.5) < 1e-9);
     });
 
+    it('serves a provider\'s specialized slot before its general one, so the general one is not left idle (found by fuzzing)', () => {
+      // 1 hour of Go review and 25 of general review, towards a Go need and a general need of 1 each. Served general
+      // first, the general slot split 0.5 / 0.5, the Go slot saw the Go need half taken, and the recipient (placing the
+      // specialized offer first) left the general need at 0.83 while 24.5 general hours stayed idle.
+      const result = run([
+        { id: 'p', recognition: { r: 1 }, capacities: [{ id: 'c0', type: 'review', quantity: 1, skills: ['go'] }, slot('c1', 25)], needs: [] },
+        { id: 'r', recognition: {}, capacities: [], needs: [{ id: 'n0', type: 'review', quantity: 1, skills: ['go'] }, slot('n1', 1)] },
+      ]);
+      assert.equal(result.needs.find((need) => need.need === 'n0')!.received, 1);
+      assert.equal(result.needs.find((need) => need.need === 'n1')!.received, 1);
+      assert.equal(result.capacities.find((capacity) => capacity.capacity === 'c1')!.leftover, 24);
+    });
+
     it('all-zero recognition means no recognition', () => {
       assert.equal(normalizeRecognition({ a: 0, b: 0 }).size, 0);
       const result = run([

@@ -27,6 +27,13 @@ export interface AllocationNetwork {
   readonly capacityDeclared: Float64Array;
   readonly capacitySlot: readonly Slot[];
   readonly ownerCapacityStart: Int32Array;
+  /**
+   * The order in which each provider serves its slots (spec 7.3): within ownerCapacityStart's range of an owner, its
+   * capacities by number of compatible pairs, fewest first, then slot id. Recipients place offers that fit fewer of
+   * their needs first (7.4); a provider serving its general slot first would leave its specialized one only what the
+   * general one's proposal left, which the recipient then places elsewhere.
+   */
+  readonly capacityOrder: Int32Array;
   /** Candidates (recipients) of each capacity: CSR over capacities. */
   readonly candidateStart: Int32Array;
   readonly candidateRecipient: Int32Array;
@@ -142,6 +149,14 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     }
   });
   ownerCapacityStart[participants.length] = capacitySlot.length;
+  const capacityOrder = Int32Array.from(capacitySlot, (_, capacity) => capacity);
+  const pairsOfCapacity = (capacity: number) => candidatePairStart[candidateStart[capacity + 1]!]! - candidatePairStart[candidateStart[capacity]!]!;
+  for (let owner = 0; owner < participants.length; owner++) {
+    const [first, end] = [ownerCapacityStart[owner]!, ownerCapacityStart[owner + 1]!];
+    if (end - first < 2) continue;
+    const slice = Array.from(capacityOrder.subarray(first, end)).sort((a, b) => pairsOfCapacity(a) - pairsOfCapacity(b) || a - b);
+    capacityOrder.set(slice, first);
+  }
 
   // Reverse index: pairs into each need.
   const needPairStart = new Int32Array(needSlot.length + 1);
@@ -193,6 +208,7 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
     capacityDeclared: Float64Array.from(capacityDeclared),
     capacitySlot,
     ownerCapacityStart,
+    capacityOrder,
     candidateStart: Int32Array.from(candidateStart),
     candidateRecipient: Int32Array.from(candidateRecipient),
     candidateMutual: Float64Array.from(candidateMutual),
@@ -241,7 +257,8 @@ export class RoundScratch {
  * One provider's offers for a round (spec 7.3). `acceptedTotal[need]` is what each need accepted from everyone in the
  * previous round and `accepted[pair]` what it accepted over each pair, so the room this provider sees for a need is
  * declared - (acceptedTotal - what it accepted from this provider): the provider never offers more than others leave.
- * Capacity slots are served in slot-id order, each by tier-1 water-filling (weights MR) and then tier-2 (weights R).
+ * Capacity slots are served in capacityOrder (the most specialized first), each by tier-1 water-filling (weights MR)
+ * and then tier-2 (weights R).
  */
 export function providerOffers(
   network: AllocationNetwork,
@@ -276,7 +293,8 @@ export function providerOffers(
     if (room[need]! <= RESIDUE_FRACTION * needDeclared[need]!) room[need] = 0;
   }
 
-  for (let capacity = firstCapacity; capacity < endCapacity; capacity++) {
+  for (let slot = firstCapacity; slot < endCapacity; slot++) {
+    const capacity = network.capacityOrder[slot]!;
     const first = candidateStart[capacity]!;
     const count = candidateStart[capacity + 1]! - first;
     for (let pair = candidatePairStart[first]!; pair < candidatePairStart[first + count]!; pair++) offers[pair] = 0;
