@@ -243,6 +243,23 @@ export class RoundScratch {
     this.touchedMark = new Uint8Array(network.needSlot.length);
   }
 
+  splitWeights = new Float64Array(8);
+  splitCaps = new Float64Array(8);
+  splitAmounts = new Float64Array(8);
+  splitOrder = new Int32Array(8);
+
+  /** Scratch for splitting one recipient's amount over its needs (distribute). */
+  ensureSplit(size: number): this {
+    if (this.splitWeights.length < size) {
+      const length = Math.max(size, this.splitWeights.length * 2);
+      this.splitWeights = new Float64Array(length);
+      this.splitCaps = new Float64Array(length);
+      this.splitAmounts = new Float64Array(length);
+      this.splitOrder = new Int32Array(length);
+    }
+    return this;
+  }
+
   ensure(size: number): void {
     if (this.weights.length >= size) return;
     const length = Math.max(size, this.weights.length * 2);
@@ -315,7 +332,7 @@ export function providerOffers(
     }
     // Tier 1: mutual recipients. Capacity freed by caps is re-divided inside the tier by water-filling itself.
     const usedMutual = waterFill(capacityDeclared[capacity]!, count, weights, caps, amounts, order);
-    distribute(network, first, count, amounts, caps, offers, room, damping);
+    distribute(network, first, count, amounts, offers, room, scratch, damping);
     // Tier 2: one-way recipients, only with what every mutual recipient left.
     // What tier 1 left carries the rounding of the rooms it filled (rooms of 1e11 leave 1e-5): within that, nothing.
     const left = capacityDeclared[capacity]! - usedMutual;
@@ -333,7 +350,7 @@ export function providerOffers(
       }
       if (anyOneWay) {
         waterFill(left, count, weights, caps, amounts, order);
-        distribute(network, first, count, amounts, caps, offers, room, damping);
+        distribute(network, first, count, amounts, offers, room, scratch, damping);
       }
     }
   }
@@ -349,25 +366,40 @@ export interface Damping {
   readonly factor: Float64Array;
 }
 
-/** A recipient's amount is split over its compatible needs in proportion to their room (spec 7.3, several needs). */
+/**
+ * A recipient's amount is split over its compatible needs (spec 7.3, several needs) by water-filling: in proportion to
+ * their declared quantities, each capped at its room. The split follows others' acceptance only where a room binds, so
+ * a provider's proposals do not creep after every small move of a competitor (a split in proportion to the rooms did,
+ * once recipients place proposals as made). Each need's room, as seen by this provider's later slots, shrinks by what
+ * it got.
+ */
 function distribute(
   network: AllocationNetwork,
   first: number,
   count: number,
   amounts: Float64Array,
-  caps: Float64Array,
   offers: Float64Array,
   room: Float64Array,
+  scratch: RoundScratch,
   damping: Damping | undefined,
 ): void {
-  const { candidatePairStart, pairNeed } = network;
+  const { candidatePairStart, pairNeed, needDeclared } = network;
   for (let k = 0; k < count; k++) {
     const amount = amounts[k]!;
     if (!(amount > 0)) continue;
-    const fraction = Math.min(1, amount / caps[k]!);
-    for (let pair = candidatePairStart[first + k]!; pair < candidatePairStart[first + k + 1]!; pair++) {
+    const start = candidatePairStart[first + k]!;
+    const width = candidatePairStart[first + k + 1]! - start;
+    const { splitWeights, splitCaps, splitAmounts, splitOrder } = scratch.ensureSplit(width);
+    for (let i = 0; i < width; i++) {
+      const need = pairNeed[start + i]!;
+      splitWeights[i] = needDeclared[need]!;
+      splitCaps[i] = room[need]!;
+    }
+    waterFill(amount, width, splitWeights, splitCaps, splitAmounts, splitOrder);
+    for (let i = 0; i < width; i++) {
+      const pair = start + i;
       const need = pairNeed[pair]!;
-      let given = room[need]! * fraction;
+      let given = splitAmounts[i]!;
       if (damping !== undefined) {
         const previous = damping.previousOffers[pair]!;
         const factor = damping.factor[need]!;
@@ -421,62 +453,86 @@ export function rationOffers(
         if (candidatePreference[candidate] !== preference || candidatePairStart[candidate + 1]! - candidatePairStart[candidate]! !== width) break;
         classEnd++;
       }
-      // Each offer's wish: its total spread over its needs in proportion to their remaining room.
+      // First each offer where its provider proposed it: the provider served its slots one after the other knowing
+      // what each consumed (7.3), so its proposals fit together; spread fungibly they may not (a general slot's offer
+      // spread over a need only a specialized slot can serve leaves the need the general slot was meant for short).
       for (let index = k; index < classEnd; index++) {
         const candidate = recipientCandidates[index]!;
-        let total = 0;
+        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+          share[pair] = offers[pair]!;
+          wanted[pairNeed[pair]!]! += offers[pair]!;
+        }
+      }
+      acceptWishes(network, recipientCandidates, k, classEnd, accepted, work);
+      // Then what an offer could not place there, spread over all its needs in proportion to the room they have left.
+      let anyLeft = false;
+      for (let index = k; index < classEnd; index++) {
+        const candidate = recipientCandidates[index]!;
+        let left = 0;
         let room = 0;
         for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
-          total += offers[pair]!;
+          left += offers[pair]! - accepted[pair]!;
           room += remaining[pairNeed[pair]!]!;
         }
-        const fraction = room > 0 ? Math.min(1, total / room) : 0;
+        const fraction = room > 0 && left > 0 ? Math.min(1, left / room) : 0;
         for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
           const want = remaining[pairNeed[pair]!]! * fraction;
           share[pair] = want;
           wanted[pairNeed[pair]!]! += want;
+          anyLeft ||= want > 0;
         }
       }
-      // A need asked for more than it has left shares what it has left among the class's providers by water level:
-      // each provider's wishes are accepted up to a common level, wishes below the level in full (shareByLevel). (Proportional sharing let one late
-      // offer rescale every other provider's acceptance, which kept asynchronous peers correcting each other.)
-      // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so nothing is sorted or allocated.
-      const { headOfNeed, nextInNeed, overAskedNeeds } = work;
-      overAskedNeeds.length = 0;
-      for (let index = k; index < classEnd; index++) {
-        const candidate = recipientCandidates[index]!;
-        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
-          const need = pairNeed[pair]!;
-          // A wish of nothing gets nothing at any level (most offers into a need are 0, so chains stay short).
-          if (wanted[need]! <= remaining[need]! || share[pair] === 0) {
-            accepted[pair] = share[pair]!;
-            continue;
-          }
-          if (headOfNeed[need] === -1) overAskedNeeds.push(need);
-          nextInNeed[pair] = headOfNeed[need]!;
-          headOfNeed[need] = pair;
-        }
-      }
-      for (const need of overAskedNeeds) {
-        const first = headOfNeed[need]!;
-        headOfNeed[need] = -1;
-        shareByLevel(network, need, first, remaining[need]!, accepted, work);
-      }
-      for (let index = k; index < classEnd; index++) {
-        const candidate = recipientCandidates[index]!;
-        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) wanted[pairNeed[pair]!] = 0;
-      }
-      for (let index = k; index < classEnd; index++) {
-        const candidate = recipientCandidates[index]!;
-        for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
-          const need = pairNeed[pair]!;
-          remaining[need] = remaining[need]! - accepted[pair]!;
-          if (remaining[need]! <= RESIDUE_FRACTION * needDeclared[need]!) remaining[need] = 0;
+      if (anyLeft) {
+        const { placed } = work;
+        acceptWishes(network, recipientCandidates, k, classEnd, placed, work);
+        for (let index = k; index < classEnd; index++) {
+          const candidate = recipientCandidates[index]!;
+          for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) accepted[pair]! += placed[pair]!;
         }
       }
       k = classEnd;
     }
     for (let need = firstNeed; need < endNeed; need++) acceptedTotal[need] = needDeclared[need]! - remaining[need]!;
+  }
+}
+
+/**
+ * Accepts the wishes (`work.share`, summed per need in `work.wanted`) of one class's offers into `target` (spec 7.4
+ * step 2): in full where a need is asked for no more than it has left, else by water level per provider. Then lowers
+ * each need's remaining room by what it accepted, and clears `wanted`.
+ */
+function acceptWishes(network: AllocationNetwork, recipientCandidates: Int32Array, from: number, to: number, target: Float64Array, work: RationScratch): void {
+  const { candidatePairStart, pairNeed, needDeclared } = network;
+  const { remaining, wanted, share, headOfNeed, nextInNeed, overAskedNeeds } = work;
+  // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so nothing is sorted or allocated.
+  overAskedNeeds.length = 0;
+  for (let index = from; index < to; index++) {
+    const candidate = recipientCandidates[index]!;
+    for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+      const need = pairNeed[pair]!;
+      // A wish of nothing gets nothing at any level (most offers into a need are 0, so chains stay short).
+      if (wanted[need]! <= remaining[need]! || share[pair] === 0) {
+        target[pair] = share[pair]!;
+        continue;
+      }
+      if (headOfNeed[need] === -1) overAskedNeeds.push(need);
+      nextInNeed[pair] = headOfNeed[need]!;
+      headOfNeed[need] = pair;
+    }
+  }
+  for (const need of overAskedNeeds) {
+    const first = headOfNeed[need]!;
+    headOfNeed[need] = -1;
+    shareByLevel(network, need, first, remaining[need]!, target, work);
+  }
+  for (let index = from; index < to; index++) {
+    const candidate = recipientCandidates[index]!;
+    for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
+      const need = pairNeed[pair]!;
+      wanted[need] = 0;
+      remaining[need] = remaining[need]! - target[pair]!;
+      if (remaining[need]! <= RESIDUE_FRACTION * needDeclared[need]!) remaining[need] = 0;
+    }
   }
 }
 
@@ -525,6 +581,8 @@ export class RationScratch {
   readonly remaining: Float64Array;
   readonly wanted: Float64Array;
   readonly share: Float64Array;
+  /** Per pair, what the second, fungible placement of a class accepted (spec 7.4). */
+  readonly placed: Float64Array;
   /** Per need, the first of the class's pairs into it when it is asked for more than it has left (-1: none). */
   readonly headOfNeed: Int32Array;
   /** The next pair into the same need (-1 ends the chain). */
@@ -544,6 +602,7 @@ export class RationScratch {
     this.remaining = new Float64Array(network.needSlot.length);
     this.wanted = new Float64Array(network.needSlot.length);
     this.share = new Float64Array(network.pairNeed.length);
+    this.placed = new Float64Array(network.pairNeed.length);
     this.headOfNeed = new Int32Array(network.needSlot.length).fill(-1);
     this.nextInNeed = new Int32Array(network.pairNeed.length);
     let widest = 0;
