@@ -33,25 +33,30 @@ interface ScenarioShape {
   readonly weights?: readonly number[];
   /** Slot quantities (default 0-20, integers and reals). */
   readonly quantity?: fc.Arbitrary<number>;
+  /** Slots instead of the default ones (any type, skills, window and location), given the slot's id. */
+  readonly slot?: (id: string) => fc.Arbitrary<Record<string, unknown>>;
+  /** At most this many capacity slots and need slots per participant (default 2), and recognition edges (default 8). */
+  readonly slots?: number;
+  readonly edges?: number;
 }
 
 function scenarioArbitrary(minParticipants: number, maxParticipants: number, shape: ScenarioShape = {}): fc.Arbitrary<Scenario> {
   const weights = shape.weights ?? [0, 1, 2, 5];
-  const slot = (prefix: string) =>
+  const slot = shape.slot ?? ((prefix: string) =>
     fc.record({
       type: fc.constantFrom(...TYPES),
       quantity: shape.quantity ?? fc.oneof(fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 20, noNaN: true }).map((value) => value + 0)),
       skills: fc.subarray(SKILLS, { maxLength: 2 }),
       window: fc.option(fc.record({ kind: fc.constant('weekly' as const), days: fc.constantFrom(['mon'], ['mon', 'tue'], ['sat']), start: fc.constantFrom('09:00', '22:00'), end: fc.constantFrom('12:00', '02:00'), timeZone: fc.constantFrom('UTC', 'Europe/Berlin') }), { nil: undefined }),
       location: fc.option(fc.constantFrom({ remote: true }, { city: 'Lisbon' }, { city: 'Porto' }, { lat: 38.7, lon: -9.1 }, { lat: 41.1, lon: -8.6 }), { nil: undefined }),
-    }).map((value) => ({ id: prefix, ...value, ...(value.window === undefined ? { window: undefined } : {}) }));
+    }).map((value) => ({ id: prefix, ...value, ...(value.window === undefined ? { window: undefined } : {}) })));
   return fc.integer({ min: minParticipants, max: maxParticipants }).chain((count) =>
     fc
       .array(
         fc.record({
-          recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(...weights)), { maxLength: Math.min(8, count) }),
-          capacities: fc.array(slot('c'), { maxLength: 2 }),
-          needs: fc.array(slot('n'), { maxLength: 2 }),
+          recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(...weights)), { maxLength: Math.min(shape.edges ?? 8, count) }),
+          capacities: fc.array(slot('c'), { maxLength: shape.slots ?? 2 }),
+          needs: fc.array(slot('n'), { maxLength: shape.slots ?? 2 }),
         }),
         { minLength: count, maxLength: count },
       )
@@ -149,25 +154,7 @@ describe('allocation', () => {
             skills,
             ...(monday ? { window: { kind: 'weekly' as const, days: ['mon' as const], start: '09:00', end: '12:00', timeZone: 'UTC' } } : {}),
           }));
-      const scenarios = fc.integer({ min: 2, max: 5 }).chain((count) =>
-        fc
-          .array(
-            fc.record({
-              recognition: fc.array(fc.tuple(fc.nat({ max: count - 1 }), fc.constantFrom(1, 2, 5)), { maxLength: 4 }),
-              capacities: fc.array(restricted('c'), { maxLength: 3 }),
-              needs: fc.array(restricted('n'), { maxLength: 3 }),
-            }),
-            { minLength: count, maxLength: count },
-          )
-          .map((people) => ({
-            participants: people.map((person, index) => ({
-              id: `p${index}`,
-              recognition: Object.fromEntries(person.recognition.map(([peer, weight]) => [`p${peer}`, weight])),
-              capacities: person.capacities.map((capacity, k) => ({ ...capacity, id: `c${k}` })),
-              needs: person.needs.map((need, k) => ({ ...need, id: `n${k}` })),
-            })),
-          })),
-      );
+      const scenarios = scenarioArbitrary(2, 5, { weights: [1, 2, 5], slot: restricted, slots: 3, edges: 4 });
       fc.assert(
         fc.property(scenarios, (scenario) => {
           const result = simulate(scenario, { maxRounds: 200 });
