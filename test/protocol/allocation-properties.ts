@@ -77,7 +77,7 @@ export function assertAllocationProperties(scenario: Scenario, result: Simulatio
         for (const candidate of candidates) assert.ok(met(candidate), `${provider.id}/${capacity.id} keeps ${capacity.quantity - total} while ${candidate.recipient} is unmet`);
         checks++;
       }
-      // 5. Proportional within each tier (slots of one provider are served in id order, so compare per slot).
+      // 5. Proportional within each tier (slots of one provider are served one after the other, so compare per slot).
       for (const [tier, weightOf] of [[mutualCandidates, (c: Candidate) => c.mutual], [oneWayCandidates, (c: Candidate) => c.recognition]] as const) {
         const unmet = tier.filter((candidate) => !met(candidate));
         if (unmet.length === 0) continue;

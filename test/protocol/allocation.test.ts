@@ -411,23 +411,32 @@ describe('allocation', () => {
       assert.ok(Math.abs(flow(result, 'c', 'r3') - 2.5) < 1e-9);
     });
 
-    it('serves a provider\'s specialized slot before its general one, so the general one is not left idle (found by fuzzing)', () => {
-      // 1 hour of Go review and 25 of general review, towards a Go need and a general need of 1 each. Served general
-      // first, the general slot split 0.5 / 0.5, the Go slot saw the Go need half taken, and the recipient (placing the
-      // specialized offer first) left the general need at 0.83 while 24.5 general hours stayed idle.
+    it('serves a provider\'s most constrained slot first, so each need gets the slot made for it (found by fuzzing)', () => {
+      // 1 hour with the Go skill (fits both needs) and 25 general hours (fit only the general need), towards a Go need
+      // and a general need of 1 each. Served in id order, the Go slot split 0.5 / 0.5 and the general slot offered the
+      // 0.5 left; the recipient spread the Go offer 0.67 / 0.33 and the general need stayed at 0.83, 24.5 hours idle.
+      // Zero needs elsewhere do not reorder the slots.
       const result = run([
         { id: 'p', recognition: { r: 1 }, capacities: [{ id: 'c0', type: 'review', quantity: 1, skills: ['go'] }, slot('c1', 25)], needs: [] },
         { id: 'r', recognition: {}, capacities: [], needs: [{ id: 'n0', type: 'review', quantity: 1, skills: ['go'] }, slot('n1', 1)] },
       ]);
       assert.equal(result.needs.find((need) => need.need === 'n0')!.received, 1);
+      const monday = { kind: 'weekly' as const, days: ['mon' as const], start: '09:00', end: '12:00', timeZone: 'UTC' };
+      const besideZeros = run([
+        { id: 'p', recognition: { r: 1, s: 1 }, capacities: [{ id: 'c0', type: 'review', quantity: 1, skills: ['go'], window: monday }, slot('c1', 25)], needs: [] },
+        { id: 'r', recognition: {}, capacities: [], needs: [{ id: 'n0', type: 'review', quantity: 1, skills: ['go'] }, slot('n1', 1)] },
+        { id: 's', recognition: {}, capacities: [], needs: [{ ...slot('z0', 0), window: { ...monday, days: ['sat' as const] } }, { ...slot('z1', 0), window: { ...monday, days: ['sat' as const] } }] },
+      ]);
+      assert.deepEqual(besideZeros.needs.map((need) => need.received), [1, 1, 0, 0]);
       assert.equal(result.needs.find((need) => need.need === 'n1')!.received, 1);
       assert.equal(result.capacities.find((capacity) => capacity.capacity === 'c1')!.leftover, 24);
     });
 
     it('places a provider\'s offers where it proposed them, so its slots fit together (found by fuzzing)', () => {
       // A provider recognizing itself, a general slot and a Monday-only one; a Saturday need of 7 and a general need of
-      // 1,000. Spread fungibly, the general slot's offer moved 0.049 onto the general need, the Monday slot had offered
-      // only what the general one's proposal left there, and the general need stayed 0.048 short with 993 idle.
+      // 1,000. With offers spread fungibly and slots served in id order (b6bdb33), the general slot's offer moved 0.049
+      // off the general need, the Monday slot had offered only what the general one's proposal left there, and the
+      // general need stayed 0.048 short with 993 idle. The second case still failed with the slot order alone.
       const monday = { kind: 'weekly' as const, days: ['mon' as const], start: '09:00', end: '12:00', timeZone: 'UTC' };
       const saturday = { ...monday, days: ['sat' as const] };
       const result = run([

@@ -29,9 +29,8 @@ export interface AllocationNetwork {
   readonly ownerCapacityStart: Int32Array;
   /**
    * The order in which each provider serves its slots (spec 7.3): within ownerCapacityStart's range of an owner, its
-   * capacities by number of compatible pairs, fewest first, then slot id. Recipients place offers that fit fewer of
-   * their needs first (7.4); a provider serving its general slot first would leave its specialized one only what the
-   * general one's proposal left, which the recipient then places elsewhere.
+   * capacities by number of compatible pairs into needs of quantity > 0, fewest first, then slot id. An efficiency
+   * heuristic: a slot that fits only some needs takes them before a slot that fits more.
    */
   readonly capacityOrder: Int32Array;
   /** Candidates (recipients) of each capacity: CSR over capacities. */
@@ -56,7 +55,7 @@ export interface AllocationNetwork {
   readonly ownerNeedStart: Int32Array;
   /**
    * Candidates addressed to each recipient (CSR over participants), in the order the recipient places offers (spec
-   * 7.4): its recognition of the provider, highest first; then offers that fit fewer of its needs; then capacity order.
+   * 7.4): its recognition of the provider, highest first; then offers that fit fewer of its needs; then capacity index.
    */
   readonly recipientCandidateStart: Int32Array;
   readonly recipientCandidates: Int32Array;
@@ -150,7 +149,12 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   });
   ownerCapacityStart[participants.length] = capacitySlot.length;
   const capacityOrder = Int32Array.from(capacitySlot, (_, capacity) => capacity);
-  const pairsOfCapacity = (capacity: number) => candidatePairStart[candidateStart[capacity + 1]!]! - candidatePairStart[candidateStart[capacity]!]!;
+  // Pairs into needs of quantity 0 do not count: they cannot take anything, and they would reorder the slots.
+  const pairsOfCapacity = (capacity: number) => {
+    let count = 0;
+    for (let pair = candidatePairStart[candidateStart[capacity]!]!; pair < candidatePairStart[candidateStart[capacity + 1]!]!; pair++) if (needDeclared[pairNeed[pair]!]! > 0) count++;
+    return count;
+  };
   for (let owner = 0; owner < participants.length; owner++) {
     const [first, end] = [ownerCapacityStart[owner]!, ownerCapacityStart[owner + 1]!];
     if (end - first < 2) continue;
@@ -413,11 +417,11 @@ function distribute(
 
 /**
  * Recipients' rationing (spec 7.4). A recipient places the offers it received over all its needs: classes of offers in
- * its order (preference, then offers that fit fewer of its needs), each offer of a class spread over the offer's
- * compatible needs in proportion to their remaining room, a need asked for more than its remaining room sharing it
- * among the class's providers by water level. An offer is thus fungible across the recipient's needs it fits, so a provider that can serve several
- * needs ends up on the one only it can reach. What a need accepts from all providers together never exceeds its
- * declared quantity, in every round: the network is contractive.
+ * its order (preference, then offers that fit fewer of its needs); in each class, first every offer where its provider
+ * proposed it, then what it could not place there spread over the offer's compatible needs in proportion to their
+ * remaining room; a need asked for more than its remaining room shares it among the class's providers by water level.
+ * What a need accepts from all providers together never exceeds its declared quantity, in every round: the network is
+ * contractive.
  */
 export function rationOffers(
   network: AllocationNetwork,
