@@ -457,6 +457,20 @@ describe('allocation', () => {
       assert.deepEqual(tie.needs.map((need) => need.received), [1, 1, 0]);
     });
 
+    it('converges when a tiny slot\'s split over a need of 1 and a need of 1e6 sits on a rounding threshold (found by review)', () => {
+      // h's room on r/any flickers across the residue bound, which moves tiny's whole 1e-9 between r/go and r/any each
+      // round. Judged against its own pair (1e-9, 1) that never converged; the split couples the pair to the 1e6 need.
+      const result = run([
+        { id: 'big', recognition: { r: 1 }, capacities: [slot('c', 1e12)], needs: [] },
+        { id: 'tiny', recognition: { r: 1 }, capacities: [{ ...slot('c', 1e-9), skills: ['go'] }], needs: [] },
+        { id: 'r', recognition: {}, capacities: [], needs: [{ ...slot('go', 1), skills: ['go'] }, slot('any', 1e6)] },
+        { id: 's', recognition: {}, capacities: [], needs: [slot('n', 10)] },
+        { id: 't', recognition: { h: 1 }, capacities: [], needs: [slot('n', 1)] },
+        { id: 'h', recognition: { r: 1, s: 1e9, t: 1 }, capacities: [slot('c', 11)], needs: [] },
+      ]);
+      assert.ok(result.converged && result.rounds <= 5, `rounds ${result.rounds}`);
+    });
+
     it('all-zero recognition means no recognition', () => {
       assert.equal(normalizeRecognition({ a: 0, b: 0 }).size, 0);
       const result = run([

@@ -16,24 +16,26 @@ export const RESIDUE_FRACTION = 1e-14;
 /**
  * How far the amount on a pair (capacity slot, need slot) may still move in a round that counts as converged (spec
  * 7.6): epsilon relative to what the pair can carry, the smaller of the two declared quantities, and never below the
- * rounding of the pair's own arithmetic (RESIDUE_FRACTION x the larger), which repeated rounds may toggle. Per pair,
- * so a quantity of 1e12 elsewhere (tolerance 1e6 if epsilon were relative to the network's largest quantity) does not
- * let a change of 2.5 pass as converged.
+ * rounding of the arithmetic behind it, which repeated rounds may toggle: RESIDUE_FRACTION x `roundingScale`, the
+ * larger of the capacity and the largest need the slot's amount for that recipient is split over (default: the
+ * larger of the pair's two quantities). Per pair, so a quantity of 1e12 elsewhere (tolerance 1e6 if epsilon were
+ * relative to the network's largest quantity) does not let a change of 2.5 pass as converged.
  */
-export function pairTolerance(capacityDeclared: number, needDeclared: number, epsilon: number = DEFAULT_EPSILON): number {
-  return Math.max(epsilon * Math.min(capacityDeclared, needDeclared), RESIDUE_FRACTION * Math.max(capacityDeclared, needDeclared));
+export function pairTolerance(capacityDeclared: number, needDeclared: number, epsilon: number = DEFAULT_EPSILON, roundingScale: number = Math.max(capacityDeclared, needDeclared)): number {
+  return Math.max(epsilon * Math.min(capacityDeclared, needDeclared), RESIDUE_FRACTION * roundingScale);
 }
 
-/** The change of one pair's amount between two rounds, with the pair's declared quantities. */
+/** The change of one pair's amount between two rounds, with the pair's declared quantities (see pairTolerance). */
 export interface PairChange {
   readonly delta: number;
   readonly capacityDeclared: number;
   readonly needDeclared: number;
+  readonly roundingScale?: number;
 }
 
 /** A round has converged when no pair's offer or acceptance moved by more than its pairTolerance. */
 export function hasConverged(changes: Iterable<PairChange>, epsilon: number = DEFAULT_EPSILON): boolean {
-  for (const change of changes) if (!(change.delta <= pairTolerance(change.capacityDeclared, change.needDeclared, epsilon))) return false;
+  for (const change of changes) if (!(change.delta <= pairTolerance(change.capacityDeclared, change.needDeclared, epsilon, change.roundingScale))) return false;
   return true;
 }
 

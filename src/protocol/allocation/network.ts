@@ -231,6 +231,23 @@ export function compileNetwork(participants: readonly CompiledParticipant[], opt
   };
 }
 
+/**
+ * Per pair, the rounding scale of its amount (spec 7.6, pairTolerance): the larger of its capacity's quantity and the
+ * largest need its candidate's amount is split over (the split couples them).
+ */
+export function pairRoundingScales(network: AllocationNetwork): Float64Array {
+  const { candidateStart, candidatePairStart, pairNeed, needDeclared, capacityDeclared } = network;
+  const scales = new Float64Array(pairNeed.length);
+  for (let capacity = 0; capacity < capacityDeclared.length; capacity++) {
+    for (let candidate = candidateStart[capacity]!; candidate < candidateStart[capacity + 1]!; candidate++) {
+      let scale = capacityDeclared[capacity]!;
+      for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) scale = Math.max(scale, needDeclared[pairNeed[pair]!]!);
+      for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) scales[pair] = scale;
+    }
+  }
+  return scales;
+}
+
 /** Reusable scratch memory for rounds over one network. */
 export class RoundScratch {
   readonly room: Float64Array;

@@ -4,7 +4,7 @@
 // neighbourhood (itself and the recipients it recognizes), so its cost does not grow with the network.
 import type { Acceptance, Allocation, PeerId, Relationships, Results, State } from '../schemas.ts';
 import { dampingFactor, DEFAULT_EPSILON, hasConverged, updateStateStability, type PairChange } from './convergence.ts';
-import { compileNetwork, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
+import { compileNetwork, pairRoundingScales, providerOffers, rationOffers, RoundScratch, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 import type { AllocationOptions } from './simulate.ts';
 
@@ -167,14 +167,22 @@ export function computeResults(view: ParticipantView): Results {
 
   // Each change judged against its own pair's quantities (spec 7.6); a slot that no longer exists counts as 0.
   const quantityOf = (slots: readonly { id: string; quantity: number }[] | undefined, id: string) => slots?.find((slot) => slot.id === id)?.quantity ?? 0;
+  const offerScale = new Map<string, number>();
+  const offerScales = pairRoundingScales(network);
+  for (const [key, pair] of pairIndex) offerScale.set(key, offerScales[pair]!);
+  const acceptanceScale = new Map<string, number>();
+  const acceptanceScales = pairRoundingScales(incoming);
+  for (const [key, pair] of incomingPair) acceptanceScale.set(key, acceptanceScales[pair]!);
   const changes = [
     ...changesOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need), (entry) => ({
       capacityDeclared: quantityOf(myState.capacities, entry.capacity),
       needDeclared: quantityOf(view.states.get(entry.recipient)?.needs, entry.need),
+      roundingScale: offerScale.get(pairKey(entry.capacity, entry.recipient, entry.need)),
     })),
     ...changesOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need), (entry) => ({
       capacityDeclared: quantityOf(view.states.get(entry.provider)?.capacities, entry.capacity),
       needDeclared: quantityOf(myState.needs, entry.need),
+      roundingScale: acceptanceScale.get(pairKey(entry.provider, entry.capacity, entry.need)),
     })),
   ];
   return {

@@ -4,7 +4,7 @@
 // offers it got. Stops when no pair's offer or acceptance moved by more than epsilon relative to the pair, or at maxRounds.
 import type { PeerId, Scenario, SimulationResult, State } from '../schemas.ts';
 import { dampingFactor, DEFAULT_EPSILON, DEFAULT_MAX_ROUNDS, pairTolerance, updateStateStability } from './convergence.ts';
-import { compileNetwork, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
+import { compileNetwork, pairRoundingScales, providerOffers, RationScratch, rationOffers, RoundScratch, type AllocationNetwork, type CompiledParticipant } from './network.ts';
 import { normalizeRecognition } from './recognition.ts';
 
 export interface AllocationOptions {
@@ -44,10 +44,13 @@ export class SynchronousRun {
   round = 0;
   /** Relative convergence tolerance (spec 7.6) that step() judges each pair's change by. */
   readonly epsilon: number;
+  /** Per pair, the rounding scale of its amount (pairTolerance). */
+  private readonly roundingScale: Float64Array;
 
   constructor(network: AllocationNetwork, epsilon: number = DEFAULT_EPSILON) {
     this.network = network;
     this.epsilon = epsilon;
+    this.roundingScale = pairRoundingScales(network);
     const pairs = network.pairNeed.length;
     this.offers = new Float64Array(pairs);
     this.accepted = new Float64Array(pairs);
@@ -81,7 +84,7 @@ export class SynchronousRun {
     for (let pair = 0; pair < offers.length; pair++) {
       const delta = Math.max(Math.abs(offers[pair]! - previousOffers[pair]!), Math.abs(accepted[pair]! - previousAccepted[pair]!));
       if (delta > maxDelta) maxDelta = delta;
-      if (converged && delta > 0 && !(delta <= pairTolerance(capacityDeclared[pairCapacity[pair]!]!, needDeclared[pairNeed[pair]!]!, this.epsilon))) converged = false;
+      if (converged && delta > 0 && !(delta <= pairTolerance(capacityDeclared[pairCapacity[pair]!]!, needDeclared[pairNeed[pair]!]!, this.epsilon, this.roundingScale[pair]!))) converged = false;
     }
     let squares = 0;
     for (let need = 0; need < acceptedTotal.length; need++) {
