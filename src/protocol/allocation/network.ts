@@ -248,46 +248,46 @@ export function pairRoundingScales(network: AllocationNetwork): Float64Array {
   return scales;
 }
 
-/** Reusable scratch memory for rounds over one network. */
-export class RoundScratch {
-  readonly room: Float64Array;
-  readonly touched: Int32Array;
-  readonly touchedMark: Uint8Array;
-  weights = new Float64Array(64);
-  caps = new Float64Array(64);
-  amounts = new Float64Array(64);
-  order = new Int32Array(64);
+/** Scratch arrays for one waterFill call, grown on demand and reused, so a round allocates nothing. */
+export class WaterFillScratch {
+  weights: Float64Array;
+  caps: Float64Array;
+  amounts: Float64Array;
+  order: Int32Array;
 
-  constructor(network: AllocationNetwork) {
-    this.room = new Float64Array(network.needSlot.length);
-    this.touched = new Int32Array(network.needSlot.length);
-    this.touchedMark = new Uint8Array(network.needSlot.length);
+  constructor(size: number) {
+    this.weights = new Float64Array(size);
+    this.caps = new Float64Array(size);
+    this.amounts = new Float64Array(size);
+    this.order = new Int32Array(size);
   }
 
-  splitWeights = new Float64Array(8);
-  splitCaps = new Float64Array(8);
-  splitAmounts = new Float64Array(8);
-  splitOrder = new Int32Array(8);
-
-  /** Scratch for splitting one recipient's amount over its needs (distribute). */
-  ensureSplit(size: number): this {
-    if (this.splitWeights.length < size) {
-      const length = Math.max(size, this.splitWeights.length * 2);
-      this.splitWeights = new Float64Array(length);
-      this.splitCaps = new Float64Array(length);
-      this.splitAmounts = new Float64Array(length);
-      this.splitOrder = new Int32Array(length);
-    }
-    return this;
-  }
-
-  ensure(size: number): void {
-    if (this.weights.length >= size) return;
+  /** This scratch, with room for at least `size` entries. */
+  ensure(size: number): this {
+    if (this.weights.length >= size) return this;
     const length = Math.max(size, this.weights.length * 2);
     this.weights = new Float64Array(length);
     this.caps = new Float64Array(length);
     this.amounts = new Float64Array(length);
     this.order = new Int32Array(length);
+    return this;
+  }
+}
+
+/** Reusable scratch memory for rounds over one network. */
+export class RoundScratch {
+  readonly room: Float64Array;
+  readonly touched: Int32Array;
+  readonly touchedMark: Uint8Array;
+  /** For water-filling a capacity over its candidates. */
+  readonly candidates = new WaterFillScratch(64);
+  /** For splitting one candidate's amount over its needs (distribute). */
+  readonly split = new WaterFillScratch(8);
+
+  constructor(network: AllocationNetwork) {
+    this.room = new Float64Array(network.needSlot.length);
+    this.touched = new Int32Array(network.needSlot.length);
+    this.touchedMark = new Uint8Array(network.needSlot.length);
   }
 }
 
@@ -337,8 +337,7 @@ export function providerOffers(
     const count = candidateStart[capacity + 1]! - first;
     for (let pair = candidatePairStart[first]!; pair < candidatePairStart[first + count]!; pair++) offers[pair] = 0;
     if (count === 0) continue;
-    scratch.ensure(count);
-    const { weights, caps, amounts, order } = scratch;
+    const { weights, caps, amounts, order } = scratch.candidates.ensure(count);
     // The scale of tier 1's arithmetic: the capacity and every need with room it may fill.
     let tierOneScale = capacityDeclared[capacity]!;
     for (let k = 0; k < count; k++) {
@@ -410,17 +409,17 @@ function distribute(
     if (!(amount > 0)) continue;
     const start = candidatePairStart[first + k]!;
     const width = candidatePairStart[first + k + 1]! - start;
-    const { splitWeights, splitCaps, splitAmounts, splitOrder } = scratch.ensureSplit(width);
+    const { weights, caps, amounts: split, order } = scratch.split.ensure(width);
     for (let i = 0; i < width; i++) {
       const need = pairNeed[start + i]!;
-      splitWeights[i] = needDeclared[need]!;
-      splitCaps[i] = room[need]!;
+      weights[i] = needDeclared[need]!;
+      caps[i] = room[need]!;
     }
-    waterFill(amount, width, splitWeights, splitCaps, splitAmounts, splitOrder);
+    waterFill(amount, width, weights, caps, split, order);
     for (let i = 0; i < width; i++) {
       const pair = start + i;
       const need = pairNeed[pair]!;
-      let given = splitAmounts[i]!;
+      let given = split[i]!;
       if (damping !== undefined) {
         const previous = damping.previousOffers[pair]!;
         const factor = damping.factor[need]!;
@@ -525,6 +524,8 @@ export function rationOffers(
 function acceptWishes(network: AllocationNetwork, recipientCandidates: Int32Array, from: number, to: number, target: Float64Array, work: RationScratch): void {
   const { candidatePairStart, pairNeed, needDeclared } = network;
   const { remaining, wanted, share, headOfNeed, nextInNeed, overAskedNeeds } = work;
+  // An over-asked need shares what it has left by water level, a wish below the level in full. (Proportional sharing
+  // let one late offer rescale every other provider's acceptance, which kept asynchronous peers correcting each other.)
   // Pairs into over-asked needs are chained per need (headOfNeed / nextInNeed), so nothing is sorted or allocated.
   overAskedNeeds.length = 0;
   for (let index = from; index < to; index++) {

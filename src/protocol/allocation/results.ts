@@ -167,22 +167,20 @@ export function computeResults(view: ParticipantView): Results {
 
   // Each change judged against its own pair's quantities (spec 7.6); a slot that no longer exists counts as 0.
   const quantityOf = (slots: readonly { id: string; quantity: number }[] | undefined, id: string) => slots?.find((slot) => slot.id === id)?.quantity ?? 0;
-  const offerScale = new Map<string, number>();
+  // A pair no longer compiled (a slot or recognition gone) falls back to its own two quantities.
   const offerScales = pairRoundingScales(network);
-  for (const [key, pair] of pairIndex) offerScale.set(key, offerScales[pair]!);
-  const acceptanceScale = new Map<string, number>();
   const acceptanceScales = pairRoundingScales(incoming);
-  for (const [key, pair] of incomingPair) acceptanceScale.set(key, acceptanceScales[pair]!);
+  const scaleOf = (scales: Float64Array, pair: number | undefined) => (pair === undefined ? undefined : scales[pair]);
   const changes = [
-    ...changesOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need), (entry) => ({
+    ...changesOf(previous?.allocations ?? [], allocations, (entry) => pairKey(entry.capacity, entry.recipient, entry.need), (entry, key) => ({
       capacityDeclared: quantityOf(myState.capacities, entry.capacity),
       needDeclared: quantityOf(view.states.get(entry.recipient)?.needs, entry.need),
-      roundingScale: offerScale.get(pairKey(entry.capacity, entry.recipient, entry.need)),
+      roundingScale: scaleOf(offerScales, pairIndex.get(key)),
     })),
-    ...changesOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need), (entry) => ({
+    ...changesOf(previous?.acceptance ?? [], acceptance, (entry) => pairKey(entry.provider, entry.capacity, entry.need), (entry, key) => ({
       capacityDeclared: quantityOf(view.states.get(entry.provider)?.capacities, entry.capacity),
       needDeclared: quantityOf(myState.needs, entry.need),
-      roundingScale: acceptanceScale.get(pairKey(entry.provider, entry.capacity, entry.need)),
+      roundingScale: scaleOf(acceptanceScales, incomingPair.get(key)),
     })),
   ];
   return {
@@ -200,16 +198,16 @@ function changesOf<T extends { quantity: number }>(
   before: readonly T[],
   after: readonly T[],
   key: (entry: T) => string,
-  declared: (entry: T) => Omit<PairChange, 'delta'>,
+  declared: (entry: T, key: string) => Omit<PairChange, 'delta'>,
 ): PairChange[] {
   const old = new Map(before.map((entry) => [key(entry), entry]));
   const changes: PairChange[] = [];
   for (const entry of after) {
-    const earlier = old.get(key(entry));
-    const delta = Math.abs(entry.quantity - (earlier?.quantity ?? 0));
-    if (delta > 0) changes.push({ delta, ...declared(entry) });
-    old.delete(key(entry));
+    const entryKey = key(entry);
+    const delta = Math.abs(entry.quantity - (old.get(entryKey)?.quantity ?? 0));
+    if (delta > 0) changes.push({ delta, ...declared(entry, entryKey) });
+    old.delete(entryKey);
   }
-  for (const entry of old.values()) if (entry.quantity > 0) changes.push({ delta: entry.quantity, ...declared(entry) });
+  for (const [entryKey, entry] of old) if (entry.quantity > 0) changes.push({ delta: entry.quantity, ...declared(entry, entryKey) });
   return changes;
 }
