@@ -4,36 +4,27 @@ import type { PeerId, Relationships, Results, SimulationResult, State } from '..
 import { mutualRecognition, normalizeRecognition } from './recognition.ts';
 
 /**
- * Flows as recipients accepted them. The tier belongs to the provider-recipient pair (MR): computed from
- * `relationships` when given, else taken from the provider's offer, which an acceptance may outlive while the network
- * is still settling (the provider has withdrawn it).
+ * Flows as recipients accepted them. The tier belongs to the provider-recipient pair (MR), so it is computed from the
+ * relationships, not taken from the provider's offer, which an acceptance may outlive while the network is still
+ * settling (the provider has withdrawn it).
  */
 export function summarizeResults(
   states: ReadonlyMap<PeerId, State>,
   results: ReadonlyMap<PeerId, Results>,
   history: SimulationResult['history'],
   converged: boolean,
-  relationships?: ReadonlyMap<PeerId, Relationships>,
+  relationships: ReadonlyMap<PeerId, Relationships>,
 ): SimulationResult {
-  const tierOf = new Map<string, 'mutual' | 'one-way'>();
-  for (const [provider, own] of results) {
-    // Whichever of the recipient's needs the offer was placed on.
-    for (const offer of own.allocations) tierOf.set(`${provider}\u0000${offer.capacity}\u0000${offer.recipient}`, offer.tier);
-  }
-  const recognitionOf = (peer: PeerId) => normalizeRecognition(relationships?.get(peer)?.recognition);
-  const tierOfPair = (provider: PeerId, capacity: string, recipient: PeerId): 'mutual' | 'one-way' =>
-    relationships !== undefined
-      ? mutualRecognition(recognitionOf(provider), provider, recognitionOf(recipient), recipient) > 0
-        ? 'mutual'
-        : 'one-way'
-      : (tierOf.get(`${provider}\u0000${capacity}\u0000${recipient}`) ?? 'one-way');
+  const recognitionOf = (peer: PeerId) => normalizeRecognition(relationships.get(peer)?.recognition);
+  const tierOfPair = (provider: PeerId, recipient: PeerId): 'mutual' | 'one-way' =>
+    mutualRecognition(recognitionOf(provider), provider, recognitionOf(recipient), recipient) > 0 ? 'mutual' : 'one-way';
   const allocations: SimulationResult['allocations'] = [];
   const received = new Map<string, number>();
   const allocated = new Map<string, number>();
   const ids = [...states.keys()].sort();
   for (const recipient of ids) {
     for (const entry of results.get(recipient)?.acceptance ?? []) {
-      const tier = tierOfPair(entry.provider, entry.capacity, recipient);
+      const tier = tierOfPair(entry.provider, recipient);
       allocations.push({ provider: entry.provider, capacity: entry.capacity, recipient, need: entry.need, quantity: entry.quantity, tier });
       received.set(`${recipient}\u0000${entry.need}`, (received.get(`${recipient}\u0000${entry.need}`) ?? 0) + entry.quantity);
       allocated.set(`${entry.provider}\u0000${entry.capacity}`, (allocated.get(`${entry.provider}\u0000${entry.capacity}`) ?? 0) + entry.quantity);
