@@ -208,8 +208,9 @@ export class MemoryPeerNetwork implements PeerNetwork {
     return [...this.subscriptions].map((entry) => entry.replace('\u0000', ' ')).sort();
   }
 
+  /** Coordination of every peer shares one topic, as on libp2p (src/network/names.ts): every started peer receives it. */
   wants(author: PeerId, kind: RecordKind): boolean {
-    return this.started && this.subscriptions.has(`${author}\u0000${kind}`);
+    return this.started && (kind === 'coordination' || this.subscriptions.has(`${author}\u0000${kind}`));
   }
 
   async requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[]): Promise<void> {

@@ -147,7 +147,8 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
       const next = new Map(current);
       next.set(record.author, record);
       records.value = next;
-      if (!fromCache) persist.request();
+      // Not cacheable: no write to schedule (a debounce timer per coordination record filled the scheduler's heap).
+      if (!fromCache && options.cacheable) persist.request();
     }
     return outcome;
   }

@@ -71,6 +71,27 @@ describe('engine', function () {
     assertSameFlows(run.result, simulate(scenario), 1e-9);
   });
 
+
+  it('is not reported converged before a one-way source\'s first offer has reached a recipient that recognizes nobody', async () => {
+    // The recipient learns that the provider recognizes it only from the provider's relationships, and then subscribes
+    // to its results. Meanwhile both had converged on what they held, and the system was reported converged with the
+    // need at 0 (3 of these 12 seeds; 19 of 900 random restricted-slot scenarios). The recipient now waits for the
+    // results a neighbour's coordination announces, and the in-memory network delivers every peer's coordination, as
+    // libp2p's shared coordination topic does.
+    const scenario = Scenario.parse({
+      participants: [
+        { id: 'recipient', recognition: {}, capacities: [], needs: [{ id: 'n0', type: 'review', quantity: 2 }] },
+        { id: 'provider', recognition: { recipient: 1 }, capacities: [{ id: 'c0', type: 'review', quantity: 448 }], needs: [] },
+      ],
+    });
+    const received: number[] = [];
+    for (let seed = 1; seed <= 12; seed++) {
+      const run = await runAsyncSimulation(scenario, { seed, maxVirtualMs: 20_000 });
+      assert.equal(run.result.converged, true, `seed ${seed}: not converged after ${run.virtualMs} virtual ms`);
+      received.push(run.result.needs[0]!.received);
+    }
+    assert.deepEqual(received, Array(12).fill(2));
+  });
   it('converges again after a partition heals', async () => {
     const net = new TestNetwork({ seed: 3 });
     for (let index = 0; index < 4; index++) await net.addEngine(index);
@@ -352,7 +373,7 @@ describe('engine', function () {
   /**
    * A watcher and a neighbour on the in-memory network, where the watcher's link drops the neighbour's records that
    * `drops` selects (gossip and sync alike) while `lost` is set: the situation of a peer whose first dials failed, as
-   * seen with 50 peers on libp2p. The neighbour's coordination passes, so both see each other converged and go quiet.
+   * seen with 50 peers on libp2p. The neighbour's coordination passes, so the watcher knows what it lacks.
    */
   async function lossyPair(drops: (record: SignedRecord) => boolean, lostFromStart = true) {
     const scheduler = new VirtualScheduler();
@@ -380,21 +401,28 @@ describe('engine', function () {
       }
       return done();
     };
-    const bothQuiet = async () => {
-      assert.ok(await advance(20_000, () => watcher.subgroups.hasSystemConverged.peek() && neighbour.subgroups.hasSystemConverged.peek()), 'both report converged');
-      await advance(5_000, () => false); // quiet: nobody publishes any more
+    /**
+     * Both have converged on what they hold (phase 9). The neighbour reports the system converged; the watcher, which
+     * knows from the neighbour's coordination that it lacks results announced, does not (spec 8.5).
+     */
+    const bothSettled = async () => {
+      const settled = () => watcher.phase.peek() === 9 && neighbour.phase.peek() === 9 && neighbour.subgroups.hasSystemConverged.peek();
+      assert.ok(await advance(20_000, settled), 'both converged on what they hold');
+      await advance(5_000, () => false);
+      assert.ok(settled(), 'still settled 5 s later');
+      assert.equal(watcher.subgroups.hasSystemConverged.peek(), false, 'the watcher does not report the system converged while it lacks announced results');
     };
-    return { watcher, neighbour, link, advance, bothQuiet, stop: async () => (await watcher.stop(), await neighbour.stop()) };
+    return { watcher, neighbour, link, advance, bothSettled, stop: async () => (await watcher.stop(), await neighbour.stop()) };
   }
 
   it('a peer that converged without a neighbour\'s records still repairs them, with no connect event to help', async () => {
-    const { watcher, neighbour, link, advance, bothQuiet, stop } = await lossyPair((record) => record.kind !== 'coordination');
+    const { watcher, neighbour, link, advance, bothSettled, stop } = await lossyPair((record) => record.kind !== 'coordination');
     await watcher.declareState({ displayName: 'Watcher', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
     await watcher.setRecognition({ [neighbour.self]: 1 });
     await neighbour.declareState({ displayName: 'Neighbour', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
     await neighbour.setRecognition({ [watcher.self]: 1 });
     const givesToNeighbour = () => watcher.snapshot().allocations.some((row) => row.recipient === neighbour.self && Math.abs(row.quantity - 3) < 1e-9);
-    await bothQuiet();
+    await bothSettled();
     assert.ok(!givesToNeighbour(), 'without the neighbour\'s state there is nothing to give');
     link.lost = false;
     // No new record and no connect event: only the watcher's own repair can fetch what it missed.
@@ -403,7 +431,7 @@ describe('engine', function () {
   });
 
   it('results older than the round their author announces are fetched again after convergence', async () => {
-    const { watcher, neighbour, link, advance, bothQuiet, stop } = await lossyPair((record) => record.kind === 'results', false);
+    const { watcher, neighbour, link, advance, bothSettled, stop } = await lossyPair((record) => record.kind === 'results', false);
     await neighbour.declareState({ displayName: 'Neighbour', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
     await neighbour.setRecognition({ [watcher.self]: 1 });
     await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
@@ -414,7 +442,7 @@ describe('engine', function () {
     // in a later round, which the watcher does not get.
     link.lost = true;
     await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 4 }] });
-    await bothQuiet();
+    await bothSettled();
     assert.ok(neighbour.round.peek() >= 2 && (watcher.stores.networkResults.peek().get(neighbour.self)?.round ?? 0) < neighbour.round.peek(), 'the watcher holds older results than announced');
     link.lost = false;
     assert.ok(await advance(60_000, () => Math.abs(received() - 4) < 1e-9), 'the watcher fetched the newer results and accepts 4');
