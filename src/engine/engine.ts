@@ -20,7 +20,7 @@ import {
 import { describeIssues } from '../protocol/validate.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { mulberry32, seedFromString } from './random.ts';
-import { debounced, realScheduler, type Scheduler } from './scheduler.ts';
+import { debounced, realScheduler, throttled, type Scheduler } from './scheduler.ts';
 import { createProtocolStores, payloadsOf, type ProtocolStores } from './protocol-stores.ts';
 import type { EngineStorage, RecordOf } from './store.ts';
 
@@ -236,17 +236,20 @@ export function createEngine(options: EngineOptions): Engine {
     return set;
   });
   const myConverged = signal(false);
-  /** Peers whose results my computation reads (the results subscriptions below): partners, peers I recognize, sources. */
-  const resultsFollowed = stableSet(() => new Set([...allPrimaryPartners.value, ...myPrimaryPeers.value, ...oneWayRecipients.value, ...secondarySourcesForMe.value]));
-  const hasSystemConverged = computed(() => {
+  /** I and every active neighbour report converged: what stops my coordination gossip. */
+  const neighboursConverged = computed(() => {
     if (!myConverged.value) return false;
-    const followed = resultsFollowed.value;
+    for (const peer of activeParticipants.value) if (coordination.records.value.get(peer)?.payload.converged !== true) return false;
+    return true;
+  });
+  const hasSystemConverged = computed(() => {
+    if (!neighboursConverged.value) return false;
+    // Every neighbour's results enter my computation (I subscribe to them all). One that announces a round whose
+    // results I do not hold yet means my convergence was judged without them (a source's first offer to me, on its
+    // way to a subscription made a moment ago), so it says nothing about the system yet. Repair fetches them; gossip
+    // does not wait for them (a neighbour whose results cannot reach me would otherwise keep me gossiping).
     for (const peer of activeParticipants.value) {
-      const theirs = coordination.records.value.get(peer)?.payload;
-      if (theirs === undefined || !theirs.converged) return false;
-      // A neighbour announces results I do not hold yet: my convergence was judged without them (a source's first
-      // offer to me, still on its way to a subscription made a moment ago), so it says nothing about the system yet.
-      if (followed.has(peer) && theirs.round > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
+      if ((coordination.records.value.get(peer)?.payload.round ?? 0) > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
     }
     return true;
   });
@@ -368,9 +371,10 @@ export function createEngine(options: EngineOptions): Engine {
   let phaseStartedAt = isoNow();
   const publishCoordination = () =>
     publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
-  // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: one
-  // announcement per burst. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers met.
-  const announceAfterConnect = debounced(scheduler, config.subscriptionDebounceMs, () => {
+  // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
+  // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
+  // met; a debounce instead would never announce while connections keep coming.
+  const announceAfterConnect = throttled(scheduler, config.subscriptionDebounceMs, () => {
     if (running) void publishCoordination();
   });
 
@@ -448,7 +452,7 @@ export function createEngine(options: EngineOptions): Engine {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      if (!hasSystemConverged.peek()) void publishCoordination();
+      if (!neighboursConverged.peek()) void publishCoordination();
       repairMissing();
       scheduleGossip();
     }, config.coordinationGossipMs);
@@ -532,6 +536,10 @@ export function createEngine(options: EngineOptions): Engine {
       // Bounded at once: a cache written before clocks were bounded may hold one entry per peer of the network.
       const cachedClock = [states, relationships, results].map((store) => store.get(self)?.clock ?? {}).reduce(mergeClocks, {});
       clock.value = boundedClock(cachedClock);
+      // Rounds go on from the cached results: neighbours compare the round I announce with the results of mine they
+      // hold, and a restart announcing round 1 beside results of round 5 made them miss (and never repair) what I
+      // published next.
+      round.value = Math.max(round.peek(), stores.myResults.peek()?.round ?? 0);
       running = true;
       networkListener = network.on(onNetworkEvent);
       await network.start();
@@ -556,6 +564,7 @@ export function createEngine(options: EngineOptions): Engine {
       for (const record of myRecords) await network.publish({ kind: record.kind, sequence: record.sequence, clock: record.clock, issuedAt: record.issuedAt, payload: record.payload } as OutgoingRecord);
       setPhase(stores.myState.peek() === undefined ? 2 : stores.myRelationships.peek() === undefined ? 3 : 4);
       await publishCoordination();
+      announceAfterConnect.cancel(); // the connections network.start() made are answered by the announcement above
       scheduleGossip();
       requestRound();
     },

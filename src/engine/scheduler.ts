@@ -133,3 +133,26 @@ export function debounced(scheduler: Scheduler, ms: number | (() => number), cal
     },
   };
 }
+
+/**
+ * Runs `callback` once, `ms` after the first request of a burst; requests while one is pending join it. Unlike a
+ * debounce it cannot be postponed forever by requests that keep coming.
+ */
+export function throttled(scheduler: Scheduler, ms: number, callback: () => void): { request(): void; cancel(): void } {
+  let handle: unknown;
+  let waiting = false;
+  return {
+    request() {
+      if (waiting) return;
+      waiting = true;
+      handle = scheduler.setTimeout(() => {
+        waiting = false;
+        callback();
+      }, ms);
+    },
+    cancel() {
+      if (waiting) scheduler.clearTimeout(handle);
+      waiting = false;
+    },
+  };
+}
