@@ -18,6 +18,7 @@ import {
   type State,
 } from '../protocol/schemas.ts';
 import { describeIssues } from '../protocol/validate.ts';
+import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { mulberry32, seedFromString } from './random.ts';
 import { debounced, realScheduler, throttled, type Scheduler } from './scheduler.ts';
@@ -108,6 +109,8 @@ export interface EngineSnapshot extends Omit<SimulationResult, 'rounds'> {
   readonly phase: number;
   readonly phaseName: PhaseName;
   readonly peers: readonly PeerId[];
+  /** See Engine.problem. */
+  readonly problem?: string;
 }
 
 export interface Engine {
@@ -119,6 +122,8 @@ export interface Engine {
   readonly clock: ReadonlySignal<CausalClock>;
   /** How often the allocation ran here (for benchmarks of recompute storms). */
   readonly recomputations: ReadonlySignal<number>;
+  /** Why my latest results did not reach the network, until a round publishes again (shown to the user). */
+  readonly problem: ReadonlySignal<string | undefined>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Validated; a bad state rejects with a clear error and changes nothing. Resolves once published and cached. */
@@ -139,6 +144,8 @@ export interface Engine {
   snapshot(): EngineSnapshot;
   onDidChange(listener: () => void): Disposable;
 }
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function sameSet(a: ReadonlySet<PeerId>, b: ReadonlySet<PeerId>): boolean {
   if (a.size !== b.size) return false;
@@ -171,6 +178,13 @@ export function createEngine(options: EngineOptions): Engine {
   const round = signal(0);
   const clock = signal<CausalClock>({});
   const recomputations = signal(0);
+  /** Why my results are not what the network sees (results too large to publish, a failed round); cleared on success. */
+  const problem = signal<string | undefined>(undefined);
+  const reportProblem = (text: string) => {
+    logger.warn(text);
+    problem.value = text;
+  };
+  const reportFailure = (what: string) => (error: unknown) => logger.warn(`${what} failed: ${errorMessage(error)}`);
   const now = signal(scheduler.now());
   const setPhase = (next: number) => {
     if (phase.peek() === next) return;
@@ -375,7 +389,7 @@ export function createEngine(options: EngineOptions): Engine {
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
   // met; a debounce instead would never announce while connections keep coming.
   const announceAfterConnect = throttled(scheduler, config.subscriptionDebounceMs, () => {
-    if (running) void publishCoordination();
+    if (running) publishCoordination().catch(reportFailure('announcing my coordination'));
   });
 
   // --- The round: gather (debounced window), allocate + accept (computeResults), stabilize.
@@ -418,15 +432,30 @@ export function createEngine(options: EngineOptions): Engine {
           await publishCoordination();
         } else setPhase(9);
       } else {
+        myConverged.value = false;
+        try {
+          await publish('results', next);
+        } catch (error) {
+          // Larger than one record may be (spec 3): nobody sees these results. The previous ones stay, the round I
+          // announce stays theirs, and the next change of my inputs tries again.
+          reportProblem(
+            `my results were not published: ${errorMessage(error)} (one record holds at most ${MAX_RECORD_BYTES} bytes; these carry ` +
+              `${next.allocations.length} offers and ${next.acceptance.length} acceptance entries), so my recipients and providers do not see them`,
+          );
+          setPhase(5);
+          await publishCoordination();
+          return;
+        }
         batch(() => {
           round.value = next.round;
-          myConverged.value = false;
+          problem.value = undefined;
         });
-        await publish('results', next);
         phaseStartedAt = isoNow();
         setPhase(5);
         await publishCoordination();
       }
+    } catch (error) {
+      reportProblem(`the allocation round failed: ${errorMessage(error)}`);
     } finally {
       computing = false;
       if (computeAgain) {
@@ -452,7 +481,7 @@ export function createEngine(options: EngineOptions): Engine {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      if (!neighboursConverged.peek()) void publishCoordination();
+      if (!neighboursConverged.peek()) publishCoordination().catch(reportFailure('gossiping my coordination'));
       repairMissing();
       scheduleGossip();
     }, config.coordinationGossipMs);
@@ -529,6 +558,7 @@ export function createEngine(options: EngineOptions): Engine {
     round,
     clock,
     recomputations,
+    problem,
     async start() {
       if (running) return;
       setPhase(1);
@@ -623,6 +653,7 @@ export function createEngine(options: EngineOptions): Engine {
         phaseName: PHASES[phase.peek()]!,
         converged: myConverged.peek(),
         peers: [...knownPeers.peek()].sort(),
+        ...(problem.peek() === undefined ? {} : { problem: problem.peek() }),
         allocations: summary.allocations.filter((entry) => entry.provider === self || entry.recipient === self),
         needs: summary.needs.filter((entry) => entry.participant === self),
         capacities: summary.capacities.filter((entry) => entry.participant === self),

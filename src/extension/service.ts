@@ -223,6 +223,7 @@ export class EngineMutualService implements MutualService {
       phase: snapshot.phase,
       phaseName: snapshot.phaseName,
       converged: snapshot.converged,
+      ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
       myState: this.myState(),
       myRecognition,
       peers,

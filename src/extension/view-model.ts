@@ -37,6 +37,8 @@ export const ViewModel = z.object({
   phase: z.number().int(),
   phaseName: z.string(),
   converged: z.boolean(),
+  /** Why my results did not reach the network (the engine's problem), if they did not. */
+  problem: z.string().optional(),
   myState: State,
   myRecognition: RecognitionWeights,
   peers: z.array(PeerRow),

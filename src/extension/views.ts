@@ -82,8 +82,9 @@ export class StatusBar extends LifecycleDisposable {
     }
     const model = this.service.viewModel();
     const active = model.peers.filter((peer) => peer.active).length;
-    this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${model.converged ? '$(check) converged' : '$(sync~spin) syncing'}`;
-    this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}`;
+    const progress = model.problem !== undefined ? '$(warning) results not published' : model.converged ? '$(check) converged' : '$(sync~spin) syncing';
+    this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${progress}`;
+    this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}${model.problem === undefined ? '' : `\n${model.problem}`}`;
   }
 
   get text(): string {

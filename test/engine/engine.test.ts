@@ -94,6 +94,37 @@ describe('engine', function () {
     assert.deepEqual(received, Array(12).fill(2));
   });
 
+  it('results too large for one record are reported, not thrown away unseen, and the peer publishes again once they fit', async () => {
+    // 600 offers (three recipients with 200 needs each) encode to about 80 KB, over the 64 KiB bound of one record.
+    // Before, the failed publish was an unhandled rejection: the provider's offers never left it, nothing said why,
+    // and a Node process without a handler would have exited.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const needs = Array.from({ length: 200 }, (_, index) => ({ id: `need-${index}`, type: 'review', quantity: 1 }));
+      const recipients = ['r0', 'r1', 'r2'].map((id) => ({ id, recognition: {}, capacities: [], needs }));
+      const provider = { id: 'p', recognition: { r0: 1, r1: 1, r2: 1 }, capacities: [{ id: 'c0', type: 'review', quantity: 10_000 }], needs: [] };
+      const run = await runAsyncSimulation(Scenario.parse({ participants: [provider, ...recipients] }), { seed: 1, maxVirtualMs: 3_000, keepRunning: true });
+      const providerEngine = run.engines[0]!;
+      assert.equal(run.result.converged, false, 'the network cannot converge without the offers');
+      assert.match(providerEngine.problem.peek() ?? '', /my results were not published: record is \d+ bytes encoded, more than 65536 .*600 offers/);
+      assert.equal(providerEngine.snapshot().problem, providerEngine.problem.peek());
+      assert.equal(providerEngine.stores.myResults.peek()?.allocations.length ?? 0, 0, 'the previous (empty) results stay');
+      // Two recipients withdraw most of their needs: the offers fit, are published, and the problem clears.
+      for (const engine of run.engines.slice(2)) await engine.declareState({ displayName: 'r', capacities: [], needs: needs.slice(0, 2) });
+      const { converged } = await run.settle(20_000);
+      assert.equal(converged, true);
+      assert.equal(providerEngine.problem.peek(), undefined);
+      assert.equal(providerEngine.stores.myResults.peek()?.allocations.length, 204);
+      await run.stop();
+      await flushMicrotasks();
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('converges again after a partition heals', async () => {
     const net = new TestNetwork({ seed: 3 });
     for (let index = 0; index < 4; index++) await net.addEngine(index);

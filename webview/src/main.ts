@@ -43,6 +43,7 @@ class MutualApp extends LitElement {
     .muted { color: var(--vscode-descriptionForeground); }
     .ok { color: var(--vscode-testing-iconPassed, var(--vscode-charts-green)); }
     .warn { color: var(--vscode-editorWarning-foreground, var(--vscode-charts-yellow)); }
+    .problem { flex-basis: 100%; margin: 0; }
     .mine { background: var(--vscode-list-inactiveSelectionBackground); }
     svg text { fill: var(--vscode-foreground); font-size: 11px; }
     .legend { display: flex; gap: 16px; font-size: 0.9em; }
@@ -104,7 +105,8 @@ class MutualApp extends LitElement {
         <strong>Mutual</strong>
         ${model.joined
           ? html`<span>${plural(model.peers.filter((peer) => peer.active).length, 'active peer')}</span><span>round ${model.round}</span><span>phase ${model.phaseName}</span>
-              <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged">${model.converged ? '✓ converged' : '⟳ syncing'}</span>`
+              <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged">${model.converged ? '✓ converged' : '⟳ syncing'}</span>
+              ${model.problem === undefined ? nothing : html`<p class="warn problem" role="alert" data-testid="problem">⚠ ${model.problem}</p>`}`
           : html`<span class="muted">not connected</span><vscode-button @click=${this.command('joinNetwork')}>Join Network</vscode-button>`}
       </div>
       <vscode-tabs selected-index=${index} @vsc-tabs-select=${(event: CustomEvent<{ selectedIndex: number }>) => this.select(PANEL_TABS[event.detail.selectedIndex] ?? 'state')}>
