@@ -112,6 +112,27 @@ export function suite(): void {
       await until('the panel tab', () => vscode.window.tabGroups.all.some((group) => group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === 'Mutual')), 10_000);
     });
 
+    it('says so in the status bar and the view model when my results are too large to publish', async function () {
+      this.timeout(120_000);
+      // Recognizing myself, with a capacity that fits 256 of my own needs, which my teammates' review capacities also
+      // fit: over a thousand offer and acceptance entries, far over the 64 KiB of one record (spec 3).
+      const self = api.service.selfId()!;
+      const needIds = Array.from({ length: 256 }, (_, index) => `me-bulk-${index}`);
+      try {
+        await api.service.declare('capacity', { id: 'me-bulk-capacity', type: 'review', quantity: 1000, skills: [] });
+        for (const id of needIds) await api.service.declare('need', { id, type: 'review', quantity: 1, skills: [] });
+        await api.service.setRecognition(self, 1);
+        await until('the problem in the view model', () => /my results were not published: record is \d+ bytes/.test(api.service.viewModel().problem ?? ''), 60_000);
+        await until('the status bar warning', () => /results not published/.test(api.statusText()), 5_000);
+      } finally {
+        await api.service.setRecognition(self, 0);
+        for (const id of needIds) if (api.service.myState().needs.some((slot) => slot.id === id)) await api.service.removeDeclaration('need', id);
+        if (api.service.myState().capacities.some((slot) => slot.id === 'me-bulk-capacity')) await api.service.removeDeclaration('capacity', 'me-bulk-capacity');
+      }
+      // The results fit again: the problem clears.
+      await until('the problem to clear', () => api.service.viewModel().problem === undefined && !/results not published/.test(api.statusText()), 60_000);
+    });
+
     it('leaves the network', async function () {
       await vscode.commands.executeCommand('mutual.leaveNetwork');
       assert.equal(api.service.joined, false);
