@@ -182,4 +182,22 @@ describe('mutual peer (real processes on loopback)', function () {
     });
     assert.deepEqual(exit, { code: 0, signal: null }, `peer 0 did not shut down cleanly:\n${logTail(0)}`);
   });
+  it('a peer whose results are too large for one record says so in status.json and its log, and keeps running', async () => {
+    const run = runMutual(['keygen', '--data-dir', join(dir, 'p0')]);
+    assert.equal(run.status, 0, run.stderr);
+    const id = run.stdout.trim();
+    // Recognizing itself, two capacities that fit 256 needs: over a thousand offer and acceptance entries (spec 3).
+    const needs = Array.from({ length: 256 }, (_, index) => ({ id: `n${index}`, type: 'review', quantity: 1 }));
+    const capacities = [{ id: 'c0', type: 'review', quantity: 100 }, { id: 'c1', type: 'review', quantity: 100 }];
+    await writeFile(join(dir, 'profile0.json'), JSON.stringify({ id, recognition: { [id]: 1 }, capacities, needs }));
+    await startPeer(0, ['--profile', join(dir, 'profile0.json')]);
+    const status = await waitFor(async () => {
+      const current = (await readStatus(join(dir, 'p0'))) as (Status & { problem?: string }) | undefined;
+      return current?.problem === undefined ? undefined : current;
+    }, 'a problem in status.json', 60_000);
+    assert.match(status.problem!, /my results were not published: record is \d+ bytes encoded, more than 65536/);
+    assert.equal(status.converged, false);
+    assert.match(logTail(0), /my results were not published/);
+    assert.equal(children.get(0)!.exitCode, null, 'still running');
+  });
 });

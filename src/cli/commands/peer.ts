@@ -139,6 +139,7 @@ export const command: Command = {
             round: snapshot.round,
             phase: snapshot.phase,
             converged: snapshot.converged,
+            ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
             peers: peerNetwork.connectedPeers(),
             allocations: snapshot.allocations,
             needs: snapshot.needs,

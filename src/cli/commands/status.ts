@@ -7,8 +7,9 @@ import { parseDataDirArgs, type Command } from '../command.ts';
 
 const HELP = `usage: mutual status --data-dir DIR
 
-Prints DIR/status.json as written by a running \`mutual peer\`: peerId, addresses, network, round, converged, peers,
-allocations, needs, capacities (the shapes of \`mutual simulate\`).`;
+Prints DIR/status.json as written by a running \`mutual peer\`: peerId, addresses, network, round, converged, problem
+(only when the peer's results did not reach the network, and why), peers, allocations, needs, capacities (the shapes
+of \`mutual simulate\`).`;
 
 export const command: Command = {
   summary: 'print the status of the peer running in a data dir',
