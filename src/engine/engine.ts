@@ -359,7 +359,17 @@ export function createEngine(options: EngineOptions): Engine {
     const still = new Set<string>();
     for (const entry of subscribed) {
       const [peer, kind] = entry.split('\u0000') as [PeerId, RecordKind];
-      if (kind === 'coordination') continue;
+      if (kind === 'coordination') {
+        // Coordination is not cached, and a converged peer announces nothing more, so a lost announcement is never
+        // sent again. A neighbour still converging announces every gossip interval: when its latest announcement I
+        // hold says "not converged" and is three intervals old, later ones (its convergence, or a round whose results
+        // I then lack) did not reach me. Before, I gossiped on until it went stale, 30 s later.
+        const latest = coordination.get(peer);
+        if (latest === undefined || latest.payload.converged || now - updatedAtOf(latest) <= 3 * config.coordinationGossipMs) continue;
+        still.add(entry);
+        if (due(entry, false)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
+        continue;
+      }
       const held = stores.storeOf(kind).get(peer);
       const announced = coordination.get(peer)?.payload.round ?? 0;
       // Results behind the announced round may only be on their way (reordering): they get a second look first.
@@ -369,8 +379,17 @@ export function createEngine(options: EngineOptions): Engine {
       if (due(entry, behind)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
     }
     for (const entry of repairBackoff.keys()) if (!still.has(entry)) repairBackoff.delete(entry);
+    // Anti-entropy: a neighbour's results and coordination that were both lost leave nothing here to notice, and it
+    // sends neither again once converged. Its latest coordination is asked for every 30 s; a round I lack the
+    // results of then shows, and the results are repaired like any others.
+    if (now - lastCoordinationPull >= REPAIR_BACKOFF_MS[1] && neighbourhood.peek().size > 0) {
+      lastCoordinationPull = now;
+      const peers = new Set([...(wanted.get('coordination') ?? []), ...neighbourhood.peek()]);
+      wanted.set('coordination', [...peers]);
+    }
     for (const [kind, peers] of wanted) void network.requestSync(peers, [kind]);
   };
+  let lastCoordinationPull = scheduler.now();
   // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
   const nextSequence = (kind: RecordKind) => {
     const held = stores.storeOf(kind).get(self);

@@ -519,6 +519,43 @@ describe('engine', function () {
     await stop();
   });
 
+  it('a neighbour\'s lost announcement of convergence is fetched, instead of gossiping on until it goes stale', async () => {
+    // Coordination is not cached and a converged peer announces nothing more: with the neighbour's "converged" lost,
+    // the watcher saw it converging and gossiped every second until its announcement was 30 s old.
+    const { watcher, neighbour, link, advance, stop } = await lossyPair((record) => record.kind === 'coordination' && record.payload.converged);
+    await watcher.declareState({ displayName: 'Watcher', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
+    await watcher.setRecognition({ [neighbour.self]: 1 });
+    await neighbour.declareState({ displayName: 'Neighbour', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await neighbour.setRecognition({ [watcher.self]: 1 });
+    assert.ok(await advance(20_000, () => neighbour.subgroups.hasSystemConverged.peek() && watcher.phase.peek() === 9), 'the neighbour has converged');
+    await advance(1_000, () => false);
+    assert.equal(watcher.subgroups.hasSystemConverged.peek(), false, 'its announcements of convergence were lost');
+    link.lost = false; // from now on nothing is lost, but the neighbour has nothing more to announce
+    assert.ok(await advance(10_000, () => watcher.subgroups.hasSystemConverged.peek()), 'the watcher fetched it within 10 s');
+    await stop();
+  });
+
+  it('a neighbour\'s results and coordination lost together are found by the periodic pull of coordination', async () => {
+    // Nothing in what the watcher held was inconsistent (the neighbour's older results and its older, converged
+    // coordination), and nobody publishes anything once converged: the watcher kept accepting 3 for good.
+    const { watcher, neighbour, link, advance, stop } = await lossyPair((record) => record.kind === 'results' || record.kind === 'coordination', false);
+    await neighbour.declareState({ displayName: 'Neighbour', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
+    await neighbour.setRecognition({ [watcher.self]: 1 });
+    await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await watcher.setRecognition({ [neighbour.self]: 1 });
+    const received = () => watcher.snapshot().needs.find((row) => row.need === 'n')?.received ?? 0;
+    const settled = () => watcher.subgroups.hasSystemConverged.peek() && neighbour.subgroups.hasSystemConverged.peek();
+    assert.ok(await advance(20_000, () => Math.abs(received() - 3) < 1e-9 && settled()), 'the neighbour gives 3');
+    // The need grows to 4; for 2 s every results and coordination record of the neighbour is lost at the watcher.
+    link.lost = true;
+    await watcher.declareState({ displayName: 'Watcher', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 4 }] });
+    await advance(2_000, () => false);
+    link.lost = false;
+    assert.ok(neighbour.round.peek() > (watcher.stores.networkResults.peek().get(neighbour.self)?.round ?? 0), 'the watcher holds older results');
+    assert.ok(await advance(60_000, () => Math.abs(received() - 4) < 1e-9), 'the watcher found the newer round and accepts 4');
+    await stop();
+  });
+
   it('announces its coordination at most once per interval while connections keep coming', () => {
     const scheduler = new VirtualScheduler();
     let announcements = 0;
