@@ -322,6 +322,17 @@ describe('allocation', () => {
       assert.deepEqual(result.allocations, []);
     });
 
+    it('an empty absolute window (end not after start) meets nothing, also an absolute window around it (found by review)', () => {
+      const window = (start: string, end: string) => ({ kind: 'absolute' as const, start, end });
+      const slotIn = (w: ReturnType<typeof window>) => ({ id: 's', type: 'review', quantity: 1, skills: [], window: w });
+      const around = window('2026-01-05T09:00:00Z', '2026-01-05T11:00:00Z');
+      for (const empty of [window('2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z'), window('2026-01-05T10:30:00Z', '2026-01-05T10:00:00Z')]) {
+        assert.equal(isCompatible(slotIn(empty), slotIn(around)), false, JSON.stringify(empty));
+        assert.equal(isCompatible(slotIn(around), slotIn(empty)), false, JSON.stringify(empty));
+      }
+      assert.equal(isCompatible(slotIn(window('2026-01-05T10:00:00Z', '2026-01-05T10:01:00Z')), slotIn(around)), true);
+    });
+
     it('allows self-recognition: a capacity can meet its owner\'s own need', () => {
       const result = run([
         { id: 'a', recognition: { a: 1, b: 1 }, capacities: [slot('a1', 10)], needs: [slot('a2', 4)] },
@@ -374,6 +385,32 @@ describe('allocation', () => {
         const accepted = computeResults({ self: 'r', round: 1, states: states(participants), relationships: relationships(participants), previousResults: new Map([['p', offered]]) });
         assert.deepEqual(accepted.acceptance, [{ provider: 'p', capacity: 'p1', need: 'r1', quantity: expected }]);
       }
+    });
+
+    it('counts a provider\'s published offers of one slot to a recipient at most at the slot\'s quantity together (found by review)', () => {
+      // p publishes its whole slot p1 (2) on each of r's two needs: 4 offered, 2 deliverable. Capped per entry, r
+      // accepted 4 from p1; scaled by Q_c / T_c, each offer counts as 1 (spec 7.4).
+      const participants: Scenario['participants'] = [
+        { id: 'p', recognition: { r: 1 }, capacities: [slot('p1', 2)], needs: [] },
+        { id: 'r', recognition: { p: 1 }, capacities: [], needs: [slot('r1', 2), slot('r2', 2)] },
+      ];
+      const states = new Map<PeerId, State>(scenarioParticipants({ participants }).map((participant) => [participant.id, participant.state]));
+      const relationships = new Map<PeerId, Relationships>(participants.map((participant) => [participant.id, { recognition: participant.recognition }]));
+      const published: Results = {
+        round: 1,
+        allocations: [
+          { capacity: 'p1', recipient: 'r', need: 'r1', quantity: 2, tier: 'mutual' },
+          { capacity: 'p1', recipient: 'r', need: 'r2', quantity: 2, tier: 'mutual' },
+        ],
+        acceptance: [],
+        stability: {},
+        metrics: { residualNeedNorm: 0, maxDelta: 0 },
+        converged: false,
+      };
+      const accepted = computeResults({ self: 'r', round: 2, states, relationships, previousResults: new Map([['p', published]]) });
+      const fromP1 = accepted.acceptance.filter((entry) => entry.provider === 'p' && entry.capacity === 'p1');
+      assert.ok(fromP1.reduce((sum, entry) => sum + entry.quantity, 0) <= 2, JSON.stringify(accepted.acceptance));
+      assert.deepEqual(fromP1.map(({ need, quantity }) => ({ need, quantity })), [{ need: 'r1', quantity: 1 }, { need: 'r2', quantity: 1 }]);
     });
 
     it('publishes no rounding residue as a flow: what tier 1 left of rooms of 1e11 is nothing (found by review)', () => {

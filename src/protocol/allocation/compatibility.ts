@@ -53,7 +53,9 @@ type Interval = readonly [number, number];
 export function windowsOverlap(a: TimeWindow | undefined, b: TimeWindow | undefined): boolean {
   if (a === undefined || b === undefined) return true;
   if (a.kind === 'absolute' && b.kind === 'absolute') {
-    return Date.parse(a.start) < Date.parse(b.end) && Date.parse(b.start) < Date.parse(a.end);
+    const [startA, endA, startB, endB] = [Date.parse(a.start), Date.parse(a.end), Date.parse(b.start), Date.parse(b.end)];
+    // An empty window (end not after start) meets nothing (spec chapter 2), as in absoluteMeetsWeekly.
+    return startA < endA && startB < endB && startA < endB && startB < endA;
   }
   if (a.kind === 'weekly' && b.kind === 'weekly') {
     return REFERENCE_WEEKS_UTC.some((week) => weekIntervalsOverlap(weeklyIntervalsUtc(a, week), weeklyIntervalsUtc(b, week)));

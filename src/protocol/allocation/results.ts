@@ -132,13 +132,23 @@ export function computeResults(view: ParticipantView): Results {
   const incomingOffers = new Float64Array(incoming.pairNeed.length);
   const offerOn = (provider: PeerId, capacity: string, need: string, quantity: number) => {
     const pair = incomingPair.get(pairKey(provider, capacity, need));
-    if (pair !== undefined) incomingOffers[pair] = Math.min(quantity, incoming.capacityDeclared[incoming.pairCapacity[pair]!]!);
+    if (pair !== undefined) incomingOffers[pair] = quantity;
   };
   for (const allocation of allocations) if (allocation.recipient === self) offerOn(self, allocation.capacity, allocation.need, allocation.quantity);
   for (const provider of providers) {
     for (const allocation of view.previousResults.get(provider)!.allocations) {
       if (allocation.recipient === self) offerOn(provider, allocation.capacity, allocation.need, allocation.quantity);
     }
+  }
+  // A slot's offers to me count at most at its declared quantity together (spec 7.4): a provider that publishes its
+  // whole slot on each of several of my needs can still deliver it only once. Capped per entry instead, k such offers
+  // were accepted up to k times the slot. (Offers made by the rules never exceed it: 7.8 property 1.)
+  for (let capacity = 0; capacity < incoming.capacitySlot.length; capacity++) {
+    const [first, end] = [incoming.candidatePairStart[incoming.candidateStart[capacity]!]!, incoming.candidatePairStart[incoming.candidateStart[capacity + 1]!]!];
+    let total = 0;
+    for (let pair = first; pair < end; pair++) total += incomingOffers[pair]!;
+    const declared = incoming.capacityDeclared[capacity]!;
+    if (total > declared) for (let pair = first; pair < end; pair++) incomingOffers[pair] = incomingOffers[pair]! * (declared / total);
   }
   const incomingAccepted = new Float64Array(incoming.pairNeed.length);
   const overOffered = new Uint8Array(incoming.needSlot.length);
