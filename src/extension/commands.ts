@@ -55,9 +55,18 @@ const toSkills = (text: string): string[] => text.split(',').map((skill) => skil
 const Skills = Slot.shape.skills;
 
 /** Asks for a slot step by step; undefined when the user cancels. */
-async function promptSlot(kind: SlotKind, existing?: Slot): Promise<Slot | undefined> {
+async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set()): Promise<Slot | undefined> {
   const noun = kind === 'capacity' ? 'capacity' : 'need';
-  const id = existing?.id ?? (await vscode.window.showInputBox({ title: `Declare ${noun} (1/4)`, prompt: `Id of this ${noun}, e.g. review-hours`, validateInput: validator(SlotId), ignoreFocusOut: true }));
+  const validateId = validator(SlotId);
+  const id =
+    existing?.id ??
+    (await vscode.window.showInputBox({
+      title: `Declare ${noun} (1/4)`,
+      prompt: `Id of this ${noun}, e.g. review-hours`,
+      // Slot ids are unique among my capacities and needs (spec 2); an edit goes through Edit Declaration.
+      validateInput: (text) => validateId(text) ?? (usedIds.has(text) ? `"${text}" is already declared: use "Mutual: Edit Declaration" to change it` : undefined),
+      ignoreFocusOut: true,
+    }));
   if (id === undefined) return undefined;
   const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/4)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
   if (type === undefined) return undefined;
@@ -88,12 +97,17 @@ async function pickDeclaration(state: State, placeHolder: string): Promise<{ kin
 }
 
 const DeclarationArgument = z.object({ kind: z.enum(['capacity', 'need']), id: SlotId });
-const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType });
+/** `{ peer, weight }` sets the weight; `{ peer }` alone (a click in the Peers view) asks for it. */
+const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType.optional() });
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const { service, log } = context;
 
-  /** Runs a command; a failure is logged and shown, never thrown into the command palette. */
+  /**
+   * Runs a command; a failure is logged and shown. Run from the palette, a keybinding or a menu (no arguments), it
+   * resolves: VS Code would otherwise show the same error a second time, in a modal dialog. Callers that pass
+   * arguments (tests, other extensions) get the rejection.
+   */
   const guarded =
     <A extends unknown[]>(name: string, body: (...args: A) => Promise<unknown> | unknown) =>
     async (...args: A): Promise<unknown> => {
@@ -103,8 +117,8 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         const message = error instanceof z.ZodError ? describeIssue(error) : error instanceof Error ? error.message : String(error);
         log.error(`${name}: ${message}`);
         void vscode.window.showErrorMessage(`Mutual: ${message}`);
-        // Callers (tests, the webview) see the rejection too.
-        throw error instanceof Error ? error : new Error(message);
+        if (args.some((argument) => argument !== undefined)) throw error instanceof Error ? error : new Error(message);
+        return undefined;
       }
     };
 
@@ -115,7 +129,8 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const declare = (kind: SlotKind) =>
     guarded(`declare ${kind}`, async (argument?: unknown) => {
       await ensureJoined();
-      const slot = argument === undefined ? await promptSlot(kind) : Slot.parse(argument);
+      const state = service.myState();
+      const slot = argument === undefined ? await promptSlot(kind, undefined, new Set([...state.capacities, ...state.needs].map((declared) => declared.id))) : Slot.parse(argument);
       if (!slot) return undefined;
       await service.declare(kind, slot);
       log.info(`declared ${kind} ${slot.id}`);
@@ -145,49 +160,62 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       let target: { kind: SlotKind; slot: Slot } | undefined;
       if (argument !== undefined) {
         const { kind, slot } = z.object({ kind: z.enum(['capacity', 'need']), slot: Slot }).parse(argument);
-        const field = kind === 'capacity' ? state.capacities : state.needs;
-        if (!field.some((existing) => existing.id === slot.id)) throw new Error(`no ${kind} with id ${slot.id}`);
-        await service.declare(kind, slot);
+        await service.declare(kind, slot, { replace: true });
         return slot;
       }
       target = await pickDeclaration(state, 'Declaration to edit');
       if (!target) return undefined;
       const slot = await promptSlot(target.kind, target.slot);
       if (!slot) return undefined;
-      await service.declare(target.kind, slot);
+      await service.declare(target.kind, slot, { replace: true });
       return slot;
     }),
     [COMMANDS.removeDeclaration]: guarded('remove declaration', async (argument?: unknown) => {
       await ensureJoined();
-      const target = argument !== undefined ? DeclarationArgument.parse(argument) : await pickDeclaration(service.myState(), 'Declaration to remove').then((picked) => picked && { kind: picked.kind, id: picked.slot.id });
-      if (!target) return undefined;
+      let target: { kind: SlotKind; id: string } | undefined;
+      if (argument !== undefined) target = DeclarationArgument.parse(argument);
+      else {
+        const picked = await pickDeclaration(service.myState(), 'Declaration to remove');
+        if (!picked) return undefined;
+        // Nothing undoes a removal but declaring the slot again: ask first.
+        const confirmed = await vscode.window.showWarningMessage(
+          `Remove your ${picked.kind} "${picked.slot.id}" (${picked.slot.type}, ${picked.slot.quantity})? Your teammates' allocations change with it.`,
+          { modal: true },
+          'Remove',
+        );
+        if (confirmed !== 'Remove') return undefined;
+        target = { kind: picked.kind, id: picked.slot.id };
+      }
       await service.removeDeclaration(target.kind, target.id);
       log.info(`removed ${target.kind} ${target.id}`);
       return target.id;
     }),
     [COMMANDS.setRecognition]: guarded('set recognition', async (argument?: unknown) => {
       await ensureJoined();
-      if (argument !== undefined) {
-        const { peer, weight } = RecognitionArgument.parse(argument);
-        await service.setRecognition(peer, weight);
-        return weight;
+      const given = argument === undefined ? undefined : RecognitionArgument.parse(argument);
+      if (given?.weight !== undefined) {
+        await service.setRecognition(given.peer, given.weight);
+        return given.weight;
       }
       const peers = service.knownPeers();
-      if (peers.length === 0) {
-        void vscode.window.showInformationMessage('Mutual: no peers known yet. Connect to a peer or wait for the network.');
-        return undefined;
-      }
       const mine = service.myRecognition();
-      const picked = await vscode.window.showQuickPick(
-        peers.map((peer) => ({ label: peer.displayName ?? peer.id.slice(-8), description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id })),
-        { placeHolder: 'Whose contribution to your work do you recognize?', matchOnDescription: true },
-      );
+      const toPick = (peer: { id: string; displayName: string | undefined }) => ({ label: peer.displayName ?? peer.id.slice(-8), description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id });
+      let picked: ReturnType<typeof toPick> | undefined;
+      if (given !== undefined) picked = toPick(peers.find((peer) => peer.id === given.peer) ?? { id: given.peer, displayName: undefined });
+      else {
+        if (peers.length === 0) {
+          void vscode.window.showInformationMessage('Mutual: no peers known yet. Connect to a peer or wait for the network.');
+          return undefined;
+        }
+        picked = await vscode.window.showQuickPick(peers.map(toPick), { placeHolder: 'Whose contribution to your work do you recognize?', matchOnDescription: true });
+      }
       if (!picked) return undefined;
       const weight = await vscode.window.showInputBox({
         title: `Recognition of ${picked.label}`,
         prompt: 'Weight (non-negative; weights are normalized; 0 removes)',
         value: String(mine[picked.peer] ?? 1),
         validateInput: validator(RecognitionWeights.valueType, toNumber),
+        ignoreFocusOut: true,
       });
       if (weight === undefined) return undefined;
       await service.setRecognition(picked.peer, Number(weight));
@@ -196,7 +224,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
       await ensureJoined();
       const Multiaddr = z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns|memory)\/.+\/p2p\/[A-Za-z0-9]+$/, 'a multiaddr ending in /p2p/<peer id>, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...');
-      const address = argument !== undefined ? Multiaddr.parse(argument) : await vscode.window.showInputBox({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr) });
+      const address = argument !== undefined ? Multiaddr.parse(argument) : await vscode.window.showInputBox({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr), ignoreFocusOut: true });
       if (address === undefined) return undefined;
       await service.connect(address);
       log.info(`connected to ${address}`);
@@ -204,8 +232,14 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     [COMMANDS.copyMyAddress]: guarded('copy my address', async () => {
       await ensureJoined();
-      const address = service.myAddress();
-      if (!address) throw new Error('this peer has no address yet');
+      const addresses = service.myAddresses();
+      if (addresses.length === 0) throw new Error('this peer has no address yet');
+      // Listening on every interface gives one address per interface: the user knows which one the teammate reaches.
+      const address =
+        addresses.length === 1
+          ? addresses[0]
+          : (await vscode.window.showQuickPick(addresses.map((candidate) => ({ label: candidate })), { placeHolder: 'Which address can your teammate reach? (loopback ones only from this machine)' }))?.label;
+      if (address === undefined) return undefined;
       await vscode.env.clipboard.writeText(address);
       void vscode.window.showInformationMessage(`Mutual: copied ${address}`);
       return address;
@@ -219,9 +253,12 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       const snapshot = requireSnapshot();
       const exported = { exportedAt: new Date().toISOString(), state: service.myState(), recognition: service.myRecognition(), snapshot };
       if (argument === 'return') return exported;
-      const target = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, defaultUri: vscode.Uri.file('mutual-state.json') });
-      if (!target) return showJson('exported state', exported);
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'mutual-state.json') } : {}) });
+      if (!target) return undefined;
       await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(exported, null, 2)));
+      log.info(`exported state to ${target.fsPath}`);
+      void vscode.window.showInformationMessage(`Mutual: exported to ${target.fsPath}`, 'Open').then((choice) => choice && vscode.window.showTextDocument(target));
       return exported;
     }),
     [COMMANDS.logProtocolState]: guarded('log protocol state', () => {

@@ -1,7 +1,10 @@
-// Room: extension (host side, no vscode import). May touch: engine (in-memory network), protocol, the sample team.
+// Room: extension (host side, no vscode import). May touch: engine (in-memory network), protocol, the sample team,
+// @libp2p/crypto, node:crypto.
 // The in-process demo network: the embedded sample team (four teammates with capacities, needs and recognition)
 // runs as real engines on the engine's in-memory network, and this VS Code's peer joins them. It lets a new user see
-// allocations converge without any other machine; the libp2p network replaces it once src/network lands.
+// allocations converge without any other machine or any listening socket.
+import { createHash } from 'node:crypto';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { createEngine, MemoryNetworkHub, memoryStorage, realScheduler, type Engine, type EngineConfig } from '../engine/index.ts';
 import type { PeerId } from '../protocol/schemas.ts';
@@ -16,7 +19,9 @@ export function createDemoNetworkFactory(config: () => Partial<EngineConfig>): N
     const hub = new MemoryNetworkHub({ scheduler: realScheduler, seed: 1, latencyMs: [5, 20], networkName: 'mutual-demo' });
     const network = await hub.createPeer(privateKey);
     const teammates: Engine[] = [];
-    const teammateNetworks = await Promise.all(SAMPLE_TEAM.participants.map(() => hub.createPeer()));
+    // Fixed identities: the same teammates in every session, so the user's recognition of them stays meaningful and
+    // no earlier session's teammates linger as strangers.
+    const teammateNetworks = await Promise.all(SAMPLE_TEAM.participants.map(async (participant) => hub.createPeer(await teammateKey(participant.id))));
     const toPeer = new Map<string, PeerId>(SAMPLE_TEAM.participants.map((participant, index) => [participant.id, teammateNetworks[index]!.self]));
     // Teammates start once this peer's network is up, so they discover it like any other peer.
     const startTeammates = async () => {
@@ -38,7 +43,7 @@ export function createDemoNetworkFactory(config: () => Partial<EngineConfig>): N
     return {
       network,
       afterJoin: startTeammates,
-      address: () => `/memory/mutual-demo/p2p/${network.self}`,
+      addresses: () => [`/memory/mutual-demo/p2p/${network.self}`],
       stop: async () => {
         await Promise.all(teammates.map((engine) => engine.stop()));
         await Promise.all(teammateNetworks.map((teammate) => teammate.stop()));
@@ -46,4 +51,9 @@ export function createDemoNetworkFactory(config: () => Partial<EngineConfig>): N
       },
     };
   };
+}
+
+/** A demo teammate's key, the same in every session (derived from its id in the sample team). */
+function teammateKey(id: string): Promise<PrivateKey> {
+  return generateKeyPairFromSeed('Ed25519', createHash('sha256').update(`mutual-demo/${id}`).digest());
 }

@@ -3,12 +3,14 @@
 // "Join Network" (or after activation when mutual.autoJoin is on), so activation stays cheap.
 import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { EngineConfig, EngineStorage } from '../engine/index.ts';
+import type { EngineConfig } from '../engine/index.ts';
 import { COMMANDS, registerCommands } from './commands.ts';
 import { createDemoNetworkFactory } from './demo-network.ts';
 import { LifecycleDisposable } from './lifecycle.ts';
 import { MutualPanel, MutualPanelSerializer, PANEL_VIEW_TYPE } from './panel.ts';
 import { EngineMutualService, type MutualService, type NetworkFactory } from './service.ts';
+import { parseDisplayName, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
+import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
 const IDENTITY_SECRET = 'mutual.identityKey';
@@ -21,15 +23,28 @@ export interface MutualExtensionApi {
   peersTreeChildren(): number;
 }
 
-export function readEngineConfig(): Partial<EngineConfig> {
-  const config = vscode.workspace.getConfiguration('mutual');
-  return {
-    subscriptionDebounceMs: config.get<number>('engine.subscriptionDebounceMs', 100),
-    coordinationGossipMs: config.get<number>('engine.coordinationGossipMs', 1000),
-    phaseThreshold: config.get<number>('engine.phaseThreshold', 0.5),
-    freshnessMs: config.get<number>('engine.freshnessMs', 30_000),
-    epsilon: config.get<number>('engine.epsilon', 1e-6),
-  };
+const readSetting: SettingReader = (key) => vscode.workspace.getConfiguration('mutual').get<unknown>(key);
+
+/** Problems already shown, so a bad setting is reported once per value, not at every read. */
+const reportedProblems = new Set<string>();
+function reported<T>(parsed: Parsed<T>, log?: vscode.LogOutputChannel): T {
+  for (const problem of parsed.problems) {
+    if (reportedProblems.has(problem)) continue;
+    reportedProblems.add(problem);
+    log?.warn(problem);
+    void vscode.window.showWarningMessage(`Mutual: ${problem}`, 'Open Settings').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', problem.slice(0, problem.indexOf(':')));
+    });
+  }
+  return parsed.value;
+}
+
+export function readEngineConfig(log?: vscode.LogOutputChannel): Partial<EngineConfig> {
+  return reported(parseEngineSettings(readSetting), log);
+}
+
+function readNetworkSettings(log?: vscode.LogOutputChannel): NetworkSettings {
+  return reported(parseNetworkSettings(readSetting), log);
 }
 
 /**
@@ -55,32 +70,25 @@ function identityStore(context: vscode.ExtensionContext): { load(): Promise<stri
   };
 }
 
-function mementoStorage(memento: vscode.Memento): EngineStorage {
-  return {
-    load: async (kind) => memento.get<unknown>(`engine.${kind}`),
-    save: async (kind, value) => memento.update(`engine.${kind}`, value),
-  };
-}
-
-function networkFactory(): NetworkFactory {
-  const transport = vscode.workspace.getConfiguration('mutual').get<string>('network.transport', 'libp2p');
-  if (transport === 'demo') return createDemoNetworkFactory(readEngineConfig);
+function networkFactory(log: vscode.LogOutputChannel): NetworkFactory {
+  const settings = readNetworkSettings(log);
+  if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
   return async (privateKey) => {
-    const config = vscode.workspace.getConfiguration('mutual');
     // Loaded on first join only, so activation does not pay for libp2p.
     const { createLibp2pNetwork, isLoopbackAddress } = await import('../network/index.ts');
-    const listen = config.get<string[]>('network.listenAddresses', ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']);
     const network = createLibp2pNetwork({
-      network: config.get<string>('network.name', 'mutual'),
+      network: settings.name,
       privateKey,
-      listen,
-      bootstrap: config.get<string[]>('network.bootstrapPeers', []),
-      mdns: config.get<boolean>('network.mdns', true),
+      listen: settings.listenAddresses,
+      bootstrap: settings.bootstrapPeers,
+      mdns: settings.mdns,
       // Peers listening only on loopback share one host: lift libp2p's per-host connection rate limit and the
       // gossipsub IP-colocation penalty, as the headless peer does.
-      loopback: listen.every(isLoopbackAddress),
+      loopback: settings.listenAddresses.every(isLoopbackAddress),
+      // Failed dials, rejected input and the listen addresses belong in the user's log.
+      logger: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     });
-    return { network, address: () => network.addresses()[0], connect: (address) => network.dial(address) };
+    return { network, addresses: () => network.addresses(), connect: (address) => network.dial(address) };
   };
 }
 
@@ -96,9 +104,13 @@ class MutualExtension extends LifecycleDisposable {
     this.service = this.register(
       new EngineMutualService({
         identity: identityStore(context),
-        storage: mementoStorage(context.globalState),
-        createNetwork: (key) => networkFactory()(key),
-        config: readEngineConfig,
+        storage: (self) => {
+          const { transport, name } = readNetworkSettings(this.log);
+          return mementoStorage(context.globalState, storageScope(transport, name, self), transport === 'libp2p');
+        },
+        createNetwork: (key) => networkFactory(this.log)(key),
+        config: () => readEngineConfig(this.log),
+        displayName: () => reported(parseDisplayName(readSetting), this.log),
         logger: { debug: (message, data) => this.log.debug(message, data ?? ''), info: (message, data) => this.log.info(message, data ?? ''), warn: (message, data) => this.log.warn(message, data ?? '') },
       }),
     );
@@ -127,22 +139,55 @@ class MutualExtension extends LifecycleDisposable {
     for (const disposable of registerCommands({ service: this.service, log: this.log, showPanel: () => MutualPanel.show(context, this.service, this.log), join: () => this.join() })) this.register(disposable);
     this.register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new MutualPanelSerializer(context, this.service, this.log)));
     this.register({ dispose: () => MutualPanel.visible?.dispose() });
+    this.register(vscode.workspace.onDidChangeConfiguration((event) => void this.onSettingsChanged(event)));
+  }
+
+  /**
+   * Settings are read when joining. While joined, a new display name is declared at once; network and engine
+   * settings need a new node, so the user is offered to rejoin (a rejoin drops connections, so it is not automatic).
+   */
+  private async onSettingsChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (!this.service.joined) return;
+    if (event.affectsConfiguration('mutual.displayName')) {
+      const name = reported(parseDisplayName(readSetting), this.log);
+      if (name !== this.service.myState().displayName) {
+        await this.service.setDisplayName(name).catch((error: unknown) => this.log.error(`declaring the display name failed: ${String(error)}`));
+      }
+    }
+    if (!event.affectsConfiguration('mutual.network') && !event.affectsConfiguration('mutual.engine')) return;
+    const choice = await vscode.window.showInformationMessage('Mutual: network settings changed. They apply when you rejoin the network.', 'Rejoin Now');
+    if (choice !== 'Rejoin Now') return;
+    try {
+      await this.service.leave();
+      await this.join();
+    } catch (error) {
+      this.reportJoinFailure(error);
+    }
   }
 
   /** Workspace trust "limited": no listening in an untrusted workspace unless the user opted in. */
   mayListen(): boolean {
-    const config = vscode.workspace.getConfiguration('mutual');
-    const listens = config.get<string>('network.transport', 'libp2p') !== 'demo';
-    return !listens || vscode.workspace.isTrusted || config.get<boolean>('network.listenInUntrustedWorkspaces', false);
+    const listens = readNetworkSettings().transport !== 'demo';
+    return !listens || vscode.workspace.isTrusted || vscode.workspace.getConfiguration('mutual').get<boolean>('network.listenInUntrustedWorkspaces', false);
   }
 
   async join(): Promise<void> {
-    const config = vscode.workspace.getConfiguration('mutual');
     if (!this.mayListen()) {
       throw new Error('this workspace is not trusted: Mutual does not listen for peers here unless "mutual.network.listenInUntrustedWorkspaces" is on');
     }
-    await this.service.join();
-    this.log.info(`joined network "${config.get<string>('network.name', 'mutual')}" as ${this.service.selfId()}`);
+    const { name, transport } = readNetworkSettings(this.log);
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Mutual: joining ${transport === 'demo' ? 'the demo team' : `network "${name}"`}` }, () => this.service.join());
+    this.log.info(`joined network "${name}" (${transport}) as ${this.service.selfId()}`);
+  }
+
+  /** A join nobody asked for in a dialog (auto-join, rejoin) fails visibly, with the way to the cause. */
+  reportJoinFailure(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.log.error(`joining failed: ${message}`);
+    void vscode.window.showErrorMessage(`Mutual: joining the network failed: ${message}`, 'Open Log', 'Open Settings').then((choice) => {
+      if (choice === 'Open Log') this.log.show();
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.network');
+    });
   }
 }
 
@@ -162,7 +207,7 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
         .then(() => {
           if (vscode.workspace.getConfiguration('mutual').get<boolean>('openPanelOnStart', false)) void vscode.commands.executeCommand('mutual.showPanel');
         })
-        .catch((error: unknown) => current.log.error(`auto-join failed: ${String(error)}`));
+        .catch((error: unknown) => current.reportJoinFailure(error));
     if (current.mayListen()) setTimeout(() => void autoJoin(), 0);
     else {
       // Restricted mode: auto-join waits until the user trusts the workspace (then the restricted settings apply too).

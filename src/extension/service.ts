@@ -5,6 +5,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import type { PrivateKey } from '@libp2p/interface';
 import { createEngine, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
 import { PHASES } from '../engine/engine.ts';
+import { dialableFirst } from './settings.ts';
 import { computeStabilityFactors, type ViewModel } from './view-model.ts';
 import { RecognitionWeights, State, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
 
@@ -13,14 +14,17 @@ export interface Disposable {
 }
 
 /** Creates the network this peer joins, from its identity key. */
-export type NetworkFactory = (privateKey: PrivateKey) => Promise<{ network: PeerNetwork; address(): string | undefined; connect?(multiaddr: string): Promise<void>; afterJoin?(): Promise<void>; stop?(): Promise<void> }>;
+export type NetworkFactory = (privateKey: PrivateKey) => Promise<{ network: PeerNetwork; addresses(): readonly string[]; connect?(multiaddr: string): Promise<void>; afterJoin?(): Promise<void>; stop?(): Promise<void> }>;
 
 export interface MutualServiceOptions {
   /** Loads or creates the identity key (the extension keeps it in SecretStorage). */
   readonly identity: { load(): Promise<string | undefined>; save(encoded: string): Promise<void> };
-  readonly storage: EngineStorage;
+  /** The engine's record cache for this identity on the network being joined (one scope per network and peer). */
+  readonly storage: (self: PeerId) => EngineStorage;
   readonly createNetwork: NetworkFactory;
   readonly config: () => Partial<EngineConfig>;
+  /** The name teammates see; declared on join and whenever it changes (setDisplayName). */
+  readonly displayName?: () => string;
   readonly logger: EngineLogger;
 }
 
@@ -31,11 +35,14 @@ export interface MutualService extends Disposable {
   join(): Promise<void>;
   leave(): Promise<void>;
   selfId(): PeerId | undefined;
+  /** My addresses, the ones a teammate can dial first (loopback last). */
+  myAddresses(): readonly string[];
   myAddress(): string | undefined;
   connect(multiaddr: string): Promise<void>;
   /** My declarations (a default empty state before the first declaration). */
   myState(): State;
-  declare(kind: SlotKind, slot: Slot): Promise<void>;
+  /** Adds a slot; with `replace`, replaces my slot of that kind and id. Slot ids are unique across both kinds (spec 2). */
+  declare(kind: SlotKind, slot: Slot, options?: { replace?: boolean }): Promise<void>;
   removeDeclaration(kind: SlotKind, slotId: string): Promise<void>;
   setDisplayName(name: string): Promise<void>;
   setRecognition(peer: PeerId, weight: number): Promise<void>;
@@ -81,15 +88,28 @@ export class EngineMutualService implements MutualService {
   private async doJoin(): Promise<void> {
     const key = await loadOrCreateIdentity(this.options.identity);
     const node = await this.options.createNetwork(key);
-    const engine = createEngine({ network: node.network, storage: this.options.storage, config: this.options.config(), logger: this.options.logger });
-    await engine.start();
-    this.node = node;
-    this.engine = engine;
-    this.engineSubscription = engine.onDidChange(() => {
-      this.recordRound();
-      this.fire();
-    });
-    await node.afterJoin?.();
+    const engine = createEngine({ network: node.network, storage: this.options.storage(node.network.self), config: this.options.config(), logger: this.options.logger });
+    try {
+      await engine.start();
+      this.node = node;
+      this.engine = engine;
+      this.engineSubscription = engine.onDidChange(() => {
+        this.recordRound();
+        this.fire();
+      });
+      await node.afterJoin?.();
+      const name = this.options.displayName?.();
+      if (name !== undefined && name !== this.myState().displayName) await this.setDisplayName(name);
+    } catch (error) {
+      // A failed join leaves nothing running: not the engine, not a listening node.
+      this.engineSubscription?.dispose();
+      this.engineSubscription = undefined;
+      this.engine = undefined;
+      this.node = undefined;
+      await engine.stop().catch(() => undefined);
+      await (node.stop ? node.stop() : node.network.stop()).catch(() => undefined);
+      throw error;
+    }
     this.options.logger.info(`joined as ${engine.self}`);
     this.fire();
   }
@@ -113,8 +133,12 @@ export class EngineMutualService implements MutualService {
     return this.engine?.self;
   }
 
+  myAddresses(): readonly string[] {
+    return dialableFirst(this.node?.addresses() ?? []);
+  }
+
   myAddress(): string | undefined {
-    return this.node?.address();
+    return this.myAddresses()[0];
   }
 
   async connect(multiaddr: string): Promise<void> {
@@ -127,11 +151,19 @@ export class EngineMutualService implements MutualService {
     return this.engine?.stores.myState.value ?? { displayName: 'Me', capacities: [], needs: [] };
   }
 
-  async declare(kind: SlotKind, slot: Slot): Promise<void> {
+  async declare(kind: SlotKind, slot: Slot, options: { replace?: boolean } = {}): Promise<void> {
     const state = this.myState();
     const field = kind === 'capacity' ? 'capacities' : 'needs';
-    const others = state[field].filter((existing) => existing.id !== slot.id);
-    await this.declareState({ ...state, [field]: [...others, slot] });
+    const otherKind: SlotKind = kind === 'capacity' ? 'need' : 'capacity';
+    if (state[kind === 'capacity' ? 'needs' : 'capacities'].some((existing) => existing.id === slot.id)) {
+      throw new Error(`the id "${slot.id}" is already used by your ${otherKind} "${slot.id}": slot ids are unique across capacities and needs`);
+    }
+    const exists = state[field].some((existing) => existing.id === slot.id);
+    if (options.replace === true && !exists) throw new Error(`no ${kind} with id ${slot.id}`);
+    if (options.replace !== true && exists) throw new Error(`you already declared a ${kind} "${slot.id}": use "Mutual: Edit Declaration" to change it`);
+    // An edited slot keeps its place in the list.
+    const slots = exists ? state[field].map((existing) => (existing.id === slot.id ? slot : existing)) : [...state[field], slot];
+    await this.declareState({ ...state, [field]: slots });
   }
 
   async removeDeclaration(kind: SlotKind, slotId: string): Promise<void> {

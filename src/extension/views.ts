@@ -53,10 +53,17 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
     const item = new vscode.TreeItem(peer.displayName ?? peer.id.slice(-8), vscode.TreeItemCollapsibleState.None);
     item.id = `${node.group}:${peer.id}`;
     item.description = [peer.unmetNeeds > 0 ? `${peer.unmetNeeds} unmet need${peer.unmetNeeds > 1 ? 's' : ''}` : undefined, peer.active ? undefined : 'inactive'].filter(Boolean).join(' · ');
-    item.tooltip = new vscode.MarkdownString(`**${peer.displayName ?? 'unnamed'}**\n\n\`${peer.id}\`\n\nI recognize: ${peer.myRecognition} · recognizes me: ${peer.theirRecognition}`);
+    // The name comes from the network: appended as text, so a peer cannot put links or remote images in my hover.
+    item.tooltip = new vscode.MarkdownString()
+      .appendMarkdown('**')
+      .appendText(peer.displayName ?? 'unnamed')
+      .appendMarkdown('**\n\n')
+      .appendText(peer.id)
+      .appendMarkdown('\n\n')
+      .appendText(`I recognize: ${peer.myRecognition} · recognizes me: ${peer.theirRecognition}`);
     item.iconPath = new vscode.ThemeIcon(peer.unmetNeeds > 0 ? 'warning' : peer.tier === 'primary' ? 'heart' : 'person', peer.active ? undefined : new vscode.ThemeColor('disabledForeground'));
     item.contextValue = 'mutualPeer';
-    item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [] };
+    item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [{ peer: peer.id }] };
     return item;
   }
 }

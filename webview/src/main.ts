@@ -101,11 +101,11 @@ class MutualApp extends LitElement {
     if (!model) return html`<p class="muted">Loading…</p>`;
     const index = PANEL_TABS.indexOf(this.tab);
     return html`
-      <div class="header" role="status" aria-live="polite">
+      <div class="header">
         <strong>Mutual</strong>
         ${model.joined
           ? html`<span>${plural(model.peers.filter((peer) => peer.active).length, 'active peer')}</span><span>round ${model.round}</span><span>phase ${model.phaseName}</span>
-              <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged">${model.converged ? '✓ converged' : '⟳ syncing'}</span>
+              <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged" role="status">${model.converged ? '✓ converged' : '⟳ syncing'}</span>
               ${model.problem === undefined ? nothing : html`<p class="warn problem" role="alert" data-testid="problem">⚠ ${model.problem}</p>`}`
           : html`<span class="muted">not connected</span><vscode-button @click=${this.command('joinNetwork')}>Join Network</vscode-button>`}
       </div>

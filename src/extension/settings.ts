@@ -1,0 +1,108 @@
+// Room: extension (host side, no vscode import). May touch: engine (config), protocol (schemas), network names, node:os.
+// The extension's settings, parsed: what package.json declares (minimum, maximum, patterns) is checked again here,
+// because VS Code only warns in the settings editor and passes any value through. A value that does not parse falls
+// back to its default and the problem names the setting, so the user knows what to fix.
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine.ts';
+import { isLoopbackAddress } from '../network/names.ts';
+import { NetworkName, State } from '../protocol/schemas.ts';
+
+const DisplayName = State.shape.displayName;
+
+/** Reads one setting below `mutual.` (vscode.WorkspaceConfiguration.get in the extension; a map in tests). */
+export type SettingReader = (key: string) => unknown;
+
+export interface NetworkSettings {
+  readonly name: string;
+  readonly transport: 'demo' | 'libp2p';
+  readonly listenAddresses: readonly string[];
+  readonly bootstrapPeers: readonly string[];
+  readonly mdns: boolean;
+}
+
+export interface Parsed<T> {
+  readonly value: T;
+  /** One line per setting that did not parse, e.g. `mutual.engine.epsilon: must be > 0 (using 1e-6)`. */
+  readonly problems: readonly string[];
+}
+
+const Multiaddr = z.string().regex(/^\//, 'a multiaddr starts with "/"');
+
+const ENGINE_SETTINGS = {
+  subscriptionDebounceMs: z.number().finite().min(0),
+  coordinationGossipMs: z.number().finite().min(50),
+  phaseThreshold: z.number().min(0).max(1),
+  freshnessMs: z.number().finite().min(1000),
+  epsilon: z.number().gt(0).lt(1),
+} as const satisfies Partial<Record<keyof EngineConfig, z.ZodType>>;
+
+const NETWORK_SETTINGS = {
+  name: NetworkName,
+  transport: z.enum(['demo', 'libp2p']),
+  listenAddresses: z.array(Multiaddr),
+  bootstrapPeers: z.array(Multiaddr),
+  mdns: z.boolean(),
+} as const;
+
+const NETWORK_DEFAULTS: NetworkSettings = {
+  name: 'mutual',
+  transport: 'libp2p',
+  listenAddresses: ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'],
+  bootstrapPeers: [],
+  mdns: true,
+};
+
+function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.ZodType>, defaults: T, read: SettingReader): Parsed<T> {
+  const value: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(schemas)) {
+    const raw = read(`${prefix}${key}`);
+    if (raw === undefined || raw === null) continue;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) value[key] = parsed.data;
+    else {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
+      problems.push(`mutual.${prefix}${key}${where}: ${issue?.message ?? 'invalid'} (using ${JSON.stringify((defaults as Record<string, unknown>)[key])})`);
+    }
+  }
+  return { value: value as T, problems };
+}
+
+/** The engine's settings (`mutual.engine.*`); the rest of EngineConfig keeps the engine's defaults. */
+export function parseEngineSettings(read: SettingReader): Parsed<Partial<EngineConfig>> {
+  const defaults = Object.fromEntries(Object.keys(ENGINE_SETTINGS).map((key) => [key, DEFAULT_ENGINE_CONFIG[key as keyof EngineConfig]]));
+  return parseGroup('engine.', ENGINE_SETTINGS, defaults as Partial<EngineConfig>, read);
+}
+
+/** The network settings (`mutual.network.*`). */
+export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSettings> {
+  return parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read);
+}
+
+/** The name teammates see: `mutual.displayName`, else the OS user name, else "Me". */
+export function parseDisplayName(read: SettingReader): Parsed<string> {
+  const raw = read('displayName');
+  if (typeof raw === 'string' && raw.trim() !== '') {
+    const parsed = DisplayName.safeParse(raw.trim());
+    if (parsed.success) return { value: parsed.data, problems: [] };
+    return { value: fallbackDisplayName(), problems: [`mutual.displayName: ${parsed.error.issues[0]?.message ?? 'invalid'} (using "${fallbackDisplayName()}")`] };
+  }
+  return { value: fallbackDisplayName(), problems: [] };
+}
+
+function fallbackDisplayName(): string {
+  try {
+    const name = userInfo().username.trim();
+    if (DisplayName.safeParse(name).success) return name;
+  } catch {
+    // No user entry (some containers): the protocol's neutral default.
+  }
+  return 'Me';
+}
+
+/** Addresses a teammate can dial first: libp2p lists loopback first when it listens on every interface. */
+export function dialableFirst(addresses: readonly string[]): string[] {
+  return [...addresses.filter((address) => !isLoopbackAddress(address)), ...addresses.filter(isLoopbackAddress)];
+}

@@ -1,0 +1,122 @@
+// Room: test (extension host side, no vscode). The service the commands, views and panel are built on, over the
+// in-process demo team (real timers, in-memory network: nothing listens).
+import assert from 'node:assert/strict';
+import { memoryStorage, type EngineStorage } from '../../src/engine/index.ts';
+import { createDemoNetworkFactory } from '../../src/extension/demo-network.ts';
+import { EngineMutualService, type NetworkFactory } from '../../src/extension/service.ts';
+
+const silent = { debug() {}, info() {}, warn() {} };
+
+async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage> } = {}) {
+  let identity: string | undefined;
+  const storages = options.storages ?? new Map<string, EngineStorage>();
+  return new EngineMutualService({
+    identity: { load: async () => identity, save: async (encoded) => void (identity = encoded) },
+    storage: (self) => {
+      if (!storages.has(self)) storages.set(self, memoryStorage());
+      return storages.get(self)!;
+    },
+    createNetwork: options.createNetwork ?? createDemoNetworkFactory(() => ({})),
+    config: () => ({}),
+    logger: silent,
+    ...(options.displayName === undefined ? {} : { displayName: () => options.displayName! }),
+  });
+}
+
+describe('extension service', function () {
+  this.timeout(30_000);
+
+  it('finds the same four demo teammates after every rejoin (no teammates of earlier sessions linger)', async function () {
+    const mutual = service();
+    try {
+      const sessions: string[][] = [];
+      for (let session = 0; session < 3; session++) {
+        await mutual.join();
+        await until('the four teammates', () => mutual.knownPeers().length >= 4);
+        // Teammates of an earlier session would come back from the cache within the first gossip.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        sessions.push(mutual.knownPeers().map((peer) => `${peer.displayName} ${peer.id}`));
+        await mutual.leave();
+      }
+      assert.equal(sessions[0]!.length, 4, sessions[0]!.join('\n'));
+      assert.deepEqual(sessions[1], sessions[0]);
+      assert.deepEqual(sessions[2], sessions[0]);
+    } finally {
+      await mutual.leave();
+    }
+  });
+
+  it('declares the display name on join', async function () {
+    const mutual = service({ displayName: 'Ana Lima' });
+    try {
+      await mutual.join();
+      assert.equal(mutual.myState().displayName, 'Ana Lima');
+    } finally {
+      await mutual.leave();
+    }
+  });
+
+  it('keeps slot ids unique across capacities and needs; an edit replaces in place', async function () {
+    const mutual = service();
+    try {
+      await mutual.join();
+      await mutual.declare('capacity', { id: 'c1', type: 'review', quantity: 2, skills: [] });
+      await mutual.declare('capacity', { id: 'c2', type: 'pairing', quantity: 1, skills: [] });
+      await assert.rejects(mutual.declare('need', { id: 'c1', type: 'review', quantity: 1, skills: [] }), /already used by your capacity "c1"/);
+      await assert.rejects(mutual.declare('capacity', { id: 'c1', type: 'review', quantity: 9, skills: [] }), /already declared a capacity "c1": use "Mutual: Edit Declaration"/);
+      await assert.rejects(mutual.declare('need', { id: 'n9', type: 'review', quantity: 1, skills: [] }, { replace: true }), /no need with id n9/);
+      await mutual.declare('capacity', { id: 'c1', type: 'review', quantity: 5, skills: [] }, { replace: true });
+      assert.deepEqual(
+        mutual.myState().capacities.map((slot) => [slot.id, slot.quantity]),
+        [['c1', 5], ['c2', 1]],
+      );
+      assert.deepEqual(mutual.myState().needs, []);
+    } finally {
+      await mutual.leave();
+    }
+  });
+
+  it('a failed join leaves nothing running', async function () {
+    let stopped = 0;
+    const demo = createDemoNetworkFactory(() => ({}));
+    const failing: NetworkFactory = async (key) => {
+      const node = await demo(key);
+      return {
+        ...node,
+        afterJoin: async () => {
+          throw new Error('the teammates did not start');
+        },
+        stop: async () => {
+          stopped++;
+          await node.stop?.();
+        },
+      };
+    };
+    const mutual = service({ createNetwork: failing });
+    await assert.rejects(mutual.join(), /the teammates did not start/);
+    assert.equal(mutual.joined, false);
+    assert.equal(mutual.selfId(), undefined);
+    assert.equal(stopped, 1);
+  });
+
+  it('offers the address a teammate can dial first', async function () {
+    const demo = createDemoNetworkFactory(() => ({}));
+    const twoInterfaces: NetworkFactory = async (key) => ({ ...(await demo(key)), addresses: () => ['/ip4/127.0.0.1/tcp/4001/p2p/me', '/ip4/192.168.1.20/tcp/4001/p2p/me'] });
+    const mutual = service({ createNetwork: twoInterfaces });
+    try {
+      await mutual.join();
+      assert.equal(mutual.myAddress(), '/ip4/192.168.1.20/tcp/4001/p2p/me');
+      assert.deepEqual(mutual.myAddresses(), ['/ip4/192.168.1.20/tcp/4001/p2p/me', '/ip4/127.0.0.1/tcp/4001/p2p/me']);
+    } finally {
+      await mutual.leave();
+    }
+  });
+});

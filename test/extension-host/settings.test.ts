@@ -1,0 +1,81 @@
+// Room: test (extension host side, no vscode). The settings parser and the scoped record cache.
+import assert from 'node:assert/strict';
+import { parseDisplayName, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
+import { mementoStorage, storageScope, type MementoLike } from '../../src/extension/storage.ts';
+
+const reader = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('extension settings', function () {
+  it('passes valid engine settings and falls back, naming the setting, on values package.json forbids', function () {
+    const valid = parseEngineSettings(reader({ 'engine.coordinationGossipMs': 500, 'engine.epsilon': 1e-9 }));
+    assert.deepEqual(valid.problems, []);
+    assert.equal(valid.value.coordinationGossipMs, 500);
+    assert.equal(valid.value.epsilon, 1e-9);
+    assert.equal(valid.value.freshnessMs, 30_000);
+
+    const invalid = parseEngineSettings(reader({ 'engine.coordinationGossipMs': 0, 'engine.epsilon': 0, 'engine.phaseThreshold': 'half' }));
+    assert.equal(invalid.value.coordinationGossipMs, 1000);
+    assert.equal(invalid.value.epsilon, 1e-6);
+    assert.equal(invalid.value.phaseThreshold, 0.5);
+    assert.equal(invalid.problems.length, 3);
+    assert.match(invalid.problems.join('\n'), /^mutual\.engine\.coordinationGossipMs: .*\(using 1000\)$/m);
+    assert.match(invalid.problems.join('\n'), /^mutual\.engine\.epsilon: .*\(using 0\.000001\)$/m);
+  });
+
+  it('checks the network name with the protocol rule and each multiaddr', function () {
+    assert.deepEqual(parseNetworkSettings(reader({ 'network.name': 'team.a_b-1' })).problems, []);
+    const parsed = parseNetworkSettings(reader({ 'network.name': 'My Team', 'network.listenAddresses': ['/ip4/127.0.0.1/tcp/0', 'garbage'], 'network.transport': 'carrier-pigeon' }));
+    assert.equal(parsed.value.name, 'mutual');
+    assert.equal(parsed.value.transport, 'libp2p');
+    assert.deepEqual(parsed.value.listenAddresses, ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']);
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.name: must be lower case/m);
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): a multiaddr starts with "\/"/m);
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.transport: /m);
+  });
+
+  it('takes the display name from the setting, else a non-empty default', function () {
+    assert.deepEqual(parseDisplayName(reader({ displayName: '  Ana Lima ' })), { value: 'Ana Lima', problems: [] });
+    const fallback = parseDisplayName(reader({}));
+    assert.ok(fallback.value.length > 0);
+    const tooLong = parseDisplayName(reader({ displayName: 'x'.repeat(200) }));
+    assert.equal(tooLong.value, fallback.value);
+    assert.match(tooLong.problems[0] ?? '', /^mutual\.displayName: /);
+  });
+
+  it('lists addresses a teammate can dial before loopback ones', function () {
+    assert.deepEqual(dialableFirst(['/ip4/127.0.0.1/tcp/1', '/ip6/::1/tcp/1', '/ip4/192.168.1.20/tcp/1', '/dns4/host.lan/tcp/2']), [
+      '/ip4/192.168.1.20/tcp/1',
+      '/dns4/host.lan/tcp/2',
+      '/ip4/127.0.0.1/tcp/1',
+      '/ip6/::1/tcp/1',
+    ]);
+  });
+});
+
+describe('extension record cache', function () {
+  const memento = (): MementoLike & { data: Map<string, unknown> } => {
+    const data = new Map<string, unknown>();
+    return { data, get: <T>(key: string) => data.get(key) as T | undefined, update: async (key, value) => void (value === undefined ? data.delete(key) : data.set(key, value)) };
+  };
+
+  it('keeps one scope per transport, network and identity', async function () {
+    const store = memento();
+    const teamA = mementoStorage(store, storageScope('libp2p', 'team-a', 'peer1'), true);
+    const teamB = mementoStorage(store, storageScope('libp2p', 'team-b', 'peer1'), true);
+    await teamA.save('state', ['a']);
+    assert.deepEqual(await teamA.load('state'), ['a']);
+    assert.equal(await teamB.load('state'), undefined);
+    assert.equal(await mementoStorage(store, storageScope('demo', 'team-a', 'peer1'), false).load('state'), undefined);
+  });
+
+  it('hands the cache of earlier versions to the first libp2p scope only, and keeps it there', async function () {
+    const store = memento();
+    store.data.set('engine.state', ['mine']);
+    assert.equal(await mementoStorage(store, storageScope('demo', 'mutual-demo', 'peer1'), false).load('state'), undefined);
+    const first = mementoStorage(store, storageScope('libp2p', 'mutual', 'peer1'), true);
+    assert.deepEqual(await first.load('state'), ['mine']);
+    assert.equal(store.data.has('engine.state'), false);
+    assert.deepEqual(await first.load('state'), ['mine']);
+    assert.equal(await mementoStorage(store, storageScope('libp2p', 'other', 'peer1'), true).load('state'), undefined);
+  });
+});
