@@ -1,6 +1,9 @@
-// Room: cli (edge). May touch: protocol, engine, network, node:* — never vscode.
+// Room: cli (edge). May touch: node:process.
 // `mutual <command> [...]`: dispatches to one module per command. Exit codes everywhere: 0 ok, 1 the input or the
-// run failed (the reason on stderr), 2 usage error.
+// run failed (the reason on stderr; a missing or unreadable input file too), 2 usage error, 3 (`status` only) the
+// data dir's peer is not running. Standard output closed by its reader (EPIPE, e.g. `mutual simulate x | head`) ends
+// the command quietly with 0: the reader took what it wanted. Any other error writing it (ENOSPC, EIO) prints one line
+// on stderr and exits 1.
 import type { Command } from './command.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -13,11 +16,20 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 function usage(): string {
   const names = Object.keys(COMMANDS).sort();
-  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name) => `  ${name}`).join('\n')}\n\nRun \`mutual <command> --help\` for a command's options.`;
+  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name) => `  ${name}`).join('\n')}\n\nRun \`mutual <command> --help\` (or \`mutual help <command>\`) for a command's options.\nExit codes: 0 ok, 1 the input or the run failed, 2 usage error, 3 (status) the peer is not running.`;
+}
+
+/** Without a listener, a failed write to stdout is an uncaught 'error' event: a stack trace and exit 1. */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`mutual: cannot write to standard output: ${error.message}\n`);
+  process.exit(1);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (process.stdout.listeners('error').length === 0) process.stdout.on('error', onStdoutError);
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;

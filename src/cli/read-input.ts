@@ -1,9 +1,11 @@
-// Room: cli (edge). Reads a JSON document from a file path or standard input ('-'), bounded in size.
-import { readFile, stat } from 'node:fs/promises';
-import { decodeJson } from '../protocol/encoding.ts';
+// Room: cli (edge). Reads a JSON document from a file path or standard input ('-'), bounded in size: never more than
+// the bound plus one chunk is read into memory, whatever the file's size (a 1 GB file or /dev/zero is refused early).
+import { open } from 'node:fs/promises';
+import { decodeJson, DecodeError } from '../protocol/encoding.ts';
 
-/** Reads `source` ('-' = stdin) and decodes JSON with the protocol's decoder (size, depth and key checks). */
-export async function readJsonInput(source: string, maxBytes: number): Promise<unknown> {
+/** Up to maxBytes + 1 bytes of `source` ('-' = stdin); throws for a source that is not a regular file. */
+async function readBounded(source: string, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new DecodeError(`input is larger than ${maxBytes} bytes`);
   if (source === '-') {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -11,13 +13,33 @@ export async function readJsonInput(source: string, maxBytes: number): Promise<u
       const buffer = chunk as Buffer;
       total += buffer.length;
       // Stop reading early: the decoder would refuse it anyway, and the rest may be unbounded.
-      if (total > maxBytes) return decodeJson(new Uint8Array(total), { maxBytes });
+      if (total > maxBytes) throw tooLarge();
       chunks.push(buffer);
     }
-    return decodeJson(new Uint8Array(Buffer.concat(chunks)), { maxBytes });
+    return new Uint8Array(Buffer.concat(chunks));
   }
-  const info = await stat(source);
-  if (!info.isFile()) throw new Error(`${source} is not a file`);
-  if (info.size > maxBytes) return decodeJson(new Uint8Array(info.size), { maxBytes });
-  return decodeJson(new Uint8Array(await readFile(source)), { maxBytes });
+  const handle = await open(source, 'r');
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error(`${source} is not a file`);
+    if (info.size > maxBytes) throw new DecodeError(`input is ${info.size} bytes, larger than ${maxBytes}`);
+    // The size can change after stat: read at most one byte more than the bound, never the whole file blindly.
+    const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) throw tooLarge();
+      if (length === buffer.length) throw new Error(`${source} grew while it was read`);
+    }
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads `source` ('-' = stdin) and decodes JSON with the protocol's decoder (size, depth and key checks). */
+export async function readJsonInput(source: string, maxBytes: number): Promise<unknown> {
+  return decodeJson(await readBounded(source, maxBytes), { maxBytes });
 }

@@ -23,14 +23,20 @@ export function fileStorage(dataDir: string): EngineStorage {
   }
   return {
     async load(kind) {
+      const path = pathOf(kind);
       let text: string;
       try {
-        text = await readFile(pathOf(kind), 'utf8');
+        text = await readFile(path, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
-      return decodeJson(text, { maxBytes: MAX_STORED_BYTES });
+      try {
+        return decodeJson(text, { maxBytes: MAX_STORED_BYTES });
+      } catch (error) {
+        // Name the file: the operator has to find it to repair or remove it.
+        throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
+      }
     },
     save(kind, value) {
       const path = pathOf(kind);

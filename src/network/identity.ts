@@ -1,26 +1,57 @@
 // Room: network. May touch: node:fs, @libp2p/crypto, @libp2p/peer-id.
 // The headless peer's identity: an Ed25519 private key in <data dir>/identity.key (protobuf, libp2p's format),
-// mode 0600, written atomically so a crash never leaves half a key.
+// mode 0600. It is written to a temporary file (fsync) and then linked into place, which fails when the key exists:
+// a crash never leaves half a key, and of two processes creating an identity at once one wins and the other loads it.
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 
 export const IDENTITY_FILE = 'identity.key';
 
 export async function loadIdentity(dataDir: string): Promise<PrivateKey | undefined> {
+  const path = join(dataDir, IDENTITY_FILE);
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(dataDir, IDENTITY_FILE));
+    bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const key = privateKeyFromProtobuf(bytes);
-  if (key.type !== 'Ed25519') throw new Error(`${join(dataDir, IDENTITY_FILE)} holds a ${key.type} key, not Ed25519`);
+  let key: PrivateKey;
+  try {
+    key = privateKeyFromProtobuf(bytes);
+  } catch (error) {
+    throw new Error(`${path} is not a valid identity key (${bytes.length} bytes: ${(error as Error).message})`, { cause: error });
+  }
+  if (key.type !== 'Ed25519') throw new Error(`${path} holds a ${key.type} key, not Ed25519`);
   return key;
+}
+
+/**
+ * Writes `bytes` to `path` unless it exists, complete or not at all: temporary file, fsync, then link(2), which never
+ * replaces a file. Resolves to false when `path` exists already. (Also the headless peer's data-dir lock.)
+ */
+export async function writeFileExclusive(path: string, bytes: Uint8Array, mode: number): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
 }
 
 /** Loads the identity, or creates one when there is none. `created` says which. */
@@ -29,6 +60,11 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<{ privateKe
   if (existing !== undefined) return { privateKey: existing, peerId: peerIdFromPrivateKey(existing).toString(), created: false };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const privateKey = await generateKeyPair('Ed25519');
-  await writeFileAtomic(join(dataDir, IDENTITY_FILE), Buffer.from(privateKeyToProtobuf(privateKey)), { mode: 0o600, fsync: true });
+  if (!(await writeFileExclusive(join(dataDir, IDENTITY_FILE), privateKeyToProtobuf(privateKey), 0o600))) {
+    // Another process created the identity first: use that one, so both run under the same peer id.
+    const winner = await loadIdentity(dataDir);
+    if (winner === undefined) throw new Error(`${join(dataDir, IDENTITY_FILE)} vanished while it was created`);
+    return { privateKey: winner, peerId: peerIdFromPrivateKey(winner).toString(), created: false };
+  }
   return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), created: true };
 }

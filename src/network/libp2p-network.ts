@@ -532,7 +532,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Bootstrap addresses are dialled straight away, and again while this peer is connected to nobody.
       dialBootstrap();
       scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
-      logger.info(`peer ${self} on network ${network} listening on ${api.addresses().join(' ')}`);
+      const addresses = api.addresses();
+      // A relay-only peer has no address until its reservation is made.
+      logger.info(`peer ${self} on network ${network} ${addresses.length > 0 ? `listening on ${addresses.join(' ')}` : 'listening only through a relay (no direct addresses yet)'}`);
     },
 
     async stop() {

@@ -39,5 +39,16 @@ export function runMutual(args: readonly string[], options: { input?: string; ti
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** Polls `probe` every 200 ms until it returns a value; fails after timeoutMs, saying what it waited for. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Stops a child process: SIGTERM, then SIGKILL if it has not exited after 10 s (shared with the demo scripts). */
 export { stopChild } from '../../scripts/peer-process.ts';

@@ -1,9 +1,10 @@
 // Room: test (cli). `mutual keygen` as a user runs it.
+import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, runMutual } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
 
 describe('mutual keygen', function () {
   this.timeout(120_000);
@@ -21,6 +22,26 @@ describe('mutual keygen', function () {
     assert.equal(second.status, 0);
     assert.equal(second.stdout, first.stdout);
     assert.match(second.stderr, /already has an identity/);
+  });
+
+  it('processes creating the identity of a fresh data dir at once all end up with the same one', async () => {
+    // Bounded: three rounds of eight concurrent keygens; with check-then-rename each would print its own peer id.
+    for (let round = 0; round < 3; round++) {
+      const dataDir = join(dir, `race${round}`);
+      const runs = await Promise.all(Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'keygen', '--data-dir', dataDir], { timeout: 60_000 }, (error, stdout) => (error === null ? resolve(stdout.trim()) : reject(error)));
+      })));
+      const kept = runMutual(['keygen', '--data-dir', dataDir]).stdout.trim();
+      assert.deepEqual(new Set(runs), new Set([kept]), `round ${round}: every process prints the peer id that was kept`);
+    }
+  });
+
+  it('names a damaged identity.key instead of creating another', async () => {
+    await mkdir(join(dir, 'd'));
+    await writeFile(join(dir, 'd', 'identity.key'), '');
+    const run = runMutual(['keygen', '--data-dir', join(dir, 'd')]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${join(dir, 'd', 'identity.key')} is not a valid identity key`));
   });
 
   it('exits 2 without --data-dir', () => {

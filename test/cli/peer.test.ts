@@ -13,7 +13,7 @@ import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { startAttacker } from '../network/attacker.ts';
 import { startHeadlessPeer } from '../../scripts/peer-process.ts';
-import { ensureBuilt, runMutual, stopChild } from './helpers.ts';
+import { ensureBuilt, runMutual, stopChild, waitFor } from './helpers.ts';
 
 interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
 interface Status { peerId: string; converged: boolean; round: number; peers: string[]; allocations: AllocationRow[]; needs: { participant: string; need: string; declared: number }[]; capacities: { participant: string; capacity: string; declared: number }[] }
@@ -26,16 +26,6 @@ async function readStatus(dataDir: string): Promise<Status | undefined> {
     return JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as Status;
   } catch {
     return undefined;
-  }
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -1,7 +1,8 @@
 // Room: test (cli). `mutual simulate` through the built command: the issue's example, JSON on stdout that validates
 // against the published schema, invalid scenarios refused with reasons and nothing half-printed.
+import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { SimulationResult } from '../../src/protocol/schemas.ts';
@@ -66,5 +67,50 @@ describe('mutual simulate', function () {
     assert.equal(runMutual(['simulate']).status, 2);
     assert.equal(runMutual(['simulate', '--max-rounds', 'x', '-']).status, 2);
     assert.equal(runMutual(['simulate', '--epsilon', '-1', '-']).status, 2);
+  });
+
+  it('refuses --max-rounds with --async (the engines have no round limit) as a usage error', () => {
+    const run = runMutual(['simulate', '--async', '--max-rounds', '1', '-'], { input: JSON.stringify(example) });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--max-rounds goes with the synchronous rounds, not with --async/);
+    assert.equal(run.stdout, '');
+  });
+
+  it('exits 1 for a scenario file it cannot read, naming it', () => {
+    const run = runMutual(['simulate', join(repositoryRoot, 'examples', 'no-such-scenario.json')]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /cannot read .*no-such-scenario\.json/);
+  });
+
+  describe('standard output that fails', () => {
+    // A ring of 3000 participants: about 1.2 MB of JSON, far more than a pipe holds.
+    const size = 3000;
+    const big = JSON.stringify({ participants: Array.from({ length: size }, (_, index) => ({ id: `p${index}`, recognition: { [`p${(index + 1) % size}`]: 1 }, capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [{ id: 'n', type: 'review', quantity: 3 }] })) });
+    const simulateBig = (stdout: 'pipe' | number) => spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'simulate', '-'], { stdio: ['pipe', stdout, 'pipe'] });
+    const finish = (child: ChildProcess) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.once('close', (code) => resolve({ code, stderr }));
+      child.stdin!.end(big);
+    });
+
+    it('a reader that stops early (EPIPE, like `| head`) ends it quietly with exit 0', async () => {
+      const child = simulateBig('pipe');
+      child.stdout!.once('data', () => child.stdout!.destroy());
+      const { code, stderr } = await finish(child);
+      assert.equal(stderr, '');
+      assert.equal(code, 0);
+    });
+
+    it('a full disk (ENOSPC, /dev/full) gives one line on stderr and exit 1', async () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const { code, stderr } = await finish(simulateBig(full));
+        assert.equal(code, 1);
+        assert.equal(stderr, 'mutual: cannot write to standard output: ENOSPC: no space left on device, write\n');
+      } finally {
+        closeSync(full);
+      }
+    });
   });
 });

@@ -62,7 +62,23 @@ describe('mutual validate', function () {
   it('exits 2 on usage errors', () => {
     assert.equal(runMutual(['validate', 'x.json']).status, 2);
     assert.equal(runMutual(['validate', '--kind', 'nope', 'x.json']).status, 2);
-    assert.equal(runMutual(['validate', '--kind', 'state', join(dir, 'missing.json')]).status, 2);
     assert.equal(runMutual(['nonsense']).status, 2);
+  });
+
+  it('exits 1 for a file it cannot read, naming it (the input failed; 2 is for bad flags)', () => {
+    const missing = runMutual(['validate', '--kind', 'state', join(dir, 'missing.json')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /cannot read .*missing\.json/);
+    assert.equal(runMutual(['validate', '--kind', 'state', dir]).status, 1);
+  });
+
+  it('applies the checks of simulate to scenarios: a participant listed twice, a slot id used twice', () => {
+    const twice = runMutual(['validate', '--kind', 'scenario', '-'], { input: JSON.stringify({ participants: [{ id: 'a' }, { id: 'a' }] }) });
+    assert.equal(twice.status, 1);
+    assert.match(twice.stderr, /participants\[1\]\.id: "a" appears more than once/);
+    const slot = runMutual(['validate', '--kind', 'scenario', '-'], { input: JSON.stringify({ participants: [{ id: 'a', capacities: [{ id: 's', type: 'review', quantity: 1 }], needs: [{ id: 's', type: 'review', quantity: 1 }] }] }) });
+    assert.equal(slot.status, 1);
+    assert.match(slot.stderr, /participants\[0\]\.needs\[0\]\.id: "s" is used twice by a/);
+    assert.equal(runMutual(['validate', '--kind', 'scenario', join(repositoryRoot, 'examples/demo-team.json')]).status, 0);
   });
 });

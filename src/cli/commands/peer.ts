@@ -1,7 +1,9 @@
-// Room: cli (edge). May touch: engine, network, protocol, node:*. `mutual peer`: a headless peer (bootstrap and
-// relay for a team, or a participant from a profile) that runs until SIGINT/SIGTERM and keeps D/status.json current.
-import { readFile } from 'node:fs/promises';
+// Room: cli (edge). May touch: engine, network, protocol, @multiformats/multiaddr (argument checks), node:*.
+// `mutual peer`: a headless peer (bootstrap and relay for a team, or a participant from a profile) that runs until
+// SIGINT/SIGTERM and keeps D/status.json current. One peer per data dir (D/peer.lock).
+import { multiaddr } from '@multiformats/multiaddr';
 import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { createEngine, type EngineLogger } from '../../engine/index.ts';
@@ -9,10 +11,13 @@ import { fileStorage } from '../../network/file-storage.ts';
 import { loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
 import { isLoopbackAddress } from '../../network/names.ts';
-import { decodeJson } from '../../protocol/encoding.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
 import { describeIssues } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
+import { DataDirInUse, lockDataDir, type DataDirLock } from '../data-dir-lock.ts';
+import { readJsonInput } from '../read-input.ts';
+import { participantProblems } from '../scenario-problems.ts';
+import { STATUS_FILE, STATUS_REFRESH_MS } from './status.ts';
 import { z } from 'zod';
 
 const HELP = `usage: mutual peer --data-dir DIR --network NAME [--listen MULTIADDR]... [--bootstrap MULTIADDR]...
@@ -26,14 +31,34 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
   --profile FILE      one scenario participant (the \`mutual simulate\` format, recognition keyed by peer ids):
                       its capacities, needs and recognition are declared and published
   --no-mdns           do not discover peers on the local network
-Without --profile the declarations saved in DIR by an earlier run are declared again.`;
+Without --profile the declarations saved in DIR by an earlier run are declared again.
+One peer runs per data dir: a second one exits 1 ("data dir DIR is in use by pid N"); DIR/peer.lock holds the pid,
+is removed on a clean shutdown and taken over when its pid is no longer alive.
+status.json is rewritten on every change and at least every ${STATUS_REFRESH_MS / 1000} s (pid, updatedAt); a clean shutdown
+writes running: false (\`mutual status --help\` says how it tells a running peer from a stopped or crashed one).
+The first SIGINT/SIGTERM shuts down cleanly (exit 0); a second one within 1 s is ignored (\`timeout\` sends two), a
+later one exits at once with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+Exit 0 after a clean shutdown, 1 when the peer cannot start or fails, 2 on usage errors.`;
+
+/** A listen or bootstrap address that libp2p could not use is a usage error, found before anything is written. */
+function checkAddress(text: string, flag: '--listen' | '--bootstrap'): string {
+  let components;
+  try {
+    components = multiaddr(text).getComponents();
+  } catch (error) {
+    throw new Error(`${flag} '${text}' is not a multiaddr: ${(error as Error).message}`);
+  }
+  if (flag === '--bootstrap' && !components.some((component) => component.name === 'p2p')) throw new Error(`--bootstrap '${text}' must end with /p2p/<peer id>`);
+  return text;
+}
 
 /** What this peer declares; written durably before it is declared, so an acknowledged declaration survives SIGKILL. */
 const Declarations = z.object({ state: State, recognition: RecognitionWeights });
 type Declarations = z.infer<typeof Declarations>;
 const DECLARATIONS_FILE = 'declarations.json';
-const STATUS_FILE = 'status.json';
 const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
+/** A second signal this soon after the first is the same request (\`timeout\` signals the child and its group). */
+const REPEATED_SIGNAL_MS = 1000;
 
 export const command: Command = {
   summary: 'run a headless peer (bootstrap, relay, or a participant from a profile)',
@@ -67,8 +92,8 @@ export const command: Command = {
       if (!name.success) throw new Error(`--network ${describeIssues(name.error).join('; ')}`);
       dataDir = parsed.values['data-dir'];
       network = name.data;
-      listen = parsed.values.listen;
-      bootstrapList = parsed.values.bootstrap ?? [];
+      listen = parsed.values.listen?.map((address) => checkAddress(address, '--listen'));
+      bootstrapList = (parsed.values.bootstrap ?? []).map((address) => checkAddress(address, '--bootstrap'));
       profilePath = parsed.values.profile;
       useMdns = !parsed.values['no-mdns'];
     } catch (error) {
@@ -79,31 +104,51 @@ export const command: Command = {
     const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
     const logger: EngineLogger = { debug() {}, info: (message) => log('info', message), warn: (message) => log('warn', message) };
 
+    let lock: DataDirLock;
+    try {
+      lock = await lockDataDir(dataDir);
+    } catch (error) {
+      console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot lock ${dataDir}: ${(error as Error).message}`}`);
+      return 1;
+    }
+
     let identity;
     let declarations: Declarations | undefined;
     try {
       identity = await loadOrCreateIdentity(dataDir);
       if (identity.created) log('info', `created identity ${identity.peerId} in ${dataDir}`);
       if (profilePath !== undefined) {
-        const raw = decodeJson(new Uint8Array(await readFile(profilePath)), { maxBytes: MAX_PROFILE_BYTES });
+        let raw: unknown;
+        try {
+          raw = await readJsonInput(profilePath, MAX_PROFILE_BYTES);
+        } catch (error) {
+          throw new Error(`${profilePath}: cannot read the profile: ${(error as Error).message}`);
+        }
         const participant = ScenarioParticipant.safeParse(raw);
-        if (!participant.success) throw new Error(`${profilePath}: invalid profile\n  ${describeIssues(participant.error).join('\n  ')}`);
+        const problems = participant.success ? participantProblems(participant.data) : describeIssues(participant.error);
+        if (!participant.success || problems.length > 0) throw new Error(`${profilePath}: invalid profile\n  ${problems.join('\n  ')}`);
         const { id, displayName, capacities, needs, recognition } = participant.data;
         if (id !== identity.peerId) throw new Error(`${profilePath}: the profile is for ${id}, but this data dir's peer id is ${identity.peerId}`);
         declarations = { state: { displayName: displayName ?? id, capacities, needs }, recognition };
         // Durable before it is declared (temp file, fsync, rename).
         await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
       } else {
+        const path = join(dataDir, DECLARATIONS_FILE);
+        let raw: unknown;
         try {
-          const saved = Declarations.safeParse(decodeJson(await readFile(join(dataDir, DECLARATIONS_FILE), 'utf8'), { maxBytes: MAX_PROFILE_BYTES }));
-          if (!saved.success) throw new Error(`${join(dataDir, DECLARATIONS_FILE)} is invalid: ${describeIssues(saved.error).join('; ')}`);
-          declarations = saved.data;
+          raw = await readJsonInput(path, MAX_PROFILE_BYTES);
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${path}: ${(error as Error).message}`);
+        }
+        if (raw !== undefined) {
+          const saved = Declarations.safeParse(raw);
+          if (!saved.success) throw new Error(`${path} is invalid: ${describeIssues(saved.error).join('; ')}`);
+          declarations = saved.data;
         }
       }
     } catch (error) {
       console.error(`mutual peer: ${(error as Error).message}`);
+      await lock.release();
       return 1;
     }
 
@@ -121,37 +166,41 @@ export const command: Command = {
     });
     const engine = createEngine({ network: peerNetwork, storage: fileStorage(dataDir), logger });
 
-    // status.json: rewritten (atomically) whenever the engine changes, at most every 100 ms, and each second.
+    // status.json: rewritten (atomically) whenever the engine changes (at most every 100 ms), and at least every
+    // STATUS_REFRESH_MS even when nothing changed, so that `mutual status` can tell a live peer from a dead one.
     let statusWrite: Promise<void> = Promise.resolve();
     let statusPending = false;
     let lastStatus = '';
+    let lastStatusAt = 0;
+    let running = true;
     const writeStatus = () => {
       if (statusPending) return statusWrite;
       statusPending = true;
       statusWrite = statusWrite.then(async () => {
         statusPending = false;
         const snapshot = engine.snapshot();
-        const text = `${JSON.stringify(
-          {
-            peerId: identity.peerId,
-            addresses: peerNetwork.addresses(),
-            network,
-            round: snapshot.round,
-            phase: snapshot.phase,
-            converged: snapshot.converged,
-            ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
-            peers: peerNetwork.connectedPeers(),
-            allocations: snapshot.allocations,
-            needs: snapshot.needs,
-            capacities: snapshot.capacities,
-            counters: peerNetwork.counters,
-          },
-          null,
-          2,
-        )}\n`;
-        if (text === lastStatus) return;
+        const content = {
+          peerId: identity.peerId,
+          running,
+          pid: process.pid,
+          addresses: running ? peerNetwork.addresses() : [],
+          network,
+          round: snapshot.round,
+          phase: snapshot.phase,
+          converged: snapshot.converged,
+          ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
+          peers: peerNetwork.connectedPeers(),
+          allocations: snapshot.allocations,
+          needs: snapshot.needs,
+          capacities: snapshot.capacities,
+          counters: peerNetwork.counters,
+        };
+        const text = JSON.stringify(content);
+        if (text === lastStatus && Date.now() - lastStatusAt < STATUS_REFRESH_MS) return;
+        const updatedAt = new Date();
+        await writeFileAtomic(join(dataDir, STATUS_FILE), `${JSON.stringify({ ...content, updatedAt: updatedAt.toISOString() }, null, 2)}\n`, { mode: 0o644, fsync: false });
         lastStatus = text;
-        await writeFileAtomic(join(dataDir, STATUS_FILE), text, { mode: 0o644, fsync: false });
+        lastStatusAt = updatedAt.getTime();
       }).catch((error: Error) => {
         log('warn', `cannot write status: ${error.message}`);
       });
@@ -168,14 +217,18 @@ export const command: Command = {
     let resolveStop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
     // Listeners stay installed (not `once`): signal-exit, which write-file-atomic loads during a write, re-raises a
-    // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal forces the exit.
-    let stopping = false;
+    // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal within
+    // REPEATED_SIGNAL_MS is the same request (\`timeout\` signals the child, then its process group); a later one forces
+    // the exit, with the shell's code for death by that signal.
+    let firstSignalAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstSignalAt !== undefined) {
+        if (Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return log('info', `${signal} again: already shutting down`);
         log('warn', `${signal} again: exiting without a clean shutdown`);
-        process.exit(130);
+        lock.releaseSync();
+        process.exit(128 + (osConstants.signals[signal] ?? 0));
       }
-      stopping = true;
+      firstSignalAt = Date.now();
       log('info', `${signal}: shutting down`);
       resolveStop();
     };
@@ -187,7 +240,9 @@ export const command: Command = {
     try {
       await engine.start();
       console.log(`peer ${identity.peerId}`);
-      for (const address of peerNetwork.addresses()) console.log(`listening ${address}`);
+      const addresses = peerNetwork.addresses();
+      for (const address of addresses) console.log(`listening ${address}`);
+      if (addresses.length === 0) console.log('listening only through a relay (no direct addresses yet)');
       if (declarations !== undefined) {
         await engine.declareState(declarations.state);
         await engine.setRecognition(declarations.recognition);
@@ -203,9 +258,11 @@ export const command: Command = {
       if (statusTimer !== undefined) clearTimeout(statusTimer);
       changes.dispose();
       await engine.stop().catch((error: Error) => log('warn', `stop: ${error.message}`));
+      running = false;
       await writeStatus();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      await lock.release();
+      // The signal listeners stay until the process exits (they do not keep it alive): a repeated signal arriving after
+      // a quick shutdown would otherwise kill the process, which has shut down cleanly, with that signal.
     }
     return 0;
   },

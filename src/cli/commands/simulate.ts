@@ -8,21 +8,25 @@ import { parseMessage } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
 import { formatSimulation } from '../format-simulation.ts';
 import { readJsonInput } from '../read-input.ts';
+import { scenarioProblems } from '../scenario-problems.ts';
 
 const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E] [--format json|table]
        mutual simulate --async [--seed S] [--latency-ms A-B] [--loss P] [--duplicate P] <scenario.json|->
 
-Runs the allocation in synchronous rounds until the largest change of any allocation is within epsilon (relative to
-the largest declared quantity) or max-rounds is reached, and prints the result as JSON.
-  --max-rounds N   rounds before giving up (default 50, at most 10000)
-  --epsilon E      relative convergence tolerance (default 1e-6)
+Runs the allocation in synchronous rounds until no pair's offer or acceptance changed by more than its own tolerance
+(epsilon times the smaller of the pair's two declared quantities, never below rounding; spec 7.6) or max-rounds is
+reached, and prints the result as JSON.
+  --max-rounds N   rounds before giving up (default 50, at most 10000; not with --async, a usage error)
+  --epsilon E      relative convergence tolerance per pair (default 1e-6)
   --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)
 
 With --async, one engine per participant runs over an in-memory network on a virtual clock (same output format):
   --seed S         seed of keys and of delivery randomness (default 1)
   --latency-ms A-B delivery latency range in ms, which also reorders messages (default 5-20)
   --loss P         probability that a delivery is lost (0 to 0.9)
-  --duplicate P    probability that a delivery arrives twice (0 to 1)`;
+  --duplicate P    probability that a delivery arrives twice (0 to 1)
+Exit 0 with the result, 1 when the scenario cannot be read or is invalid (the reasons on stderr, nothing on stdout),
+2 on usage errors.`;
 
 const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
 
@@ -88,6 +92,8 @@ export const command: Command = {
       if (parsed.values.format !== 'json' && parsed.values.format !== 'table') throw new Error(`--format must be json or table (got '${parsed.values.format}')`);
       format = parsed.values.format;
       if (parsed.values.async) {
+        // The engines run until they converge (or their budget of virtual time ends): they have no round limit.
+        if (parsed.values['max-rounds'] !== undefined) throw new Error('--max-rounds goes with the synchronous rounds, not with --async');
         asyncOptions = {
           seed: parsed.values.seed === undefined ? 1 : integerIn(parsed.values.seed, '--seed', 0, 2 ** 32 - 1),
           latencyMs: parsed.values['latency-ms'] === undefined ? [5, 20] : latencyRange(parsed.values['latency-ms']),
@@ -108,7 +114,7 @@ export const command: Command = {
       raw = await readJsonInput(source, MAX_SCENARIO_BYTES);
     } catch (error) {
       console.error(error instanceof DecodeError ? `${source}: invalid scenario\n  ${error.message}` : `mutual simulate: cannot read ${source}: ${(error as Error).message}`);
-      return error instanceof DecodeError ? 1 : 2;
+      return 1;
     }
     const scenario = parseMessage('scenario', raw);
     if (!scenario.ok) {
@@ -129,21 +135,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** Semantic rules the schema cannot express: unique participant ids, unique slot ids per participant. */
-function scenarioProblems(scenario: { participants: readonly { id: string; capacities: readonly { id: string }[]; needs: readonly { id: string }[] }[] }): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  scenario.participants.forEach((participant, index) => {
-    if (seen.has(participant.id)) problems.push(`participants[${index}].id: "${participant.id}" appears more than once`);
-    seen.add(participant.id);
-    const slots = new Set<string>();
-    for (const [list, name] of [[participant.capacities, 'capacities'], [participant.needs, 'needs']] as const) {
-      list.forEach((slot, slotIndex) => {
-        if (slots.has(slot.id)) problems.push(`participants[${index}].${name}[${slotIndex}].id: "${slot.id}" is used twice by ${participant.id}`);
-        slots.add(slot.id);
-      });
-    }
-  });
-  return problems;
-}

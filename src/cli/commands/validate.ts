@@ -1,18 +1,21 @@
-// Room: cli (edge). `mutual validate --kind <kind> <file|->`: exit 0 valid, 1 invalid (each error as path: reason),
-// 2 usage. Records are also signature-checked.
+// Room: cli (edge). `mutual validate --kind <kind> <file|->`: exit 0 valid, 1 invalid or unreadable (each error as
+// path: reason), 2 usage. Records are also signature-checked; scenarios get the checks `simulate` makes.
 import { parseArgs } from 'node:util';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
+import type { Scenario } from '../../protocol/schemas.ts';
 import { verifyRecord } from '../../protocol/signature.ts';
 import { isMessageKind, MESSAGE_KINDS, parseMessage } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
 import { readJsonInput } from '../read-input.ts';
+import { scenarioProblems } from '../scenario-problems.ts';
 
 const HELP = `usage: mutual validate --kind <kind> <file|->
 
-Checks one JSON document against the protocol's schema for <kind>; '-' reads standard input.
+Checks one JSON document against the protocol's schema for <kind>; '-' reads standard input. Records are also
+signature-checked, and scenarios get the checks of \`mutual simulate\` (unique participant ids, unique slot ids).
 kinds: ${Object.keys(MESSAGE_KINDS).join(', ')}
-Exit 0 when valid, 1 when invalid (each error as path: reason), 2 on usage errors.`;
+Exit 0 when valid, 1 when invalid or unreadable (each error as path: reason), 2 on usage errors.`;
 
 /** Scenarios and simulation results are local files, not network messages: allow them to be larger. */
 const LOCAL_FILE_MAX_BYTES = 256 * 1024 * 1024;
@@ -51,11 +54,13 @@ export const command: Command = {
         return 1;
       }
       console.error(`mutual validate: cannot read ${source}: ${(error as Error).message}`);
-      return 2;
+      return 1;
     }
     const outcome = parseMessage(kind, value);
-    if (!outcome.ok) {
-      console.error(`${source}: invalid ${kind}\n${outcome.errors.map((line) => `  ${line}`).join('\n')}`);
+    // A scenario that parses still needs unique participant and slot ids, as \`simulate\` requires.
+    const errors = !outcome.ok ? outcome.errors : kind === 'scenario' ? scenarioProblems(outcome.value as Scenario) : [];
+    if (errors.length > 0) {
+      console.error(`${source}: invalid ${kind}\n${errors.map((line) => `  ${line}`).join('\n')}`);
       return 1;
     }
     if (kind === 'record') {

@@ -1,0 +1,206 @@
+// Room: test (cli). The life of one `mutual peer` process on loopback (mDNS off): one peer per data dir (peer.lock),
+// liveness in status.json, signals, and the errors a peer refuses to start with, each naming the file at fault. Every
+// wait is bounded and every peer is stopped.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHeadlessPeer } from '../../scripts/peer-process.ts';
+import { ensureBuilt, repositoryRoot, runMutual, stopChild, waitFor } from './helpers.ts';
+
+const NETWORK = 'lifecycle-test';
+const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'];
+
+interface Status { peerId: string; running: boolean; pid: number; updatedAt: string; addresses: string[] }
+
+async function readStatus(dataDir: string): Promise<Status | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as Status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves with how the child exited. */
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** The pid of a process that has exited (so no live process has it, barring reuse). */
+function deadPid(): number {
+  const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(run.stdout);
+}
+
+describe('mutual peer: one process over its life (loopback)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  before(() => ensureBuilt());
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-lifecycle-'))));
+  afterEach(async () => {
+    await Promise.all(children.map(stopChild));
+    children.length = 0;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = (dataDir: string, args: readonly string[] = []) => startHeadlessPeer(dataDir, NETWORK, args, (child) => children.push(child));
+
+  it('a second peer on the same data dir exits 1 naming the pid in use; a clean stop removes the lock; a stale lock is taken over', async () => {
+    const dataDir = join(dir, 'd');
+    await start(dataDir);
+    const first = children[0]!;
+    const second = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { timeoutMs: 30_000 });
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`data dir ${dataDir} is in use by pid ${first.pid}`));
+    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), String(first.pid));
+    await stopChild(first);
+    assert.deepEqual(await exited(first), { code: 0, signal: null });
+    assert.equal(existsSync(join(dataDir, 'peer.lock')), false, 'the lock is removed on a clean shutdown');
+
+    // A lock left by a killed peer (its pid no longer alive) does not keep the data dir locked.
+    await writeFile(join(dataDir, 'peer.lock'), `${deadPid()}\n`);
+    await start(dataDir);
+    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), String(children[1]!.pid));
+  });
+
+  it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {
+    const dataDir = join(dir, 'd');
+    await start(dataDir);
+    const peer = children[0]!;
+    const firstSeen = await waitFor(readStatus.bind(null, dataDir), 'status.json', 30_000);
+    // Rewritten although nothing changed: updatedAt moves on (bounded wait, well above the 5 s refresh).
+    await waitFor(async () => ((await readStatus(dataDir))?.updatedAt ?? firstSeen.updatedAt) > firstSeen.updatedAt || undefined, 'a newer updatedAt', 20_000);
+    const running = runMutual(['status', '--data-dir', dataDir]);
+    assert.equal(running.status, 0, running.stderr);
+    const shown = JSON.parse(running.stdout) as Status;
+    assert.equal(shown.running, true);
+    assert.equal(shown.pid, peer.pid);
+
+    await stopChild(peer);
+    const stopped = runMutual(['status', '--data-dir', dataDir]);
+    assert.equal(stopped.status, 3);
+    assert.equal((JSON.parse(stopped.stdout) as Status).running, false);
+    assert.deepEqual((JSON.parse(stopped.stdout) as Status).addresses, []);
+    assert.match(stopped.stderr, /the peer is not running \(it stopped cleanly; last update /);
+
+    // Killed: status.json still says running, but its pid is gone.
+    await start(dataDir);
+    const victim = children[1]!;
+    await waitFor(async () => {
+      const status = await readStatus(dataDir);
+      return status !== undefined && status.pid === victim.pid && status.running ? status : undefined;
+    }, "the restarted peer's status", 30_000);
+    victim.kill('SIGKILL');
+    await exited(victim);
+    const killed = runMutual(['status', '--data-dir', dataDir]);
+    assert.equal(killed.status, 3);
+    assert.equal((JSON.parse(killed.stdout) as Status).running, false);
+    assert.match(killed.stderr, new RegExp(`not running \\(pid ${victim.pid} is gone; last update `));
+  });
+
+  it('a second SIGTERM right after the first (as `timeout` sends) still ends in a clean shutdown, exit 0', async () => {
+    await start(join(dir, 'd'));
+    const peer = children[0]!;
+    const exit = exited(peer);
+    peer.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    peer.kill('SIGTERM');
+    assert.deepEqual(await exit, { code: 0, signal: null });
+  });
+
+  it('a relay-only peer says it listens only through a relay', async () => {
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    await waitFor(async () => (/^listening/m.test(output) || child.exitCode !== null ? true : undefined), 'the listening line', 30_000);
+    assert.match(output, /^listening only through a relay \(no direct addresses yet\)$/m);
+  });
+});
+
+describe('mutual peer: what it refuses to start with', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => ensureBuilt());
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-refuse-'))));
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  /** Runs a peer that is expected to exit by itself; bounded, and listening on loopback only if it gets that far. */
+  const peer = (dataDir: string, args: readonly string[] = []) => runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, ...args], { timeoutMs: 30_000 });
+  const keygen = (dataDir: string) => {
+    const run = runMutual(['keygen', '--data-dir', dataDir]);
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout.trim();
+  };
+
+  it('a profile that uses a slot id twice, as simulate does', async () => {
+    const id = keygen(join(dir, 'd'));
+    const profile = join(dir, 'profile.json');
+    await writeFile(profile, JSON.stringify({ id, recognition: {}, capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [{ id: 'c', type: 'review', quantity: 1 }] }));
+    const run = peer(join(dir, 'd'), ['--profile', profile]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  needs\\[0\\]\\.id: "c" is used twice by ${id}`));
+  });
+
+  it('a profile larger than 16 MiB without reading it (a sparse 3 GiB file), a directory and an empty file, each by name', async () => {
+    keygen(join(dir, 'd'));
+    const huge = join(dir, 'huge.json');
+    await writeFile(huge, '');
+    await truncate(huge, 3 * 1024 ** 3);
+    const large = peer(join(dir, 'd'), ['--profile', huge]);
+    assert.equal(large.status, 1);
+    assert.match(large.stderr, new RegExp(`${huge}: .*larger than ${16 * 1024 * 1024}`));
+    const directory = peer(join(dir, 'd'), ['--profile', dir]);
+    assert.equal(directory.status, 1);
+    assert.match(directory.stderr, new RegExp(`${dir}: .*is not a file`));
+    const empty = join(dir, 'empty.json');
+    await writeFile(empty, '');
+    const blank = peer(join(dir, 'd'), ['--profile', empty]);
+    assert.equal(blank.status, 1);
+    assert.match(blank.stderr, new RegExp(`${empty}: .*not valid JSON`));
+  });
+
+  it('a damaged declarations.json, store file or identity.key, each by name', async () => {
+    const dataDir = join(dir, 'd');
+    keygen(dataDir);
+    await writeFile(join(dataDir, 'declarations.json'), '{"state":');
+    const declarations = peer(dataDir);
+    assert.equal(declarations.status, 1);
+    assert.match(declarations.stderr, new RegExp(`${join(dataDir, 'declarations.json')}: .*not valid JSON`));
+    await rm(join(dataDir, 'declarations.json'));
+    await mkdir(join(dataDir, 'store'));
+    await writeFile(join(dataDir, 'store', 'records.state.json'), '[{"version":');
+    const store = peer(dataDir);
+    assert.equal(store.status, 1);
+    assert.match(store.stderr, new RegExp(`${join(dataDir, 'store', 'records.state.json')}: .*not valid JSON`));
+    await writeFile(join(dataDir, 'identity.key'), '');
+    const identity = peer(dataDir);
+    assert.equal(identity.status, 1);
+    assert.match(identity.stderr, new RegExp(`${join(dataDir, 'identity.key')} is not a valid identity key`));
+  });
+
+  it('--listen or --bootstrap that is not a usable multiaddr: usage error (exit 2) before a fresh data dir gets an identity', () => {
+    const dataDir = join(dir, 'fresh');
+    const listen = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--no-mdns', '--listen', 'garbage']);
+    assert.equal(listen.status, 2);
+    assert.match(listen.stderr, /--listen 'garbage' is not a multiaddr/);
+    const bootstrap = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, '--bootstrap', 'garbage'], { timeoutMs: 30_000 });
+    assert.equal(bootstrap.status, 2);
+    assert.match(bootstrap.stderr, /--bootstrap 'garbage' is not a multiaddr/);
+    const noPeerId = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, '--bootstrap', '/ip4/127.0.0.1/tcp/4001'], { timeoutMs: 30_000 });
+    assert.equal(noPeerId.status, 2);
+    assert.match(noPeerId.stderr, /must end with \/p2p\/<peer id>/);
+    assert.equal(existsSync(dataDir), false);
+  });
+
+  it('`mutual help peer` prints the peer command\'s help', () => {
+    const run = runMutual(['help', 'peer']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^usage: mutual peer --data-dir DIR/);
+  });
+});
