@@ -14,6 +14,7 @@ import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
 const IDENTITY_SECRET = 'mutual.identityKey';
+const UNTRUSTED = 'this workspace is not trusted: Mutual does not listen for peers here unless "mutual.network.listenInUntrustedWorkspaces" is on';
 
 /** What activate() returns: a small API for the integration tests and other extensions. */
 export interface MutualExtensionApi {
@@ -33,7 +34,8 @@ function reported<T>(parsed: Parsed<T>, log?: vscode.LogOutputChannel): T {
     reportedProblems.add(problem);
     log?.warn(problem);
     void vscode.window.showWarningMessage(`Mutual: ${problem}`, 'Open Settings').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', problem.slice(0, problem.indexOf(':')));
+      // The setting's key: `mutual.network.listenAddresses (item 1): ...` opens mutual.network.listenAddresses.
+      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', /^[\w.]+/.exec(problem)?.[0] ?? 'mutual');
     });
   }
   return parsed.value;
@@ -70,8 +72,7 @@ function identityStore(context: vscode.ExtensionContext): { load(): Promise<stri
   };
 }
 
-function networkFactory(log: vscode.LogOutputChannel): NetworkFactory {
-  const settings = readNetworkSettings(log);
+function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
   return async (privateKey) => {
     // Loaded on first join only, so activation does not pay for libp2p.
@@ -104,11 +105,12 @@ class MutualExtension extends LifecycleDisposable {
     this.service = this.register(
       new EngineMutualService({
         identity: identityStore(context),
+        // One read of the settings per join: the cache's scope and the network always come from the same values.
         storage: (self) => {
-          const { transport, name } = readNetworkSettings(this.log);
-          return mementoStorage(context.globalState, storageScope(transport, name, self), transport === 'libp2p');
+          const { transport, name } = this.joinSettings();
+          return mementoStorage(context.globalState, storageScope(transport, transport === 'demo' ? 'mutual-demo' : name, self), transport === 'libp2p' ? { self } : undefined);
         },
-        createNetwork: (key) => networkFactory(this.log)(key),
+        createNetwork: (key) => networkFactory(this.log, this.joinSettings())(key),
         config: () => readEngineConfig(this.log),
         displayName: () => reported(parseDisplayName(readSetting), this.log),
         logger: { debug: (message, data) => this.log.debug(message, data ?? ''), info: (message, data) => this.log.info(message, data ?? ''), warn: (message, data) => this.log.warn(message, data ?? '') },
@@ -147,6 +149,7 @@ class MutualExtension extends LifecycleDisposable {
    * settings need a new node, so the user is offered to rejoin (a rejoin drops connections, so it is not automatic).
    */
   private async onSettingsChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (event.affectsConfiguration('mutual')) reportedProblems.clear(); // a value broken again is reported again
     if (!this.service.joined) return;
     if (event.affectsConfiguration('mutual.displayName')) {
       const name = reported(parseDisplayName(readSetting), this.log);
@@ -156,8 +159,11 @@ class MutualExtension extends LifecycleDisposable {
     }
     if (!event.affectsConfiguration('mutual.network') && !event.affectsConfiguration('mutual.engine')) return;
     const choice = await vscode.window.showInformationMessage('Mutual: network settings changed. They apply when you rejoin the network.', 'Rejoin Now');
-    if (choice !== 'Rejoin Now') return;
+    // Checked after the click: the user may have left, or rejoined, meanwhile; and a join that cannot listen here
+    // would leave the user offline.
+    if (choice !== 'Rejoin Now' || !this.service.joined) return;
     try {
+      if (!this.mayListen()) throw new Error(UNTRUSTED); // before leaving: the user stays joined as before
       await this.service.leave();
       await this.join();
     } catch (error) {
@@ -165,18 +171,29 @@ class MutualExtension extends LifecycleDisposable {
     }
   }
 
+  private settingsOfJoin: NetworkSettings | undefined;
+  private joinSettings(): NetworkSettings {
+    return this.settingsOfJoin ?? readNetworkSettings(this.log);
+  }
+
   /** Workspace trust "limited": no listening in an untrusted workspace unless the user opted in. */
   mayListen(): boolean {
-    const listens = readNetworkSettings().transport !== 'demo';
+    const listens = readNetworkSettings(this.log).transport !== 'demo';
     return !listens || vscode.workspace.isTrusted || vscode.workspace.getConfiguration('mutual').get<boolean>('network.listenInUntrustedWorkspaces', false);
   }
 
   async join(): Promise<void> {
     if (!this.mayListen()) {
-      throw new Error('this workspace is not trusted: Mutual does not listen for peers here unless "mutual.network.listenInUntrustedWorkspaces" is on');
+      throw new Error(UNTRUSTED);
     }
-    const { name, transport } = readNetworkSettings(this.log);
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Mutual: joining ${transport === 'demo' ? 'the demo team' : `network "${name}"`}` }, () => this.service.join());
+    const settings = readNetworkSettings(this.log);
+    const { name, transport } = settings;
+    this.settingsOfJoin = settings;
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Mutual: joining ${transport === 'demo' ? 'the demo team' : `network "${name}"`}` }, () => this.service.join());
+    } finally {
+      this.settingsOfJoin = undefined;
+    }
     this.log.info(`joined network "${name}" (${transport}) as ${this.service.selfId()}`);
   }
 
@@ -199,27 +216,26 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
   context.subscriptions.push(extension);
   const activationMs = performance.now() - started;
   extension.log.info(`activated in ${activationMs.toFixed(1)} ms (${Object.keys(COMMANDS).length} commands)`);
-  if (vscode.workspace.getConfiguration('mutual').get<boolean>('autoJoin', false)) {
-    const current = extension;
-    const autoJoin = () =>
-      current
-        .join()
-        .then(() => {
-          if (vscode.workspace.getConfiguration('mutual').get<boolean>('openPanelOnStart', false)) void vscode.commands.executeCommand('mutual.showPanel');
-        })
-        .catch((error: unknown) => current.reportJoinFailure(error));
-    if (current.mayListen()) setTimeout(() => void autoJoin(), 0);
-    else {
-      // Restricted mode: auto-join waits until the user trusts the workspace (then the restricted settings apply too).
-      current.log.info('auto-join waits until this workspace is trusted');
-      const waiting = vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        waiting.dispose();
-        void autoJoin();
-      });
-      context.subscriptions.push(waiting);
-    }
-  }
   const current = extension;
+  const autoJoinWanted = () => vscode.workspace.getConfiguration('mutual').get<boolean>('autoJoin', false);
+  const autoJoin = () =>
+    current
+      .join()
+      .then(() => {
+        if (vscode.workspace.getConfiguration('mutual').get<boolean>('openPanelOnStart', false)) void vscode.commands.executeCommand('mutual.showPanel');
+      })
+      .catch((error: unknown) => current.reportJoinFailure(error));
+  if (autoJoinWanted() && current.mayListen()) setTimeout(() => void autoJoin(), 0);
+  else if (autoJoinWanted()) current.log.info('auto-join waits until this workspace is trusted');
+  if (!vscode.workspace.isTrusted) {
+    // Restricted mode: a workspace's own autoJoin (a restricted setting) only counts once the user trusts it, so it is
+    // read again then.
+    const waiting = vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      waiting.dispose();
+      if (autoJoinWanted() && !current.service.joined) void autoJoin();
+    });
+    context.subscriptions.push(waiting);
+  }
   return {
     service: current.service,
     activationMs,

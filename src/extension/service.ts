@@ -108,6 +108,7 @@ export class EngineMutualService implements MutualService {
       this.node = undefined;
       await engine.stop().catch(() => undefined);
       await (node.stop ? node.stop() : node.network.stop()).catch(() => undefined);
+      this.fire(); // the views followed the engine while it started
       throw error;
     }
     this.options.logger.info(`joined as ${engine.self}`);
@@ -155,7 +156,8 @@ export class EngineMutualService implements MutualService {
     const state = this.myState();
     const field = kind === 'capacity' ? 'capacities' : 'needs';
     const otherKind: SlotKind = kind === 'capacity' ? 'need' : 'capacity';
-    if (state[kind === 'capacity' ? 'needs' : 'capacities'].some((existing) => existing.id === slot.id)) {
+    // Only a new id is checked against the other kind: a state of 0.1.0 may reuse one, and must stay editable.
+    if (options.replace !== true && state[kind === 'capacity' ? 'needs' : 'capacities'].some((existing) => existing.id === slot.id)) {
       throw new Error(`the id "${slot.id}" is already used by your ${otherKind} "${slot.id}": slot ids are unique across capacities and needs`);
     }
     const exists = state[field].some((existing) => existing.id === slot.id);

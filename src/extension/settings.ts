@@ -41,7 +41,7 @@ const NETWORK_SETTINGS = {
   name: NetworkName,
   transport: z.enum(['demo', 'libp2p']),
   listenAddresses: z.array(Multiaddr),
-  bootstrapPeers: z.array(Multiaddr),
+  bootstrapPeers: z.array(Multiaddr.regex(/\/p2p\/[A-Za-z0-9]+$/, 'a bootstrap address ends in /p2p/<peer id>')),
   mdns: z.boolean(),
 } as const;
 

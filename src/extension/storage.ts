@@ -19,19 +19,21 @@ export function storageScope(transport: string, network: string, self: string): 
 
 /**
  * The cache of one scope. Earlier versions kept one key per record kind (`engine.<kind>`) for every network; with
- * `takeOverLegacy`, a scope that has nothing yet takes those over (the user's own declarations are in them) and
- * removes them, so no other network inherits them.
+ * `takeOverLegacy` (the identity `self` whose records to keep), a scope that has nothing yet takes over the user's own
+ * records from them (their declarations; the engine republishes them signed for this network) and removes them. Other
+ * authors' records stay behind: they may be teammates of old demo sessions or of another network.
  */
-export function mementoStorage(memento: MementoLike, scope: string, takeOverLegacy: boolean): EngineStorage {
+export function mementoStorage(memento: MementoLike, scope: string, takeOverLegacy?: { self: string }): EngineStorage {
   return {
     load: async (kind) => {
       const key = `${scope}/${kind}`;
       const held = memento.get<unknown>(key);
       const legacy = memento.get<unknown>(`engine.${kind}`);
-      if (held !== undefined || legacy === undefined || !takeOverLegacy) return held;
-      await memento.update(key, legacy);
+      if (held !== undefined || legacy === undefined || takeOverLegacy === undefined) return held;
+      const own = Array.isArray(legacy) ? legacy.filter((record: unknown) => (record as { author?: unknown } | null)?.author === takeOverLegacy.self) : [];
+      await memento.update(key, own);
       await memento.update(`engine.${kind}`, undefined);
-      return legacy;
+      return own;
     },
     save: async (kind, value) => memento.update(`${scope}/${kind}`, value),
   };

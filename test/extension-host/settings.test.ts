@@ -60,22 +60,24 @@ describe('extension record cache', function () {
 
   it('keeps one scope per transport, network and identity', async function () {
     const store = memento();
-    const teamA = mementoStorage(store, storageScope('libp2p', 'team-a', 'peer1'), true);
-    const teamB = mementoStorage(store, storageScope('libp2p', 'team-b', 'peer1'), true);
+    const teamA = mementoStorage(store, storageScope('libp2p', 'team-a', 'peer1'), { self: 'peer1' });
+    const teamB = mementoStorage(store, storageScope('libp2p', 'team-b', 'peer1'), { self: 'peer1' });
     await teamA.save('state', ['a']);
     assert.deepEqual(await teamA.load('state'), ['a']);
     assert.equal(await teamB.load('state'), undefined);
-    assert.equal(await mementoStorage(store, storageScope('demo', 'team-a', 'peer1'), false).load('state'), undefined);
+    assert.equal(await mementoStorage(store, storageScope('demo', 'team-a', 'peer1')).load('state'), undefined);
   });
 
-  it('hands the cache of earlier versions to the first libp2p scope only, and keeps it there', async function () {
+  it('hands my own records of the cache of earlier versions to the first libp2p scope only, and no one else\'s', async function () {
     const store = memento();
-    store.data.set('engine.state', ['mine']);
-    assert.equal(await mementoStorage(store, storageScope('demo', 'mutual-demo', 'peer1'), false).load('state'), undefined);
-    const first = mementoStorage(store, storageScope('libp2p', 'mutual', 'peer1'), true);
-    assert.deepEqual(await first.load('state'), ['mine']);
+    const mine = { author: 'peer1', kind: 'state' };
+    const demoTeammate = { author: 'ana-of-an-old-demo', kind: 'state' };
+    store.data.set('engine.state', [demoTeammate, mine]);
+    assert.equal(await mementoStorage(store, storageScope('demo', 'mutual-demo', 'peer1')).load('state'), undefined);
+    const first = mementoStorage(store, storageScope('libp2p', 'mutual', 'peer1'), { self: 'peer1' });
+    assert.deepEqual(await first.load('state'), [mine]);
     assert.equal(store.data.has('engine.state'), false);
-    assert.deepEqual(await first.load('state'), ['mine']);
-    assert.equal(await mementoStorage(store, storageScope('libp2p', 'other', 'peer1'), true).load('state'), undefined);
+    assert.deepEqual(await first.load('state'), [mine]);
+    assert.equal(await mementoStorage(store, storageScope('libp2p', 'other', 'peer1'), { self: 'peer1' }).load('state'), undefined);
   });
 });

@@ -72,6 +72,10 @@ export function suite(): void {
     });
 
     it('declares through commands; the teammates receive it and allocations converge', async function () {
+      // A persistent profile (desktop runs) may hold the declarations of an earlier run: a used id is refused.
+      for (const [kind, field] of [['capacity', 'capacities'], ['need', 'needs']] as const) {
+        for (const slot of api.service.myState()[field]) await vscode.commands.executeCommand('mutual.removeDeclaration', { kind, id: slot.id });
+      }
       await vscode.commands.executeCommand('mutual.declareCapacity', { id: 'me-review', type: 'review', quantity: 4, unit: 'hours', skills: ['rust'] });
       await vscode.commands.executeCommand('mutual.declareNeed', { id: 'me-pairing', type: 'pairing', quantity: 1, unit: 'hours' });
       const state = api.service.myState();
