@@ -2,6 +2,7 @@
 // Activation only wires things up (commands, views, status bar, serializer); the node starts lazily on
 // "Join Network" (or after activation when mutual.autoJoin is on), so activation stays cheap.
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../engine/index.ts';
 import { COMMANDS, registerCommands } from './commands.ts';
@@ -72,6 +73,32 @@ function identityStore(context: vscode.ExtensionContext): { load(): Promise<stri
   };
 }
 
+/**
+ * One VS Code window per identity on the network: the lock lives beside the identity (global storage, or the
+ * directory of MUTUAL_IDENTITY_FILE, which a headless peer on that data dir locks too).
+ */
+async function identityLease(context: vscode.ExtensionContext): Promise<{ release(): Promise<void> }> {
+  const { DataDirInUse, lockDataDir } = await import('../network/process-lock.ts');
+  const file = process.env.MUTUAL_IDENTITY_FILE;
+  const directory = file === undefined || file === '' ? context.globalStorageUri.fsPath : dirname(file);
+  // A reloaded window's previous extension host may still be leaving: a held lock gets a few seconds to clear.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lockDataDir(directory);
+    } catch (error) {
+      if (!(error instanceof DataDirInUse)) throw error;
+      if (attempt < 10) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      throw new Error(
+        `this identity is already joined in another VS Code window or peer process (pid ${error.owner}): leave the network there first, ` +
+        `or both would publish as the same peer (lock ${error.path})`,
+      );
+    }
+  }
+}
+
 function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
   return async (privateKey) => {
@@ -113,6 +140,7 @@ class MutualExtension extends LifecycleDisposable {
         createNetwork: (key) => networkFactory(this.log, this.joinSettings())(key),
         config: () => readEngineConfig(this.log),
         displayName: () => reported(parseDisplayName(readSetting), this.log),
+        exclusive: () => identityLease(context),
         logger: { debug: (message, data) => this.log.debug(message, data ?? ''), info: (message, data) => this.log.info(message, data ?? ''), warn: (message, data) => this.log.warn(message, data ?? '') },
       }),
     );

@@ -25,6 +25,11 @@ export interface MutualServiceOptions {
   readonly config: () => Partial<EngineConfig>;
   /** The name teammates see; declared on join and whenever it changes (setDisplayName). */
   readonly displayName?: () => string;
+  /**
+   * Taken before the node starts and released when it stops: one process per identity (two VS Code windows share
+   * the identity in SecretStorage, and would publish competing records as one peer). Throws when it is taken.
+   */
+  readonly exclusive?: () => Promise<{ release(): Promise<void> }>;
   readonly logger: EngineLogger;
 }
 
@@ -69,6 +74,7 @@ export class EngineMutualService implements MutualService {
   private engineSubscription: Disposable | undefined;
   private readonly listeners = new Set<() => void>();
   private joining: Promise<void> | undefined;
+  private lease: { release(): Promise<void> } | undefined;
   private readonly history: { round: number; residualNeedNorm: number; maxDelta: number }[] = [];
 
   constructor(options: MutualServiceOptions) {
@@ -86,6 +92,17 @@ export class EngineMutualService implements MutualService {
   }
 
   private async doJoin(): Promise<void> {
+    const lease = await this.options.exclusive?.();
+    try {
+      await this.startNode();
+      this.lease = lease;
+    } catch (error) {
+      await lease?.release().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startNode(): Promise<void> {
     const key = await loadOrCreateIdentity(this.options.identity);
     const node = await this.options.createNetwork(key);
     const engine = createEngine({ network: node.network, storage: this.options.storage(node.network.self), config: this.options.config(), logger: this.options.logger });
@@ -126,6 +143,9 @@ export class EngineMutualService implements MutualService {
     if (engine) await engine.stop();
     if (node?.stop) await node.stop();
     else if (node) await node.network.stop();
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.release();
     this.history.length = 0;
     this.fire();
   }

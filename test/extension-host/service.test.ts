@@ -15,7 +15,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   }
 }
 
-function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage> } = {}) {
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; exclusive?: () => Promise<{ release(): Promise<void> }> } = {}) {
   let identity: string | undefined;
   const storages = options.storages ?? new Map<string, EngineStorage>();
   return new EngineMutualService({
@@ -28,6 +28,7 @@ function service(options: { createNetwork?: NetworkFactory; displayName?: string
     config: () => ({}),
     logger: silent,
     ...(options.displayName === undefined ? {} : { displayName: () => options.displayName! }),
+    ...(options.exclusive === undefined ? {} : { exclusive: options.exclusive }),
   });
 }
 
@@ -117,6 +118,36 @@ describe('extension service', function () {
       assert.deepEqual(mutual.myAddresses(), ['/ip4/192.168.1.20/tcp/4001/p2p/me', '/ip4/127.0.0.1/tcp/4001/p2p/me']);
     } finally {
       await mutual.leave();
+    }
+  });
+});
+
+describe('extension service: one process per identity', function () {
+  this.timeout(30_000);
+
+  it('refuses a second join of the same identity until the first leaves, and a failed join frees the lock', async function () {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { lockDataDir } = await import('../../src/network/process-lock.ts');
+    const directory = await mkdtemp(join(tmpdir(), 'mutual-lease-'));
+    const exclusive = () => lockDataDir(directory);
+    const first = service({ exclusive });
+    const second = service({ exclusive });
+    try {
+      await first.join();
+      await assert.rejects(second.join(), /is in use by pid \d+/);
+      assert.equal(second.joined, false);
+      await first.leave();
+      await second.join();
+      assert.equal(second.joined, true);
+      await second.leave();
+      const failing = service({ exclusive, createNetwork: async () => { throw new Error('no network'); } });
+      await assert.rejects(failing.join(), /no network/);
+      await first.join();
+    } finally {
+      await first.leave();
+      await second.leave();
     }
   });
 });

@@ -14,7 +14,7 @@ import { isLoopbackAddress } from '../../network/names.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
 import { describeIssues } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
-import { DataDirInUse, lockDataDir, type DataDirLock } from '../data-dir-lock.ts';
+import { DataDirInUse, lockDataDir, type DataDirLock } from '../../network/process-lock.ts';
 import { readJsonInput } from '../read-input.ts';
 import { participantProblems } from '../scenario-problems.ts';
 import { STATUS_FILE, STATUS_REFRESH_MS } from './status.ts';

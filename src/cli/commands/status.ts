@@ -1,10 +1,10 @@
-// Room: cli (edge). May touch: node:fs. `mutual status --data-dir D`: prints D/status.json, which a running
+// Room: cli (edge). May touch: node:fs, network (process-lock). `mutual status --data-dir D`: prints D/status.json, which a running
 // `mutual peer` keeps current, with `running` saying whether that peer is alive.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeJson } from '../../protocol/encoding.ts';
 import { parseDataDirArgs, type Command } from '../command.ts';
-import { processAlive } from '../data-dir-lock.ts';
+import { processAlive } from '../../network/process-lock.ts';
 
 export const STATUS_FILE = 'status.json';
 /** A running peer rewrites status.json at least this often, even when nothing changed. */

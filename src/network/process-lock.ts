@@ -4,7 +4,7 @@
 import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileExclusive } from '../network/identity.ts';
+import { writeFileExclusive } from './identity.ts';
 
 export const LOCK_FILE = 'peer.lock';
 
@@ -21,6 +21,14 @@ export function processAlive(pid: number): boolean {
 
 export class DataDirInUse extends Error {
   override readonly name = 'DataDirInUse';
+  /** The pid that holds the lock, and the lock file. */
+  readonly owner: number;
+  readonly path: string;
+  constructor(message: string, owner: number, path: string) {
+    super(message);
+    this.owner = owner;
+    this.path = path;
+  }
 }
 
 export interface DataDirLock {
@@ -64,7 +72,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return lock;
     const owner = await readPid(path);
     if (owner === undefined) continue; // released meanwhile
-    if (processAlive(owner)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`);
+    if (processAlive(owner)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`, owner, path);
     // Stale (or unreadable, written by a process killed mid-write): move it aside, and put it back if what we moved is
     // not the stale lock we judged but a live process's fresh one.
     const aside = `${path}.${process.pid}.stale`;
@@ -78,7 +86,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (moved !== owner && moved !== undefined && processAlive(moved)) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
-      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved} (${path})`);
+      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved} (${path})`, moved, path);
     }
     await unlink(aside).catch(() => {});
   }
