@@ -97,16 +97,19 @@ async function pickDeclaration(state: State, placeHolder: string): Promise<{ kin
 }
 
 const DeclarationArgument = z.object({ kind: z.enum(['capacity', 'need']), id: SlotId });
-/** `{ peer, weight }` sets the weight; `{ peer }` alone (a click in the Peers view) asks for it. */
-const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType.optional() });
+/** `{ peer, weight }` sets the weight; `{ peer }` alone (a click in the Peers view, `fromView`) asks for it. */
+const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType.optional(), fromView: z.literal(true).optional() });
+
+/** Arguments that a view's item passes: the user clicked, so a failure is shown once, like the palette's. */
+const isFromView = (argument: unknown): boolean => typeof argument === 'object' && argument !== null && (argument as { fromView?: unknown }).fromView === true;
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const { service, log } = context;
 
   /**
    * Runs a command; a failure is logged and shown. Run from the palette, a keybinding or a menu (no arguments), it
-   * resolves: VS Code would otherwise show the same error a second time, in a modal dialog. Callers that pass
-   * arguments (tests, other extensions) get the rejection.
+   * resolves: VS Code would otherwise show the same error a second time, in a modal dialog; so does a click in a
+   * view (its arguments say `fromView`). Callers that pass other arguments (tests, other extensions) get the rejection.
    */
   const guarded =
     <A extends unknown[]>(name: string, body: (...args: A) => Promise<unknown> | unknown) =>
@@ -117,7 +120,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         const message = error instanceof z.ZodError ? describeIssue(error) : error instanceof Error ? error.message : String(error);
         log.error(`${name}: ${message}`);
         void vscode.window.showErrorMessage(`Mutual: ${message}`);
-        if (args.some((argument) => argument !== undefined)) throw error instanceof Error ? error : new Error(message);
+        if (args.some((argument) => argument !== undefined && !isFromView(argument))) throw error instanceof Error ? error : new Error(message);
         return undefined;
       }
     };

@@ -63,7 +63,7 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
       .appendText(`I recognize: ${peer.myRecognition} · recognizes me: ${peer.theirRecognition}`);
     item.iconPath = new vscode.ThemeIcon(peer.unmetNeeds > 0 ? 'warning' : peer.tier === 'primary' ? 'heart' : 'person', peer.active ? undefined : new vscode.ThemeColor('disabledForeground'));
     item.contextValue = 'mutualPeer';
-    item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [{ peer: peer.id }] };
+    item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [{ peer: peer.id, fromView: true }] };
     return item;
   }
 }

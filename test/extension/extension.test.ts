@@ -71,6 +71,13 @@ export function suite(): void {
       assert.deepEqual(api.service.myState(), before);
     });
 
+    it('a failure reaches callers that pass arguments, not clicks in a view (shown once, as from the palette)', async function () {
+      const before = api.service.myRecognition();
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.setRecognition', { peer: 'not a peer id!' })));
+      assert.equal(await vscode.commands.executeCommand('mutual.setRecognition', { peer: 'not a peer id!', fromView: true }), undefined);
+      assert.deepEqual(api.service.myRecognition(), before);
+    });
+
     it('declares through commands; the teammates receive it and allocations converge', async function () {
       // A persistent profile (desktop runs) may hold the declarations of an earlier run: a used id is refused.
       for (const [kind, field] of [['capacity', 'capacities'], ['need', 'needs']] as const) {
