@@ -158,6 +158,13 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
   };
 }
 
+/** The same 64 bytes under a lenient base64url decoder: the last character with one of its 4 unused bits set. */
+function respellLastCharacter(signature: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(signature.at(-1)!);
+  return signature.slice(0, -1) + alphabet[last | 1];
+}
+
 async function testKey() {
   return generateKeyPairFromSeed('Ed25519', Buffer.from(TEST_KEY_SEED_HEX, 'hex'));
 }
@@ -190,6 +197,12 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
       { name: 'sequence 0', valid: false, why: 'sequences start at 1', value: { ...stateRecord, sequence: 0 } },
       { name: 'unknown kind', valid: false, why: 'kind is one of state, relationships, results, coordination', value: { ...stateRecord, kind: 'gossip' } },
       { name: 'short signature', valid: false, why: 'a signature is 86 base64url characters', value: { ...stateRecord, signature: 'abc' } },
+      {
+        name: 'signature respelled in its unused trailing bits',
+        valid: false,
+        why: 'the encoding is canonical: the last character of the 86 has its 4 unused bits 0 (A, Q, g or w); a lenient decoder reads the same bytes',
+        value: { ...stateRecord, signature: respellLastCharacter(stateRecord.signature) },
+      },
       { name: 'network name with upper case', valid: false, why: 'network names are lower case', value: { ...stateRecord, network: 'Team' } },
       {
         name: 'tampered payload',

@@ -262,8 +262,10 @@ export const NetworkName = z
 /** base64url without padding of a 64-byte Ed25519 signature. */
 export const Signature = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{86}$/, 'must be 86 base64url characters (a 64-byte Ed25519 signature)')
-  .meta({ id: 'Signature', title: 'Signature', description: 'Ed25519 signature, base64url without padding.' });
+  // 64 bytes are 512 bits, and 86 characters carry 516: the last character's 4 spare bits MUST be 0 (A, Q, g or w),
+  // or one signature would have 16 spellings, each a different record for stores and equivocation (spec 5).
+  .regex(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'must be 86 base64url characters (a 64-byte Ed25519 signature, the last one A, Q, g or w)')
+  .meta({ id: 'Signature', title: 'Signature', description: 'Ed25519 signature, base64url without padding, canonical (unused trailing bits zero).' });
 
 function recordOf<K extends z.infer<typeof RecordKind>, P extends z.ZodType>(kind: K, payload: P) {
   return z.object({

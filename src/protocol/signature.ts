@@ -32,8 +32,11 @@ export function toBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
 }
 
+/** Strict: text that is not the canonical spelling of its bytes (spec 5: unused trailing bits 0, no padding) throws. */
 export function fromBase64Url(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64url'));
+  const bytes = new Uint8Array(Buffer.from(text, 'base64url'));
+  if (toBase64Url(bytes) !== text) throw new Error('not canonical base64url');
+  return bytes;
 }
 
 /** Signs with the author's key; the record's author must be that key's peer id. */

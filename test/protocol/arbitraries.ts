@@ -70,7 +70,8 @@ export const resultsArbitrary = fc.record({
   converged: fc.boolean(),
 });
 
-const signature = fc.stringMatching(/^[A-Za-z0-9_-]{86}$/);
+// Canonical base64url of 64 bytes: the last character has its 4 unused bits 0 (spec 5).
+const signature = fc.stringMatching(/^[A-Za-z0-9_-]{85}[AQgw]$/);
 
 export const signedRecordArbitrary = fc.oneof(
   ...([['state', stateArbitrary], ['relationships', relationshipsArbitrary], ['results', resultsArbitrary], ['coordination', coordinationArbitrary]] as const).map(([kind, payload]) =>

@@ -51,6 +51,20 @@ describe('record signatures', () => {
     await assert.rejects(signRecord({ ...unsignedState(other.id) }, key), /not the signing key/);
   });
 
+  it('rejects a signature respelled in its unused trailing bits, which a lenient decoder reads as the same bytes (found with FC_SEED=337431314)', async () => {
+    const { key, id } = await author();
+    const record = await signRecord(unsignedState(id), key);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(record.signature.at(-1)!);
+    assert.equal(last % 16, 0, 'a canonical signature ends in A, Q, g or w');
+    for (let spare = 1; spare < 16; spare++) {
+      const respelled = { ...record, signature: record.signature.slice(0, -1) + alphabet[last + spare] };
+      assert.deepEqual(Buffer.from(respelled.signature, 'base64url'), Buffer.from(record.signature, 'base64url'));
+      assert.equal((await verifyRecord(respelled)).ok, false, respelled.signature.at(-1));
+    }
+    assert.equal((await verifyRecord(record)).ok, true);
+  });
+
   it('covers unknown fields: a newer minor version verifies, and changing such a field breaks it', async () => {
     const { key, id } = await author();
     const raw = { ...unsignedState(id), version: '1.7', futureField: { x: 1 } };
