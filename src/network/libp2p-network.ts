@@ -10,7 +10,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import { createTopicScoreParams, type PeerScoreParams } from '@libp2p/gossipsub/score';
 import { identify } from '@libp2p/identify';
-import type { Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
@@ -23,6 +23,7 @@ import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
+import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
 
@@ -77,6 +78,8 @@ export interface Libp2pPeerNetwork extends PeerNetwork {
   heldRecordCount(): number;
   /** The gossipsub score this peer gives another (negative after invalid messages); 0 when unknown or stopped. */
   scoreOf(peer: string): number;
+  /** Sizes of state kept per followed author (for tests: it must shrink when authors are unfollowed). */
+  trackedSizes(): { lookups: number; scoredTopics: number };
 }
 
 const silentLogger: NetworkLogger = { info() {}, warn() {} };
@@ -101,6 +104,9 @@ interface Bucket {
 
 const NEWLINE = 0x0a;
 
+/** Checks a verified record against where it came from; a reason when it does not belong there. */
+type Placement = (record: SignedRecord) => string | undefined;
+
 export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNetwork {
   const network = NetworkName.parse(options.network);
   const logger = options.logger ?? silentLogger;
@@ -110,11 +116,18 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const subscriptions = new Set<string>();
   /** Latest verified record per `${kind}/${author}` (my own included): what the sync protocol answers with. */
   const held = new Map<string, SignedRecord>();
-  /** Per-peer token bucket and log throttle; insertion order = age, so the oldest is evicted when full. */
+  /**
+   * Token buckets of publishers (gossip, keyed by the gossipsub publisher, the record's author) and of peers asking or
+   * answering a sync or lookup; insertion order = age, so the oldest is evicted when full.
+   */
   const buckets = new Map<string, Bucket>();
+  /** Per relaying peer: the backstop bucket of gossip it delivers, and the log throttle of its invalid input. */
+  const relays = new Map<string, Bucket>();
   const counters: NetworkCounters = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
   let node: Libp2p<{ pubsub: GossipSub }> | undefined;
   let stopped = false;
+  /** The start() in flight, which stop() waits for. */
+  let starting: Promise<void> | undefined;
 
   function emit(event: NetworkEvent): void {
     for (const listener of [...listeners]) {
@@ -126,42 +139,51 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     }
   }
 
-  function bucketOf(peer: string): Bucket {
-    let bucket = buckets.get(peer);
+  function bucketOf(map: Map<string, Bucket>, key: string, burst: number): Bucket {
+    let bucket = map.get(key);
     if (bucket === undefined) {
-      if (buckets.size >= NETWORK_LIMITS.maxTrackedPeers) buckets.delete(buckets.keys().next().value!);
-      bucket = { tokens: NETWORK_LIMITS.rateBurst, updatedAt: Date.now(), lastLoggedAt: 0, invalid: 0 };
-      buckets.set(peer, bucket);
+      if (map.size >= NETWORK_LIMITS.maxTrackedPeers) map.delete(map.keys().next().value!);
+      bucket = { tokens: burst, updatedAt: Date.now(), lastLoggedAt: 0, invalid: 0 };
+      map.set(key, bucket);
     }
     return bucket;
   }
 
-  /** Token bucket: true when the peer may send one more message now. */
-  function takeToken(peer: string): boolean {
-    const bucket = bucketOf(peer);
+  /** Token bucket: true when `key` may send one more message (or open one more exchange) now. */
+  function takeToken(key: string, map = buckets, burst: number = NETWORK_LIMITS.rateBurst, perSecond: number = NETWORK_LIMITS.ratePerSecond): boolean {
+    const bucket = bucketOf(map, key, burst);
     const now = Date.now();
-    bucket.tokens = Math.min(NETWORK_LIMITS.rateBurst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * NETWORK_LIMITS.ratePerSecond);
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * perSecond);
     bucket.updatedAt = now;
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
   }
 
+  /** Logs a peer's problem input at most once per peer per minute. */
+  function logThrottled(from: string, what: string, reason: string): void {
+    const bucket = bucketOf(relays, from, EXCHANGE_LIMITS.relayBurst);
+    bucket.invalid++;
+    const now = Date.now();
+    if (now - bucket.lastLoggedAt >= NETWORK_LIMITS.logIntervalMs) {
+      bucket.lastLoggedAt = now;
+      logger.warn(`${what} from ${from} (${bucket.invalid} so far): ${reason}`);
+    }
+  }
+
   /** Counts every rejection; logs at most once per peer per minute; tells the engine. */
   function reject(from: string | undefined, reason: string): void {
     counters.rejected++;
-    if (from !== undefined) {
-      const bucket = bucketOf(from);
-      bucket.invalid++;
-      const now = Date.now();
-      if (now - bucket.lastLoggedAt >= NETWORK_LIMITS.logIntervalMs) {
-        bucket.lastLoggedAt = now;
-        logger.warn(`rejected input from ${from} (${bucket.invalid} so far): ${reason}`);
-      }
-    } else {
-      logger.warn(`rejected input: ${reason}`);
-    }
+    if (from !== undefined) logThrottled(from, 'rejected input', reason);
+    else logger.warn(`rejected input: ${reason}`);
     emit({ type: 'rejected', from, reason });
+  }
+
+  /** Over a rate limit: counted apart and dropped, not held against the peer (it may only relay others' traffic). */
+  function rateLimited(from: string, what: string): void {
+    counters.rateLimited++;
+    logThrottled(from, 'dropped input over the rate limit', what);
+    emit({ type: 'rejected', from, reason: `rate limit exceeded: ${what}` });
   }
 
   /** Keeps the latest record per (author, kind) for sync: higher sequence wins; equal sequence, greater signature. */
@@ -182,17 +204,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   }
 
   /**
-   * The boundary for one record's bytes from `from`. Returns the verdict for gossipsub: reject lowers the sender's
-   * score, ignore drops silently (a stale record relayed late is not misbehaviour).
+   * The boundary for one record's bytes from `from`, once the rate limit let them in (9.2: per gossip message, or per
+   * sync exchange). Returns the verdict for gossipsub: reject lowers the sender's score, ignore drops silently (a
+   * stale record relayed late is not misbehaviour). `placement` checks the record belongs where it came from.
    */
-  async function accept(bytes: Uint8Array, from: string, expected: { kind: RecordKind; author: string | undefined } | undefined): Promise<TopicValidatorResult> {
-    counters.received++;
-    counters.receivedBytes += bytes.byteLength;
-    if (!takeToken(from)) {
-      counters.rateLimited++;
-      reject(from, 'rate limit exceeded');
-      return TopicValidatorResult.Reject;
-    }
+  async function accept(bytes: Uint8Array, from: string, placement: Placement): Promise<TopicValidatorResult> {
     if (bytes.byteLength > MAX_RECORD_BYTES) {
       reject(from, `record is ${bytes.byteLength} bytes, larger than ${MAX_RECORD_BYTES}`);
       return TopicValidatorResult.Reject;
@@ -207,8 +223,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       reject(from, `record of network ${record.network}, not ${network}`);
       return TopicValidatorResult.Reject;
     }
-    if (expected !== undefined && (record.kind !== expected.kind || (expected.author !== undefined && record.author !== expected.author))) {
-      reject(from, `a ${record.kind} record of ${record.author} on the topic of ${expected.kind} of ${expected.author ?? 'everyone'}`);
+    const misplaced = placement(record);
+    if (misplaced !== undefined) {
+      reject(from, misplaced);
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
@@ -230,11 +247,16 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     return node.services.pubsub;
   }
 
+  /** gossipsub's per-topic score parameters (the implementation has them; the exported interface does not say). */
+  function scoredTopics(): PeerScoreParams['topics'] | undefined {
+    return (pubsub() as unknown as { score?: { params?: PeerScoreParams } }).score?.params?.topics;
+  }
+
   /** Scores rejected messages on a topic (gossipsub counts them per topic only where topic params exist). */
   function scoreTopic(topic: string): void {
-    const score = (pubsub() as unknown as { score?: { params?: PeerScoreParams } }).score;
-    if (score?.params === undefined || score.params.topics[topic] !== undefined) return;
-    score.params.topics[topic] = createTopicScoreParams({
+    const topics = scoredTopics();
+    if (topics === undefined || topics[topic] !== undefined) return;
+    topics[topic] = createTopicScoreParams({
       topicWeight: 1,
       timeInMeshWeight: 0,
       firstMessageDeliveriesWeight: 0,
@@ -249,196 +271,204 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     const gossip = pubsub();
     scoreTopic(topic);
     const expected = parseTopic(network, topic);
-    gossip.topicValidators.set(topic, (peer: Libp2pPeerId, message) => accept(message.data, peer.toString(), expected));
+    const placement: Placement = (record) =>
+      expected !== undefined && (record.kind !== expected.kind || (expected.author !== undefined && record.author !== expected.author))
+        ? `a ${record.kind} record of ${record.author} on the topic of ${expected.kind} of ${expected.author ?? 'everyone'}`
+        : undefined;
+    gossip.topicValidators.set(topic, (peer: Libp2pPeerId, message) => {
+      const relay = peer.toString();
+      counters.received++;
+      counters.receivedBytes += message.data.byteLength;
+      // The bucket is the publisher's (gossipsub checked its signature; for Mutual peers it is the record's author),
+      // with a looser backstop per relaying peer. Over either: ignore, as a peer relaying others' records to me is no
+      // evidence of misbehaviour, while a reject would lower an honest hub's score until it is graylisted.
+      const publisher = message.type === 'signed' ? message.from.toString() : relay;
+      const over = !takeToken(publisher) ? `gossip published by ${publisher}` : !takeToken(relay, relays, EXCHANGE_LIMITS.relayBurst, EXCHANGE_LIMITS.relayPerSecond) ? 'gossip relayed' : undefined;
+      if (over === undefined) return accept(message.data, relay, placement);
+      rateLimited(relay, over);
+      return TopicValidatorResult.Ignore;
+    });
     gossip.subscribe(topic);
   }
 
-  async function serveSync(stream: Stream, remote: string): Promise<void> {
+  const syncServes = serveSlots(EXCHANGE_LIMITS.maxSyncServesPerConnection, EXCHANGE_LIMITS.maxSyncServes);
+  const lookupServes = serveSlots(EXCHANGE_LIMITS.maxLookupServesPerConnection, EXCHANGE_LIMITS.maxLookupServes);
+
+  /**
+   * Serves one inbound sync or lookup stream: within the caps of serves in progress, for one token of the requester,
+   * and within one deadline from the stream's arrival to the answer's last byte, after which the stream is aborted.
+   */
+  async function serve(stream: Stream, connection: Connection, what: 'sync' | 'lookup', answer: (stream: Stream, signal: AbortSignal) => Promise<void>): Promise<void> {
+    const remote = connection.remotePeer.toString();
+    const release = (what === 'sync' ? syncServes : lookupServes).take(connection.id);
+    if (release === undefined) {
+      rateLimited(remote, `${what} requests in progress at the cap`);
+      stream.abort(new Error(`too many ${what} requests in progress`));
+      return;
+    }
     try {
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of stream) {
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-        size += bytes.byteLength;
-        if (size > NETWORK_LIMITS.maxSyncRequestBytes) throw new DecodeError('sync request too large');
-        chunks.push(bytes);
-      }
       if (!takeToken(remote)) {
         counters.rateLimited++;
         throw new DecodeError('rate limit exceeded');
       }
-      const raw = decodeJson(Buffer.concat(chunks), { maxBytes: NETWORK_LIMITS.maxSyncRequestBytes });
-      const request = SyncRequest.safeParse(raw);
-      if (!request.success || request.data.network !== network) throw new DecodeError('malformed sync request');
-      counters.syncRequestsServed++;
-      let count = 0;
-      let bytes = 0;
-      for (const kind of request.data.kinds) {
-        for (const author of request.data.authors) {
-          const record = held.get(`${kind}/${author}`);
-          if (record === undefined) continue;
-          const encoded = encodeJson(record);
-          if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break;
-          count++;
-          bytes += encoded.byteLength + 1;
-          if (!stream.send(encoded)) await stream.onDrain();
-          if (!stream.send(Uint8Array.of(NEWLINE))) await stream.onDrain();
-        }
-      }
-      await stream.close();
+      await withDeadline(NETWORK_LIMITS.syncTimeoutMs, `${what} request`, (deadline) => answer(deadline.bind(stream), deadline.signal));
     } catch (error) {
-      if (error instanceof DecodeError) reject(remote, `sync: ${error.message}`);
+      if (error instanceof DecodeError || error instanceof ExchangeTimeout) reject(remote, `${what}: ${error.message}`);
       stream.abort(error as Error);
+    } finally {
+      release();
+    }
+  }
+
+  /** Answers a sync request with the latest record held of each distinct requested (author, kind) (spec 9.3). */
+  async function answerSync(stream: Stream, signal: AbortSignal): Promise<void> {
+    const raw = decodeJson(await readAll(stream, NETWORK_LIMITS.maxSyncRequestBytes), { maxBytes: NETWORK_LIMITS.maxSyncRequestBytes });
+    const request = SyncRequest.safeParse(raw);
+    if (!request.success || request.data.network !== network) throw new DecodeError('malformed sync request');
+    counters.syncRequestsServed++;
+    let count = 0;
+    let bytes = 0;
+    answering: for (const kind of new Set(request.data.kinds)) {
+      for (const author of new Set(request.data.authors)) {
+        const record = held.get(`${kind}/${author}`);
+        if (record === undefined) continue;
+        const encoded = encodeJson(record);
+        if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break answering;
+        count++;
+        bytes += encoded.byteLength + 1;
+        if (!stream.send(encoded)) await stream.onDrain({ signal });
+        if (!stream.send(Uint8Array.of(NEWLINE))) await stream.onDrain({ signal });
+      }
+    }
+    await stream.close({ signal });
+  }
+
+  /** Answers an address lookup from this node's peer store (addresses learnt through identify). */
+  async function answerLookup(stream: Stream, signal: AbortSignal): Promise<void> {
+    const request = LookupRequest.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
+    if (!request.success) throw new DecodeError('malformed address lookup');
+    const peers = [];
+    for (const id of new Set(request.data.peers)) {
+      if (node === undefined) break;
+      try {
+        const known = await node.peerStore.get(peerIdFromString(id));
+        const addresses = known.addresses.map((address) => address.multiaddr.toString()).filter((address) => address.length <= 400).slice(0, NETWORK_LIMITS.maxAddressesPerPeer);
+        if (addresses.length > 0) peers.push({ id, addresses });
+      } catch {
+        // unknown peer: nothing to say about it
+      }
+    }
+    stream.send(encodeJson({ peers }));
+    await stream.close({ signal });
+  }
+
+  /**
+   * One request/response exchange with `peer` under one deadline (dial, request, whole response); the response's
+   * bytes, or undefined when the peer did not answer in time or at all (a malformed or too long answer is rejected).
+   */
+  async function ask<T>(peer: Libp2pPeerId, protocol: string, what: string, request: unknown, read: (stream: Stream) => Promise<T>): Promise<T | undefined> {
+    const current = node;
+    if (current === undefined) return undefined;
+    try {
+      return await withDeadline(NETWORK_LIMITS.syncTimeoutMs, what, async (deadline) => {
+        const stream = deadline.bind(await current.dialProtocol(peer, protocol, { signal: deadline.signal }));
+        try {
+          stream.send(encodeJson(request));
+          await stream.close({ signal: deadline.signal });
+          return await read(stream);
+        } catch (error) {
+          stream.abort(error as Error);
+          throw error;
+        }
+      });
+    } catch (error) {
+      // A peer that does not speak the protocol (or is gone) has nothing to tell; one that stalls or answers badly is
+      // counted against it.
+      if (error instanceof DecodeError || error instanceof ExchangeTimeout) reject(peer.toString(), `${what}: ${error.message}`);
+      return undefined;
     }
   }
 
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[]): Promise<void> {
-    if (node === undefined) return;
-    const signal = AbortSignal.timeout(NETWORK_LIMITS.syncTimeoutMs);
+    const asked = authors.slice(0, NETWORK_LIMITS.maxSyncAuthors);
+    const lines = await ask(peer, syncProtocol(network), 'sync', { network, authors: asked, kinds }, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
+    if (lines === undefined || lines.length === 0) return;
     const remote = peer.toString();
-    let stream: Stream;
-    try {
-      stream = await node.dialProtocol(peer, syncProtocol(network), { signal });
-    } catch {
-      return; // the peer does not speak our sync protocol (or is gone): nothing to learn from it
-    }
-    try {
-      stream.send(encodeJson({ network, authors: authors.slice(0, NETWORK_LIMITS.maxSyncAuthors), kinds }));
-      await stream.close({ signal });
-      let pending: Uint8Array = new Uint8Array(0);
-      let total = 0;
-      let count = 0;
-      const lines: Uint8Array[] = [];
-      for await (const chunk of stream) {
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-        total += bytes.byteLength;
-        if (total > NETWORK_LIMITS.maxSyncBytes) throw new DecodeError(`sync response larger than ${NETWORK_LIMITS.maxSyncBytes} bytes`);
-        pending = pending.byteLength === 0 ? bytes : Buffer.concat([pending, bytes]);
-        let newline: number;
-        while ((newline = pending.indexOf(NEWLINE)) >= 0) {
-          lines.push(pending.subarray(0, newline));
-          pending = pending.subarray(newline + 1);
-          if (++count > NETWORK_LIMITS.maxSyncRecords) throw new DecodeError(`sync response has more than ${NETWORK_LIMITS.maxSyncRecords} records`);
-        }
-        // A line longer than a record can be is dropped before it is ever parsed.
-        if (pending.byteLength > MAX_RECORD_BYTES) throw new DecodeError(`sync record larger than ${MAX_RECORD_BYTES} bytes`);
-        if (signal.aborted) throw new DecodeError('sync response too slow');
-      }
-      if (pending.byteLength > 0) lines.push(pending);
-      for (const line of lines) {
-        counters.syncRecordsReceived++;
-        const record = await accept(line, remote, undefined);
-        void record;
-      }
-    } catch (error) {
-      if (error instanceof DecodeError) reject(remote, `sync: ${error.message}`);
-      stream.abort(error as Error);
+    // One token per exchange: the response's own bounds (512 records, 4 MiB) cap what one exchange costs.
+    if (!takeToken(remote)) return rateLimited(remote, 'sync response');
+    // Each requested (author, kind) at most once; anything else is not what I asked for.
+    const unanswered = new Set(kinds.flatMap((kind) => asked.map((author) => `${kind}/${author}`)));
+    const placement: Placement = (record) => (unanswered.delete(`${record.kind}/${record.author}`) ? undefined : `a ${record.kind} record of ${record.author} not requested (or repeated) in a sync response`);
+    for (const line of lines) {
+      counters.received++;
+      counters.receivedBytes += line.byteLength;
+      counters.syncRecordsReceived++;
+      await accept(line, remote, placement);
     }
   }
 
-  /** Reads a whole stream (the other side closes its write end), at most maxBytes. */
-  async function readAll(stream: Stream, maxBytes: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-      size += bytes.byteLength;
-      if (size > maxBytes) throw new DecodeError(`message larger than ${maxBytes} bytes`);
-      chunks.push(bytes);
-    }
-    return Buffer.concat(chunks);
+  /** Asks one peer for the addresses of `wanted` (9.4); only entries for wanted peers are kept. */
+  async function lookupAt(peer: Libp2pPeerId, wanted: ReadonlySet<string>): Promise<z.infer<typeof LookupResponse>['peers']> {
+    const parse = async (stream: Stream) => {
+      const response = LookupResponse.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
+      if (!response.success) throw new DecodeError('malformed address lookup response');
+      return response.data.peers;
+    };
+    const peers = await ask(peer, peersProtocol(network), 'address lookup', { peers: [...wanted] }, parse);
+    return (peers ?? []).filter((entry) => wanted.has(entry.id));
   }
 
-  /** Answers an address lookup from this node's peer store (addresses learnt through identify). */
-  async function serveLookup(stream: Stream, remote: string): Promise<void> {
-    try {
-      if (!takeToken(remote)) {
-        counters.rateLimited++;
-        throw new DecodeError('rate limit exceeded');
-      }
-      const request = LookupRequest.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
-      if (!request.success) throw new DecodeError('malformed address lookup');
-      const peers = [];
-      for (const id of request.data.peers) {
-        if (node === undefined) break;
-        try {
-          const known = await node.peerStore.get(peerIdFromString(id));
-          const addresses = known.addresses.map((address) => address.multiaddr.toString()).filter((address) => address.length <= 400).slice(0, NETWORK_LIMITS.maxAddressesPerPeer);
-          if (addresses.length > 0) peers.push({ id, addresses });
-        } catch {
-          // unknown peer: nothing to say about it
-        }
-      }
-      stream.send(encodeJson({ peers }));
-      await stream.close();
-    } catch (error) {
-      if (error instanceof DecodeError) reject(remote, `lookup: ${error.message}`);
-      stream.abort(error as Error);
-    }
+  /** Dials `id` at all of `addresses` at once, bounded. */
+  async function dialAt(id: string, addresses: readonly string[]): Promise<void> {
+    if (node === undefined || node.getConnections(peerIdFromString(id)).length > 0) return;
+    await node.dial(addresses.map((address) => multiaddr(address)), { signal: AbortSignal.timeout(EXCHANGE_LIMITS.lookupDialTimeoutMs) }).catch(() => undefined);
   }
 
+  /** When each unreachable followed author was last looked up; entries older than the retry interval are dropped. */
   const lastLookup = new Map<string, number>();
   let lookupTimer: NodeJS.Timeout | undefined;
   let bootstrapTimer: NodeJS.Timeout | undefined;
   let lookupRunning = false;
   /**
    * Gossipsub forwards a topic only through peers subscribed to it, so a subscriber must be connected to the author
-   * (relationship-based topology). Authors I subscribe to but am not connected to are looked up at connected peers
-   * and dialled.
+   * (relationship-based topology). Authors I subscribe to but am not connected to are looked up at connected peers,
+   * all asked at once, each exchange under its own deadline, and dialled as soon as an answer names them.
    */
   async function reachAuthors(): Promise<void> {
     if (node === undefined || lookupRunning) return;
     lookupRunning = true;
     try {
-      const connected = new Set(node.getPeers().map((peer) => peer.toString()));
       const now = Date.now();
+      for (const [author, at] of lastLookup) if (now - at >= NETWORK_LIMITS.lookupRetryMs) lastLookup.delete(author);
+      const connected = new Set(node.getPeers().map((peer) => peer.toString()));
       // Authors followed only for their relationships (to learn who recognizes me) are not dialled: that would connect
       // every peer to every other. An author that recognizes me follows my records and dials me itself, and its
       // relationships then arrive over that connection.
       const wanted = [...new Set([...subscriptions].map((topic) => parseTopic(network, topic)).filter((parsed) => parsed?.author !== undefined && parsed.kind !== 'relationships').map((parsed) => parsed!.author!))]
-        .filter((author) => !connected.has(author) && now - (lastLookup.get(author) ?? 0) >= NETWORK_LIMITS.lookupRetryMs)
+        .filter((author) => !connected.has(author) && !lastLookup.has(author))
         .slice(0, NETWORK_LIMITS.maxLookupPeers);
       if (wanted.length === 0) return;
       for (const author of wanted) lastLookup.set(author, now);
-      if (lastLookup.size > NETWORK_LIMITS.maxTrackedPeers) lastLookup.delete(lastLookup.keys().next().value!);
-      const found = new Map<string, Set<string>>();
+      // Addresses bound to the author they were given for, at most maxAddressesPerPeer per author over all answers.
+      const tried = new Map<string, Set<string>>();
+      const dials: Promise<void>[] = [];
       // A random sample each time, so a retry can reach peers the previous attempt did not ask.
-      for (const peer of sample(node.getPeers(), NETWORK_LIMITS.maxSyncPeers)) {
-        try {
-          const stream = await node.dialProtocol(peer, peersProtocol(network), { signal: AbortSignal.timeout(NETWORK_LIMITS.syncTimeoutMs) });
-          stream.send(encodeJson({ peers: wanted }));
-          await stream.close();
-          const response = LookupResponse.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
-          if (!response.success) {
-            reject(peer.toString(), 'malformed address lookup response');
-            continue;
+      const asking = sample(node.getPeers(), NETWORK_LIMITS.maxSyncPeers).map(async (peer) => {
+        for (const entry of await lookupAt(peer, new Set(wanted))) {
+          const known = tried.get(entry.id) ?? new Set<string>();
+          tried.set(entry.id, known);
+          const fresh: string[] = [];
+          for (const address of entry.addresses) {
+            const bound = bindAddress(address, entry.id);
+            if (bound === undefined || known.has(bound) || known.size >= NETWORK_LIMITS.maxAddressesPerPeer) continue;
+            known.add(bound);
+            fresh.push(bound);
           }
-          for (const entry of response.data.peers) {
-            if (!wanted.includes(entry.id)) continue;
-            const set = found.get(entry.id) ?? new Set();
-            for (const address of entry.addresses) set.add(address);
-            found.set(entry.id, set);
-          }
-        } catch {
-          // that peer does not help; ask the next
+          if (fresh.length > 0) dials.push(dialAt(entry.id, fresh));
         }
-        if (wanted.every((author) => found.has(author))) break;
-      }
-      await Promise.all(
-        [...found].map(async ([id, addresses]) => {
-          const target = peerIdFromString(id);
-          if (node === undefined || node.getConnections(target).length > 0) return;
-          for (const address of addresses) {
-            try {
-              const withId = address.includes('/p2p/') ? address : `${address}/p2p/${id}`;
-              await node.dial(multiaddr(withId), { signal: AbortSignal.timeout(5_000) });
-              return;
-            } catch {
-              // try the next address
-            }
-          }
-        }),
-      );
+      });
+      await Promise.all(asking);
+      await Promise.all(dials);
     } finally {
       lookupRunning = false;
     }
@@ -474,71 +504,86 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     bootstrapTimer.unref();
   }
 
+  /** Creates and starts the node; a stop() meanwhile wins (the node created is stopped at once). */
+  async function startNode(): Promise<void> {
+    if (node !== undefined || stopped) return;
+    const listen = options.listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
+    const peerDiscovery = [];
+    if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap!], timeout: 0 }));
+    if (options.mdns ?? true) peerDiscovery.push(mdns({ interval: 10_000 }));
+    const loopback = options.loopback ?? false;
+    const created = await createLibp2p({
+      privateKey: options.privateKey,
+      addresses: { listen: [...listen] },
+      transports: [tcp(), webSockets(), circuitRelayTransport()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
+      services: {
+        identify: identify(),
+        // A team's headless peer relays its teammates' whole traffic (gossip and sync), not a 128 KiB / 2 min
+        // hole-punching window: relayed connections get no data or time limit, and reservations are capped instead.
+        ...(options.relay === true ? { relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: NETWORK_LIMITS.maxRelayReservations } }) } : {}),
+        pubsub: gossipsub({
+          // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          floodPublish: true,
+          heartbeatInterval: 500,
+          // The sync protocol, not gossip history, serves late joiners.
+          scoreParams: loopback ? { IPColocationFactorWeight: 0, behaviourPenaltyWeight: -1 } : {},
+          scoreThresholds: { gossipThreshold: -100, publishThreshold: -200, graylistThreshold: -400 },
+          // Duplicates (each record reaches a peer over several mesh links) are dropped on sight, before gossipsub
+          // verifies their transport signature: without this every copy was verified (26% of the CPU at 20 peers).
+          fastMsgIdFn: gossipDuplicateKey,
+          // Records are at most 64 KiB; one gossip frame carries at most a few of them.
+          maxInboundDataLength: 4 * MAX_RECORD_BYTES,
+        }),
+      },
+    });
+    if (stopped) {
+      // stop() was called while the node was being created: it must not outlive the network object.
+      await created.stop();
+      return;
+    }
+    node = created;
+    node.addEventListener('peer:connect', (event) => emit({ type: 'peer:connect', peer: event.detail.toString() }));
+    node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
+    node.addEventListener('peer:discovery', (event) => {
+      const info = event.detail;
+      if (info.id.equals(selfId) || node === undefined || node.getConnections(info.id).length > 0) return;
+      // Discovered peers are dialled (mDNS and bootstrap only announce them).
+      node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    });
+    await node.handle(syncProtocol(network), (stream, connection) => serve(stream, connection, 'sync', answerSync), { maxInboundStreams: 32 });
+    await node.handle(peersProtocol(network), (stream, connection) => serve(stream, connection, 'lookup', answerLookup), { maxInboundStreams: 8 });
+    listenOn(coordinationTopic(network));
+    for (const topic of subscriptions) listenOn(topic);
+    if (subscriptions.size > 0) scheduleReach(500);
+    // Bootstrap addresses are dialled straight away, and again while this peer is connected to nobody.
+    dialBootstrap();
+    scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
+    const addresses = api.addresses();
+    // A relay-only peer has no address until its reservation is made.
+    logger.info(`peer ${self} on network ${network} ${addresses.length > 0 ? `listening on ${addresses.join(' ')}` : 'listening only through a relay (no direct addresses yet)'}`);
+  }
+
   const api: Libp2pPeerNetwork = {
     self,
     network,
     counters,
 
-    async start() {
-      if (node !== undefined || stopped) return;
-      const listen = options.listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
-      const peerDiscovery = [];
-      if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap!], timeout: 0 }));
-      if (options.mdns ?? true) peerDiscovery.push(mdns({ interval: 10_000 }));
-      const loopback = options.loopback ?? false;
-      node = await createLibp2p({
-        privateKey: options.privateKey,
-        addresses: { listen: [...listen] },
-        transports: [tcp(), webSockets(), circuitRelayTransport()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        peerDiscovery,
-        connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
-        services: {
-          identify: identify(),
-          // A team's headless peer relays its teammates' whole traffic (gossip and sync), not a 128 KiB / 2 min
-          // hole-punching window: relayed connections get no data or time limit, and reservations are capped instead.
-          ...(options.relay === true ? { relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: NETWORK_LIMITS.maxRelayReservations } }) } : {}),
-          pubsub: gossipsub({
-            // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
-            allowPublishToZeroTopicPeers: true,
-            emitSelf: false,
-            floodPublish: true,
-            heartbeatInterval: 500,
-            // The sync protocol, not gossip history, serves late joiners.
-            scoreParams: loopback ? { IPColocationFactorWeight: 0, behaviourPenaltyWeight: -1 } : {},
-            scoreThresholds: { gossipThreshold: -100, publishThreshold: -200, graylistThreshold: -400 },
-            // Duplicates (each record reaches a peer over several mesh links) are dropped on sight, before gossipsub
-            // verifies their transport signature: without this every copy was verified (26% of the CPU at 20 peers).
-            fastMsgIdFn: gossipDuplicateKey,
-            // Records are at most 64 KiB; one gossip frame carries at most a few of them.
-            maxInboundDataLength: 4 * MAX_RECORD_BYTES,
-          }),
-        },
-      });
-      node.addEventListener('peer:connect', (event) => emit({ type: 'peer:connect', peer: event.detail.toString() }));
-      node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
-      node.addEventListener('peer:discovery', (event) => {
-        const info = event.detail;
-        if (info.id.equals(selfId) || node === undefined || node.getConnections(info.id).length > 0) return;
-        // Discovered peers are dialled (mDNS and bootstrap only announce them).
-        node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
-      });
-      await node.handle(syncProtocol(network), (stream, connection) => serveSync(stream, connection.remotePeer.toString()), { maxInboundStreams: 32 });
-      await node.handle(peersProtocol(network), (stream, connection) => serveLookup(stream, connection.remotePeer.toString()), { maxInboundStreams: 8 });
-      listenOn(coordinationTopic(network));
-      for (const topic of subscriptions) listenOn(topic);
-      if (subscriptions.size > 0) scheduleReach(500);
-      // Bootstrap addresses are dialled straight away, and again while this peer is connected to nobody.
-      dialBootstrap();
-      scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
-      const addresses = api.addresses();
-      // A relay-only peer has no address until its reservation is made.
-      logger.info(`peer ${self} on network ${network} ${addresses.length > 0 ? `listening on ${addresses.join(' ')}` : 'listening only through a relay (no direct addresses yet)'}`);
+    start() {
+      // A second start() while the first is in flight waits for it rather than creating a second node.
+      starting ??= startNode().finally(() => (starting = undefined));
+      return starting;
     },
 
     async stop() {
       stopped = true;
+      // A start in flight finishes first (it sees `stopped` and stops its node, or its node is stopped below).
+      await starting?.catch(() => undefined);
       if (lookupTimer !== undefined) clearTimeout(lookupTimer);
       lookupTimer = undefined;
       if (bootstrapTimer !== undefined) clearTimeout(bootstrapTimer);
@@ -588,9 +633,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     unsubscribe(author, kind) {
       const topic = topicFor(network, kind, author);
       if (kind === 'coordination' || !subscriptions.delete(topic)) return;
+      lastLookup.delete(topic.slice(topic.lastIndexOf('/') + 1));
       if (node !== undefined) {
         pubsub().unsubscribe(topic);
         pubsub().topicValidators.delete(topic);
+        const topics = scoredTopics();
+        if (topics !== undefined) delete topics[topic];
       }
     },
 
@@ -629,6 +677,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     scoreOf(peer) {
       // The implementation has getScore; the exported GossipSub interface does not declare it.
       return node === undefined ? 0 : ((pubsub() as unknown as { getScore?(peer: string): number }).getScore?.(peer) ?? 0);
+    },
+
+    trackedSizes() {
+      return { lookups: lastLookup.size, scoredTopics: node === undefined ? 0 : Object.keys(scoredTopics() ?? {}).length };
     },
   };
   return api;

@@ -51,3 +51,24 @@ export async function startAttacker(victimAddress: string, victimId: string, top
     },
   };
 }
+
+/** A bare libp2p node on 127.0.0.1 (no Mutual checks): it registers raw stream handlers and dials as a test wants. */
+export async function startRawPeer(): Promise<{ node: Libp2p; id: string; address: string; stop(): Promise<void> }> {
+  const node = await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256 },
+    services: { identify: identify() },
+  });
+  return {
+    node,
+    id: node.peerId.toString(),
+    address: node.getMultiaddrs()[0]!.toString(),
+    stop: async () => {
+      await node.stop();
+    },
+  };
+}

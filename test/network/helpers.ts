@@ -13,3 +13,8 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 export function state(sequence: number, author: string, displayName: string) {
   return { kind: 'state' as const, sequence, clock: { [author]: sequence }, issuedAt: new Date().toISOString(), payload: { displayName, capacities: [], needs: [] } };
 }
+
+/** Resolves after `ms` (bounded waits in tests). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,142 @@
+// Room: network. May touch: libp2p's stream interface, multiaddr, peer ids, the protocol's decode errors.
+// Bounds of one stream exchange (sync 9.3, address lookup 9.4): one deadline that aborts the stream, bounded reads,
+// caps on concurrent serves, and binding a looked-up address to the peer id it was asked for.
+import type { Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
+import { DecodeError } from '../protocol/encoding.ts';
+
+/** Bounds of the exchanges and of the gossip rate limit that names.ts does not carry (spec 9.2, 9.3, 9.5). */
+export const EXCHANGE_LIMITS = {
+  /** Sync requests served at once per connection, and in all: at most 64 x 160 KiB of requests buffered. */
+  maxSyncServesPerConnection: 8,
+  maxSyncServes: 64,
+  /** Address lookups served at once per connection, and in all. */
+  maxLookupServesPerConnection: 2,
+  maxLookupServes: 32,
+  /** Gossip messages one relaying peer delivers, whoever published them: burst and refill per second. */
+  relayBurst: 2000,
+  relayPerSecond: 1000,
+  /** One dial of a looked-up author, to all its addresses at once. */
+  lookupDialTimeoutMs: 5_000,
+} as const;
+
+/** The exchange's deadline passed and its stream was aborted: a slow or silent peer. */
+export class ExchangeTimeout extends Error {
+  override readonly name = 'ExchangeTimeout';
+}
+
+export interface Deadline {
+  /** Aborts when the deadline passes (for the dial). */
+  readonly signal: AbortSignal;
+  /** Aborts `stream` when the deadline passes, so that any pending read, write or close throws ExchangeTimeout. */
+  bind(stream: Stream): Stream;
+}
+
+/** Runs one exchange under one deadline of `ms`, from the dial (or the stream's arrival) to the last byte. */
+export async function withDeadline<T>(ms: number, what: string, run: (deadline: Deadline) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const streams: Stream[] = [];
+  const timeout = new ExchangeTimeout(`${what} not done within ${ms} ms`);
+  const timer = setTimeout(() => {
+    controller.abort(timeout);
+    for (const stream of streams) stream.abort(timeout);
+  }, ms);
+  try {
+    return await run({
+      signal: controller.signal,
+      bind(stream) {
+        if (controller.signal.aborted) stream.abort(timeout);
+        else streams.push(stream);
+        return stream;
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const chunkBytes = (chunk: Uint8Array | { subarray(): Uint8Array }): Uint8Array => (chunk instanceof Uint8Array ? chunk : chunk.subarray());
+
+/** Reads a whole stream (until the other side closes its write end), at most maxBytes. */
+export async function readAll(stream: Stream, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = chunkBytes(chunk);
+    size += bytes.byteLength;
+    if (size > maxBytes) throw new DecodeError(`message larger than ${maxBytes} bytes`);
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads newline-separated records until the other side closes: at most maxRecords lines and maxBytes in all; a line
+ * longer than a record can be is refused before it is ever parsed.
+ */
+export async function readLines(stream: Stream, maxRecords: number, maxBytes: number): Promise<Uint8Array[]> {
+  let pending: Uint8Array = new Uint8Array(0);
+  let total = 0;
+  const lines: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    const bytes = chunkBytes(chunk);
+    total += bytes.byteLength;
+    if (total > maxBytes) throw new DecodeError(`sync response larger than ${maxBytes} bytes`);
+    pending = pending.byteLength === 0 ? bytes : Buffer.concat([pending, bytes]);
+    let newline: number;
+    while ((newline = pending.indexOf(0x0a)) >= 0) {
+      lines.push(pending.subarray(0, newline));
+      pending = pending.subarray(newline + 1);
+      if (lines.length > maxRecords) throw new DecodeError(`sync response has more than ${maxRecords} records`);
+    }
+    if (pending.byteLength > MAX_RECORD_BYTES) throw new DecodeError(`sync record larger than ${MAX_RECORD_BYTES} bytes`);
+  }
+  if (pending.byteLength > 0) lines.push(pending);
+  return lines;
+}
+
+/** Counts serves in progress per connection and in all; `take` gives a release function, or undefined at a cap. */
+export function serveSlots(perConnection: number, overall: number): { take(connection: string): (() => void) | undefined } {
+  const used = new Map<string, number>();
+  let total = 0;
+  return {
+    take(connection) {
+      const mine = used.get(connection) ?? 0;
+      if (mine >= perConnection || total >= overall) return undefined;
+      used.set(connection, mine + 1);
+      total++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        total--;
+        const left = (used.get(connection) ?? 1) - 1;
+        if (left > 0) used.set(connection, left);
+        else used.delete(connection);
+      };
+    },
+  };
+}
+
+/**
+ * An address a lookup returned for peer `id`, bound to `id`: a trailing /p2p/<id> is kept, an address without one
+ * gets it appended. An address whose last /p2p/ names another peer (a responder redirecting my dial), or that is no
+ * multiaddr, gives undefined. A relay's own /p2p/ before /p2p-circuit stays.
+ */
+export function bindAddress(address: string, id: string): string | undefined {
+  let text: string;
+  try {
+    text = multiaddr(address).toString();
+  } catch {
+    return undefined;
+  }
+  const named = /\/p2p\/([^/]+)$/.exec(text)?.[1];
+  if (named === undefined) return `${text}/p2p/${id}`;
+  try {
+    return peerIdFromString(named).toString() === id ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,219 @@
+// Room: test (network). Bounds of the sync and address-lookup exchanges and of the gossip rate limit, against bare
+// libp2p peers that stall, hold streams open, answer with too much or redirect dials (spec 9.2-9.5). Real nodes on
+// 127.0.0.1, mDNS off, every node stopped after each test.
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey, Stream } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import assert from 'node:assert/strict';
+import type { NetworkEvent } from '../../src/engine/network.ts';
+import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, peersProtocol, syncProtocol, type Libp2pPeerNetwork } from '../../src/network/index.ts';
+import { encodeJson } from '../../src/protocol/encoding.ts';
+import type { SignedRecord } from '../../src/protocol/schemas.ts';
+import { signRecord } from '../../src/protocol/signature.ts';
+import { startAttacker, startRawPeer } from './attacker.ts';
+import { sleep, waitFor } from './helpers.ts';
+
+const NETWORK = 'bounds-team';
+const NEWLINE = Uint8Array.of(0x0a);
+
+const records = (events: readonly NetworkEvent[]) => events.flatMap((event) => (event.type === 'record' ? [event.record] : []));
+const rejections = (events: readonly NetworkEvent[]) => events.flatMap((event) => (event.type === 'rejected' ? [event.reason] : []));
+
+/** A record signed by `key` (its author): state, or coordination of round `sequence`. */
+async function signed(key: PrivateKey, kind: 'state' | 'coordination', sequence = 1): Promise<SignedRecord> {
+  const author = peerIdFromPrivateKey(key).toString();
+  const now = new Date().toISOString();
+  const payload = kind === 'state' ? { displayName: `author ${sequence}`, capacities: [], needs: [] } : { round: sequence, phase: 5, clock: { [author]: sequence }, converged: false, phaseStartedAt: now, updatedAt: now };
+  return signRecord({ version: '1.0', network: NETWORK, kind, author, sequence, clock: { [author]: sequence }, issuedAt: now, payload } as never, key);
+}
+
+/** Reads a stream to its end (or its reset), bounded by the test's timeout. */
+async function drain(stream: Stream): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+  } catch {
+    // reset by the other side: what came so far
+  }
+  return Buffer.concat(chunks);
+}
+
+describe('network: exchange bounds', function () {
+  this.timeout(60_000);
+  const started: { stop(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((node) => node.stop()));
+  });
+
+  async function peer(bootstrap: readonly string[] = []): Promise<{ net: Libp2pPeerNetwork; events: NetworkEvent[] }> {
+    const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
+    const events: NetworkEvent[] = [];
+    net.on((event) => events.push(event));
+    started.push(net);
+    await net.start();
+    return { net, events };
+  }
+  async function rawPeer() {
+    const raw = await startRawPeer();
+    started.push(raw);
+    return raw;
+  }
+
+  it('a silent responder: requestSync settles by the deadline, and a stuck lookup does not keep a followed author unreached', async () => {
+    const victim = await peer();
+    const silent = await rawPeer();
+    // Reads the request, then never answers nor closes.
+    const hang = async (stream: Stream) => void (await drain(stream));
+    await silent.node.handle(syncProtocol(NETWORK), hang);
+    await silent.node.handle(peersProtocol(NETWORK), hang);
+    await silent.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(silent.id), 'the silent peer connected');
+
+    const settled = await Promise.race([victim.net.requestSync([silent.id], ['state']).then(() => true), sleep(NETWORK_LIMITS.syncTimeoutMs + 2_000).then(() => false)]);
+    assert.equal(settled, true, 'requestSync to a silent responder settles within the sync deadline');
+
+    // The victim follows A while only the silent peer is connected (that lookup stalls), then H, which knows A, connects.
+    const a = await peer();
+    const h = await peer(a.net.addresses());
+    await waitFor(() => h.net.connectedPeers().includes(a.net.self), 'H connected to A');
+    victim.net.subscribe(a.net.self, 'state');
+    await sleep(1_000);
+    await victim.net.dial(h.net.addresses()[0]!);
+    await waitFor(() => victim.net.connectedPeers().includes(a.net.self), 'the followed author reached through H', 15_000);
+  });
+
+  it('a request that never closes: the responder caps concurrent serves per connection and aborts held ones by the deadline', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    const address = multiaddr(victim.net.addresses()[0]!);
+    const held: Stream[] = [];
+    for (let index = 0; index < 8; index++) {
+      const stream = await raw.node.dialProtocol(address, syncProtocol(NETWORK));
+      stream.send(new Uint8Array(1024).fill(0x20));
+      held.push(stream);
+    }
+    await sleep(300);
+    const ninth = await raw.node.dialProtocol(address, syncProtocol(NETWORK));
+    await waitFor(() => ninth.status !== 'open', 'the ninth concurrent request on one connection refused', 2_000);
+    assert.ok(held.every((stream) => stream.status === 'open'), 'the first eight are served (held) meanwhile');
+    await waitFor(() => held.every((stream) => stream.status !== 'open'), 'held requests aborted by the responder', NETWORK_LIMITS.syncTimeoutMs + 3_000);
+    assert.match(rejections(victim.events).join('\n'), /within 5000 ms/);
+  });
+
+  it('a hub relaying more than the per-peer rate from others is not blamed; over-limit messages are ignored, not rejected', async () => {
+    const hub = await peer();
+    const victim = await peer(hub.net.addresses());
+    await waitFor(() => victim.net.connectedPeers().includes(hub.net.self), 'victim connected to the hub');
+    const topic = coordinationTopic(NETWORK);
+    const outsiders = [await startAttacker(hub.net.addresses()[0]!, hub.net.self, topic), await startAttacker(hub.net.addresses()[0]!, hub.net.self, topic)];
+    started.push(...outsiders);
+    await sleep(1_500); // the hub and the victim graft each other on the coordination topic
+    // Each outsider stays within its own limit at the hub (150 < burst 200); the hub forwards 300 to the victim at once.
+    const batches = await Promise.all(outsiders.map(async (outsider) => Promise.all(Array.from({ length: 150 }, (_, index) => signed(outsider.key, 'coordination', index + 1)))));
+    await Promise.all(outsiders.map((outsider, index) => Promise.all(batches[index]!.map((record) => outsider.send(encodeJson(record))))));
+    await waitFor(() => records(victim.events).length >= 300, 'all 300 relayed records at the victim', 10_000);
+    assert.equal(victim.net.counters.rateLimited, 0);
+    assert.ok(victim.net.scoreOf(hub.net.self) >= 0, `the hub's score at the victim is ${victim.net.scoreOf(hub.net.self)}`);
+
+    // One publisher over its own limit, straight to the victim: the excess is dropped (ignored), never scored as invalid.
+    const flooder = await startAttacker(victim.net.addresses()[0]!, victim.net.self, topic);
+    started.push(flooder);
+    const flood = await Promise.all(Array.from({ length: 400 }, (_, index) => signed(flooder.key, 'coordination', index + 1)));
+    const rejectedBefore = victim.net.counters.rejected;
+    await Promise.all(flood.map((record) => flooder.send(encodeJson(record))));
+    await waitFor(() => victim.net.counters.rateLimited > 0, 'the flood rate limited');
+    await sleep(500);
+    assert.equal(victim.net.counters.rejected, rejectedBefore, 'rate-limited messages are not counted as rejected');
+    assert.ok(victim.net.scoreOf(flooder.id) >= 0, `a rate-limited publisher is not scored down (${victim.net.scoreOf(flooder.id)})`);
+  });
+
+  it('a sync response of 400 honest records is delivered whole (one token per exchange)', async () => {
+    const victim = await peer();
+    const responder = await rawPeer();
+    const keys = await Promise.all(Array.from({ length: 400 }, () => generateKeyPair('Ed25519')));
+    const lines = await Promise.all(keys.map(async (key) => encodeJson(await signed(key, 'state'))));
+    await responder.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      await drain(stream);
+      for (const line of lines) {
+        if (!stream.send(line)) await stream.onDrain();
+        if (!stream.send(NEWLINE)) await stream.onDrain();
+      }
+      await stream.close();
+    });
+    await responder.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(responder.id), 'responder connected');
+    await victim.net.requestSync(keys.map((key) => peerIdFromPrivateKey(key).toString()), ['state']);
+    await waitFor(() => records(victim.events).length >= 400, 'all 400 records', 5_000);
+    assert.equal(victim.net.counters.rateLimited, 0);
+  });
+
+  it('stop() while start() is in flight leaves no node running', async () => {
+    const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true });
+    started.push(net);
+    const starting = net.start();
+    await net.stop();
+    await starting;
+    assert.deepEqual(net.addresses(), []);
+    assert.deepEqual(net.connectedPeers(), []);
+  });
+
+  it('a looked-up address is bound to the wanted peer: an address naming another peer is not dialled', async () => {
+    const victim = await peer();
+    const wanted = await peer();
+    const other = await rawPeer();
+    let otherConnections = 0;
+    other.node.addEventListener('connection:open', () => otherConnections++);
+    const liar = await rawPeer();
+    // Answers for the wanted author with another peer's full address first, then the wanted one's without /p2p/.
+    const direct = wanted.net.addresses()[0]!.replace(/\/p2p\/[^/]+$/, '');
+    assert.match(other.address, /\/p2p\//);
+    await liar.node.handle(peersProtocol(NETWORK), async (stream: Stream) => {
+      await drain(stream);
+      stream.send(encodeJson({ peers: [{ id: wanted.net.self, addresses: [other.address, direct] }] }));
+      await stream.close();
+    });
+    await liar.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(liar.id), 'liar connected');
+    victim.net.subscribe(wanted.net.self, 'state');
+    await waitFor(() => victim.net.connectedPeers().includes(wanted.net.self), 'the wanted author dialled at its own address', 10_000);
+    assert.equal(otherConnections, 0, 'the peer the lookup named instead was never dialled');
+  });
+
+  it('sync: a request repeating (author, kind) is answered once; lines the requester did not ask for are dropped', async () => {
+    const victim = await peer();
+    await victim.net.publish({ kind: 'state', sequence: 1, clock: { [victim.net.self]: 1 }, issuedAt: new Date().toISOString(), payload: { displayName: 'v', capacities: [], needs: [] } });
+    const raw = await rawPeer();
+    const stream = await raw.node.dialProtocol(multiaddr(victim.net.addresses()[0]!), syncProtocol(NETWORK));
+    stream.send(encodeJson({ network: NETWORK, authors: Array(100).fill(victim.net.self), kinds: ['state', 'state', 'state', 'state'] }));
+    await stream.close();
+    const response = await drain(stream);
+    assert.equal(response.filter((byte) => byte === 0x0a).length, 1, 'one line for one distinct (author, kind)');
+
+    // A responder that adds a record nobody asked for (and repeats the one asked for).
+    const asked = await generateKeyPair('Ed25519');
+    const unasked = await generateKeyPair('Ed25519');
+    const lines = [encodeJson(await signed(asked, 'state')), encodeJson(await signed(unasked, 'state')), encodeJson(await signed(asked, 'state', 2))];
+    await raw.node.handle(syncProtocol(NETWORK), async (incoming: Stream) => {
+      await drain(incoming);
+      for (const line of lines) incoming.send(Buffer.concat([line, NEWLINE]));
+      await incoming.close();
+    });
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    await victim.net.requestSync([peerIdFromPrivateKey(asked).toString()], ['state']);
+    await waitFor(() => rejections(victim.events).length >= 2, 'two dropped lines');
+    assert.deepEqual(records(victim.events).map((record) => [record.author, record.sequence]), [[peerIdFromPrivateKey(asked).toString(), 1]]);
+  });
+
+  it('forgets lookups and topic score parameters of authors no longer followed', async () => {
+    const victim = await peer();
+    const authors = await Promise.all(Array.from({ length: 5 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()));
+    const before = victim.net.trackedSizes();
+    for (const author of authors) victim.net.subscribe(author, 'state');
+    await waitFor(() => victim.net.trackedSizes().lookups === 5, 'lookups of the five authors');
+    assert.equal(victim.net.trackedSizes().scoredTopics, before.scoredTopics + 5);
+    for (const author of authors) victim.net.unsubscribe(author, 'state');
+    assert.equal(victim.net.trackedSizes().scoredTopics, before.scoredTopics);
+    await waitFor(() => victim.net.trackedSizes().lookups === 0, 'lookups forgotten', 3 * NETWORK_LIMITS.lookupRetryMs);
+  });
+});
