@@ -8,6 +8,7 @@
 // docs/extension-panel.png and exits.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoTeam } from './demo-team.ts';
@@ -17,6 +18,27 @@ const smoke = process.argv.includes('--smoke');
 const forceServer = smoke || process.argv.includes('--server') || process.env.MUTUAL_START_SERVER === '1';
 const demoDir = process.env.MUTUAL_DEMO_DIR ?? join(homedir(), '.cache', 'mutual-demo');
 const workspace = join(demoDir, 'workspace');
+
+/** Whether 127.0.0.1:port can be listened on (checked before anything starts, so a busy port leaves nothing behind). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+const requestedPort = process.env.MUTUAL_PORT === undefined ? undefined : Number(process.env.MUTUAL_PORT);
+if (requestedPort !== undefined && !(Number.isInteger(requestedPort) && requestedPort > 0 && requestedPort < 65536)) {
+  console.error(`npm start: MUTUAL_PORT=${process.env.MUTUAL_PORT} is not a port number`);
+  process.exit(1);
+}
+if (!smoke && !(await portIsFree(requestedPort ?? 8765))) {
+  console.error(
+    `npm start: port ${requestedPort ?? 8765} on 127.0.0.1 is in use (another \`npm start\`?). Stop that, or pick another port: MUTUAL_PORT=8766 npm start`,
+  );
+  process.exit(1);
+}
 
 console.log('building the extension and the mutual command…');
 execFileSync(process.execPath, [join(ROOT, 'scripts/build.ts')], { stdio: 'inherit' });
@@ -28,7 +50,7 @@ console.log(`  you   ${team.userPeerId}`);
 mkdirSync(join(workspace, '.vscode'), { recursive: true });
 writeFileSync(
   join(workspace, '.vscode', 'settings.json'),
-  JSON.stringify({ ...team.workspaceSettings, 'mutual.autoJoin': true, 'mutual.openPanelOnStart': true }, null, 2),
+  JSON.stringify({ ...team.workspaceSettings, 'mutual.autoJoin': true, 'mutual.openPanelOnStart': true, 'mutual.displayName': 'You' }, null, 2),
 );
 writeFileSync(
   join(workspace, 'README.md'),
@@ -55,8 +77,16 @@ if (!existsSync(SERVER_MAIN) || !existsSync(CHROMIUM)) {
   execFileSync('bash', [join(ROOT, 'scripts/vscode/setup.sh')], { stdio: 'inherit' });
 }
 
-const port = Number(process.env.MUTUAL_PORT ?? (smoke ? await freePort() : 8765));
-const server = await startServer({ port, dataDir: join(demoDir, 'server-data'), env: userEnv, disableWorkspaceTrust: true });
+const port = requestedPort ?? (smoke ? await freePort() : 8765);
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  server = await startServer({ port, dataDir: join(demoDir, 'server-data'), env: userEnv, disableWorkspaceTrust: true });
+} catch (error) {
+  // The teammates are ours: a server that did not come up must not leave them running.
+  console.error(`npm start: the VS Code server did not start on port ${port}: ${error instanceof Error ? error.message : String(error)}`);
+  await team.stop();
+  process.exit(1);
+}
 const url = workbenchUrl(server, workspace, { extensionPath: ROOT });
 const stop = async () => {
   await server.stop();
@@ -77,7 +107,8 @@ if (!smoke) {
     await page.goto(url);
     await withTimeout(
       (async () => {
-        await page.locator('.statusbar-item', { hasText: /converged/ }).first().waitFor({ timeout: 60_000 });
+        // Converged with the whole team in view: "converged" alone can come before every teammate is known.
+        await page.locator('.statusbar-item', { hasText: /\b4 peers\b.*converged/ }).first().waitFor({ timeout: 60_000 });
         // The panel opens by itself (mutual.openPanelOnStart); wait for its content.
         for (let tries = 0; tries < 120; tries++) {
           const frames = page.frames();

@@ -14,9 +14,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.ts')).command,
 };
 
-function usage(): string {
+/** The usage, with each command's one-line summary (help only: loading every command costs a few hundred ms). */
+async function usage(): Promise<string> {
   const names = Object.keys(COMMANDS).sort();
-  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name) => `  ${name}`).join('\n')}\n\nRun \`mutual <command> --help\` (or \`mutual help <command>\`) for a command's options.\nExit codes: 0 ok, 1 the input or the run failed, 2 usage error, 3 (status) the peer is not running.`;
+  const summaries = await Promise.all(names.map(async (name) => (await COMMANDS[name]!()).summary));
+  const width = Math.max(...names.map((name) => name.length));
+  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name, index) => `  ${name.padEnd(width)}  ${summaries[index]}`).join('\n')}\n\nRun \`mutual <command> --help\` (or \`mutual help <command>\`) for a command's options.\nExit codes: 0 ok, 1 the input or the run failed, 2 usage error, 3 (status) the peer is not running.`;
 }
 
 /** Without a listener, a failed write to stdout is an uncaught 'error' event: a stack trace and exit 1. */
@@ -31,12 +34,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
+    console.log(await usage());
     return name === undefined ? 2 : 0;
   }
   const load = COMMANDS[name];
   if (load === undefined) {
-    console.error(`mutual: unknown command '${name}'\n\n${usage()}`);
+    console.error(`mutual: unknown command '${name}'\n\n${await usage()}`);
     return 2;
   }
   const command = await load();

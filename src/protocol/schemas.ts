@@ -61,7 +61,7 @@ export const SlotType = z
   .string()
   .min(1)
   .max(MAX_TYPE_LENGTH)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower case letters, digits and . _ -')
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower case letters, digits and . _ - (starting with a letter or digit)')
   .meta({ id: 'SlotType', title: 'Slot type', description: 'What kind of work a slot offers or asks for: review, pairing, on-call, mentoring, ...' });
 
 export const CausalClock = z
@@ -256,7 +256,7 @@ export const NetworkName = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower case letters, digits and . _ -')
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower case letters, digits and . _ - (starting with a letter or digit), at most 64')
   .meta({ id: 'NetworkName', title: 'Network name', description: "The team's network id; scopes topics and signatures." });
 
 /** base64url without padding of a 64-byte Ed25519 signature. */

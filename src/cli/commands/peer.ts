@@ -89,7 +89,7 @@ export const command: Command = {
       if (parsed.values['data-dir'] === undefined) throw new Error('--data-dir is required');
       if (parsed.values.network === undefined) throw new Error('--network is required');
       const name = NetworkName.safeParse(parsed.values.network);
-      if (!name.success) throw new Error(`--network ${describeIssues(name.error).join('; ')}`);
+      if (!name.success) throw new Error(`--network ${parsed.values.network}: ${name.error.issues.map((issue) => issue.message).join('; ')}`);
       dataDir = parsed.values['data-dir'];
       network = name.data;
       listen = parsed.values.listen?.map((address) => checkAddress(address, '--listen'));
