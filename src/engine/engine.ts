@@ -2,7 +2,7 @@
 // libp2p: the transport arrives as a PeerNetwork. One Engine runs inside each peer: it keeps the protocol stores,
 // derives the subgroups the algorithm needs, subscribes to exactly those peers, runs the phases (spec 8) and publishes
 // its declarations, results and coordination.
-import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals-core';
+import { batch, computed, effect, signal, untracked, type ReadonlySignal } from '@preact/signals-core';
 import { computeResults, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
 import { classifyUpdate, incrementClock, mergeClocks, retainClockEntries } from '../protocol/clock.ts';
 import {
@@ -171,7 +171,15 @@ export function createEngine(options: EngineOptions): Engine {
   const logger = options.logger ?? silentLogger;
   const self = network.self;
 
-  const stores = createProtocolStores({ self, storage: options.storage, scheduler, persistDebounceMs: config.persistDebounceMs, onInvalid: (reason) => logger.warn(reason) });
+  const stores = createProtocolStores({
+    self,
+    storage: options.storage,
+    scheduler,
+    persistDebounceMs: config.persistDebounceMs,
+    onInvalid: (reason) => logger.warn(reason),
+    onPersistFailed: (error) => logger.warn(`writing the record cache failed (the next write tries again): ${errorMessage(error)}`),
+    ...(network.network === undefined ? {} : { network: network.network }),
+  });
   const { states, relationships, results, coordination } = stores;
 
   const phase = signal(0);
@@ -229,6 +237,8 @@ export function createEngine(options: EngineOptions): Engine {
    */
   const clockPeers = computed(() => [self, ...[...myPrimaryPeers.value].sort(), ...[...neighbourhood.value].filter((peer) => !myPrimaryPeers.value.has(peer)).sort()]);
   const boundedClock = (value: CausalClock) => retainClockEntries(value, clockPeers.peek(), CLOCK_ENTRIES_KEPT);
+  // When a neighbour last spoke: its updatedAt, but never later than when its record reached me (a clock running
+  // ahead kept a stopped peer "active" for as long as it was ahead).
   const updatedAtMs = new WeakMap<object, number>();
   const updatedAtOf = (record: RecordOf<'coordination'>) => {
     let at = updatedAtMs.get(record);
@@ -390,13 +400,33 @@ export function createEngine(options: EngineOptions): Engine {
     for (const [kind, peers] of wanted) void network.requestSync(peers, [kind]);
   };
   let lastCoordinationPull = scheduler.now();
-  // --- Publishing. Sequences continue from the cached record, or from the clock when there is none.
+  // --- Publishing. Sequences continue from the cached record, or from the clock when there is none. A sequence is
+  // reserved before the publish is awaited (two publishes in flight got one sequence: an equivocation of my own), and
+  // coordination, which is not cached, goes on from a persisted high-water mark (after a restart with the clock set
+  // back, its sequences went backwards and peers dropped my announcements as stale for as long as the clock was off).
+  const issued = new Map<RecordKind, number>();
+  const SEQUENCE_KEY = 'sequences';
   const nextSequence = (kind: RecordKind) => {
     const held = stores.storeOf(kind).get(self);
-    return Math.max((held?.sequence ?? 0) + 1, Math.floor(scheduler.now()));
+    const next = Math.max((held?.sequence ?? 0) + 1, (issued.get(kind) ?? 0) + 1, Math.floor(scheduler.now()));
+    issued.set(kind, next);
+    if (kind === 'coordination') saveSequences.request();
+    return next;
+  };
+  const saveSequences = debounced(scheduler, config.persistDebounceMs.results, () => {
+    void options.storage.save(SEQUENCE_KEY, Object.fromEntries(issued)).catch(reportFailure('saving my sequences'));
+  });
+  const loadSequences = async () => {
+    const saved = await options.storage.load(SEQUENCE_KEY).catch(() => undefined);
+    if (typeof saved !== 'object' || saved === null) return;
+    for (const kind of ['state', 'relationships', 'results', 'coordination'] as const) {
+      const value = (saved as Record<string, unknown>)[kind];
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value > (issued.get(kind) ?? 0)) issued.set(kind, value);
+    }
   };
   const isoNow = () => new Date(scheduler.now()).toISOString();
   async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload']): Promise<void> {
+    if (!running) throw new Error('the engine is stopped: start it before declaring');
     clock.value = boundedClock(incrementClock(clock.peek(), self));
     const record = await network.publish({ kind, sequence: nextSequence(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
     stores.storeOf(kind).set(record);
@@ -413,17 +443,27 @@ export function createEngine(options: EngineOptions): Engine {
 
   // --- The round: gather (debounced window), allocate + accept (computeResults), stabilize.
   let running = false;
+  /** Incremented by stop(): work that started before it must not publish, persist or change my phase after it. */
+  let generation = 0;
   let computing = false;
   let computeAgain = false;
-  const compute = async () => {
-    if (!running) return;
-    // A window that closes while I compute is not lost: one more round runs right after.
-    if (computing) {
-      computeAgain = true;
-      return;
+  let computation: Promise<void> = Promise.resolve();
+  const compute = () => {
+    if (!running || computing) {
+      if (computing) computeAgain = true;
+      return computation;
     }
+    computation = computeOnce();
+    return computation;
+  };
+  // A results publish that failed for another reason than its size (a transport error) is tried again, backing off.
+  let publishRetryMs = 0;
+  let publishRetryHandle: unknown;
+  const computeOnce = async () => {
     computing = true;
     computeAgain = false;
+    const started = generation;
+    const live = () => running && generation === started;
     try {
       repairMissing();
       setPhase(6);
@@ -455,16 +495,28 @@ export function createEngine(options: EngineOptions): Engine {
         try {
           await publish('results', next);
         } catch (error) {
+          if (!live()) return;
+          const tooLarge = /bytes encoded, more than/.test(errorMessage(error));
           // Larger than one record may be (spec 3): nobody sees these results. The previous ones stay, the round I
-          // announce stays theirs, and the next change of my inputs tries again.
-          reportProblem(
-            `my results were not published: ${errorMessage(error)} (one record holds at most ${MAX_RECORD_BYTES} bytes; these carry ` +
-              `${next.allocations.length} offers and ${next.acceptance.length} acceptance entries), so my recipients and providers do not see them`,
-          );
+          // announce stays theirs, and the next change of my inputs tries again. Any other failure (the transport)
+          // is tried again after a backoff: waiting for an input change left a provider's offers unsent for good.
+          if (tooLarge) {
+            reportProblem(
+              `my results were not published: ${errorMessage(error)} (one record holds at most ${MAX_RECORD_BYTES} bytes; these carry ` +
+                `${next.allocations.length} offers and ${next.acceptance.length} acceptance entries), so my recipients and providers do not see them`,
+            );
+          } else {
+            publishRetryMs = Math.min(30_000, Math.max(1_000, 2 * publishRetryMs));
+            reportProblem(`my results were not published: ${errorMessage(error)}; trying again in ${publishRetryMs / 1000} s`);
+            scheduler.clearTimeout(publishRetryHandle);
+            publishRetryHandle = scheduler.setTimeout(requestRound, publishRetryMs);
+          }
           setPhase(5);
           await publishCoordination();
           return;
         }
+        if (!live()) return;
+        publishRetryMs = 0;
         batch(() => {
           round.value = next.round;
           problem.value = undefined;
@@ -474,10 +526,10 @@ export function createEngine(options: EngineOptions): Engine {
         await publishCoordination();
       }
     } catch (error) {
-      reportProblem(`the allocation round failed: ${errorMessage(error)}`);
+      if (live()) reportProblem(`the allocation round failed: ${errorMessage(error)}`);
     } finally {
       computing = false;
-      if (computeAgain) {
+      if (computeAgain && live()) {
         computeAgain = false;
         if (phase.peek() === 9) setPhase(5);
         gather.request();
@@ -502,6 +554,7 @@ export function createEngine(options: EngineOptions): Engine {
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
       if (!neighboursConverged.peek()) publishCoordination().catch(reportFailure('gossiping my coordination'));
       repairMissing();
+      forgetGonePeers();
       scheduleGossip();
     }, config.coordinationGossipMs);
   };
@@ -520,9 +573,34 @@ export function createEngine(options: EngineOptions): Engine {
     return (lastInputs = next);
   });
 
+  /**
+   * A peer that disconnected and is neither in my neighbourhood nor fresh is forgotten: known peers only grew, and
+   * every one of them kept a relationships subscription and was named in repair requests long after it left.
+   */
+  const isGone = (peer: PeerId, connected: ReadonlySet<PeerId>) => {
+    if (neighbourhood.peek().has(peer) || connected.has(peer)) return false;
+    const latest = coordination.get(peer);
+    return latest === undefined || now.peek() - updatedAtOf(latest) > config.freshnessMs;
+  };
+  const forget = (gone: readonly PeerId[]) => {
+    if (gone.length === 0) return;
+    const next = new Set(knownPeers.peek());
+    for (const peer of gone) next.delete(peer);
+    knownPeers.value = next;
+  };
+  const forgetIfGone = (peer: PeerId) => {
+    if (knownPeers.peek().has(peer) && isGone(peer, new Set(network.connectedPeers()))) forget([peer]);
+  };
+  /** Each gossip tick: peers that went quiet after their disconnect (they were still fresh then) are forgotten too. */
+  const forgetGonePeers = () => {
+    const connected = new Set(network.connectedPeers());
+    forget([...knownPeers.peek()].filter((peer) => isGone(peer, connected)));
+  };
+
   const behind = new Map<PeerId, number>();
   const onNetworkEvent = (event: NetworkEvent) => {
     if (event.type === 'peer:connect' || event.type === 'peer:disconnect') {
+      if (event.type === 'peer:disconnect') forgetIfGone(event.peer);
       if (event.type === 'peer:connect') {
         knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
         // A (re)connected peer may hold news, and may lack mine: ask, and tell where I am.
@@ -546,6 +624,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (outcome !== 'stale') clock.value = boundedClock(mergeClocks(clock.peek(), relevant));
       const accepted = coordination.set(record);
       if (accepted !== 'accepted') return;
+      const stored = coordination.get(record.author);
+      if (stored !== undefined) updatedAtMs.set(stored, Math.min(Date.parse(stored.payload.updatedAt), scheduler.now()));
       // A peer announces a round I have not seen its results for. Its results may still be on the way (reordering), so
       // only a second announcement of the same round while I am still behind triggers a sync (lost message repair).
       const held = results.get(record.author);
@@ -565,11 +645,57 @@ export function createEngine(options: EngineOptions): Engine {
     stores.storeOf(record.kind).set(record);
   };
 
+  /** Runs a declaration in its phase; a rejected one leaves the phase as it was (nothing was declared). */
+  const inPhase = async (declaring: number, declare: () => Promise<void>) => {
+    const before = phase.peek();
+    setPhase(declaring);
+    try {
+      await declare();
+    } catch (error) {
+      setPhase(before);
+      throw error;
+    }
+  };
+
   const disposables: (() => void)[] = [];
   let networkListener: Disposable | undefined;
   const changeListeners = new Set<() => void>();
 
-  return {
+  /** The part of start() after the stores are loaded: listen, subscribe, republish, announce, schedule. */
+  const startRunning = async () => {
+    networkListener = network.on(onNetworkEvent);
+    await network.start();
+    for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
+    disposables.push(effect(() => {
+      desiredSubscriptions.value;
+      subscriptionUpdate.request();
+    }));
+    disposables.push(effect(() => {
+      relevantInputs.value;
+      requestRound();
+    }));
+    disposables.push(effect(() => {
+      phase.value;
+      round.value;
+      relevantInputs.value;
+      // Untracked: a listener that reads a signal must not make this effect depend on it (or, writing one it
+      // reads, throw "Cycle detected").
+      untracked(() => {
+        for (const listener of changeListeners) listener();
+      });
+    }));
+    applySubscriptions();
+    // Republish what was cached, so peers that lost it (or joined since) have it: nothing acknowledged is lost.
+    const myRecords = [states, relationships, results].map((store) => store.get(self)).filter((record) => record !== undefined);
+    for (const record of myRecords) await network.publish({ kind: record.kind, sequence: record.sequence, clock: record.clock, issuedAt: record.issuedAt, payload: record.payload } as OutgoingRecord);
+    setPhase(stores.myState.peek() === undefined ? 2 : stores.myRelationships.peek() === undefined ? 3 : 4);
+    await publishCoordination();
+    announceAfterConnect.cancel(); // the connections network.start() made are answered by the announcement above
+    scheduleGossip();
+    requestRound();
+  };
+
+  const engine: Engine = {
     self,
     stores,
     subgroups,
@@ -589,53 +715,44 @@ export function createEngine(options: EngineOptions): Engine {
       // hold, and a restart announcing round 1 beside results of round 5 made them miss (and never repair) what I
       // published next.
       round.value = Math.max(round.peek(), stores.myResults.peek()?.round ?? 0);
+      await loadSequences();
       running = true;
-      networkListener = network.on(onNetworkEvent);
-      await network.start();
-      for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
-      disposables.push(effect(() => {
-        desiredSubscriptions.value;
-        subscriptionUpdate.request();
-      }));
-      disposables.push(effect(() => {
-        relevantInputs.value;
-        requestRound();
-      }));
-      disposables.push(effect(() => {
-        phase.value;
-        round.value;
-        relevantInputs.value;
-        for (const listener of changeListeners) listener();
-      }));
-      applySubscriptions();
-      // Republish what was cached, so peers that lost it (or joined since) have it: nothing acknowledged is lost.
-      const myRecords = [states, relationships, results].map((store) => store.get(self)).filter((record) => record !== undefined);
-      for (const record of myRecords) await network.publish({ kind: record.kind, sequence: record.sequence, clock: record.clock, issuedAt: record.issuedAt, payload: record.payload } as OutgoingRecord);
-      setPhase(stores.myState.peek() === undefined ? 2 : stores.myRelationships.peek() === undefined ? 3 : 4);
-      await publishCoordination();
-      announceAfterConnect.cancel(); // the connections network.start() made are answered by the announcement above
-      scheduleGossip();
-      requestRound();
+      try {
+        await startRunning();
+      } catch (error) {
+        // Half started (a publish rejected, the network did not start): stop what runs, so a later start() can
+        // try again; before, running stayed true and no gossip or repair was ever scheduled.
+        await engine.stop().catch(() => undefined);
+        throw error;
+      }
     },
     async stop() {
       if (!running) return;
       running = false;
+      generation++;
       gather.cancel();
       subscriptionUpdate.cancel();
       announceAfterConnect.cancel();
       scheduler.clearTimeout(gossipHandle);
+      scheduler.clearTimeout(publishRetryHandle);
+      saveSequences.flush();
       for (const dispose of disposables.splice(0)) dispose();
       networkListener?.dispose();
-      await stores.cleanupProtocolStores();
-      await network.stop();
-      subscribed.clear();
-      setPhase(0);
+      // A round still in flight publishes and persists nothing more: its generation is over, and the stores accept
+      // nothing once closed (not awaited: its publish may hang on the network being stopped).
+      try {
+        await stores.cleanupProtocolStores();
+      } finally {
+        // Even when the last cache write failed, the network stops.
+        await network.stop();
+        subscribed.clear();
+        setPhase(0);
+      }
     },
     async declareState(raw) {
       const parsed = StateSchema.safeParse(raw, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid state:\n  ${describeIssues(parsed.error).join('\n  ')}`);
-      setPhase(2);
-      await publish('state', parsed.data);
+      await inPhase(2, () => publish('state', parsed.data));
       await states.flush();
       myConverged.value = false;
       requestRound();
@@ -643,8 +760,7 @@ export function createEngine(options: EngineOptions): Engine {
     async setRecognition(raw) {
       const parsed = RelationshipsSchema.safeParse({ recognition: raw }, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
-      setPhase(3);
-      await publish('relationships', parsed.data);
+      await inPhase(3, () => publish('relationships', parsed.data));
       await relationships.flush();
       myConverged.value = false;
       requestRound();
@@ -684,5 +800,5 @@ export function createEngine(options: EngineOptions): Engine {
       return { dispose: () => changeListeners.delete(listener) };
     },
   };
+  return engine;
 }
-

@@ -169,6 +169,10 @@ export class MemoryPeerNetwork implements PeerNetwork {
   private readonly subscriptions = new Set<string>();
   private started = false;
 
+  get network(): string {
+    return this.hub.networkName;
+  }
+
   constructor(hub: MemoryNetworkHub, key: PrivateKey) {
     this.hub = hub;
     this.key = key;

@@ -30,6 +30,8 @@ export type NetworkEvent =
 export interface PeerNetwork {
   /** My peer id (the author of what I publish). */
   readonly self: PeerId;
+  /** The network's name, which every record it signs carries (when known: cached records of others are dropped). */
+  readonly network?: string;
   start(): Promise<void>;
   /** Stops and releases every resource; idempotent. */
   stop(): Promise<void>;

@@ -38,6 +38,9 @@ export interface ProtocolStoresOptions {
   /** Debounced persistence per kind (coordination is never cached: it is only fresh or useless). */
   readonly persistDebounceMs: { readonly state: number; readonly relationships: number; readonly results: number };
   readonly onInvalid?: (reason: string) => void;
+  readonly onPersistFailed?: (error: unknown) => void;
+  /** The network this peer is on: cached records of another network or MAJOR are dropped on load. */
+  readonly network?: string;
 }
 
 /** The payloads of a store's records by author, without `exclude` (my own) when given. */
@@ -48,11 +51,18 @@ export function payloadsOf<P>(records: ReadonlyMap<PeerId, { payload: P }>, excl
 }
 
 export function createProtocolStores(options: ProtocolStoresOptions): ProtocolStoresLifecycle {
-  const { self, storage, scheduler, onInvalid } = options;
-  const states = createStore({ kind: 'state', persistDebounceMs: options.persistDebounceMs.state, cacheable: true, storage, scheduler, onInvalid });
-  const relationships = createStore({ kind: 'relationships', persistDebounceMs: options.persistDebounceMs.relationships, cacheable: true, storage, scheduler, onInvalid });
-  const results = createStore({ kind: 'results', persistDebounceMs: options.persistDebounceMs.results, cacheable: true, storage, scheduler, onInvalid });
-  const coordination = createStore({ kind: 'coordination', persistDebounceMs: 0, cacheable: false, storage, scheduler, onInvalid });
+  const { self, storage, scheduler } = options;
+  const shared = {
+    storage,
+    scheduler,
+    ...(options.onInvalid === undefined ? {} : { onInvalid: options.onInvalid }),
+    ...(options.onPersistFailed === undefined ? {} : { onPersistFailed: options.onPersistFailed }),
+    ...(options.network === undefined ? {} : { network: options.network }),
+  };
+  const states = createStore({ kind: 'state', persistDebounceMs: options.persistDebounceMs.state, cacheable: true, ...shared });
+  const relationships = createStore({ kind: 'relationships', persistDebounceMs: options.persistDebounceMs.relationships, cacheable: true, ...shared });
+  const results = createStore({ kind: 'results', persistDebounceMs: options.persistDebounceMs.results, cacheable: true, ...shared });
+  const coordination = createStore({ kind: 'coordination', persistDebounceMs: 0, cacheable: false, ...shared });
   const byKind = { state: states, relationships, results, coordination } as { [K in RecordKind]: Store<K> };
   return {
     states,

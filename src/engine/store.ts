@@ -1,10 +1,11 @@
-// Room: engine. May touch: protocol (schemas, clock, encoding), @preact/signals-core, ./scheduler. No I/O of its own:
+// Room: engine. May touch: protocol (schemas, clock, encoding, limits), @preact/signals-core, ./scheduler. No I/O of its own:
 // persistence goes through EngineStorage. The store factory (the seed's Layer 2): one signed record per author,
 // validated before it touches the store, resolved by sequence and causal clock (spec/PROTOCOL.md 8.3), cached locally
 // with debounced, ordered writes.
 import { signal, type ReadonlySignal } from '@preact/signals-core';
 import { compareClocks } from '../protocol/clock.ts';
 import { canonicalJson } from '../protocol/encoding.ts';
+import { majorOf, PROTOCOL_MAJOR } from '../protocol/limits.ts';
 import { SignedRecord, type PeerId, type RecordKind } from '../protocol/schemas.ts';
 import type { Disposable } from './network.ts';
 import { debounced, type Scheduler } from './scheduler.ts';
@@ -28,7 +29,7 @@ export function memoryStorage(initial: Record<string, unknown> = {}): EngineStor
   };
 }
 
-export type StoreOutcome = 'accepted' | 'stale' | 'duplicate' | 'equivocation-replaced' | 'equivocation-ignored' | 'invalid';
+export type StoreOutcome = 'accepted' | 'stale' | 'duplicate' | 'equivocation-replaced' | 'equivocation-ignored' | 'invalid' | 'closed';
 
 export interface StoreCounters {
   accepted: number;
@@ -66,10 +67,17 @@ export interface StoreOptions<K extends RecordKind> {
   /** Storage key; default `records/<kind>`. */
   readonly key?: string;
   readonly onInvalid?: (reason: string) => void;
+  /** A cache write failed (the next write tries again with the latest snapshot). */
+  readonly onPersistFailed?: (error: unknown) => void;
+  /**
+   * The network this peer is on: cached records of another network, or of another MAJOR version, are dropped on
+   * load (records of one network are no use in another, and republishing my own would re-sign them for it).
+   */
+  readonly network?: string;
 }
 
 /** The conflict rule of spec 8.3: does `incoming` win over `held`? */
-export function resolveConflict(held: SignedRecord | undefined, incoming: SignedRecord): Exclude<StoreOutcome, 'invalid'> {
+export function resolveConflict(held: SignedRecord | undefined, incoming: SignedRecord): Exclude<StoreOutcome, 'invalid' | 'closed'> {
   if (held === undefined || incoming.sequence > held.sequence) return 'accepted';
   if (incoming.sequence < held.sequence) return 'stale';
   if (canonicalJson(incoming) === canonicalJson(held)) return 'duplicate';
@@ -114,22 +122,36 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
   const counters: StoreCounters = { accepted: 0, stale: 0, duplicate: 0, equivocations: 0, invalid: 0 };
 
   // Writes are chained: each writes the latest snapshot, so updates arriving during a write are neither lost nor
-  // written out of order.
+  // written out of order. A failed write fails only its own callers: the chain goes on (one failure used to reject
+  // every later write, so nothing was cached again), and the snapshot stays dirty for the next write to retry.
   let writes: Promise<void> = Promise.resolve();
   let dirty = false;
-  const write = () => {
-    if (!options.cacheable) return writes;
+  let closed = false;
+  let sealed = false;
+  const write = (): Promise<void> => {
+    // After dispose's last write nothing is written: a stopped engine's late flush would overwrite the cache of the
+    // engine that replaced it on the same storage (an acknowledged declaration lost).
+    if (!options.cacheable || sealed) return Promise.resolve();
     dirty = true;
-    writes = writes.then(async () => {
+    const job = writes.then(async () => {
       if (!dirty) return;
       dirty = false;
-      await storage.save(key, [...records.peek().values()]);
+      try {
+        await storage.save(key, [...records.peek().values()]);
+      } catch (error) {
+        dirty = true;
+        throw error;
+      }
     });
-    return writes;
+    writes = job.catch(() => undefined);
+    return job;
   };
-  const persist = debounced(scheduler, options.persistDebounceMs, () => void write());
+  const persist = debounced(scheduler, options.persistDebounceMs, () => void write().catch((error: unknown) => options.onPersistFailed?.(error)));
 
   function accept(raw: unknown, fromCache: boolean): StoreOutcome {
+    // After dispose (the engine stopped), late arrivals change nothing: a write after the last flush could overwrite
+    // the cache of the engine that replaced this one on the same storage.
+    if (closed) return 'closed';
     const parsed = parseSignedRecord(raw);
     if (!parsed.success || parsed.data.kind !== kind) {
       counters.invalid++;
@@ -137,6 +159,11 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
       return 'invalid';
     }
     const record = parsed.data as RecordOf<K>;
+    if (fromCache && options.network !== undefined && (record.network !== options.network || majorOf(record.version) !== PROTOCOL_MAJOR)) {
+      counters.invalid++;
+      options.onInvalid?.(`a cached ${kind} record of ${record.author} is for network ${record.network} ${record.version}, not ${options.network} ${PROTOCOL_MAJOR}.x; dropped`);
+      return 'invalid';
+    }
     const current = records.peek();
     const outcome = resolveConflict(current.get(record.author), record);
     if (outcome === 'stale') counters.stale++;
@@ -159,6 +186,8 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
     records,
     counters,
     async initialize() {
+      closed = false; // an engine started again after stop() opens its stores again
+      sealed = false;
       if (!options.cacheable) return;
       const cached = await storage.load(key);
       if (!Array.isArray(cached)) {
@@ -192,7 +221,12 @@ export function createStore<K extends RecordKind>(options: StoreOptions<K>): Sto
       persist.cancel();
       for (const stop of disposables) stop();
       disposables.clear();
-      await write();
+      closed = true;
+      try {
+        await write();
+      } finally {
+        sealed = true;
+      }
     },
   };
 }

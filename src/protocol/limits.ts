@@ -6,6 +6,11 @@
 export const PROTOCOL_VERSION = '1.0';
 export const PROTOCOL_MAJOR = 1;
 
+/** The MAJOR of a `MAJOR.MINOR` version string (NaN when it has none). */
+export function majorOf(version: string): number {
+  return Number(version.split('.')[0]);
+}
+
 /** Largest encoded size (UTF-8 bytes of the JSON text) of one record or one message. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 /** Deepest nesting of objects and arrays a decoder accepts before it gives up (guards the parser's stack). */

@@ -5,7 +5,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { canonicalJson, DecodeError, decodeJson, utf8Bytes } from './encoding.ts';
-import { MAX_RECORD_BYTES, PROTOCOL_MAJOR } from './limits.ts';
+import { majorOf, MAX_RECORD_BYTES, PROTOCOL_MAJOR } from './limits.ts';
 import { SignedRecord } from './schemas.ts';
 import { describeIssues } from './validate.ts';
 
@@ -68,7 +68,7 @@ export async function verifyRecord(raw: unknown): Promise<VerifyResult> {
   const parsed = SignedRecord.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: `record does not match the schema: ${describeIssues(parsed.error).join('; ')}` };
   const record = parsed.data;
-  const major = Number(record.version.split('.')[0]);
+  const major = majorOf(record.version);
   if (major !== PROTOCOL_MAJOR) return { ok: false, reason: `protocol version ${record.version} is not major ${PROTOCOL_MAJOR}` };
   let publicKey;
   try {

@@ -1,0 +1,188 @@
+// Room: test (engine). The engine's lifecycle and persistence under faults: failed cache writes, stop() with work in
+// flight, transient publish failures, caches of another network, clocks set back, concurrent declarations, a start
+// that fails half way, peers that leave, listeners. Each case was a defect found by a review (2026-11-29) with a probe.
+import assert from 'node:assert/strict';
+import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type EngineStorage, type PeerNetwork } from '../../src/engine/index.ts';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { signal } from '@preact/signals-core';
+import { flushMicrotasks, testKey, TestNetwork } from './harness.ts';
+
+/** A network whose publish can be made to fail or wait, by kind. */
+function faulty(inner: PeerNetwork, fault: { failKinds?: Set<string>; failTimes?: number; sequences?: { kind: string; sequence: number }[] }): PeerNetwork {
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'publish') {
+        return async (record: { kind: string; sequence: number }) => {
+          fault.sequences?.push({ kind: record.kind, sequence: record.sequence });
+          if (fault.failKinds?.has(record.kind) && (fault.failTimes ?? Infinity) > 0) {
+            if (fault.failTimes !== undefined) fault.failTimes--;
+            throw new Error('stream reset (transient)');
+          }
+          return target.publish(record as never);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as PeerNetwork;
+}
+
+const run = async (scheduler: VirtualScheduler, ms: number) => {
+  for (let elapsed = 0; elapsed < ms; elapsed += 10) {
+    scheduler.advance(10);
+    await flushMicrotasks();
+  }
+};
+
+describe('engine lifecycle under faults', function () {
+  this.timeout(60_000);
+
+  it('a failed cache write fails only its own caller: later writes happen, nothing goes unhandled, stop() stops the network', async function () {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const scheduler = new VirtualScheduler();
+      const network = await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0));
+      const inner = memoryStorage();
+      let failures = 1;
+      const storage: EngineStorage = { load: inner.load, save: async (key, value) => (failures-- > 0 ? Promise.reject(new Error('ENOSPC')) : inner.save(key, value)) };
+      const engine = createEngine({ network, storage, scheduler });
+      await engine.start();
+      await assert.rejects(engine.declareState({ displayName: 'a', capacities: [], needs: [] }), /ENOSPC/);
+      await engine.declareState({ displayName: 'b', capacities: [], needs: [] });
+      await run(scheduler, 500);
+      assert.deepEqual((inner.data.get('records/state') as { payload: { displayName: string } }[]).map((record) => record.payload.displayName), ['b']);
+      await engine.stop();
+      assert.deepEqual(network.connectedPeers(), []);
+      await flushMicrotasks();
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a stopped engine writes nothing more: the engine that replaced it on the same storage keeps its acknowledged declaration', async function () {
+    const scheduler = new VirtualScheduler();
+    const hub = new MemoryNetworkHub({ scheduler });
+    const storage = memoryStorage();
+    const first = createEngine({ network: await hub.createPeer(await testKey(0)), storage, scheduler });
+    await first.start();
+    await first.declareState({ displayName: 'v1', capacities: [], needs: [] });
+    await first.stop();
+    const second = createEngine({ network: await hub.createPeer(await testKey(0)), storage, scheduler });
+    await second.start();
+    await second.declareState({ displayName: 'v2', capacities: [], needs: [] });
+    await assert.rejects(first.declareState({ displayName: 'late', capacities: [], needs: [] }), /engine is stopped/);
+    first.stores.states.set(second.stores.states.get(second.self));
+    await first.stores.states.flush();
+    await run(scheduler, 500);
+    assert.deepEqual((storage.data.get('records/state') as { payload: { displayName: string } }[]).map((record) => record.payload.displayName), ['v2']);
+    await second.stop();
+  });
+
+  it('results whose publish failed for a transport reason are published again, backing off (not only after an input change)', async function () {
+    const net = new TestNetwork({ latencyMs: [5, 5] });
+    const provider = createEngine({ network: faulty(await net.hub.createPeer(await testKey(0)), { failKinds: new Set(['results']), failTimes: 2 }), storage: memoryStorage(), scheduler: net.scheduler });
+    await provider.start();
+    const recipient = await net.addEngine(1);
+    await provider.declareState({ displayName: 'p', capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [] });
+    await provider.setRecognition({ [recipient.self]: 1 });
+    await recipient.declareState({ displayName: 'r', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 1 }] });
+    await recipient.setRecognition({ [provider.self]: 1 });
+    await net.settle(() => recipient.snapshot().needs.some((need) => need.received === 1) && provider.problem.peek() === undefined, 30_000);
+    await provider.stop();
+    for (const engine of net.engines) await engine.stop();
+  });
+
+  it('drops cached records of another network or MAJOR version instead of republishing them here', async function () {
+    const scheduler = new VirtualScheduler();
+    const storage = memoryStorage();
+    const elsewhere = createEngine({ network: await new MemoryNetworkHub({ scheduler, networkName: 'other-team' }).createPeer(await testKey(0)), storage, scheduler });
+    await elsewhere.start();
+    await elsewhere.declareState({ displayName: 'private to other-team', capacities: [], needs: [] });
+    await elsewhere.stop();
+    const hub = new MemoryNetworkHub({ scheduler, networkName: 'my-team' });
+    const here = createEngine({ network: await hub.createPeer(await testKey(0)), storage, scheduler });
+    const watcher = createEngine({ network: await hub.createPeer(await testKey(1)), storage: memoryStorage(), scheduler });
+    await watcher.start();
+    await here.start();
+    await run(scheduler, 2_000);
+    assert.equal(here.stores.myState.peek(), undefined);
+    assert.equal(watcher.stores.states.get(here.self), undefined);
+    await here.stop();
+    await watcher.stop();
+  });
+
+  it('coordination goes on from its persisted sequence after a restart with the clock set back an hour', async function () {
+    const scheduler = new VirtualScheduler();
+    scheduler.advance(3_600_000);
+    const hub = new MemoryNetworkHub({ scheduler });
+    const storage = memoryStorage();
+    const sequences: { kind: string; sequence: number }[] = [];
+    const first = createEngine({ network: faulty(await hub.createPeer(await testKey(0)), { sequences }), storage, scheduler });
+    await first.start();
+    await run(scheduler, 3_000);
+    await first.stop();
+    const before = Math.max(...sequences.filter((entry) => entry.kind === 'coordination').map((entry) => entry.sequence));
+    const setBack = new VirtualScheduler(); // its clock starts an hour earlier than the one the first run ended on
+    const again = createEngine({ network: faulty(await new MemoryNetworkHub({ scheduler: setBack }).createPeer(await testKey(0)), { sequences }), storage, scheduler: setBack });
+    await again.start();
+    const after = sequences.filter((entry) => entry.kind === 'coordination').at(-1)!.sequence;
+    assert.ok(after > before, `${after} > ${before}`);
+    await again.stop();
+  });
+
+  it('two declarations in flight at once get two sequences (no equivocation of my own)', async function () {
+    const scheduler = new VirtualScheduler();
+    const network = await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0));
+    const engine = createEngine({ network, storage: memoryStorage(), scheduler });
+    await engine.start();
+    await Promise.all([engine.declareState({ displayName: 'one', capacities: [], needs: [] }), engine.declareState({ displayName: 'two', capacities: [], needs: [] })]);
+    assert.equal(engine.stores.states.counters.equivocations, 0);
+    assert.equal(engine.stores.myState.peek()?.displayName, 'two');
+    await engine.stop();
+  });
+
+  it('a start that fails half way stops what it started, and a later start works', async function () {
+    const scheduler = new VirtualScheduler();
+    const fault = { failKinds: new Set(['coordination']), failTimes: 1 };
+    const network = faulty(await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0)), fault);
+    const engine = createEngine({ network, storage: memoryStorage(), scheduler });
+    await assert.rejects(engine.start(), /stream reset/);
+    assert.equal(engine.phase.peek(), 0);
+    assert.equal(scheduler.pending, 0, 'no timer left running');
+    await engine.start();
+    await run(scheduler, 1_500);
+    assert.equal(engine.phase.peek(), 9);
+    await engine.stop();
+  });
+
+  it('forgets peers that left and went quiet, and stops asking for their records', async function () {
+    const net = new TestNetwork();
+    const stayer = await net.addEngine(0);
+    const leavers = [];
+    for (let index = 1; index <= 5; index++) leavers.push(await net.addEngine(index));
+    await net.settle(() => stayer.snapshot().peers.length === 5, 10_000);
+    for (const leaver of leavers) await leaver.stop();
+    await run(net.scheduler, 35_000);
+    assert.deepEqual(stayer.snapshot().peers, []);
+    await stayer.stop();
+  });
+
+  it('a rejected declaration leaves the phase as it was; change listeners may read and write signals', async function () {
+    const scheduler = new VirtualScheduler();
+    const engine = createEngine({ network: await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0)), storage: memoryStorage(), scheduler });
+    const counter = signal(0);
+    engine.onDidChange(() => void (counter.value = counter.value + 1));
+    await engine.start();
+    await run(scheduler, 1_500);
+    const phase = engine.phase.peek();
+    // 1024 weights with many digits: more than one record holds (64 KiB), so the network refuses the publish.
+    const tooMany = Object.fromEntries(await Promise.all(Array.from({ length: 1024 }, async (_, index) => [peerIdFromPrivateKey(await testKey(100 + index)).toString(), 1 + index / 1_000_003] as const)));
+    await assert.rejects(engine.setRecognition(tooMany), /bytes encoded, more than/);
+    assert.equal(engine.phase.peek(), phase);
+    assert.ok(counter.peek() > 0);
+    await engine.stop();
+  });
+});
