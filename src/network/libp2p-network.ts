@@ -23,6 +23,7 @@ import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
+import { HeldRecords } from './held-records.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
@@ -52,6 +53,8 @@ export interface Libp2pNetworkOptions {
    */
   readonly loopback?: boolean;
   readonly logger?: NetworkLogger;
+  /** How many latest records are held for sync (spec 9.5: 4096). Smaller only so tests can fill it quickly. */
+  readonly maxHeldRecords?: number;
 }
 
 export interface NetworkCounters {
@@ -114,8 +117,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const self = selfId.toString();
   const listeners = new Set<(event: NetworkEvent) => void>();
   const subscriptions = new Set<string>();
-  /** Latest verified record per `${kind}/${author}` (my own included): what the sync protocol answers with. */
-  const held = new Map<string, SignedRecord>();
+  /**
+   * Latest verified record per (author, kind), my own included: what the sync protocol answers with. When full, my own
+   * and those of authors I follow are kept first (9.5).
+   */
+  const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || (['state', 'relationships', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author))), self);
   /**
    * Token buckets of publishers (gossip, keyed by the gossipsub publisher, the record's author) and of peers asking or
    * answering a sync or lookup; insertion order = age, so the oldest is evicted when full.
@@ -186,23 +192,6 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     emit({ type: 'rejected', from, reason: `rate limit exceeded: ${what}` });
   }
 
-  /** Keeps the latest record per (author, kind) for sync: higher sequence wins; equal sequence, greater signature. */
-  function hold(record: SignedRecord): 'newer' | 'old' | 'duplicate' {
-    const key = `${record.kind}/${record.author}`;
-    const current = held.get(key);
-    if (current !== undefined) {
-      // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
-      if (record.sequence === current.sequence && record.signature === current.signature) return 'duplicate';
-      if (record.sequence < current.sequence) return 'old';
-      if (record.sequence === current.sequence && record.signature <= current.signature) return 'old';
-    } else if (held.size >= NETWORK_LIMITS.maxHeldRecords && record.author !== self) {
-      // Full: still deliver (the engine's stores have their own bounds) but do not keep it for sync.
-      return 'newer';
-    }
-    held.set(key, record);
-    return 'newer';
-  }
-
   /**
    * The boundary for one record's bytes from `from`, once the rate limit let them in (9.2: per gossip message, or per
    * sync exchange). Returns the verdict for gossipsub: reject lowers the sender's score, ignore drops silently (a
@@ -229,7 +218,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
-    const holding = hold(record);
+    const holding = held.hold(record);
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
       // Honest peers relay late and syncs cross gossip, so an old record is no evidence of misbehaviour: counted on its
@@ -330,7 +319,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     let bytes = 0;
     answering: for (const kind of new Set(request.data.kinds)) {
       for (const author of new Set(request.data.authors)) {
-        const record = held.get(`${kind}/${author}`);
+        const record = held.get(kind, author);
         if (record === undefined) continue;
         const encoded = encodeJson(record);
         if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break answering;
@@ -366,8 +355,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
    * One request/response exchange with `peer` under one deadline (dial, request, whole response); the response's
    * bytes, or undefined when the peer did not answer in time or at all (a malformed or too long answer is rejected).
    */
-  async function ask<T>(peer: Libp2pPeerId, protocol: string, what: string, request: unknown, read: (stream: Stream) => Promise<T>): Promise<T | undefined> {
-    const current = node;
+  async function ask<T>(peer: Libp2pPeerId, protocol: string, what: string, request: unknown, read: (stream: Stream) => Promise<T>, current: Libp2p | undefined = node): Promise<T | undefined> {
     if (current === undefined) return undefined;
     try {
       return await withDeadline(NETWORK_LIMITS.syncTimeoutMs, what, async (deadline) => {
@@ -387,6 +375,19 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       if (error instanceof DecodeError || error instanceof ExchangeTimeout) reject(peer.toString(), `${what}: ${error.message}`);
       return undefined;
     }
+  }
+
+  /**
+   * Whether `peer` proves it is on this network (9 intro): it completes, within the exchange's deadline, a sync
+   * exchange of this network asking nothing (kinds empty, so the answer is empty). A libp2p peer that does not speak
+   * the network's sync protocol fails at once. The relay asks before every reservation (and its refresh).
+   */
+  async function provesMembership(current: Libp2p | undefined, peer: Libp2pPeerId): Promise<boolean> {
+    if (stopped || current === undefined) return false;
+    const answer = await ask(peer, syncProtocol(network), 'membership check', { network, authors: [peer.toString()], kinds: [] }, (stream) => readLines(stream, 0, 0), current);
+    const granted = answer !== undefined && answer.length === 0;
+    if (!granted) logThrottled(peer.toString(), 'relay reservation refused', 'it did not complete a sync exchange of this network');
+    return granted;
   }
 
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[]): Promise<void> {
@@ -512,7 +513,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap!], timeout: 0 }));
     if (options.mdns ?? true) peerDiscovery.push(mdns({ interval: 10_000 }));
     const loopback = options.loopback ?? false;
+    /** The node being created, for the connection gater (which runs once it is started). */
+    let gated: Libp2p | undefined;
     const created = await createLibp2p({
+      // Started below, once the sync and lookup protocols are handled: a relay checks them at once (provesMembership).
+      start: false,
       privateKey: options.privateKey,
       addresses: { listen: [...listen] },
       transports: [tcp(), webSockets(), circuitRelayTransport()],
@@ -520,10 +525,13 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
+      // A relay reserves a slot only for a peer that proves on its connection that it is on this network (9 intro).
+      ...(options.relay === true ? { connectionGater: { denyInboundRelayReservation: async (peer: Libp2pPeerId) => !(await provesMembership(gated, peer)) } } : {}),
       services: {
         identify: identify(),
         // A team's headless peer relays its teammates' whole traffic (gossip and sync), not a 128 KiB / 2 min
-        // hole-punching window: relayed connections get no data or time limit, and reservations are capped instead.
+        // hole-punching window: relayed connections get no data or time limit; reservations are capped instead, and
+        // granted only to teammates (the connection gater above).
         ...(options.relay === true ? { relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: NETWORK_LIMITS.maxRelayReservations } }) } : {}),
         pubsub: gossipsub({
           // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
@@ -542,6 +550,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         }),
       },
     });
+    gated = created;
+    await created.handle(syncProtocol(network), (stream, connection) => serve(stream, connection, 'sync', answerSync), { maxInboundStreams: 32 });
+    await created.handle(peersProtocol(network), (stream, connection) => serve(stream, connection, 'lookup', answerLookup), { maxInboundStreams: 8 });
+    if (!stopped) await created.start();
     if (stopped) {
       // stop() was called while the node was being created: it must not outlive the network object.
       await created.stop();
@@ -556,8 +568,6 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Discovered peers are dialled (mDNS and bootstrap only announce them).
       node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
     });
-    await node.handle(syncProtocol(network), (stream, connection) => serve(stream, connection, 'sync', answerSync), { maxInboundStreams: 32 });
-    await node.handle(peersProtocol(network), (stream, connection) => serve(stream, connection, 'lookup', answerLookup), { maxInboundStreams: 8 });
     listenOn(coordinationTopic(network));
     for (const topic of subscriptions) listenOn(topic);
     if (subscriptions.size > 0) scheduleReach(500);
@@ -605,7 +615,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         payload: outgoing.payload,
       } as UnsignedRecord;
       const record = await signRecord(unsigned, options.privateKey);
-      hold(record);
+      held.hold(record);
       if (node !== undefined) {
         const bytes = encodeJson(record);
         counters.published++;
@@ -624,6 +634,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       const topic = topicFor(network, kind, author);
       if (author === self || subscriptions.has(topic)) return;
       subscriptions.add(topic);
+      held.revalue(author);
       if (node !== undefined) {
         listenOn(topic);
         scheduleReach(200);
@@ -633,6 +644,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     unsubscribe(author, kind) {
       const topic = topicFor(network, kind, author);
       if (kind === 'coordination' || !subscriptions.delete(topic)) return;
+      held.revalue(author);
       lastLookup.delete(topic.slice(topic.lastIndexOf('/') + 1));
       if (node !== undefined) {
         pubsub().unsubscribe(topic);

@@ -7,11 +7,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
-import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, peersProtocol, syncProtocol, type Libp2pPeerNetwork } from '../../src/network/index.ts';
+import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, peersProtocol, syncProtocol, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import type { SignedRecord } from '../../src/protocol/schemas.ts';
 import { signRecord } from '../../src/protocol/signature.ts';
-import { startAttacker, startRawPeer } from './attacker.ts';
+import { startAttacker, startRawPeer, type Attacker } from './attacker.ts';
 import { sleep, waitFor } from './helpers.ts';
 
 const NETWORK = 'bounds-team';
@@ -46,8 +46,8 @@ describe('network: exchange bounds', function () {
     await Promise.all(started.splice(0).map((node) => node.stop()));
   });
 
-  async function peer(bootstrap: readonly string[] = []): Promise<{ net: Libp2pPeerNetwork; events: NetworkEvent[] }> {
-    const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap });
+  async function peer(bootstrap: readonly string[] = [], maxHeldRecords?: number): Promise<{ net: Libp2pPeerNetwork; events: NetworkEvent[] }> {
+    const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap, ...(maxHeldRecords === undefined ? {} : { maxHeldRecords }) });
     const events: NetworkEvent[] = [];
     net.on((event) => events.push(event));
     started.push(net);
@@ -215,5 +215,74 @@ describe('network: exchange bounds', function () {
     for (const author of authors) victim.net.unsubscribe(author, 'state');
     assert.equal(victim.net.trackedSizes().scoredTopics, before.scoredTopics);
     await waitFor(() => victim.net.trackedSizes().lookups === 0, 'lookups forgotten', 3 * NETWORK_LIMITS.lookupRetryMs);
+  });
+
+  it('a flood of junk authors filling the store does not push out a followed teammate, and replays stay dropped', async function () {
+    this.timeout(120_000);
+    // A store of 300 instead of 4096: the same rules, filled by two bursts (the full-size flood of 6,000 records
+    // overloaded a 2-core machine: dials timed out in 1 of 3 runs).
+    const HELD = 300;
+    const victim = await peer([], HELD);
+    const teammate = await peer(victim.net.addresses());
+    await waitFor(() => victim.net.connectedPeers().includes(teammate.net.self), 'the teammate to connect');
+    victim.net.subscribe(teammate.net.self, 'state');
+
+    // Enough attackers that one burst each fills the store; a burst is under the publisher's bucket (200), so none is
+    // rate limited.
+    const PER_BURST = 190;
+    const attackers: Attacker[] = [];
+    const bursts = Math.ceil(HELD / PER_BURST) + 1;
+    for (let index = 0; index < bursts; index++) {
+      const attacker = await startAttacker(victim.net.addresses()[0]!, victim.net.self, coordinationTopic(NETWORK));
+      started.push(attacker);
+      attackers.push(attacker);
+    }
+    const flood = async (count: number): Promise<SignedRecord[][]> => {
+      const sent = await Promise.all(attackers.slice(0, count).map(async () => Promise.all(Array.from({ length: PER_BURST }, async () => signed(await generateKeyPair('Ed25519'), 'coordination')))));
+      await Promise.all(attackers.slice(0, count).map((attacker, index) => Promise.all(sent[index]!.map((record) => attacker.send(encodeJson(record))))));
+      return sent;
+    };
+    await flood(bursts);
+    await waitFor(() => victim.net.heldRecordCount() >= HELD, 'the junk to fill the store', 30_000);
+
+    // The teammate publishes after the store is full; the victim follows it and receives it.
+    const published: SignedRecord[] = [];
+    for (let sequence = 1; sequence <= 20 && !records(victim.events).some((record) => record.author === teammate.net.self && record.sequence >= 2); sequence++) {
+      published.push(await teammate.net.publish({ kind: 'state' as const, sequence, clock: { [teammate.net.self]: sequence }, issuedAt: new Date().toISOString(), payload: { displayName: 'teammate', capacities: [], needs: [] } }));
+      await sleep(300);
+    }
+    assert.ok(records(victim.events).some((record) => record.author === teammate.net.self), 'the victim received the teammate\'s state');
+
+    // More junk after it (the buckets refilled): the store churns, the followed teammate stays.
+    await sleep(2100);
+    const second = await flood(bursts);
+    await sleep(1500);
+    assert.ok(victim.net.heldRecordCount() <= HELD);
+
+    // Replays, by fresh attackers (the flooding ones may have been disconnected by the load on loopback), of a held
+    // author's older record (stale) and of the latest junk (held or evicted: a copy of what is held or was last seen)
+    // reach nothing.
+    const replayer = await startAttacker(victim.net.addresses()[0]!, victim.net.self, topicFor(NETWORK, 'state', teammate.net.self));
+    started.push(replayer);
+    const junkReplayer = await startAttacker(victim.net.addresses()[0]!, victim.net.self, coordinationTopic(NETWORK));
+    started.push(junkReplayer);
+    const { stale, received } = victim.net.counters;
+    const seen = records(victim.events).length;
+    await replayer.send(encodeJson(published[0]!));
+    // The latest junk: held, or evicted and still remembered (a store remembers as many evicted keys as it holds).
+    await Promise.all(second.at(-1)!.slice(0, 50).map((record) => junkReplayer.send(encodeJson(record))));
+    await waitFor(() => victim.net.counters.received >= received + 51, 'the replays to arrive', 10_000);
+    await sleep(500);
+    assert.equal(records(victim.events).length, seen, 'no replay reached the engine');
+    assert.ok(victim.net.counters.stale > stale, 'the teammate\'s old record counted as stale');
+
+    // A late joiner syncing the teammate's state from the victim (the teammate itself gone) gets it.
+    await teammate.net.stop();
+    const late = await peer(victim.net.addresses());
+    await waitFor(() => late.net.connectedPeers().includes(victim.net.self), 'the late joiner to connect');
+    await late.net.requestSync([teammate.net.self], ['state']);
+    const synced = records(late.events).filter((record) => record.author === teammate.net.self);
+    assert.equal(synced.length, 1, 'the late joiner got the teammate\'s state from the victim');
+    assert.equal(synced[0]!.sequence, published.at(-1)!.sequence);
   });
 });

@@ -1,7 +1,14 @@
 // Room: test (network). Circuit relay v2 on 127.0.0.1 (mDNS off, explicit bootstrap): a peer that cannot be dialled
 // (it listens on no address of its own, as behind a NAT) is reached through a headless peer's relay, and records
 // flow both ways over the relayed connection.
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import { identify } from '@libp2p/identify';
+import type { Libp2p } from '@libp2p/interface';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
 import { createLibp2pNetwork, type Libp2pPeerNetwork } from '../../src/network/index.ts';
@@ -17,7 +24,7 @@ describe('network: circuit relay v2', function () {
     await Promise.all(started.splice(0).map((node) => node.stop()));
   });
 
-  async function peer(options: { listen: string[]; bootstrap?: string[]; relay?: boolean }) {
+  async function peer(options: { listen: string[]; bootstrap?: string[]; relay?: boolean; network?: string }) {
     const net = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), mdns: false, loopback: true, ...options });
     const events: NetworkEvent[] = [];
     net.on((event) => events.push(event));
@@ -53,5 +60,56 @@ describe('network: circuit relay v2', function () {
     }
     assert.ok(stateNames(outside.events).includes('from behind the NAT'));
     assert.ok(stateNames(hidden.events).includes('from outside'));
+  });
+});
+
+describe('network: circuit relay v2 reservations', function () {
+  this.timeout(60_000);
+  const started: { stop(): unknown }[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map(async (node) => node.stop()));
+  });
+
+  /** A bare libp2p node (no Mutual protocols) asking the relay for a reservation at start; whether it got one. */
+  async function outsider(relayAddress: string): Promise<boolean> {
+    const node: Libp2p = await createLibp2p({
+      start: false,
+      privateKey: await generateKeyPair('Ed25519'),
+      addresses: { listen: [`${relayAddress}/p2p-circuit`] },
+      transports: [tcp(), circuitRelayTransport()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() },
+    });
+    started.push(node);
+    try {
+      await node.start();
+    } catch {
+      // refused: its only listen address failed
+    }
+    return node.getMultiaddrs().some((address) => address.toString().includes('/p2p-circuit'));
+  }
+
+  it('grants a reservation only to a peer that completes a sync exchange of this network', async () => {
+    const relay = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, relay: true });
+    started.push(relay);
+    await relay.start();
+    const relayAddress = relay.addresses()[0]!;
+    // Bare libp2p peers (they do not speak this network's sync protocol) are refused, however many.
+    const outsiders = await Promise.all(Array.from({ length: 6 }, () => outsider(relayAddress)));
+    assert.deepEqual(outsiders, [false, false, false, false, false, false]);
+    // So is a Mutual peer of another network; a teammate asking the same relay at start gets its reservation.
+    const stranger = createLibp2pNetwork({ network: 'other-team', privateKey: await generateKeyPair('Ed25519'), listen: [`${relayAddress}/p2p-circuit`], mdns: false, loopback: true });
+    started.push(stranger);
+    try {
+      await stranger.start();
+    } catch {
+      // refused on its only listen address: the node may not start at all
+    }
+    const teammate = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: [`${relayAddress}/p2p-circuit`], mdns: false, loopback: true });
+    started.push(teammate);
+    await teammate.start();
+    await waitFor(() => teammate.addresses().some((address) => address.includes('/p2p-circuit')), 'the teammate\'s reservation', RELAY_WAIT_MS);
+    assert.ok(!stranger.addresses().some((address) => address.includes('/p2p-circuit')), 'a peer of another network holds no reservation');
   });
 });

@@ -1,0 +1,100 @@
+// Room: network. May touch: protocol schemas (types only).
+// The latest records a peer holds for late-joiner sync (spec 9.3, 9.5), kept by value: records of authors this peer
+// values (its own, and those it follows) first; among the rest the least recently updated is evicted first. A key
+// evicted (or never held for want of room) leaves its newest (sequence, signature), so its replays stay detected.
+import type { SignedRecord } from '../protocol/schemas.ts';
+
+export type Holding = 'newer' | 'old' | 'duplicate';
+
+interface Mark {
+  readonly sequence: number;
+  readonly signature: string;
+}
+
+const KINDS = ['state', 'relationships', 'results', 'coordination'] as const;
+
+export class HeldRecords {
+  /** Records of valued authors, and of the others; each map in order of last update, least recent first. */
+  private readonly valued = new Map<string, SignedRecord>();
+  private readonly others = new Map<string, SignedRecord>();
+  /** The newest record seen of keys no longer (or never) held, least recently evicted first; at most `max`. */
+  private readonly marks = new Map<string, Mark>();
+
+  /**
+   * @param max records held at most, and evicted keys remembered at most.
+   * @param isValued whether an author's records are kept before others' (my own, the authors I follow).
+   * @param self my own id: my records are never evicted.
+   */
+  private readonly max: number;
+  private readonly isValued: (author: string) => boolean;
+  private readonly self: string;
+
+  constructor(max: number, isValued: (author: string) => boolean, self: string) {
+    this.max = max;
+    this.isValued = isValued;
+    this.self = self;
+  }
+
+  get size(): number {
+    return this.valued.size + this.others.size;
+  }
+
+  get(kind: string, author: string): SignedRecord | undefined {
+    const key = `${kind}/${author}`;
+    return this.valued.get(key) ?? this.others.get(key);
+  }
+
+  /** Keeps the latest record per (author, kind): higher sequence wins; equal sequence, greater signature. */
+  hold(record: SignedRecord): Holding {
+    const key = `${record.kind}/${record.author}`;
+    const current = this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key);
+    if (current !== undefined) {
+      // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
+      if (record.sequence === current.sequence && record.signature === current.signature) return 'duplicate';
+      if (record.sequence < current.sequence) return 'old';
+      if (record.sequence === current.sequence && record.signature <= current.signature) return 'old';
+    }
+    this.valued.delete(key);
+    this.others.delete(key);
+    this.marks.delete(key);
+    const pool = this.isValued(record.author) ? this.valued : this.others;
+    if (this.size >= this.max && !this.evictFor(pool === this.valued)) {
+      // Full of records valued more: deliver it (the engine's stores have their own bounds), hold only its mark.
+      this.mark(key, record);
+      return 'newer';
+    }
+    pool.set(key, record);
+    return 'newer';
+  }
+
+  /** Moves an author's records to the pool its value now says (after a subscription changed). */
+  revalue(author: string): void {
+    const [to, from] = this.isValued(author) ? [this.valued, this.others] : [this.others, this.valued];
+    for (const kind of KINDS) {
+      const key = `${kind}/${author}`;
+      const record = from.get(key);
+      if (record === undefined) continue;
+      from.delete(key);
+      to.set(key, record);
+    }
+  }
+
+  /** Evicts one record to make room: the least recently updated not valued; else, for a valued one, the least recently updated valued one but mine. */
+  private evictFor(valued: boolean): boolean {
+    const pools = valued ? [this.others, this.valued] : [this.others];
+    for (const pool of pools) {
+      for (const [key, record] of pool) {
+        if (record.author === this.self) continue;
+        pool.delete(key);
+        this.mark(key, record);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private mark(key: string, record: SignedRecord): void {
+    if (this.marks.size >= this.max) this.marks.delete(this.marks.keys().next().value!);
+    this.marks.set(key, { sequence: record.sequence, signature: record.signature });
+  }
+}
