@@ -51,6 +51,13 @@ function validator<T>(schema: z.ZodType<T>, transform: (text: string) => unknown
 }
 
 const toNumber = (text: string): unknown => (text.trim() === '' ? undefined : Number(text));
+/** "4 hours" -> { quantity: 4, unit: "hours" }; "4" -> { quantity: 4 }. */
+const splitQuantity = (text: string): unknown => {
+  const match = /^\s*(\S+)\s*(.*?)\s*$/.exec(text);
+  if (!match) return { quantity: undefined };
+  return { quantity: toNumber(match[1]!), ...(match[2] === '' ? {} : { unit: match[2] }) };
+};
+const QuantityWithUnit = z.object({ quantity: Quantity, unit: Slot.shape.unit });
 const toSkills = (text: string): string[] => text.split(',').map((skill) => skill.trim()).filter((skill) => skill.length > 0);
 const Skills = Slot.shape.skills;
 
@@ -70,8 +77,15 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   if (id === undefined) return undefined;
   const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/4)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
   if (type === undefined) return undefined;
-  const quantity = await vscode.window.showInputBox({ title: `Declare ${noun} (3/4)`, prompt: 'Quantity (hours, sessions, ...)', value: existing ? String(existing.quantity) : undefined, validateInput: validator(Quantity, toNumber), ignoreFocusOut: true });
-  if (quantity === undefined) return undefined;
+  const amount = await vscode.window.showInputBox({
+    title: `Declare ${noun} (3/4)`,
+    prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
+    value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
+    validateInput: validator(QuantityWithUnit, splitQuantity),
+    ignoreFocusOut: true,
+  });
+  if (amount === undefined) return undefined;
+  const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
   const skills = await vscode.window.showInputBox({
     title: `Declare ${noun} (4/4)`,
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
@@ -80,7 +94,8 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     ignoreFocusOut: true,
   });
   if (skills === undefined) return undefined;
-  return Slot.parse({ ...existing, id, type, quantity: Number(quantity), skills: toSkills(skills) });
+  const { unit: _previousUnit, ...rest } = existing ?? {};
+  return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills) });
 }
 
 async function pickDeclaration(state: State, placeHolder: string): Promise<{ kind: SlotKind; slot: Slot } | undefined> {

@@ -11,6 +11,8 @@ export const PANEL_VIEW_TYPE = 'mutual.panel';
 
 export class MutualPanel extends LifecycleDisposable {
   private static current: MutualPanel | undefined;
+  /** The tab the user last chose: a panel closed and opened again comes back on it. */
+  private static lastTab: PanelTab = 'state';
   private readonly panel: vscode.WebviewPanel;
   private readonly service: MutualService;
   private readonly log: vscode.LogOutputChannel;
@@ -23,7 +25,7 @@ export class MutualPanel extends LifecycleDisposable {
       return MutualPanel.current;
     }
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Mutual', vscode.ViewColumn.Active, MutualPanel.options(context));
-    MutualPanel.current = new MutualPanel(context, panel, service, log, { tab: tab ?? 'state' });
+    MutualPanel.current = new MutualPanel(context, panel, service, log, { tab: tab ?? MutualPanel.lastTab });
     return MutualPanel.current;
   }
 
@@ -75,6 +77,7 @@ export class MutualPanel extends LifecycleDisposable {
         await this.post({ type: 'response', id: message.id, viewModel: this.service.viewModel() });
         return;
       case 'tabChanged':
+        MutualPanel.lastTab = message.tab;
         return;
       case 'command': {
         const commands = { declareCapacity: 'mutual.declareCapacity', declareNeed: 'mutual.declareNeed', setRecognition: 'mutual.setRecognition', joinNetwork: 'mutual.joinNetwork', forcePhaseAdvancement: 'mutual.debug.forcePhaseAdvancement' } as const;

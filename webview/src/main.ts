@@ -25,7 +25,17 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const TAB_LABELS: Record<PanelTab, string> = { state: 'State', relationships: 'Relationships', allocations: 'Allocations', convergence: 'Convergence', coordination: 'Coordination' };
 const short = (id: string) => `…${id.slice(-6)}`;
-const fmt = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(value < 0.01 && value > 0 ? 4 : 2));
+/** Amounts as people read them: whole numbers as they are, others to 3 significant digits, a tiny flow as "<0.001". */
+const fmt = (value: number) => {
+  if (Number.isInteger(value)) return String(value);
+  if (value > 0 && value < 0.001) return '<0.001';
+  return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3, maximumFractionDigits: 3, useGrouping: false }).format(value);
+};
+/** A share in percent: "75 %". */
+const percent = (value: number) => `${new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value * 100)} %`;
+/** What the tiers mean, in the words the allocations use. */
+const TIER_LABELS: Record<'primary' | 'secondary' | 'none', string> = { primary: 'mutual', secondary: 'one-way', none: '—' };
+const TIER_HINT = 'mutual: you recognize each other, so capacity flows both ways first; one-way: only one of you recognizes the other';
 
 class MutualApp extends LitElement {
   static override properties = { model: { state: true }, tab: { state: true } };
@@ -45,10 +55,13 @@ class MutualApp extends LitElement {
     .warn { color: var(--vscode-editorWarning-foreground, var(--vscode-charts-yellow)); }
     .problem { flex-basis: 100%; margin: 0; }
     .mine { background: var(--vscode-list-inactiveSelectionBackground); }
+    svg { max-width: 100%; height: auto; }
     svg text { fill: var(--vscode-foreground); font-size: 11px; }
+    .scroll { overflow-x: auto; }
+    .hint { font-size: 0.9em; margin: 0 0 8px; }
     .legend { display: flex; gap: 16px; font-size: 0.9em; }
     .swatch { display: inline-block; width: 18px; height: 0; border-top: 3px solid var(--vscode-charts-blue); vertical-align: middle; margin-right: 4px; }
-    .swatch.secondary { border-top: 2px dashed var(--vscode-charts-orange); }
+    .swatch.secondary { border-top: 2px dashed var(--vscode-charts-orange, var(--vscode-editorWarning-foreground, var(--vscode-contrastBorder, currentColor))); }
     .swatch.delta { border-top-color: var(--vscode-charts-purple); }
     code { font-family: var(--vscode-editor-font-family); }
   `;
@@ -141,7 +154,7 @@ class MutualApp extends LitElement {
         <vscode-button @click=${this.command('declareCapacity')}>Declare Capacity</vscode-button>
         <vscode-button secondary @click=${this.command('declareNeed')}>Declare Need</vscode-button>
       </div>
-      <table aria-label="Declarations">
+      <div class="scroll"><table aria-label="Declarations">
         <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th></tr></thead>
         <tbody>
           ${rows.flatMap(({ id, state, mine }) => [
@@ -150,7 +163,7 @@ class MutualApp extends LitElement {
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="5" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
-      </table>`;
+      </table></div>`;
   }
 
   private renderRelationships(model: ViewModel): TemplateResult {
@@ -164,51 +177,80 @@ class MutualApp extends LitElement {
       const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
       return total > 0 ? (weights[to] ?? 0) / total : 0;
     };
+    // A one-way edge runs from the one who recognizes to the one recognized (an arrow at its end).
     const edges: { a: string; b: string; mutual: number; oneWay: number }[] = [];
     for (let i = 0; i < ids.length; i++)
       for (let j = i + 1; j < ids.length; j++) {
-        const a = ids[i]!;
-        const b = ids[j]!;
-        const ab = share(a, b);
-        const ba = share(b, a);
+        const ab = share(ids[i]!, ids[j]!);
+        const ba = share(ids[j]!, ids[i]!);
+        const [a, b] = ab >= ba ? [ids[i]!, ids[j]!] : [ids[j]!, ids[i]!];
         if (ab > 0 || ba > 0) edges.push({ a, b, mutual: Math.min(ab, ba), oneWay: Math.max(ab, ba) });
       }
+    const oneWayColour = 'var(--vscode-charts-orange, var(--vscode-editorWarning-foreground, var(--vscode-contrastBorder, currentColor)))';
+    const mine = Object.values(model.myRecognition).reduce((sum, weight) => sum + weight, 0);
     return html`
-      <div class="legend"><span><span class="swatch"></span>mutual recognition (thickness = min of both shares)</span><span><span class="swatch secondary"></span>one-way</span></div>
-      <svg width=${size} height=${size} role="img" aria-label="Recognition graph">
+      <div class="legend"><span><span class="swatch"></span>mutual recognition (thickness = the smaller of both shares)</span><span><span class="swatch secondary"></span>one-way (arrow: towards the one recognized)</span></div>
+      <svg viewBox="0 0 ${size} ${size}" width=${size} role="img" aria-label="Recognition graph: ${edges.filter((edge) => edge.mutual > 0).length} mutual and ${edges.filter((edge) => edge.mutual === 0).length} one-way recognitions">
+        <defs><marker id="arrow" viewBox="0 0 10 10" refX="18" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill=${oneWayColour}></path></marker></defs>
         ${edges.map(({ a, b, mutual, oneWay }) => {
           const p = at.get(a)!;
           const q = at.get(b)!;
           return mutual > 0
-            ? svg`<line x1=${p.x} y1=${p.y} x2=${q.x} y2=${q.y} stroke="var(--vscode-charts-blue)" stroke-width=${1 + mutual * 14}><title>${this.name(a)} ↔ ${this.name(b)}: mutual ${fmt(mutual)}</title></line>`
-            : svg`<line x1=${p.x} y1=${p.y} x2=${q.x} y2=${q.y} stroke="var(--vscode-charts-orange)" stroke-width="1.5" stroke-dasharray="4 3"><title>${this.name(a)} → ${this.name(b)}: one-way ${fmt(oneWay)}</title></line>`;
+            ? svg`<line x1=${p.x} y1=${p.y} x2=${q.x} y2=${q.y} stroke="var(--vscode-charts-blue, var(--vscode-focusBorder, currentColor))" stroke-width=${1 + mutual * 14}><title>${this.name(a)} ↔ ${this.name(b)}: mutual recognition ${percent(mutual)}</title></line>`
+            : svg`<line x1=${p.x} y1=${p.y} x2=${q.x} y2=${q.y} stroke=${oneWayColour} stroke-width="2" stroke-dasharray="4 3" marker-end="url(#arrow)"><title>${this.name(a)} recognizes ${this.name(b)} (${percent(oneWay)} of ${this.name(a)}'s recognition), not the other way</title></line>`;
         })}
         ${ids.map((id) => {
           const p = at.get(id)!;
           return svg`<circle cx=${p.x} cy=${p.y} r="7" fill=${id === model.self ? 'var(--vscode-charts-green)' : 'var(--vscode-charts-foreground, var(--vscode-foreground))'}></circle><text x=${p.x} y=${p.y - 12} text-anchor="middle">${this.name(id)}</text>`;
         })}
       </svg>
-      <table aria-label="Recognition">
-        <thead><tr><th>Peer</th><th>Tier</th><th class="num">I recognize</th><th class="num">Recognizes me</th></tr></thead>
-        <tbody>${model.peers.map((peer) => html`<tr><td>${this.name(peer.id)}</td><td>${peer.tier}</td><td class="num">${fmt(peer.myRecognition)}</td><td class="num">${fmt(peer.theirRecognition)}</td></tr>`)}</tbody>
-      </table>
+      <div class="scroll"><table aria-label="Recognition">
+        <thead><tr><th>Peer</th><th title=${TIER_HINT}>Tier</th><th class="num" title="Your weight for this peer, and its share of all your weights">I recognize</th><th class="num" title="This peer's weight for you">Recognizes me</th><th class="num" title="Needs of this peer not fully met">Unmet needs</th></tr></thead>
+        <tbody>${model.peers.map((peer) => html`<tr><td>${this.name(peer.id)}${peer.active ? nothing : html` <span class="muted">(inactive)</span>`}</td><td>${TIER_LABELS[peer.tier]}</td><td class="num">${fmt(peer.myRecognition)}${mine > 0 && peer.myRecognition > 0 ? ` (${percent(peer.myRecognition / mine)})` : ''}</td><td class="num">${fmt(peer.theirRecognition)}</td><td class="num">${peer.unmetNeeds}</td></tr>`)}</tbody>
+      </table></div>
       <vscode-button @click=${this.command('setRecognition')}>Set Recognition…</vscode-button>`;
   }
 
+  /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
+  private unitOf(model: ViewModel, participant: string, needId: string): string {
+    const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
+    return state?.needs.find((need) => need.id === needId)?.unit ?? '';
+  }
+
   private renderAllocations(model: ViewModel): TemplateResult {
-    const table = (title: string, rows: ViewModel['allocations']) => html`
+    const table = (title: string, rows: ViewModel['allocations'], highlightMine: boolean) => html`
       <h2>${title}</h2>
       ${rows.length === 0
         ? html`<p class="muted">none yet</p>`
-        : html`<table aria-label=${title}>
-            <thead><tr><th>Provider</th><th>Capacity</th><th></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th>Tier</th></tr></thead>
-            <tbody>${rows.map((row) => html`<tr class=${row.provider === model.self || row.recipient === model.self ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)}</td><td>${row.tier}</td></tr>`)}</tbody>
-          </table>`}`;
+        : html`<div class="scroll"><table aria-label=${title}>
+            <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
+            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}</td><td>${row.tier}</td></tr>`)}</tbody>
+          </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
+    const unit = (slots: readonly { id: string; unit?: string | undefined }[], id: string) => slots.find((slot) => slot.id === id)?.unit ?? '';
+    const myNeeds = model.needs.filter((row) => row.participant === model.self);
+    const myCapacities = model.capacities.filter((row) => row.participant === model.self);
     return html`
-      ${table('What I give', positive.filter((row) => row.provider === model.self))}
-      ${table('What I receive', positive.filter((row) => row.recipient === model.self))}
-      ${table('All flows in the network', positive)}`;
+      ${model.joined && myNeeds.length + myCapacities.length === 0
+        ? html`<p class="muted">Declare a need or a capacity (State tab), and recognize the teammates whose work helps yours (Relationships): flows appear here.</p>`
+        : nothing}
+      ${myNeeds.length === 0
+        ? nothing
+        : html`<h2>My needs</h2><div class="scroll"><table aria-label="My needs">
+            <thead><tr><th>Need</th><th class="num">Declared</th><th class="num">Received</th><th class="num">Still needed</th></tr></thead>
+            <tbody>${myNeeds.map((row) => html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unit(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${row.residual > 1e-9 ? 'warn' : 'ok'}">${row.residual > 1e-9 ? fmt(row.residual) : 'met'}</td></tr>`)}</tbody>
+          </table></div>
+          ${myNeeds.some((row) => row.residual > 1e-9) ? html`<p class="hint muted">A need is filled by teammates who recognize you and declared a capacity of its type (and skills); recognizing them back puts you first in their mutual tier.</p>` : nothing}`}
+      ${myCapacities.length === 0
+        ? nothing
+        : html`<h2>My capacity</h2><div class="scroll"><table aria-label="My capacity">
+            <thead><tr><th>Capacity</th><th class="num">Declared</th><th class="num">Given</th><th class="num">Left over</th></tr></thead>
+            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unit(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)}</td><td class="num">${fmt(row.leftover)}</td></tr>`)}</tbody>
+          </table></div>
+          ${myCapacities.some((row) => row.leftover > 1e-9) ? html`<p class="hint muted">Capacity goes only to peers you recognize whose needs it fits; what is left over, none of them needs any more.</p>` : nothing}`}
+      ${table('What I give', positive.filter((row) => row.provider === model.self), false)}
+      ${table('What I receive', positive.filter((row) => row.recipient === model.self), false)}
+      ${table('All flows in the network', positive, true)}`;
   }
 
   private renderConvergence(model: ViewModel): TemplateResult {
@@ -221,30 +263,36 @@ class MutualApp extends LitElement {
     const path = (key: 'residualNeedNorm' | 'maxDelta') => history.map((row, index) => `${index === 0 ? 'M' : 'L'}${x(index).toFixed(1)},${y(row[key]).toFixed(1)}`).join(' ');
     const last = history.at(-1);
     return html`
-      <p><span class=${model.converged ? 'ok' : 'warn'}>${model.converged ? '✓ The network has converged.' : '⟳ Still converging…'}</span>
-        ${last ? html`<span class="muted">round ${last.round}: residual-need norm ${fmt(last.residualNeedNorm)}, max delta ${fmt(last.maxDelta)}</span>` : nothing}</p>
-      <div class="legend"><span><span class="swatch"></span>residual-need norm</span><span><span class="swatch delta"></span>max delta</span></div>
-      <svg width=${width} height=${height} role="img" aria-label="Convergence per round">
-        <line x1="30" y1=${height - 20} x2=${width - 10} y2=${height - 20} stroke="var(--vscode-panel-border, #8884)"></line>
-        <text x="2" y="14">${fmt(maxValue)}</text><text x="2" y=${height - 22}>0</text>
+      <p>${!model.joined
+          ? html`<span class="muted">Not connected: join the network to see the allocation converge.</span>`
+          : html`<span class=${model.converged ? 'ok' : 'warn'}>${model.converged ? '✓ Converged: the allocations stopped changing (unmet needs stay unmet until someone declares more capacity or recognition).' : '⟳ Still converging: allocations are changing round by round.'}</span>`}
+        ${last ? html`<br /><span class="muted">round ${last.round}: unmet need ${fmt(last.residualNeedNorm)}, largest change ${fmt(last.maxDelta)}</span>` : nothing}</p>
+      <div class="legend"><span><span class="swatch"></span>unmet need (residual-need norm over the results I hold)</span><span><span class="swatch delta"></span>largest change of any allocation (max delta)</span></div>
+      <svg viewBox="0 0 ${width} ${height}" width=${width} role="img" aria-label="Unmet need and largest change per round">
+        <line x1="30" y1=${height - 20} x2=${width - 10} y2=${height - 20} stroke="var(--vscode-panel-border, currentColor)"></line>
+        ${history.length > 0
+          ? svg`${maxValue > 1e-9 ? svg`<text x="2" y="14">${fmt(maxValue)}</text>` : nothing}<text x="2" y=${height - 22}>0</text>
+              <text x="30" y=${height - 4}>round ${history[0]!.round}</text>${history.length > 1 ? svg`<text x=${width - 10} y=${height - 4} text-anchor="end">round ${history.at(-1)!.round}</text>` : nothing}`
+          : svg`<text x=${width / 2} y=${height / 2} text-anchor="middle">no rounds yet</text>`}
         ${history.length > 0 ? svg`<path d=${path('residualNeedNorm')} fill="none" stroke="var(--vscode-charts-blue)" stroke-width="2"></path><path d=${path('maxDelta')} fill="none" stroke="var(--vscode-charts-purple)" stroke-width="2"></path>` : nothing}
       </svg>
       <table aria-label="Rounds">
-        <thead><tr><th class="num">Round</th><th class="num">Residual-need norm</th><th class="num">Max delta</th></tr></thead>
+        <thead><tr><th class="num">Round</th><th class="num" title="Residual-need norm: how much of the needs is still unmet">Unmet need</th><th class="num" title="Max delta: the largest change of any offer or acceptance in that round">Largest change</th></tr></thead>
         <tbody>${history.slice(-10).reverse().map((row) => html`<tr><td class="num">${row.round}</td><td class="num">${fmt(row.residualNeedNorm)}</td><td class="num">${fmt(row.maxDelta)}</td></tr>`)}</tbody>
       </table>`;
   }
 
   private renderCoordination(model: ViewModel): TemplateResult {
     return html`
-      <div class="header"><vscode-button secondary @click=${this.command('forcePhaseAdvancement')}>Force Phase Advancement</vscode-button></div>
-      <table aria-label="Coordination">
-        <thead><tr><th>Peer</th><th>Phase</th><th class="num">Round</th><th>Causal clock</th><th class="num">Freshness</th><th class="num">Stability factor</th></tr></thead>
+      <p class="hint muted">How each peer's computation stands. A round is one computation of a peer's allocation (each peer counts its own); the causal clock orders what peers have seen of each other; a stability factor below 1 means a need was offered more than it asked for in recent rounds.</p>
+      ${model.joined ? html`<div class="header"><vscode-button secondary @click=${this.command('forcePhaseAdvancement')}>Debug: Force Phase Advancement</vscode-button></div>` : nothing}
+      <div class="scroll"><table aria-label="Coordination">
+        <thead><tr><th>Peer</th><th title="Where the peer is in its round: 5 Gather … 9 Converged">Phase</th><th class="num" title="The peer's own round counter">Round</th><th title="Per peer: how many records of that peer it has seen">Causal clock</th><th class="num" title="Seconds since its last announcement; over 30 s it is inactive">Freshness</th><th class="num" title="1 when steady; lower while its needs are over-offered">Stability factor</th></tr></thead>
         <tbody>${model.coordination.map((row) => html`<tr class=${row.peer === model.self ? 'mine' : ''}>
           <td>${this.name(row.peer)}</td><td>${row.phaseName}</td><td class="num">${row.round}</td>
           <td><code>${Object.entries(row.clock).map(([peer, tick]) => `${this.name(peer)}:${tick}`).join(' ')}</code></td>
-          <td class="num ${row.active ? '' : 'warn'}">${(row.ageMs / 1000).toFixed(1)} s</td><td class="num">${fmt(row.stabilityFactor)}</td></tr>`)}</tbody>
-      </table>`;
+          <td class="num ${row.active ? '' : 'warn'}">${(row.ageMs / 1000).toFixed(1)} s${row.active ? '' : ' (inactive)'}</td><td class="num">${fmt(row.stabilityFactor)}</td></tr>`)}</tbody>
+      </table></div>`;
   }
 }
 
