@@ -1,10 +1,9 @@
-// Room: engine. May touch: protocol (schemas, clock, encoding, limits), @preact/signals-core, ./scheduler. No I/O of its own:
+// Room: engine. May touch: protocol (schemas, conflict, limits), @preact/signals-core, ./scheduler. No I/O of its own:
 // persistence goes through EngineStorage. The store factory (the seed's Layer 2): one signed record per author,
 // validated before it touches the store, resolved by sequence and causal clock (spec/PROTOCOL.md 8.3), cached locally
 // with debounced, ordered writes.
 import { signal, type ReadonlySignal } from '@preact/signals-core';
-import { compareClocks } from '../protocol/clock.ts';
-import { canonicalJson } from '../protocol/encoding.ts';
+import { resolveConflict } from '../protocol/conflict.ts';
 import { majorOf, PROTOCOL_MAJOR } from '../protocol/limits.ts';
 import { SignedRecord, type PeerId, type RecordKind } from '../protocol/schemas.ts';
 import type { Disposable } from './network.ts';
@@ -76,20 +75,8 @@ export interface StoreOptions<K extends RecordKind> {
   readonly network?: string;
 }
 
-/** The conflict rule of spec 8.3: does `incoming` win over `held`? */
-export function resolveConflict(held: SignedRecord | undefined, incoming: SignedRecord): Exclude<StoreOutcome, 'invalid' | 'closed'> {
-  if (held === undefined || incoming.sequence > held.sequence) return 'accepted';
-  if (incoming.sequence < held.sequence) return 'stale';
-  if (canonicalJson(incoming) === canonicalJson(held)) return 'duplicate';
-  switch (compareClocks(held.clock, incoming.clock)) {
-    case 'before':
-      return 'equivocation-replaced';
-    case 'after':
-      return 'equivocation-ignored';
-    default:
-      return incoming.signature > held.signature ? 'equivocation-replaced' : 'equivocation-ignored';
-  }
-}
+/** The conflict rule of spec 8.3 (in protocol: the network's held records follow it too). */
+export { resolveConflict };
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

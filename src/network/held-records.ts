@@ -1,13 +1,15 @@
-// Room: network. May touch: protocol schemas (types only).
+// Room: network. May touch: protocol (schemas as types, the conflict rule).
 // The latest records a peer holds for late-joiner sync (spec 9.3, 9.5), kept by value: records of authors this peer
 // values (its own, and those it follows) first; among the rest the least recently updated is evicted first. A key
 // evicted (or never held for want of room) leaves its newest (sequence, signature), so its replays stay detected.
-import type { SignedRecord } from '../protocol/schemas.ts';
+import { resolveConflict } from '../protocol/conflict.ts';
+import type { CausalClock, SignedRecord } from '../protocol/schemas.ts';
 
 export type Holding = 'newer' | 'old' | 'duplicate';
 
 interface Mark {
   readonly sequence: number;
+  readonly clock: CausalClock;
   readonly signature: string;
 }
 
@@ -44,16 +46,16 @@ export class HeldRecords {
     return this.valued.get(key) ?? this.others.get(key);
   }
 
-  /** Keeps the latest record per (author, kind): higher sequence wins; equal sequence, greater signature. */
+  /**
+   * Keeps the latest record per (author, kind) by the rule of spec 8.3, as the engine's stores do (sync then serves
+   * the record every peer keeps): higher sequence; at an equal sequence, the later clock, then the greater signature.
+   */
   hold(record: SignedRecord): Holding {
     const key = `${record.kind}/${record.author}`;
-    const current = this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key);
-    if (current !== undefined) {
-      // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
-      if (record.sequence === current.sequence && record.signature === current.signature) return 'duplicate';
-      if (record.sequence < current.sequence) return 'old';
-      if (record.sequence === current.sequence && record.signature <= current.signature) return 'old';
-    }
+    const outcome = resolveConflict(this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key), record);
+    // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
+    if (outcome === 'duplicate') return 'duplicate';
+    if (outcome === 'stale' || outcome === 'equivocation-ignored') return 'old';
     this.valued.delete(key);
     this.others.delete(key);
     this.marks.delete(key);
@@ -95,6 +97,6 @@ export class HeldRecords {
 
   private mark(key: string, record: SignedRecord): void {
     if (this.marks.size >= this.max) this.marks.delete(this.marks.keys().next().value!);
-    this.marks.set(key, { sequence: record.sequence, signature: record.signature });
+    this.marks.set(key, { sequence: record.sequence, clock: record.clock, signature: record.signature });
   }
 }

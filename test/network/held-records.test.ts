@@ -8,7 +8,7 @@ describe('network: records held for sync', () => {
   it('keeps own and followed authors first, evicts the least recently updated other, and remembers evicted records', () => {
     let following = new Set(['me', 'teammate']);
     const held = new HeldRecords(3, (author) => following.has(author), 'me');
-    const record = (author: string, sequence: number, signature = 'S') => ({ kind: 'state', author, sequence, signature }) as unknown as SignedRecord;
+    const record = (author: string, sequence: number, signature = 'S') => ({ kind: 'state', author, sequence, clock: {}, signature }) as unknown as SignedRecord;
     assert.equal(held.hold(record('junk1', 1)), 'newer');
     assert.equal(held.hold(record('junk2', 1)), 'newer');
     assert.equal(held.hold(record('teammate', 1)), 'newer');
@@ -36,5 +36,17 @@ describe('network: records held for sync', () => {
     assert.equal(held.hold(record('friend', 1)), 'newer');
     assert.equal(held.get('state', 'teammate'), undefined);
     assert.ok(held.get('state', 'me') !== undefined);
+  });
+
+  it('resolves an equivocation (two records, one sequence) by spec 8.3, as the engine does: the later clock, then the greater signature', () => {
+    const held = new HeldRecords(8, () => true, 'me');
+    const record = (clock: Record<string, number>, signature: string) => ({ kind: 'state', author: 'a', sequence: 5, clock, signature }) as unknown as SignedRecord;
+    assert.equal(held.hold(record({ a: 2 }, 'Z')), 'newer');
+    // Before, the greater signature won whatever the clocks said: sync served another record than the stores kept.
+    assert.equal(held.hold(record({ a: 3 }, 'A')), 'newer', 'a clock that happened after wins over a greater signature');
+    assert.equal(held.hold(record({ a: 2 }, 'Z')), 'old');
+    assert.equal(held.hold(record({ a: 3, b: 1 }, 'B')), 'newer');
+    assert.equal(held.hold(record({ a: 4 }, 'A')), 'old', 'concurrent clocks: the greater signature stays');
+    assert.equal(held.get('state', 'a')?.signature, 'B');
   });
 });
