@@ -126,8 +126,11 @@ class MutualExtension extends LifecycleDisposable {
   readonly tree: PeersTreeProvider;
   readonly statusBar: StatusBar;
 
+  private readonly context: vscode.ExtensionContext;
+
   constructor(context: vscode.ExtensionContext) {
     super();
+    this.context = context;
     this.log = this.register(vscode.window.createOutputChannel('Mutual', { log: true }));
     this.service = this.register(
       new EngineMutualService({
@@ -223,6 +226,17 @@ class MutualExtension extends LifecycleDisposable {
       this.settingsOfJoin = undefined;
     }
     this.log.info(`joined network "${name}" (${transport}) as ${this.service.selfId()}`);
+    this.tellDisplayNameOnce();
+  }
+
+  /** The default name is the OS user name, published to every peer: say so once, with the way to change it. */
+  private tellDisplayNameOnce(): void {
+    const SHOWN = 'mutual.displayNameExplained';
+    if (vscode.workspace.getConfiguration('mutual').get<string>('displayName', '').trim() !== '' || this.context.globalState.get<boolean>(SHOWN) === true) return;
+    void this.context.globalState.update(SHOWN, true);
+    void vscode.window
+      .showInformationMessage(`Mutual: teammates see you as "${this.service.myState().displayName}", your user name on this machine.`, 'Change Name')
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.displayName'));
   }
 
   /** A join nobody asked for in a dialog (auto-join, rejoin) fails visibly, with the way to the cause. */
