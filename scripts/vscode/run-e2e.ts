@@ -1,7 +1,7 @@
 // Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
 // `npm run test:e2e`: starts the demo team as headless peers (./demo-team.ts), opens the real VS Code server in
 // headless Chromium with the extension under development, joins the demo network through the command palette, opens
-// the panel and checks that every tab shows live data.
+// the panel and checks that every tab shows live data. A need is declared through the palette's input boxes first.
 // Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,16 @@ async function runCommand(page: Page, title: string): Promise<void> {
     }
   }
   throw new Error(`command palette: "${title}" not found`);
+}
+
+/** Answers the open input box (a step of a multi-step command) and waits for the next one to take its place. */
+async function answerInputBox(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(text);
+  await page.waitForTimeout(300); // validation runs as the user types
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
 }
 
 /** The panel's content frame: the webview lives in an iframe inside an iframe. */
@@ -61,6 +71,9 @@ async function main(): Promise<void> {
     await page.waitForTimeout(3_000);
     await runCommand(page, 'Mutual: Join Network');
     await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
+    // Declare a need through the palette's four steps, the quantity with its unit, as a user would.
+    await runCommand(page, 'Mutual: Declare Need');
+    for (const answer of ['e2e-review', 'review', '2 hours', '']) await answerInputBox(page, answer);
     await runCommand(page, 'Mutual: Show Panel');
     const frame = await panelFrame(page);
     const app = frame.locator('mutual-app');
@@ -72,7 +85,7 @@ async function main(): Promise<void> {
     const expectations: Record<string, RegExp> = {
       state: /Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
-      allocations: /All flows in the network[\s\S]*→/,
+      allocations: /My needs[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,
       coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
     };
