@@ -413,15 +413,16 @@ export function createEngine(options: EngineOptions): Engine {
     if (kind === 'coordination') saveSequences.request();
     return next;
   };
-  const saveSequences = debounced(scheduler, config.persistDebounceMs.results, () => {
-    void options.storage.save(SEQUENCE_KEY, Object.fromEntries(issued)).catch(reportFailure('saving my sequences'));
-  });
+  const persistSequences = () => options.storage.save(SEQUENCE_KEY, Object.fromEntries(issued)).catch(reportFailure('saving my sequences'));
+  // Throttled, not debounced: announcements every 25-75 ms while converging would put a debounced save off throughout.
+  const saveSequences = throttled(scheduler, config.persistDebounceMs.results, () => void persistSequences());
   const loadSequences = async () => {
     const saved = await options.storage.load(SEQUENCE_KEY).catch(() => undefined);
     if (typeof saved !== 'object' || saved === null) return;
     for (const kind of ['state', 'relationships', 'results', 'coordination'] as const) {
       const value = (saved as Record<string, unknown>)[kind];
-      if (typeof value === 'number' && Number.isSafeInteger(value) && value > (issued.get(kind) ?? 0)) issued.set(kind, value);
+      // A stored mark near the largest safe integer would leave no sequence the schema accepts: ignored.
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value < Number.MAX_SAFE_INTEGER - 2 ** 32 && value > (issued.get(kind) ?? 0)) issued.set(kind, value);
     }
   };
   const isoNow = () => new Date(scheduler.now()).toISOString();
@@ -445,12 +446,14 @@ export function createEngine(options: EngineOptions): Engine {
   let running = false;
   /** Incremented by stop(): work that started before it must not publish, persist or change my phase after it. */
   let generation = 0;
-  let computing = false;
+  /** The generation whose round is running, if one is: a round of a stopped generation does not hold up a restart. */
+  let computingGeneration: number | undefined;
   let computeAgain = false;
   let computation: Promise<void> = Promise.resolve();
   const compute = () => {
-    if (!running || computing) {
-      if (computing) computeAgain = true;
+    if (!running) return computation;
+    if (computingGeneration === generation) {
+      computeAgain = true;
       return computation;
     }
     computation = computeOnce();
@@ -460,9 +463,9 @@ export function createEngine(options: EngineOptions): Engine {
   let publishRetryMs = 0;
   let publishRetryHandle: unknown;
   const computeOnce = async () => {
-    computing = true;
-    computeAgain = false;
     const started = generation;
+    computingGeneration = started;
+    computeAgain = false;
     const live = () => running && generation === started;
     try {
       repairMissing();
@@ -528,7 +531,7 @@ export function createEngine(options: EngineOptions): Engine {
     } catch (error) {
       if (live()) reportProblem(`the allocation round failed: ${errorMessage(error)}`);
     } finally {
-      computing = false;
+      if (computingGeneration === started) computingGeneration = undefined;
       if (computeAgain && live()) {
         computeAgain = false;
         if (phase.peek() === 9) setPhase(5);
@@ -648,11 +651,13 @@ export function createEngine(options: EngineOptions): Engine {
   /** Runs a declaration in its phase; a rejected one leaves the phase as it was (nothing was declared). */
   const inPhase = async (declaring: number, declare: () => Promise<void>) => {
     const before = phase.peek();
+    const started = generation;
     setPhase(declaring);
     try {
       await declare();
     } catch (error) {
-      setPhase(before);
+      // Only while the same run goes on: a stopped engine stays in phase 0.
+      if (running && generation === started) setPhase(before);
       throw error;
     }
   };
@@ -663,8 +668,11 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The part of start() after the stores are loaded: listen, subscribe, republish, announce, schedule. */
   const startRunning = async () => {
+    const started = generation;
     networkListener = network.on(onNetworkEvent);
     await network.start();
+    // stop() came while the network started: it cleaned up what existed then; add nothing after it.
+    if (generation !== started) return;
     for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
     disposables.push(effect(() => {
       desiredSubscriptions.value;
@@ -688,8 +696,10 @@ export function createEngine(options: EngineOptions): Engine {
     // Republish what was cached, so peers that lost it (or joined since) have it: nothing acknowledged is lost.
     const myRecords = [states, relationships, results].map((store) => store.get(self)).filter((record) => record !== undefined);
     for (const record of myRecords) await network.publish({ kind: record.kind, sequence: record.sequence, clock: record.clock, issuedAt: record.issuedAt, payload: record.payload } as OutgoingRecord);
+    if (generation !== started) return;
     setPhase(stores.myState.peek() === undefined ? 2 : stores.myRelationships.peek() === undefined ? 3 : 4);
     await publishCoordination();
+    if (generation !== started) return;
     announceAfterConnect.cancel(); // the connections network.start() made are answered by the announcement above
     scheduleGossip();
     requestRound();
@@ -720,6 +730,8 @@ export function createEngine(options: EngineOptions): Engine {
       try {
         await startRunning();
       } catch (error) {
+        // stop() during start(): the start was called off, not failed.
+        if (!running) return;
         // Half started (a publish rejected, the network did not start): stop what runs, so a later start() can
         // try again; before, running stayed true and no gossip or repair was ever scheduled.
         await engine.stop().catch(() => undefined);
@@ -735,7 +747,8 @@ export function createEngine(options: EngineOptions): Engine {
       announceAfterConnect.cancel();
       scheduler.clearTimeout(gossipHandle);
       scheduler.clearTimeout(publishRetryHandle);
-      saveSequences.flush();
+      saveSequences.cancel();
+      await persistSequences();
       for (const dispose of disposables.splice(0)) dispose();
       networkListener?.dispose();
       // A round still in flight publishes and persists nothing more: its generation is over, and the stores accept

@@ -121,7 +121,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
    * Latest verified record per (author, kind), my own included: what the sync protocol answers with. When full, my own
    * and those of authors I follow are kept first (9.5).
    */
-  const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || (['state', 'relationships', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author))), self);
+  const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author))), self);
   /**
    * Token buckets of publishers (gossip, keyed by the gossipsub publisher, the record's author) and of peers asking or
    * answering a sync or lookup; insertion order = age, so the oldest is evicted when full.

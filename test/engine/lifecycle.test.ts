@@ -185,4 +185,78 @@ describe('engine lifecycle under faults', function () {
     assert.ok(counter.peek() > 0);
     await engine.stop();
   });
+
+  it('stop() and start() again with work in flight: a late failure keeps phase 0, a slow network start adds nothing after stop(), and a round of the old run does not hold up the new one (found by a second review)', async function () {
+    const scheduler = new VirtualScheduler();
+    const hub = new MemoryNetworkHub({ scheduler });
+    const control: { hang?: string; release?: () => void; startGate?: Promise<void> } = {};
+    const inner = await hub.createPeer(await testKey(0));
+    const network = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'publish') {
+          return async (record: { kind: string }) => {
+            if (control.hang === record.kind) {
+              control.hang = undefined;
+              await new Promise<void>((resolve) => (control.release = resolve));
+              throw new Error('network stopped');
+            }
+            return target.publish(record as never);
+          };
+        }
+        if (property === 'start') return async () => (control.startGate === undefined ? target.start() : control.startGate.then(() => target.start()));
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as PeerNetwork;
+    const engine = createEngine({ network, storage: memoryStorage(), scheduler });
+    // Through a function: TypeScript narrows the property after the assignments below.
+    const releaseHung = () => control.release?.();
+    const hanging = () => control.release !== undefined;
+    let calls = 0;
+    engine.onDidChange(() => calls++);
+
+    // stop() while the network starts: start() resolves, phase 0, and no effect of that start survives.
+    let open!: () => void;
+    control.startGate = new Promise<void>((resolve) => (open = resolve));
+    const starting = engine.start();
+    await flushMicrotasks();
+    await engine.stop();
+    open();
+    await starting;
+    assert.equal(engine.phase.peek(), 0);
+    control.startGate = undefined;
+    await engine.start();
+    await run(scheduler, 300);
+    calls = 0;
+    await engine.declareState({ displayName: 'z', capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [{ id: 'n', type: 'review', quantity: 1 }] });
+    const once = calls;
+    assert.ok(once > 0);
+
+    // A declaration failing after stop(): the stopped engine stays in phase 0.
+    control.hang = 'relationships';
+    const declaring = engine.setRecognition({ [engine.self]: 1 }).catch(() => 'rejected');
+    await flushMicrotasks();
+    await engine.stop();
+    control.release?.();
+    control.release = undefined;
+    assert.equal(await declaring, 'rejected');
+    assert.equal(engine.phase.peek(), 0);
+
+    // A round whose results publish hangs, then stop() and start(): the new run computes and converges meanwhile.
+    await engine.start();
+    await engine.setRecognition({ [engine.self]: 1 });
+    await run(scheduler, 1_000);
+    control.hang = 'results';
+    await engine.declareState({ displayName: 'z', capacities: [{ id: 'c', type: 'review', quantity: 2 }], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await run(scheduler, 200);
+    assert.ok(hanging(), 'the results publish hangs');
+    await engine.stop();
+    await engine.start();
+    await run(scheduler, 2_000);
+    assert.equal(engine.phase.peek(), 9, 'the restarted engine converged while the old publish still hangs');
+    assert.equal(engine.snapshot().allocations.find((row) => row.recipient === engine.self)?.quantity, 2);
+    releaseHung();
+    await run(scheduler, 500);
+    await engine.stop();
+  });
 });
