@@ -1,7 +1,7 @@
 // Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
 // `npm run test:e2e`: starts the demo team as headless peers (./demo-team.ts), opens the real VS Code server in
 // headless Chromium with the extension under development, joins the demo network through the command palette, opens
-// the panel and checks that every tab shows live data. A need is declared through the palette's input boxes first.
+// the panel and checks that every tab shows live data. A need and a capacity are declared through the palette's input boxes first.
 // Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     // Declare a need through the palette's four steps, the quantity with its unit, as a user would.
     await runCommand(page, 'Mutual: Declare Need');
     for (const answer of ['e2e-review', 'review', '2 hours', '']) await answerInputBox(page, answer);
+    await runCommand(page, 'Mutual: Declare Capacity');
+    for (const answer of ['e2e-pairing', 'pairing', '3 hours', '']) await answerInputBox(page, answer);
     await runCommand(page, 'Mutual: Show Panel');
     const frame = await panelFrame(page);
     const app = frame.locator('mutual-app');
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     const expectations: Record<string, RegExp> = {
       state: /Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
-      allocations: /My needs[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*All flows in the network[\s\S]*→/,
+      allocations: /My needs[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,
       coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
     };

@@ -247,7 +247,11 @@ class MutualApp extends LitElement {
             <thead><tr><th>Capacity</th><th class="num">Declared</th><th class="num">Given</th><th class="num">Left over</th></tr></thead>
             <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unit(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)}</td><td class="num">${fmt(row.leftover)}</td></tr>`)}</tbody>
           </table></div>
-          ${myCapacities.some((row) => row.leftover > 1e-9) ? html`<p class="hint muted">Capacity goes only to peers you recognize whose needs it fits; what is left over, none of them needs any more.</p>` : nothing}`}
+          ${myCapacities.some((row) => row.leftover > 1e-9)
+            ? html`<p class="hint muted">${Object.values(model.myRecognition).some((weight) => weight > 0)
+                ? 'Capacity goes only to peers you recognize whose needs it fits; what is left over, none of them needs any more.'
+                : 'You recognize nobody yet: your capacity goes to the teammates you recognize (Relationships, Set Recognition).'}</p>`
+            : nothing}`}
       ${table('What I give', positive.filter((row) => row.provider === model.self), false)}
       ${table('What I receive', positive.filter((row) => row.recipient === model.self), false)}
       ${table('All flows in the network', positive, true)}`;
