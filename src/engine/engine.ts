@@ -6,6 +6,7 @@ import { batch, computed, effect, signal, untracked, type ReadonlySignal } from 
 import { computeResults, normalizeRecognition, summarizeResults } from '../protocol/allocation/index.ts';
 import { classifyUpdate, incrementClock, mergeClocks, retainClockEntries } from '../protocol/clock.ts';
 import {
+  RecordKind as RecordKindSchema,
   Relationships as RelationshipsSchema,
   State as StateSchema,
   type CausalClock,
@@ -17,6 +18,7 @@ import {
   type SimulationResult,
   type State,
 } from '../protocol/schemas.ts';
+import { RecordTooLargeError } from '../protocol/signature.ts';
 import { describeIssues } from '../protocol/validate.ts';
 import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
@@ -419,7 +421,7 @@ export function createEngine(options: EngineOptions): Engine {
   const loadSequences = async () => {
     const saved = await options.storage.load(SEQUENCE_KEY).catch(() => undefined);
     if (typeof saved !== 'object' || saved === null) return;
-    for (const kind of ['state', 'relationships', 'results', 'coordination'] as const) {
+    for (const kind of RecordKindSchema.options) {
       const value = (saved as Record<string, unknown>)[kind];
       // A stored mark near the largest safe integer would leave no sequence the schema accepts: ignored.
       if (typeof value === 'number' && Number.isSafeInteger(value) && value < Number.MAX_SAFE_INTEGER - 2 ** 32 && value > (issued.get(kind) ?? 0)) issued.set(kind, value);
@@ -449,15 +451,11 @@ export function createEngine(options: EngineOptions): Engine {
   /** The generation whose round is running, if one is: a round of a stopped generation does not hold up a restart. */
   let computingGeneration: number | undefined;
   let computeAgain = false;
-  let computation: Promise<void> = Promise.resolve();
   const compute = () => {
-    if (!running) return computation;
-    if (computingGeneration === generation) {
-      computeAgain = true;
-      return computation;
-    }
-    computation = computeOnce();
-    return computation;
+    if (!running) return;
+    // A window that closes while I compute is not lost: one more round runs right after.
+    if (computingGeneration === generation) computeAgain = true;
+    else void computeOnce();
   };
   // A results publish that failed for another reason than its size (a transport error) is tried again, backing off.
   let publishRetryMs = 0;
@@ -499,7 +497,7 @@ export function createEngine(options: EngineOptions): Engine {
           await publish('results', next);
         } catch (error) {
           if (!live()) return;
-          const tooLarge = /bytes encoded, more than/.test(errorMessage(error));
+          const tooLarge = error instanceof RecordTooLargeError;
           // Larger than one record may be (spec 3): nobody sees these results. The previous ones stay, the round I
           // announce stays theirs, and the next change of my inputs tries again. Any other failure (the transport)
           // is tried again after a backoff: waiting for an input change left a provider's offers unsent for good.
@@ -541,7 +539,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const windowRandom = mulberry32(seedFromString(self));
   const windowMs = () => Math.max(0, config.aggregationWindowMs * (1 + config.aggregationWindowJitter * (windowRandom() - 0.5)));
-  const gather = debounced(scheduler, windowMs, () => void compute());
+  const gather = debounced(scheduler, windowMs, compute);
   const requestRound = () => {
     if (!running) return;
     if (phase.peek() === 9) setPhase(5);
@@ -578,32 +576,26 @@ export function createEngine(options: EngineOptions): Engine {
 
   /**
    * A peer that disconnected and is neither in my neighbourhood nor fresh is forgotten: known peers only grew, and
-   * every one of them kept a relationships subscription and was named in repair requests long after it left.
+   * every one of them kept a relationships subscription and was named in repair requests long after it left. Run on a
+   * disconnect and each gossip tick (a peer still fresh when it disconnected is forgotten once it went quiet).
    */
-  const isGone = (peer: PeerId, connected: ReadonlySet<PeerId>) => {
-    if (neighbourhood.peek().has(peer) || connected.has(peer)) return false;
-    const latest = coordination.get(peer);
-    return latest === undefined || now.peek() - updatedAtOf(latest) > config.freshnessMs;
-  };
-  const forget = (gone: readonly PeerId[]) => {
+  const forgetGonePeers = () => {
+    const connected = new Set(network.connectedPeers());
+    const gone = [...knownPeers.peek()].filter((peer) => {
+      if (neighbourhood.peek().has(peer) || connected.has(peer)) return false;
+      const latest = coordination.get(peer);
+      return latest === undefined || now.peek() - updatedAtOf(latest) > config.freshnessMs;
+    });
     if (gone.length === 0) return;
     const next = new Set(knownPeers.peek());
     for (const peer of gone) next.delete(peer);
     knownPeers.value = next;
   };
-  const forgetIfGone = (peer: PeerId) => {
-    if (knownPeers.peek().has(peer) && isGone(peer, new Set(network.connectedPeers()))) forget([peer]);
-  };
-  /** Each gossip tick: peers that went quiet after their disconnect (they were still fresh then) are forgotten too. */
-  const forgetGonePeers = () => {
-    const connected = new Set(network.connectedPeers());
-    forget([...knownPeers.peek()].filter((peer) => isGone(peer, connected)));
-  };
 
   const behind = new Map<PeerId, number>();
   const onNetworkEvent = (event: NetworkEvent) => {
     if (event.type === 'peer:connect' || event.type === 'peer:disconnect') {
-      if (event.type === 'peer:disconnect') forgetIfGone(event.peer);
+      if (event.type === 'peer:disconnect') forgetGonePeers();
       if (event.type === 'peer:connect') {
         knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
         // A (re)connected peer may hold news, and may lack mine: ask, and tell where I am.
@@ -783,7 +775,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (phase.peek() === 9) setPhase(5);
       gather.flush();
       if (!running) return;
-      void compute();
+      compute();
     },
     subscribeToState: (peer) => addInterest(peer, ['state']),
     subscribeToResults: (peer) => addInterest(peer, ['results']),

@@ -39,6 +39,11 @@ export function fromBase64Url(text: string): Uint8Array {
   return bytes;
 }
 
+/** A record over the byte bound of spec 3: no peer accepts it, so it cannot be published (not a transport failure). */
+export class RecordTooLargeError extends Error {
+  override readonly name = 'RecordTooLargeError';
+}
+
 /** Signs with the author's key; the record's author must be that key's peer id. */
 export async function signRecord(unsigned: UnsignedRecord, privateKey: PrivateKey): Promise<SignedRecord> {
   const signer = peerIdFromPrivateKey(privateKey).toString();
@@ -49,7 +54,7 @@ export async function signRecord(unsigned: UnsignedRecord, privateKey: PrivateKe
   const signature = toBase64Url(await privateKey.sign(signingBytes(normalized)));
   const signed = { ...normalized, signature } as SignedRecord;
   const encodedSize = utf8Bytes(JSON.stringify(signed)).length;
-  if (encodedSize > MAX_RECORD_BYTES) throw new Error(`record is ${encodedSize} bytes encoded, more than ${MAX_RECORD_BYTES}`);
+  if (encodedSize > MAX_RECORD_BYTES) throw new RecordTooLargeError(`record is ${encodedSize} bytes encoded, more than ${MAX_RECORD_BYTES}`);
   return signed;
 }
 

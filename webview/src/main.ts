@@ -31,6 +31,8 @@ const fmt = (value: number) => {
   if (value > 0 && value < 0.001) return '<0.001';
   return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3, maximumFractionDigits: 3, useGrouping: false }).format(value);
 };
+/** The unit a slot was declared in ("hours"), or nothing. */
+const unitIn = (slots: readonly { id: string; unit?: string | undefined }[], id: string) => slots.find((slot) => slot.id === id)?.unit ?? '';
 /** A share in percent: "75 %". */
 const percent = (value: number) => `${new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value * 100)} %`;
 /** What the tiers mean, in the words the allocations use. */
@@ -214,7 +216,7 @@ class MutualApp extends LitElement {
   /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
   private unitOf(model: ViewModel, participant: string, needId: string): string {
     const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
-    return state?.needs.find((need) => need.id === needId)?.unit ?? '';
+    return unitIn(state?.needs ?? [], needId);
   }
 
   private renderAllocations(model: ViewModel): TemplateResult {
@@ -227,7 +229,6 @@ class MutualApp extends LitElement {
             <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}</td><td>${row.tier}</td></tr>`)}</tbody>
           </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
-    const unit = (slots: readonly { id: string; unit?: string | undefined }[], id: string) => slots.find((slot) => slot.id === id)?.unit ?? '';
     const myNeeds = model.needs.filter((row) => row.participant === model.self);
     const myCapacities = model.capacities.filter((row) => row.participant === model.self);
     return html`
@@ -238,14 +239,14 @@ class MutualApp extends LitElement {
         ? nothing
         : html`<h2>My needs</h2><div class="scroll"><table aria-label="My needs">
             <thead><tr><th>Need</th><th class="num">Declared</th><th class="num">Received</th><th class="num">Still needed</th></tr></thead>
-            <tbody>${myNeeds.map((row) => html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unit(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${row.residual > 1e-9 ? 'warn' : 'ok'}">${row.residual > 1e-9 ? fmt(row.residual) : 'met'}</td></tr>`)}</tbody>
+            <tbody>${myNeeds.map((row) => html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${row.residual > 1e-9 ? 'warn' : 'ok'}">${row.residual > 1e-9 ? fmt(row.residual) : 'met'}</td></tr>`)}</tbody>
           </table></div>
           ${myNeeds.some((row) => row.residual > 1e-9) ? html`<p class="hint muted">A need is filled by teammates who recognize you and declared a capacity of its type (and skills); recognizing them back puts you first in their mutual tier.</p>` : nothing}`}
       ${myCapacities.length === 0
         ? nothing
         : html`<h2>My capacity</h2><div class="scroll"><table aria-label="My capacity">
             <thead><tr><th>Capacity</th><th class="num">Declared</th><th class="num">Given</th><th class="num">Left over</th></tr></thead>
-            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unit(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)}</td><td class="num">${fmt(row.leftover)}</td></tr>`)}</tbody>
+            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)}</td><td class="num">${fmt(row.leftover)}</td></tr>`)}</tbody>
           </table></div>
           ${myCapacities.some((row) => row.leftover > 1e-9)
             ? html`<p class="hint muted">${Object.values(model.myRecognition).some((weight) => weight > 0)
