@@ -20,7 +20,7 @@ import {
   waterFill,
 } from '../../src/protocol/allocation/index.ts';
 import { rationOffers } from '../../src/protocol/allocation/network.ts';
-import type { PeerId, Relationships, Results, Scenario, SimulationResult, State } from '../../src/protocol/schemas.ts';
+import type { PeerId, Relationships, Results, Scenario, SimulationResult, State, TimeWindow } from '../../src/protocol/schemas.ts';
 import { assertAllocationProperties } from './allocation-properties.ts';
 import { changeBesideLargeNeed } from './scenarios.ts';
 
@@ -331,6 +331,79 @@ describe('allocation', () => {
         assert.equal(isCompatible(slotIn(around), slotIn(empty)), false, JSON.stringify(empty));
       }
       assert.equal(isCompatible(slotIn(window('2026-01-05T10:00:00Z', '2026-01-05T10:01:00Z')), slotIn(around)), true);
+    });
+
+    it('an absolute window on a day the zone changes offset meets a weekly one as spec 7.2 rule 3 says: one offset o_d (at 12:00 UTC) per date', () => {
+      type Day = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+      const weekly = (day: Day, start: string, end: string, timeZone: string) => ({ kind: 'weekly' as const, days: [day], start, end, timeZone });
+      const absolute = (start: string, end: string) => ({ kind: 'absolute' as const, start, end });
+      const slotIn = (window: ReturnType<typeof weekly> | ReturnType<typeof absolute>) => ({ id: 's', type: 'review', quantity: 1, skills: [], window });
+      const meets = (w: ReturnType<typeof weekly>, a: ReturnType<typeof absolute>) => {
+        const forward = isCompatible(slotIn(w), slotIn(a));
+        assert.equal(isCompatible(slotIn(a), slotIn(w)), forward, 'symmetric');
+        return forward;
+      };
+      // Europe/Berlin, 2026-03-29: +01:00 until 01:00 UTC, then +02:00; o = +02:00 (12:00 UTC) for the whole date.
+      const early = weekly('sun', '00:30', '01:30', 'Europe/Berlin'); // before the change: [03-28 22:30Z, 23:30Z)
+      assert.equal(meets(early, absolute('2026-03-28T22:30:00Z', '2026-03-28T22:45:00Z')), true);
+      assert.equal(meets(early, absolute('2026-03-28T23:30:00Z', '2026-03-29T00:15:00Z')), false); // 00:30-01:15 on the wall clock, +01:00
+      const skipped = weekly('sun', '02:30', '03:30', 'Europe/Berlin'); // 02:30 does not exist: [00:30Z, 01:30Z)
+      assert.equal(meets(skipped, absolute('2026-03-29T01:15:00Z', '2026-03-29T01:30:00Z')), true);
+      assert.equal(meets(skipped, absolute('2026-03-29T01:30:00Z', '2026-03-29T01:45:00Z')), false);
+      assert.equal(meets(weekly('sun', '03:00', '04:00', 'Europe/Berlin'), absolute('2026-03-29T01:00:00Z', '2026-03-29T01:01:00Z')), true); // after: exact
+      // Past midnight into the change: the occurrence of 2026-03-28 ends at 06:00 with that date's +01:00 (05:00Z, 8 hours).
+      const night = weekly('sat', '22:00', '06:00', 'Europe/Berlin');
+      assert.equal(meets(night, absolute('2026-03-28T20:45:00Z', '2026-03-28T21:00:00Z')), false);
+      assert.equal(meets(night, absolute('2026-03-29T04:30:00Z', '2026-03-29T05:00:00Z')), true);
+      assert.equal(meets(night, absolute('2026-03-29T05:00:00Z', '2026-03-29T05:30:00Z')), false);
+      // America/New_York, 2026-11-01: -04:00 until 06:00 UTC, then -05:00; o = -05:00, so a repeated 01:30 is the second one.
+      const twice = weekly('sun', '01:30', '02:00', 'America/New_York'); // [06:30Z, 07:00Z)
+      assert.equal(meets(twice, absolute('2026-11-01T05:30:00Z', '2026-11-01T06:00:00Z')), false); // the first 01:30-02:00 (-04:00)
+      assert.equal(meets(twice, absolute('2026-11-01T06:30:00Z', '2026-11-01T06:31:00Z')), true);
+      // America/New_York, 2026-03-08: -05:00 until 07:00 UTC, then -04:00; o = -04:00: 01:00-02:00 is [05:00Z, 06:00Z).
+      const spring = weekly('sun', '01:00', '02:00', 'America/New_York');
+      assert.equal(meets(spring, absolute('2026-03-08T05:45:00Z', '2026-03-08T06:00:00Z')), true);
+      assert.equal(meets(spring, absolute('2026-03-08T06:00:00Z', '2026-03-08T06:30:00Z')), false);
+      // Pacific/Auckland changes +13:00 -> +12:00 at 2026-04-04T14:00Z, 03:00 local on 2026-04-05. o(04-04) = +13:00 (12:00Z
+      // is before the change), o(04-05) = +12:00 also for local times before 03:00.
+      const sunday = weekly('sun', '01:00', '02:00', 'Pacific/Auckland'); // [04-04 13:00Z, 14:00Z)
+      assert.equal(meets(sunday, absolute('2026-04-04T12:00:00Z', '2026-04-04T13:00:00Z')), false);
+      assert.equal(meets(sunday, absolute('2026-04-04T13:00:00Z', '2026-04-04T13:30:00Z')), true);
+      const saturday = weekly('sat', '23:00', '01:00', 'Pacific/Auckland'); // o = +13:00: [04-04 10:00Z, 12:00Z)
+      assert.equal(meets(saturday, absolute('2026-04-04T11:45:00Z', '2026-04-04T12:00:00Z')), true);
+      assert.equal(meets(saturday, absolute('2026-04-04T12:00:00Z', '2026-04-04T12:30:00Z')), false);
+    });
+
+    it('an absolute window meets the occurrence of a weekly one that began two UTC dates before it (found by review)', () => {
+      // Monday 17:00 to Tuesday 17:00 in Los Angeles (-08:00) is [2026-01-06T01:00Z, 2026-01-07T01:00Z); an absolute window
+      // on 2026-01-07 lies in the Monday occurrence, which the walk from "the day before" (2026-01-06, a Tuesday) missed.
+      const slotIn = (window: TimeWindow) => ({ id: 's', type: 'review', quantity: 1, skills: [], window });
+      const day = { kind: 'weekly' as const, days: ['mon' as const], start: '17:00', end: '17:00', timeZone: 'America/Los_Angeles' };
+      assert.equal(isCompatible(slotIn(day), slotIn({ kind: 'absolute', start: '2026-01-07T00:00:00Z', end: '2026-01-07T00:30:00Z' })), true);
+      assert.equal(isCompatible(slotIn(day), slotIn({ kind: 'weekly', days: ['tue'], start: '16:00', end: '16:30', timeZone: 'America/Los_Angeles' })), true);
+      assert.equal(isCompatible(slotIn(day), slotIn({ kind: 'absolute', start: '2026-01-07T01:00:00Z', end: '2026-01-07T01:30:00Z' })), false);
+      // In zones without daylight saving an absolute window of under a day meets a weekly window exactly when the weekly
+      // window of the same UTC weekday and times does.
+      const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+      const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+      fc.assert(
+        fc.property(
+          fc.subarray([...weekdays], { minLength: 1 }),
+          fc.integer({ min: 0, max: 1439 }),
+          fc.integer({ min: 0, max: 1439 }),
+          fc.constantFrom('UTC', 'Etc/GMT+12', 'Pacific/Honolulu', 'Asia/Kolkata', 'Pacific/Kiritimati'),
+          fc.integer({ min: 0, max: 7 * 1440 - 1 }),
+          fc.integer({ min: 1, max: 1439 }),
+          (days, start, end, timeZone, from, length) => {
+            const weekly: TimeWindow = { kind: 'weekly', days, start: hhmm(start), end: hhmm(end), timeZone };
+            const startMs = Date.UTC(2026, 0, 5) + from * 60_000;
+            const absolute: TimeWindow = { kind: 'absolute', start: new Date(startMs).toISOString(), end: new Date(startMs + length * 60_000).toISOString() };
+            const asWeekly: TimeWindow = { kind: 'weekly', days: [weekdays[Math.floor(from / 1440)]!], start: hhmm(from % 1440), end: hhmm((from + length) % 1440), timeZone: 'UTC' };
+            assert.equal(isCompatible(slotIn(weekly), slotIn(absolute)), isCompatible(slotIn(weekly), slotIn(asWeekly)));
+          },
+        ),
+        { numRuns: 2000 },
+      );
     });
 
     it('allows self-recognition: a capacity can meet its owner\'s own need', () => {

@@ -130,12 +130,15 @@ function absoluteMeetsWeekly(absolute: AbsoluteWindow, weekly: WeeklyWindow): bo
   const end = Date.parse(absolute.end);
   if (!(end > start)) return false;
   if (end - start >= 8 * 24 * 3_600_000) return weekly.days.length > 0;
-  // Walk the local days the interval touches; the zone's offset is taken on each day, so DST is honoured.
+  // Walk the local days the interval touches; the zone's offset is taken on each day (one offset per date, both ends,
+  // spec 7.2), so DST is honoured away from the hours of a change. An occurrence starts after d - 24 h and ends before
+  // d + 72 h (past midnight: up to 48 h after d; |offset| < 24 h): two days before the start's date to the day after
+  // the end's date cover every occurrence that can meet the interval.
   const startTime = minutesOf(weekly.start);
   let endTime = minutesOf(weekly.end);
   if (endTime <= startTime) endTime += 24 * 60;
   const dayMs = 24 * 3_600_000;
-  for (let dayUtc = Math.floor(start / dayMs) * dayMs - dayMs; dayUtc <= end + dayMs; dayUtc += dayMs) {
+  for (let dayUtc = Math.floor(start / dayMs) * dayMs - 2 * dayMs; dayUtc <= end + dayMs; dayUtc += dayMs) {
     const weekday = WEEKDAYS[(new Date(dayUtc).getUTCDay() + 6) % 7]!;
     if (!weekly.days.includes(weekday)) continue;
     const offset = timeZoneOffsetMinutes(weekly.timeZone, dayUtc + 12 * 3_600_000);
