@@ -1,6 +1,8 @@
 // Room: test support (cli). Runs the built `mutual` command as a user would, with a bounded run time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const repositoryRoot = join(import.meta.dirname, '..', '..');
@@ -37,6 +39,42 @@ export function runMutual(args: readonly string[], options: { input?: string; ti
     timeout: options.timeoutMs ?? 60_000,
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export interface TempDir {
+  /** The directory of the running test (or suite); throws outside the hooks' lifetime. */
+  readonly path: string;
+}
+
+/**
+ * Gives the enclosing `describe` a fresh directory under the OS temp dir (named prefix + random) and removes it
+ * (recursive, force) afterwards, also when a test failed. 'each' (beforeEach/afterEach): one per test; 'all'
+ * (before/after): one for the whole describe. Hooks of one kind run in the order they are registered, so register
+ * the stopping of processes that write into the directory before calling this (their hook then runs before the rm).
+ */
+export function useTempDir(prefix: string, scope: 'each' | 'all' = 'each'): TempDir {
+  let current: string | undefined;
+  const create = async () => {
+    current = await mkdtemp(join(tmpdir(), prefix));
+  };
+  const remove = async () => {
+    const dir = current;
+    current = undefined;
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  };
+  if (scope === 'each') {
+    beforeEach(create);
+    afterEach(remove);
+  } else {
+    before(create);
+    after(remove);
+  }
+  return {
+    get path() {
+      if (current === undefined) throw new Error(`no temporary directory (${prefix}) outside the tests and hooks of its describe`);
+      return current;
+    },
+  };
 }
 
 /** Polls `probe` every 200 ms until it returns a value; fails after timeoutMs, saying what it waited for. */

@@ -1,24 +1,21 @@
 // Room: test (cli). `mutual keygen` as a user runs it.
 import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, useTempDir } from './helpers.ts';
 
 describe('mutual keygen', function () {
   this.timeout(120_000);
-  let dir: string;
   before(() => ensureBuilt());
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-keygen-'))));
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const dir = useTempDir('mutual-keygen-');
 
   it('creates a 0600 identity, prints the peer id, and keeps it on a second run', async () => {
-    const first = runMutual(['keygen', '--data-dir', join(dir, 'd')]);
+    const first = runMutual(['keygen', '--data-dir', join(dir.path, 'd')]);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout.trim(), /^12D3KooW[1-9A-HJ-NP-Za-km-z]+$/);
-    assert.equal((await stat(join(dir, 'd', 'identity.key'))).mode & 0o777, 0o600);
-    const second = runMutual(['keygen', '--data-dir', join(dir, 'd')]);
+    assert.equal((await stat(join(dir.path, 'd', 'identity.key'))).mode & 0o777, 0o600);
+    const second = runMutual(['keygen', '--data-dir', join(dir.path, 'd')]);
     assert.equal(second.status, 0);
     assert.equal(second.stdout, first.stdout);
     assert.match(second.stderr, /already has an identity/);
@@ -27,7 +24,7 @@ describe('mutual keygen', function () {
   it('processes creating the identity of a fresh data dir at once all end up with the same one', async () => {
     // Bounded: three rounds of eight concurrent keygens; with check-then-rename each would print its own peer id.
     for (let round = 0; round < 3; round++) {
-      const dataDir = join(dir, `race${round}`);
+      const dataDir = join(dir.path, `race${round}`);
       const runs = await Promise.all(Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
         execFile(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'keygen', '--data-dir', dataDir], { timeout: 60_000 }, (error, stdout) => (error === null ? resolve(stdout.trim()) : reject(error)));
       })));
@@ -37,11 +34,11 @@ describe('mutual keygen', function () {
   });
 
   it('names a damaged identity.key instead of creating another', async () => {
-    await mkdir(join(dir, 'd'));
-    await writeFile(join(dir, 'd', 'identity.key'), '');
-    const run = runMutual(['keygen', '--data-dir', join(dir, 'd')]);
+    await mkdir(join(dir.path, 'd'));
+    await writeFile(join(dir.path, 'd', 'identity.key'), '');
+    const run = runMutual(['keygen', '--data-dir', join(dir.path, 'd')]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, new RegExp(`${join(dir, 'd', 'identity.key')} is not a valid identity key`));
+    assert.match(run.stderr, new RegExp(`${join(dir.path, 'd', 'identity.key')} is not a valid identity key`));
   });
 
   it('exits 2 without --data-dir', () => {

@@ -5,10 +5,9 @@
 // are removed afterwards.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBuilt, repositoryRoot, runMutual, stopChild } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, stopChild, useTempDir } from './helpers.ts';
 
 interface Status { peers: string[]; allocations: { provider: string; recipient: string; quantity: number }[] }
 
@@ -31,7 +30,6 @@ function cannotRun(): string | undefined {
 
 describe('mutual peer: mDNS discovery inside network namespaces', function () {
   this.timeout(120_000);
-  let dir: string;
   const children: ChildProcess[] = [];
 
   before(function () {
@@ -57,13 +55,13 @@ describe('mutual peer: mDNS discovery inside network namespaces', function () {
   after(async function () {
     await Promise.all(children.map(stopChild));
     if (cannotRun() === undefined) for (const name of namespaces) spawnSync('ip', ['netns', 'del', name]);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
+  // After the hooks above: made only when the test can run (a skip stops the remaining before hooks), removed after the peers stopped.
+  const dir = useTempDir('mutual-mdns-', 'all');
 
   it('two peers with mDNS on and no bootstrap find each other and converge', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mutual-mdns-'));
     const ids = [0, 1].map((side) => {
-      const run = runMutual(['keygen', '--data-dir', join(dir, `p${side}`)]);
+      const run = runMutual(['keygen', '--data-dir', join(dir.path, `p${side}`)]);
       assert.equal(run.status, 0, run.stderr);
       return run.stdout.trim();
     });
@@ -73,10 +71,10 @@ describe('mutual peer: mDNS discovery inside network namespaces', function () {
     ];
     const logs = ['', ''];
     for (const side of [0, 1] as const) {
-      await writeFile(join(dir, `profile${side}.json`), JSON.stringify(profiles[side]));
+      await writeFile(join(dir.path, `profile${side}.json`), JSON.stringify(profiles[side]));
       const child = spawn(
         'ip',
-        ['netns', 'exec', namespaces[side], process.execPath, join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir, `p${side}`), '--network', 'mdns-test', '--listen', `/ip4/${addresses[side]}/tcp/0`, '--profile', join(dir, `profile${side}.json`)],
+        ['netns', 'exec', namespaces[side], process.execPath, join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, `p${side}`), '--network', 'mdns-test', '--listen', `/ip4/${addresses[side]}/tcp/0`, '--profile', join(dir.path, `profile${side}.json`)],
         { cwd: repositoryRoot, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       child.stderr!.setEncoding('utf8');
@@ -91,7 +89,7 @@ describe('mutual peer: mDNS discovery inside network namespaces', function () {
     const deadline = Date.now() + 60_000;
     let statuses: (Status | undefined)[] = [];
     for (;;) {
-      statuses = await Promise.all([0, 1].map((side) => readFile(join(dir, `p${side}`, 'status.json'), 'utf8').then((text) => JSON.parse(text) as Status, () => undefined)));
+      statuses = await Promise.all([0, 1].map((side) => readFile(join(dir.path, `p${side}`, 'status.json'), 'utf8').then((text) => JSON.parse(text) as Status, () => undefined)));
       const done = statuses.every(
         (status, side) =>
           status !== undefined &&

@@ -4,11 +4,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHeadlessPeer } from '../../scripts/peer-process.ts';
-import { ensureBuilt, repositoryRoot, runMutual, stopChild, waitFor } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, stopChild, useTempDir, waitFor } from './helpers.ts';
 
 const NETWORK = 'lifecycle-test';
 const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'];
@@ -37,21 +36,20 @@ function deadPid(): number {
 
 describe('mutual peer: one process over its life (loopback)', function () {
   this.timeout(120_000);
-  let dir: string;
   const children: ChildProcess[] = [];
 
   before(() => ensureBuilt());
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-lifecycle-'))));
+  // Registered first, so the peers are stopped before their directory is removed.
   afterEach(async () => {
     await Promise.all(children.map(stopChild));
     children.length = 0;
-    await rm(dir, { recursive: true, force: true });
   });
+  const dir = useTempDir('mutual-lifecycle-');
 
   const start = (dataDir: string, args: readonly string[] = []) => startHeadlessPeer(dataDir, NETWORK, args, (child) => children.push(child));
 
   it('a second peer on the same data dir exits 1 naming the pid in use; a clean stop removes the lock; a stale lock is taken over', async () => {
-    const dataDir = join(dir, 'd');
+    const dataDir = join(dir.path, 'd');
     await start(dataDir);
     const first = children[0]!;
     const second = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { timeoutMs: 30_000 });
@@ -69,7 +67,7 @@ describe('mutual peer: one process over its life (loopback)', function () {
   });
 
   it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {
-    const dataDir = join(dir, 'd');
+    const dataDir = join(dir.path, 'd');
     await start(dataDir);
     const peer = children[0]!;
     const firstSeen = await waitFor(readStatus.bind(null, dataDir), 'status.json', 30_000);
@@ -104,7 +102,7 @@ describe('mutual peer: one process over its life (loopback)', function () {
   });
 
   it('a second SIGTERM right after the first (as `timeout` sends) still ends in a clean shutdown, exit 0', async () => {
-    await start(join(dir, 'd'));
+    await start(join(dir.path, 'd'));
     const peer = children[0]!;
     const exit = exited(peer);
     peer.kill('SIGTERM');
@@ -114,7 +112,7 @@ describe('mutual peer: one process over its life (loopback)', function () {
   });
 
   it('a relay-only peer says it listens only through a relay', async () => {
-    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -125,10 +123,8 @@ describe('mutual peer: one process over its life (loopback)', function () {
 
 describe('mutual peer: what it refuses to start with', function () {
   this.timeout(120_000);
-  let dir: string;
   before(() => ensureBuilt());
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-refuse-'))));
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const dir = useTempDir('mutual-refuse-');
 
   /** Runs a peer that is expected to exit by itself; bounded, and listening on loopback only if it gets that far. */
   const peer = (dataDir: string, args: readonly string[] = []) => runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, ...args], { timeoutMs: 30_000 });
@@ -139,34 +135,34 @@ describe('mutual peer: what it refuses to start with', function () {
   };
 
   it('a profile that uses a slot id twice, as simulate does', async () => {
-    const id = keygen(join(dir, 'd'));
-    const profile = join(dir, 'profile.json');
+    const id = keygen(join(dir.path, 'd'));
+    const profile = join(dir.path, 'profile.json');
     await writeFile(profile, JSON.stringify({ id, recognition: {}, capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [{ id: 'c', type: 'review', quantity: 1 }] }));
-    const run = peer(join(dir, 'd'), ['--profile', profile]);
+    const run = peer(join(dir.path, 'd'), ['--profile', profile]);
     assert.equal(run.status, 1);
     assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  needs\\[0\\]\\.id: "c" is used twice by ${id}`));
   });
 
   it('a profile larger than 16 MiB without reading it (a sparse 3 GiB file), a directory and an empty file, each by name', async () => {
-    keygen(join(dir, 'd'));
-    const huge = join(dir, 'huge.json');
+    keygen(join(dir.path, 'd'));
+    const huge = join(dir.path, 'huge.json');
     await writeFile(huge, '');
     await truncate(huge, 3 * 1024 ** 3);
-    const large = peer(join(dir, 'd'), ['--profile', huge]);
+    const large = peer(join(dir.path, 'd'), ['--profile', huge]);
     assert.equal(large.status, 1);
     assert.match(large.stderr, new RegExp(`${huge}: .*larger than ${16 * 1024 * 1024}`));
-    const directory = peer(join(dir, 'd'), ['--profile', dir]);
+    const directory = peer(join(dir.path, 'd'), ['--profile', dir.path]);
     assert.equal(directory.status, 1);
-    assert.match(directory.stderr, new RegExp(`${dir}: .*is not a file`));
-    const empty = join(dir, 'empty.json');
+    assert.match(directory.stderr, new RegExp(`${dir.path}: .*is not a file`));
+    const empty = join(dir.path, 'empty.json');
     await writeFile(empty, '');
-    const blank = peer(join(dir, 'd'), ['--profile', empty]);
+    const blank = peer(join(dir.path, 'd'), ['--profile', empty]);
     assert.equal(blank.status, 1);
     assert.match(blank.stderr, new RegExp(`${empty}: .*not valid JSON`));
   });
 
   it('a damaged declarations.json, store file or identity.key, each by name', async () => {
-    const dataDir = join(dir, 'd');
+    const dataDir = join(dir.path, 'd');
     keygen(dataDir);
     await writeFile(join(dataDir, 'declarations.json'), '{"state":');
     const declarations = peer(dataDir);
@@ -185,7 +181,7 @@ describe('mutual peer: what it refuses to start with', function () {
   });
 
   it('--listen or --bootstrap that is not a usable multiaddr: usage error (exit 2) before a fresh data dir gets an identity', () => {
-    const dataDir = join(dir, 'fresh');
+    const dataDir = join(dir.path, 'fresh');
     const listen = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--no-mdns', '--listen', 'garbage']);
     assert.equal(listen.status, 2);
     assert.match(listen.stderr, /--listen 'garbage' is not a multiaddr/);

@@ -5,15 +5,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coordinationTopic } from '../../src/network/names.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 import { startAttacker } from '../network/attacker.ts';
 import { startHeadlessPeer } from '../../scripts/peer-process.ts';
-import { ensureBuilt, runMutual, stopChild, waitFor } from './helpers.ts';
+import { ensureBuilt, runMutual, stopChild, useTempDir, waitFor } from './helpers.ts';
 
 interface AllocationRow { provider: string; capacity: string; recipient: string; need: string; quantity: number }
 interface Status { peerId: string; converged: boolean; round: number; peers: string[]; allocations: AllocationRow[]; needs: { participant: string; need: string; declared: number }[]; capacities: { participant: string; capacity: string; declared: number }[] }
@@ -45,28 +44,27 @@ function allocationDifferences(peer: string, status: Status, expected: readonly 
 
 describe('mutual peer (real processes on loopback)', function () {
   this.timeout(240_000);
-  let dir: string;
   const children = new Map<number, ChildProcess>();
 
   before(() => ensureBuilt());
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-peer-'))));
+  // Registered first, so the peers are stopped before their directory is removed.
   afterEach(async () => {
     await Promise.all([...children.values()].map(stopChild));
     children.clear();
-    await rm(dir, { recursive: true, force: true });
   });
+  const dir = useTempDir('mutual-peer-');
 
   /** Starts `mutual peer` for participant index; resolves to its first listen address once it prints it. */
   function startPeer(index: number, args: readonly string[]): Promise<string> {
-    return startHeadlessPeer(join(dir, `p${index}`), NETWORK, args, (child) => children.set(index, child));
+    return startHeadlessPeer(join(dir.path, `p${index}`), NETWORK, args, (child) => children.set(index, child));
   }
   /** The end of a peer's log (its stderr, kept in <data dir>/peer.log), for failure messages. */
-  const logTail = (index: number) => readFileSync(join(dir, `p${index}`, 'peer.log'), 'utf8').slice(-1500);
+  const logTail = (index: number) => readFileSync(join(dir.path, `p${index}`, 'peer.log'), 'utf8').slice(-1500);
 
   it('ten peers converge to the simulate result; a late joiner catches up; a SIGKILLed peer rejoins with its declarations', async () => {
     const ids: string[] = [];
     for (let index = 0; index < PEERS; index++) {
-      const run = runMutual(['keygen', '--data-dir', join(dir, `p${index}`)]);
+      const run = runMutual(['keygen', '--data-dir', join(dir.path, `p${index}`)]);
       assert.equal(run.status, 0, run.stderr);
       ids.push(run.stdout.trim());
     }
@@ -79,18 +77,18 @@ describe('mutual peer (real processes on loopback)', function () {
       capacities: [{ id: 'offer', type: 'review', quantity: 4 + (index % 3) }],
       needs: [{ id: 'ask', type: 'review', quantity: 12 + (index % 4) }],
     }));
-    await writeFile(join(dir, 'scenario.json'), JSON.stringify({ participants }));
-    for (const [index, participant] of participants.entries()) await writeFile(join(dir, `profile${index}.json`), JSON.stringify(participant));
-    const reference = runMutual(['simulate', join(dir, 'scenario.json')]);
+    await writeFile(join(dir.path, 'scenario.json'), JSON.stringify({ participants }));
+    for (const [index, participant] of participants.entries()) await writeFile(join(dir.path, `profile${index}.json`), JSON.stringify(participant));
+    const reference = runMutual(['simulate', join(dir.path, 'scenario.json')]);
     assert.equal(reference.status, 0, reference.stderr);
     const expected = JSON.parse(reference.stdout) as { converged: boolean; allocations: AllocationRow[] };
     assert.ok(expected.converged);
     assert.ok(expected.allocations.length > 0);
     const tolerance = 1e-3;
 
-    const bootstrapAddress = await startPeer(0, ['--profile', join(dir, 'profile0.json')]);
+    const bootstrapAddress = await startPeer(0, ['--profile', join(dir.path, 'profile0.json')]);
     // Peers 1..8 now; peer 9 joins after the others have converged.
-    await Promise.all(Array.from({ length: PEERS - 2 }, (_, offset) => startPeer(offset + 1, ['--profile', join(dir, `profile${offset + 1}.json`), '--bootstrap', bootstrapAddress])));
+    await Promise.all(Array.from({ length: PEERS - 2 }, (_, offset) => startPeer(offset + 1, ['--profile', join(dir.path, `profile${offset + 1}.json`), '--bootstrap', bootstrapAddress])));
 
     // An attacker joins through peer 0 while the others converge: forged, stale, oversized and malformed records and a
     // flood of 10,000 messages on the coordination topic. Nobody may stall; the convergence below must still happen.
@@ -117,7 +115,7 @@ describe('mutual peer (real processes on loopback)', function () {
     const converged = (indices: readonly number[]) => async () => {
       const problems: string[] = [];
       for (const index of indices) {
-        const status = await readStatus(join(dir, `p${index}`));
+        const status = await readStatus(join(dir.path, `p${index}`));
         if (status === undefined) problems.push(`peer ${index}: no status yet`);
         else problems.push(...allocationDifferences(ids[index]!, status, expected.allocations, tolerance).map((line) => `peer ${index} (round ${status.round}, ${status.peers.length} peers): ${line}`));
       }
@@ -130,7 +128,7 @@ describe('mutual peer (real processes on loopback)', function () {
       const logs = lagging.slice(0, 3).map((index) => `--- peer ${index} stderr (tail) ---\n${logTail(index)}`);
       throw new Error(`${error.message}\n${lastProblems.slice(0, 20).join('\n')}\n${logs.join('\n')}`);
     };
-    await startPeer(PEERS - 1, ['--profile', join(dir, `profile${PEERS - 1}.json`), '--bootstrap', bootstrapAddress]);
+    await startPeer(PEERS - 1, ['--profile', join(dir.path, `profile${PEERS - 1}.json`), '--bootstrap', bootstrapAddress]);
     const all = Array.from({ length: PEERS }, (_, index) => index);
     await waitFor(converged(all), 'all ten peers (one of them late) to reach the simulate allocations', 90_000).catch(explain);
 
@@ -143,7 +141,7 @@ describe('mutual peer (real processes on loopback)', function () {
     });
     await startPeer(victim, ['--bootstrap', bootstrapAddress]);
     const restored = await waitFor(async () => {
-      const status = await readStatus(join(dir, `p${victim}`));
+      const status = await readStatus(join(dir.path, `p${victim}`));
       return status !== undefined && status.needs.some((row) => row.participant === ids[victim] && row.need === 'ask') ? status : undefined;
     }, 'the restarted peer to declare again', 30_000);
     const need = restored.needs.find((row) => row.participant === ids[victim] && row.need === 'ask')!;
@@ -153,11 +151,11 @@ describe('mutual peer (real processes on loopback)', function () {
     await waitFor(converged(all), 'convergence after the restart', 60_000).catch(explain);
 
     // The attack was seen and refused at the boundary (counted in status.json), and did not stop the convergence above.
-    const victimStatus = (await readStatus(join(dir, 'p0'))) as Status & { counters: { rejected: number; rateLimited: number } };
+    const victimStatus = (await readStatus(join(dir.path, 'p0'))) as Status & { counters: { rejected: number; rateLimited: number } };
     assert.ok(victimStatus.counters.rejected + victimStatus.counters.rateLimited >= 4, `peer 0 counted the attack: ${JSON.stringify(victimStatus.counters)}`);
 
     // `mutual status` prints the same document the peer keeps.
-    const printed = runMutual(['status', '--data-dir', join(dir, 'p0')]);
+    const printed = runMutual(['status', '--data-dir', join(dir.path, 'p0')]);
     assert.equal(printed.status, 0, printed.stderr);
     const status = JSON.parse(printed.stdout) as Status & { network: string; addresses: string[] };
     assert.equal(status.peerId, ids[0]);
@@ -173,16 +171,16 @@ describe('mutual peer (real processes on loopback)', function () {
     assert.deepEqual(exit, { code: 0, signal: null }, `peer 0 did not shut down cleanly:\n${logTail(0)}`);
   });
   it('a peer whose results are too large for one record says so in status.json and its log, and keeps running', async () => {
-    const run = runMutual(['keygen', '--data-dir', join(dir, 'p0')]);
+    const run = runMutual(['keygen', '--data-dir', join(dir.path, 'p0')]);
     assert.equal(run.status, 0, run.stderr);
     const id = run.stdout.trim();
     // Recognizing itself, two capacities that fit 256 needs: over a thousand offer and acceptance entries (spec 3).
     const needs = Array.from({ length: 256 }, (_, index) => ({ id: `n${index}`, type: 'review', quantity: 1 }));
     const capacities = [{ id: 'c0', type: 'review', quantity: 100 }, { id: 'c1', type: 'review', quantity: 100 }];
-    await writeFile(join(dir, 'profile0.json'), JSON.stringify({ id, recognition: { [id]: 1 }, capacities, needs }));
-    await startPeer(0, ['--profile', join(dir, 'profile0.json')]);
+    await writeFile(join(dir.path, 'profile0.json'), JSON.stringify({ id, recognition: { [id]: 1 }, capacities, needs }));
+    await startPeer(0, ['--profile', join(dir.path, 'profile0.json')]);
     const status = await waitFor(async () => {
-      const current = (await readStatus(join(dir, 'p0'))) as (Status & { problem?: string }) | undefined;
+      const current = (await readStatus(join(dir.path, 'p0'))) as (Status & { problem?: string }) | undefined;
       return current?.problem === undefined ? undefined : current;
     }, 'a problem in status.json', 60_000);
     assert.match(status.problem!, /my results were not published: record is \d+ bytes encoded, more than 65536/);

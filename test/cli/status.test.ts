@@ -2,20 +2,17 @@
 // running peer itself is exercised in peer.test.ts and peer-lifecycle.test.ts).
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBuilt, runMutual } from './helpers.ts';
+import { ensureBuilt, runMutual, useTempDir } from './helpers.ts';
 
 describe('mutual status', function () {
   this.timeout(120_000);
-  let dir: string;
   before(() => ensureBuilt());
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'mutual-status-'))));
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const dir = useTempDir('mutual-status-');
 
   it('says when no peer has written a status', () => {
-    const run = runMutual(['status', '--data-dir', dir]);
+    const run = runMutual(['status', '--data-dir', dir.path]);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /status\.json does not exist/);
   });
@@ -25,8 +22,8 @@ describe('mutual status', function () {
 
   it('prints the status document of a running peer, exit 0', async () => {
     const status = document({});
-    await writeFile(join(dir, 'status.json'), JSON.stringify(status));
-    const run = runMutual(['status', '--data-dir', dir]);
+    await writeFile(join(dir.path, 'status.json'), JSON.stringify(status));
+    const run = runMutual(['status', '--data-dir', dir.path]);
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), status);
   });
@@ -40,8 +37,8 @@ describe('mutual status', function () {
       [{ pid: undefined, updatedAt: undefined }, /not running \(status\.json has no pid or updatedAt/],
     ];
     for (const [fields, reason] of cases) {
-      await writeFile(join(dir, 'status.json'), JSON.stringify(document(fields)));
-      const run = runMutual(['status', '--data-dir', dir]);
+      await writeFile(join(dir.path, 'status.json'), JSON.stringify(document(fields)));
+      const run = runMutual(['status', '--data-dir', dir.path]);
       assert.equal(run.status, 3, JSON.stringify(fields));
       assert.equal((JSON.parse(run.stdout) as { running: boolean }).running, false);
       assert.match(run.stderr, reason);
@@ -49,8 +46,8 @@ describe('mutual status', function () {
   });
 
   it('reports a damaged status file instead of crashing', async () => {
-    await writeFile(join(dir, 'status.json'), '{"peerId":');
-    const run = runMutual(['status', '--data-dir', dir]);
+    await writeFile(join(dir.path, 'status.json'), '{"peerId":');
+    const run = runMutual(['status', '--data-dir', dir.path]);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /status\.json/);
   });

@@ -1,20 +1,16 @@
 // Room: test (cli). `mutual validate` through the built command: exit codes, plain-word errors, stdin, records.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, repositoryRoot, runMutual } from './helpers.ts';
+import { ensureBuilt, repositoryRoot, runMutual, useTempDir } from './helpers.ts';
 
 describe('mutual validate', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(() => {
-    ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'mutual-validate-'));
-  });
+  before(() => ensureBuilt());
+  const dir = useTempDir('mutual-validate-', 'all');
 
   it('exits 0 for a valid state file', () => {
-    const file = join(dir, 'state.json');
+    const file = join(dir.path, 'state.json');
     writeFileSync(file, JSON.stringify({ displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: 10 }] }));
     const run = runMutual(['validate', '--kind', 'state', file]);
     assert.equal(run.status, 0, run.stderr);
@@ -66,10 +62,10 @@ describe('mutual validate', function () {
   });
 
   it('exits 1 for a file it cannot read, naming it (the input failed; 2 is for bad flags)', () => {
-    const missing = runMutual(['validate', '--kind', 'state', join(dir, 'missing.json')]);
+    const missing = runMutual(['validate', '--kind', 'state', join(dir.path, 'missing.json')]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /cannot read .*missing\.json/);
-    assert.equal(runMutual(['validate', '--kind', 'state', dir]).status, 1);
+    assert.equal(runMutual(['validate', '--kind', 'state', dir.path]).status, 1);
   });
 
   it('applies the checks of simulate to scenarios: a participant listed twice, a slot id used twice', () => {
