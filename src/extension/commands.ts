@@ -1,4 +1,4 @@
-// Room: extension. May touch: vscode, ./service, protocol (schemas, computeResults).
+// Room: extension. May touch: vscode, ./service, ./settings (address checks), protocol (schemas, computeResults).
 // The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
 // user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
 // keybindings, the webview), validated with the same schemas.
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { computeResults } from '../protocol/allocation/index.ts';
 import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
+import { multiaddrSchema } from './settings.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -241,7 +242,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
       await ensureJoined();
-      const Multiaddr = z.string().regex(/^\/(ip4|ip6|dns4|dns6|dns|memory)\/.+\/p2p\/[A-Za-z0-9]+$/, 'a multiaddr ending in /p2p/<peer id>, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...');
+      const Multiaddr = multiaddrSchema('dial');
       const address = argument !== undefined ? Multiaddr.parse(argument) : await vscode.window.showInputBox({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr), ignoreFocusOut: true });
       if (address === undefined) return undefined;
       await service.connect(address);

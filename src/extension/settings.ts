@@ -1,10 +1,12 @@
-// Room: extension (host side, no vscode import). May touch: engine (config), protocol (schemas), network names, node:os.
+// Room: extension (host side, no vscode import). May touch: engine (config), protocol (schemas), network names and
+// address checks, node:os.
 // The extension's settings, parsed: what package.json declares (minimum, maximum, patterns) is checked again here,
 // because VS Code only warns in the settings editor and passes any value through. A value that does not parse falls
 // back to its default and the problem names the setting, so the user knows what to fix.
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine.ts';
+import { addressProblem, type AddressUse } from '../network/addresses.ts';
 import { isLoopbackAddress } from '../network/names.ts';
 import { NetworkName, State } from '../protocol/schemas.ts';
 
@@ -27,7 +29,13 @@ export interface Parsed<T> {
   readonly problems: readonly string[];
 }
 
-const Multiaddr = z.string().regex(/^\//, 'a multiaddr starts with "/"');
+/** A multiaddr checked as `mutual peer` checks its flags (src/network/addresses.ts). */
+export function multiaddrSchema(use: AddressUse) {
+  return z.string().superRefine((text, context) => {
+    const problem = addressProblem(text, use);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: `'${text}' ${problem}` });
+  });
+}
 
 const ENGINE_SETTINGS = {
   subscriptionDebounceMs: z.number().finite().min(0),
@@ -40,8 +48,8 @@ const ENGINE_SETTINGS = {
 const NETWORK_SETTINGS = {
   name: NetworkName,
   transport: z.enum(['demo', 'libp2p']),
-  listenAddresses: z.array(Multiaddr),
-  bootstrapPeers: z.array(Multiaddr.regex(/\/p2p\/[A-Za-z0-9]+$/, 'a bootstrap address ends in /p2p/<peer id>')),
+  listenAddresses: z.array(multiaddrSchema('listen')),
+  bootstrapPeers: z.array(multiaddrSchema('dial')),
   mdns: z.boolean(),
 } as const;
 

@@ -29,8 +29,24 @@ describe('extension settings', function () {
     assert.equal(parsed.value.transport, 'libp2p');
     assert.deepEqual(parsed.value.listenAddresses, ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.name: must be lower case/m);
-    assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): a multiaddr starts with "\/"/m);
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): 'garbage' is not a multiaddr/m);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.transport: /m);
+  });
+
+  it('checks bootstrap peers as `mutual peer --bootstrap` does: a multiaddr ending in /p2p/<a real peer id>', function () {
+    const peerId = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
+    const good = [`/ip4/192.168.1.20/tcp/4001/p2p/${peerId}`, `/dns4/relay.example/tcp/443/wss/p2p/${peerId}/p2p-circuit/p2p/${peerId}`];
+    assert.deepEqual(parseNetworkSettings(reader({ 'network.bootstrapPeers': good })), { value: { ...parseNetworkSettings(reader({})).value, bootstrapPeers: good }, problems: [] });
+    // Before, the settings and the Connect command accepted the first two and `mutual peer` all three.
+    for (const [address, problem] of [
+      [`/ip4/999.1.1.1/tcp/4001/p2p/${peerId}`, /is not a multiaddr: Invalid IPv4 address/],
+      ['/ip4/127.0.0.1/tcp/4001/p2p/abc', /ends with '\/p2p\/abc', which is not a peer id/],
+      [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId}/ws`, /must end with \/p2p\/<peer id>/],
+    ] as const) {
+      const parsed = parseNetworkSettings(reader({ 'network.bootstrapPeers': [address] }));
+      assert.deepEqual(parsed.value.bootstrapPeers, [], address);
+      assert.match(parsed.problems[0] ?? '', new RegExp(`^mutual\\.network\\.bootstrapPeers \\(item 0\\): '.*' ${problem.source}`), address);
+    }
   });
 
   it('takes the display name from the setting, else a non-empty default', function () {

@@ -1,12 +1,12 @@
-// Room: cli (edge). May touch: engine, network, protocol, @multiformats/multiaddr (argument checks), node:*.
+// Room: cli (edge). May touch: engine, network, protocol, node:*.
 // `mutual peer`: a headless peer (bootstrap and relay for a team, or a participant from a profile) that runs until
 // SIGINT/SIGTERM and keeps D/status.json current. One peer per data dir (D/peer.lock).
-import { multiaddr } from '@multiformats/multiaddr';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { createEngine, type EngineLogger } from '../../engine/index.ts';
+import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
@@ -42,13 +42,8 @@ Exit 0 after a clean shutdown, 1 when the peer cannot start or fails, 2 on usage
 
 /** A listen or bootstrap address that libp2p could not use is a usage error, found before anything is written. */
 function checkAddress(text: string, flag: '--listen' | '--bootstrap'): string {
-  let components;
-  try {
-    components = multiaddr(text).getComponents();
-  } catch (error) {
-    throw new Error(`${flag} '${text}' is not a multiaddr: ${(error as Error).message}`);
-  }
-  if (flag === '--bootstrap' && !components.some((component) => component.name === 'p2p')) throw new Error(`--bootstrap '${text}' must end with /p2p/<peer id>`);
+  const problem = addressProblem(text, flag === '--listen' ? 'listen' : 'dial');
+  if (problem !== undefined) throw new Error(`${flag} '${text}' ${problem}`);
   return text;
 }
 
