@@ -1,7 +1,7 @@
 // Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
 // `npm run test:e2e`: starts the demo team as headless peers (./demo-team.ts), opens the real VS Code server in
 // headless Chromium with the extension under development, joins the demo network through the command palette, opens
-// the panel and checks that every tab shows live data. A need and a capacity are declared through the palette's input boxes first.
+// the panel and checks that every tab shows live data. A need (with a weekly window and a place) and a capacity are declared through the palette's input boxes first.
 // Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,11 +71,11 @@ async function main(): Promise<void> {
     await page.waitForTimeout(3_000);
     await runCommand(page, 'Mutual: Join Network');
     await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
-    // Declare a need through the palette's four steps, the quantity with its unit, as a user would.
+    // Declare a need through the palette's six steps, the quantity with its unit, when and where, as a user would.
     await runCommand(page, 'Mutual: Declare Need');
-    for (const answer of ['e2e-review', 'review', '2 hours', '']) await answerInputBox(page, answer);
+    for (const answer of ['e2e-review', 'review', '2 hours', '', 'mon-fri 09:00-12:00 UTC', 'remote']) await answerInputBox(page, answer);
     await runCommand(page, 'Mutual: Declare Capacity');
-    for (const answer of ['e2e-pairing', 'pairing', '3 hours', '']) await answerInputBox(page, answer);
+    for (const answer of ['e2e-pairing', 'pairing', '3 hours', '', '', '']) await answerInputBox(page, answer);
     await runCommand(page, 'Mutual: Show Panel');
     const frame = await panelFrame(page);
     const app = frame.locator('mutual-app');
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     await app.getByText(/\b4 active peers\b/).first().waitFor({ timeout: 60_000 }).catch(() => failures.push('the four teammates did not all become active within 60 s'));
     await app.locator('[data-testid="converged"]', { hasText: 'converged' }).waitFor({ timeout: 60_000 }).catch(() => failures.push('the network did not converge within 60 s'));
     const expectations: Record<string, RegExp> = {
-      state: /Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
+      state: /When[\s\S]*Where[\s\S]*e2e-review[\s\S]*mon-fri 09:00-12:00 UTC\s+remote[\s\S]*Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
       allocations: /My needs[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,

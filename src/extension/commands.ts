@@ -1,4 +1,4 @@
-// Room: extension. May touch: vscode, ./service, ./settings (address checks), protocol (schemas, computeResults).
+// Room: extension. May touch: vscode, ./service, ./settings (address checks), ./slot-text, protocol (schemas, computeResults).
 // The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
 // user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
 // keybindings, the webview), validated with the same schemas.
@@ -8,6 +8,7 @@ import { computeResults } from '../protocol/allocation/index.ts';
 import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { multiaddrSchema } from './settings.ts';
+import { formatLocation, formatWindow, parseLocation, parseWindow, type ParsedText } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -69,17 +70,17 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   const id =
     existing?.id ??
     (await vscode.window.showInputBox({
-      title: `Declare ${noun} (1/4)`,
+      title: `Declare ${noun} (1/6)`,
       prompt: `Id of this ${noun}, e.g. review-hours`,
       // Slot ids are unique among my capacities and needs (spec 2); an edit goes through Edit Declaration.
       validateInput: (text) => validateId(text) ?? (usedIds.has(text) ? `"${text}" is already declared: use "Mutual: Edit Declaration" to change it` : undefined),
       ignoreFocusOut: true,
     }));
   if (id === undefined) return undefined;
-  const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/4)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
+  const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/6)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
   if (type === undefined) return undefined;
   const amount = await vscode.window.showInputBox({
-    title: `Declare ${noun} (3/4)`,
+    title: `Declare ${noun} (3/6)`,
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
     value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
     validateInput: validator(QuantityWithUnit, splitQuantity),
@@ -88,15 +89,41 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   if (amount === undefined) return undefined;
   const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
   const skills = await vscode.window.showInputBox({
-    title: `Declare ${noun} (4/4)`,
+    title: `Declare ${noun} (4/6)`,
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
     value: existing?.skills.join(', '),
     validateInput: validator(Skills, toSkills),
     ignoreFocusOut: true,
   });
   if (skills === undefined) return undefined;
-  const { unit: _previousUnit, ...rest } = existing ?? {};
-  return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills) });
+  // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const when = await vscode.window.showInputBox({
+    title: `Declare ${noun} (5/6)`,
+    prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
+    value: formatWindow(existing?.window),
+    validateInput: (text) => problemOf(parseWindow(text, timeZone)),
+    ignoreFocusOut: true,
+  });
+  if (when === undefined) return undefined;
+  const where = await vscode.window.showInputBox({
+    title: `Declare ${noun} (6/6)`,
+    prompt: 'Where (optional; empty: anywhere): "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40"); several joined with ";"',
+    value: formatLocation(existing?.location),
+    validateInput: (text) => problemOf(parseLocation(text)),
+    ignoreFocusOut: true,
+  });
+  if (where === undefined) return undefined;
+  const window = valueOf(parseWindow(when, timeZone));
+  const location = valueOf(parseLocation(where));
+  const { unit: _previousUnit, window: _previousWindow, location: _previousLocation, ...rest } = existing ?? {};
+  return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills), ...(window === undefined ? {} : { window }), ...(location === undefined ? {} : { location }) });
+}
+
+const problemOf = (parsed: ParsedText<unknown>): string | undefined => (parsed.ok ? undefined : parsed.problem);
+function valueOf<T>(parsed: ParsedText<T>): T | undefined {
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.value;
 }
 
 async function pickDeclaration(state: State, placeHolder: string): Promise<{ kind: SlotKind; slot: Slot } | undefined> {

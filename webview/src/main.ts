@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
 /** "1 active peer", "4 active peers". */
@@ -157,12 +158,12 @@ class MutualApp extends LitElement {
         <vscode-button secondary @click=${this.command('declareNeed')}>Declare Need</vscode-button>
       </div>
       <div class="scroll"><table aria-label="Declarations">
-        <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th></tr></thead>
+        <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th><th title="When the slot can be served (empty: any time). A capacity and a need match only where their windows overlap.">When</th><th title="Where the slot can be served (empty: anywhere). Remote matches anything; else within 50 km or the same city.">Where</th></tr></thead>
         <tbody>
           ${rows.flatMap(({ id, state, mine }) => [
-            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td></tr>`),
-            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td></tr>`),
-            ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="5" class="muted">no declarations yet</td></tr>`] : []),
+            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
+            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
+            ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
       </table></div>`;

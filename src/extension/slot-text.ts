@@ -1,0 +1,226 @@
+// Room: extension (pure; no vscode, no node:*: the webview renders with it too). May touch: protocol (schemas,
+// time zone offsets).
+// A slot's time window and location as one line of text, both ways: what the Declare commands' input boxes read
+// ("mon-fri 09:00-12:00 Europe/Berlin", "Berlin, DE") and what the panel shows. Parsing ends in the protocol schemas,
+// so what reads here is what the network accepts; a text that does not read says why.
+import { timeZoneOffsetMinutes } from '../protocol/allocation/compatibility.ts';
+import { Location, TimeWindow, Weekday } from '../protocol/schemas.ts';
+
+const WEEKDAYS = Weekday.options;
+type Weekday = (typeof WEEKDAYS)[number];
+const DAY_ALIASES: Record<string, readonly Weekday[]> = { daily: WEEKDAYS, weekdays: WEEKDAYS.slice(0, 5), weekends: WEEKDAYS.slice(5) };
+
+export type ParsedText<T> = { ok: true; value: T | undefined } | { ok: false; problem: string };
+
+const fail = (problem: string): { ok: false; problem: string } => ({ ok: false, problem });
+
+/** Whether `timeZone` is an IANA zone this runtime knows (the protocol treats unknown names as UTC, 7.2: refuse them here). */
+export function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "mon-fri", "mon,wed", "daily", "weekdays", "sat-mon" (wrapping) -> the weekdays in week order. */
+function parseDays(text: string): Weekday[] | string {
+  const days = new Set<Weekday>();
+  for (const part of text.toLowerCase().split(',')) {
+    const alias = DAY_ALIASES[part];
+    if (alias !== undefined) {
+      alias.forEach((day) => days.add(day));
+      continue;
+    }
+    const [from, to, ...rest] = part.split('-');
+    const start = WEEKDAYS.indexOf(from as Weekday);
+    const end = to === undefined ? start : WEEKDAYS.indexOf(to as Weekday);
+    if (rest.length > 0 || start < 0 || end < 0) return `"${part}" is not a day: use mon … sun, a range like mon-fri, or daily, weekdays, weekends`;
+    for (let index = start; ; index = (index + 1) % 7) {
+      days.add(WEEKDAYS[index]!);
+      if (index === end) break;
+    }
+  }
+  return WEEKDAYS.filter((day) => days.has(day));
+}
+
+/** mon,tue,wed,thu,fri -> "mon-fri"; all seven -> "daily". */
+function formatDays(days: readonly Weekday[]): string {
+  if (days.length === 7) return 'daily';
+  const indexes = [...new Set(days.map((day) => WEEKDAYS.indexOf(day)))].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < indexes.length; ) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1) j++;
+    const from = WEEKDAYS[indexes[i]!]!;
+    const to = WEEKDAYS[indexes[j]!]!;
+    runs.push(j - i >= 2 ? `${from}-${to}` : j > i ? `${from},${to}` : from);
+    i = j + 1;
+  }
+  return runs.join(',');
+}
+
+const pad = (value: number) => String(value).padStart(2, '0');
+
+/** "+01:00", "-05:30"; "+00:00" for UTC. */
+function offsetText(offset: number): string {
+  const absolute = Math.abs(offset);
+  return `${offset < 0 ? '-' : '+'}${pad(Math.floor(absolute / 60))}:${pad(absolute % 60)}`;
+}
+
+/** Local date and time at an offset: "2026-12-01", "09:00". */
+function localParts(instantMs: number, offset: number): { date: string; time: string } {
+  const local = new Date(instantMs + offset * 60_000);
+  return { date: `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`, time: `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}` };
+}
+
+/** "2026-12-01T09:00:00+01:00": the instant written at the offset of the user's clock. */
+function isoAtOffset(instantMs: number, offset: number): string {
+  const { date, time } = localParts(instantMs, offset);
+  return `${date}T${time}:00${offsetText(offset)}`;
+}
+
+/** A fixed offset where a zone name goes: "+01:00", "UTC-05:30", "+0100". */
+const FIXED_OFFSET = /^(?:UTC)?([+-])(\d{2}):?(\d{2})$/;
+/** The offset an ISO instant is written at ("Z" is 0), or undefined. */
+const offsetOfIso = (iso: string): number | undefined => {
+  if (/z$/i.test(iso)) return 0;
+  const match = /([+-])(\d{2}):(\d{2})$/.exec(iso);
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : undefined;
+};
+
+/** The instant of a local date and time in `timeZone`; a time a change skips is read with the offset before it. */
+function instantOf(year: number, month: number, day: number, minutes: number, timeZone: string): number {
+  const localAsUtc = Date.UTC(year, month - 1, day, 0, minutes);
+  const first = localAsUtc - timeZoneOffsetMinutes(timeZone, localAsUtc) * 60_000;
+  return localAsUtc - timeZoneOffsetMinutes(timeZone, first) * 60_000;
+}
+
+const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
+const minutesOf = (time: string): number | undefined => {
+  const match = TIME.exec(time);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : undefined;
+};
+
+/**
+ * Reads a time window; empty text is no window (any time). Forms:
+ * - weekly: `<days> HH:MM-HH:MM [zone]`, e.g. `mon-fri 09:00-12:00 Europe/Berlin` (an end not after the start runs
+ *   past midnight);
+ * - once: `YYYY-MM-DD HH:MM-HH:MM [zone]` (the end on the next day when not after the start), or two ISO 8601
+ *   instants with offsets, `start/end`.
+ * Without a zone, `defaultTimeZone` (the user's).
+ */
+export function parseWindow(text: string, defaultTimeZone: string): ParsedText<TimeWindow> {
+  const words = text.trim().split(/\s+/).filter((word) => word.length > 0);
+  if (words.length === 0) return { ok: true, value: undefined };
+  if (words.length === 1 && words[0]!.includes('/') && /^\d{4}-/.test(words[0]!)) {
+    const [start, end, ...rest] = words[0]!.split('/');
+    if (rest.length > 0) return fail('write one interval: start/end');
+    return checked({ kind: 'absolute', start, end });
+  }
+  if (words.length < 2 || words.length > 3) return fail('write days or a date, then HH:MM-HH:MM, then a time zone if not yours, e.g. "mon-fri 09:00-12:00"');
+  const [when, hours, timeZone = defaultTimeZone] = words as [string, string, string?];
+  const fixed = FIXED_OFFSET.exec(timeZone);
+  const fixedOffset = fixed === null ? undefined : (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
+  if (fixedOffset === undefined && !isKnownTimeZone(timeZone)) return fail(`"${timeZone}" is not a time zone this machine knows (an IANA name such as Europe/Berlin)`);
+  if (fixedOffset !== undefined && Math.abs(fixedOffset) >= 24 * 60) return fail(`"${timeZone}" is not an offset from UTC`);
+  const [from, to, ...extra] = hours.split('-');
+  const start = minutesOf(from ?? '');
+  const end = minutesOf(to ?? '');
+  if (extra.length > 0 || start === undefined || end === undefined) return fail(`"${hours}" is not HH:MM-HH:MM (24 hours), e.g. 09:00-12:00`);
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(when);
+  if (date !== null) {
+    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const probe = new Date(Date.UTC(year, month - 1, day));
+    if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return fail(`"${when}" is not a date`);
+    const endMinutes = end + (end <= start ? 24 * 60 : 0);
+    if (fixedOffset !== undefined) {
+      const midnight = Date.UTC(year, month - 1, day) - fixedOffset * 60_000;
+      return checked({ kind: 'absolute', start: isoAtOffset(midnight + start * 60_000, fixedOffset), end: isoAtOffset(midnight + endMinutes * 60_000, fixedOffset) });
+    }
+    const startMs = instantOf(year, month, day, start, timeZone);
+    const endMs = instantOf(year, month, day, endMinutes, timeZone);
+    return checked({ kind: 'absolute', start: isoAtOffset(startMs, timeZoneOffsetMinutes(timeZone, startMs)), end: isoAtOffset(endMs, timeZoneOffsetMinutes(timeZone, endMs)) });
+  }
+  if (fixedOffset !== undefined) return fail('a weekly window needs a time zone name (its offset changes over the year), e.g. Europe/Berlin');
+  const days = parseDays(when);
+  if (typeof days === 'string') return fail(days);
+  return checked({ kind: 'weekly', days, start: `${pad(Math.floor(start / 60))}:${pad(start % 60)}`, end: `${pad(Math.floor(end / 60))}:${pad(end % 60)}`, timeZone });
+}
+
+function checked(candidate: unknown): ParsedText<TimeWindow> {
+  const parsed = TimeWindow.safeParse(candidate);
+  if (!parsed.success) return fail(parsed.error.issues[0]?.message ?? 'not a time window');
+  if (parsed.data.kind === 'absolute' && !(Date.parse(parsed.data.end) > Date.parse(parsed.data.start))) return fail('the end must be after the start');
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * The text parseWindow reads back: weekly `mon-fri 09:00-12:00 Europe/Berlin`; once `2026-12-01 14:00-16:00 +01:00`
+ * (at the offset the start was written with) when it lasts under a day in whole minutes, else `start/end` as declared.
+ */
+export function formatWindow(window: TimeWindow | undefined): string {
+  if (window === undefined) return '';
+  if (window.kind === 'weekly') return `${formatDays(window.days)} ${window.start}-${window.end} ${window.timeZone}`;
+  const startMs = Date.parse(window.start);
+  const endMs = Date.parse(window.end);
+  const offset = offsetOfIso(window.start);
+  const wholeMinutes = startMs % 60_000 === 0 && endMs % 60_000 === 0;
+  if (offset === undefined || !wholeMinutes || !(endMs > startMs) || endMs - startMs >= 24 * 3_600_000) return `${window.start}/${window.end}`;
+  const start = localParts(startMs, offset);
+  return `${start.date} ${start.time}-${localParts(endMs, offset).time} ${offset === 0 ? 'UTC' : offsetText(offset)}`;
+}
+
+/** A decimal number as people and JavaScript write it: 52.52, -0.5, .5, 1e-7. */
+const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?';
+
+/**
+ * Reads a location; empty text is none (anywhere). Parts separated by ";": `remote`, a city with an optional
+ * ISO country code (`Berlin, DE`), or coordinates (`52.52, 13.40`), e.g. `Berlin, DE; remote`.
+ */
+export function parseLocation(text: string): ParsedText<Location> {
+  const parts = text.split(';').map((part) => part.trim()).filter((part) => part.length > 0);
+  if (parts.length === 0) return { ok: true, value: undefined };
+  const location: Record<string, unknown> = {};
+  const once = (key: string, what: string) => (key in location ? `${what} given twice` : undefined);
+  for (const part of parts) {
+    if (part.toLowerCase() === 'remote') {
+      location.remote = true;
+      continue;
+    }
+    const coordinates = new RegExp(`^(${NUMBER})\\s*,\\s*(${NUMBER})$`, 'i').exec(part);
+    if (coordinates !== null) {
+      const twice = once('lat', 'coordinates');
+      if (twice) return fail(twice);
+      location.lat = Number(coordinates[1]);
+      location.lon = Number(coordinates[2]);
+      continue;
+    }
+    const twice = once('city', 'a city');
+    if (twice) return fail(twice);
+    const [city, country, ...rest] = part.split(',').map((piece) => piece.trim());
+    if (rest.length > 0 || city === '' || country === '') return fail(`"${part}" is not "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40")`);
+    location.city = city;
+    if (country !== undefined) {
+      if (!/^[A-Za-z]{2}$/.test(country)) return fail(`"${country}" is not a two-letter country code (ISO 3166-1, e.g. DE)`);
+      location.country = country.toUpperCase();
+    }
+  }
+  const parsed = Location.safeParse(location);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return fail(`${issue?.path.join('.') ?? 'location'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** The text parseLocation reads back: `Berlin, DE; 52.52, 13.4; remote`. */
+export function formatLocation(location: Location | undefined): string {
+  if (location === undefined) return '';
+  const parts: string[] = [];
+  if (location.city !== undefined) parts.push(location.country === undefined ? location.city : `${location.city}, ${location.country}`);
+  if (location.lat !== undefined && location.lon !== undefined) parts.push(`${location.lat}, ${location.lon}`);
+  if (location.remote === true) parts.push('remote');
+  return parts.join('; ');
+}

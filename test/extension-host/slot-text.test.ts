@@ -1,0 +1,127 @@
+// Room: test (extension host side, plain mocha). The text forms of a slot's time window and location that the Declare
+// commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { formatLocation, formatWindow, parseLocation, parseWindow } from '../../src/extension/slot-text.ts';
+import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
+
+const ok = <T>(parsed: { ok: true; value: T | undefined } | { ok: false; problem: string }): T | undefined => {
+  if (!parsed.ok) assert.fail(`refused: ${parsed.problem}`);
+  return parsed.value;
+};
+const problem = (parsed: { ok: boolean; problem?: string }): string => {
+  assert.equal(parsed.ok, false, 'expected a refusal');
+  return parsed.problem ?? '';
+};
+
+describe('extension: time window and location as text', function () {
+  it('reads weekly windows: day lists, ranges (also across Sunday), aliases, the default zone, times past midnight', function () {
+    assert.deepEqual(ok(parseWindow('mon-fri 09:00-12:00 Europe/Berlin', 'UTC')), { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '12:00', timeZone: 'Europe/Berlin' });
+    assert.deepEqual(ok(parseWindow('  sat-mon   22:00-2:00 ', 'America/New_York')), { kind: 'weekly', days: ['mon', 'sat', 'sun'], start: '22:00', end: '02:00', timeZone: 'America/New_York' });
+    assert.deepEqual(ok(parseWindow('Weekends,wed 9:30-10:00', 'UTC')), { kind: 'weekly', days: ['wed', 'sat', 'sun'], start: '09:30', end: '10:00', timeZone: 'UTC' });
+    assert.deepEqual(ok(parseWindow('daily 00:00-00:00 Asia/Kolkata', 'UTC'))?.days, Weekday.options);
+    assert.equal(ok(parseWindow('   ', 'UTC')), undefined, 'empty: any time');
+  });
+
+  it('reads one-off windows in a zone (its offset on that date), at a fixed offset, or as two ISO instants', function () {
+    assert.deepEqual(ok(parseWindow('2026-12-01 14:00-16:00 Europe/Berlin', 'UTC')), { kind: 'absolute', start: '2026-12-01T14:00:00+01:00', end: '2026-12-01T16:00:00+01:00' });
+    // Summer time, and an end not after the start: the next day.
+    assert.deepEqual(ok(parseWindow('2026-07-01 23:00-01:00', 'Europe/Berlin')), { kind: 'absolute', start: '2026-07-01T23:00:00+02:00', end: '2026-07-02T01:00:00+02:00' });
+    // Across the change to summer time (2026-03-29 01:00Z): each end at its own offset, 3 hours apart, not 4.
+    const change = ok(parseWindow('2026-03-29 01:00-05:00 Europe/Berlin', 'UTC'));
+    assert.deepEqual(change, { kind: 'absolute', start: '2026-03-29T01:00:00+01:00', end: '2026-03-29T05:00:00+02:00' });
+    assert.equal(Date.parse(change!.kind === 'absolute' ? change.end : '') - Date.parse(change!.kind === 'absolute' ? change.start : ''), 3 * 3_600_000);
+    assert.deepEqual(ok(parseWindow('2026-12-01 14:00-16:00 UTC-05:30', 'UTC')), { kind: 'absolute', start: '2026-12-01T14:00:00-05:30', end: '2026-12-01T16:00:00-05:30' });
+    assert.deepEqual(ok(parseWindow('2026-12-01T09:00:00Z/2026-12-03T09:00:00+01:00', 'UTC')), { kind: 'absolute', start: '2026-12-01T09:00:00Z', end: '2026-12-03T09:00:00+01:00' });
+  });
+
+  it('says why a window does not read', function () {
+    assert.match(problem(parseWindow('mon-fri 9-12', 'UTC')), /"9-12" is not HH:MM-HH:MM/);
+    assert.match(problem(parseWindow('funday 09:00-10:00', 'UTC')), /"funday" is not a day/);
+    assert.match(problem(parseWindow('mon 09:00-10:00 Mars/Olympus_Mons', 'UTC')), /"Mars\/Olympus_Mons" is not a time zone this machine knows/);
+    assert.match(problem(parseWindow('mon 09:00-10:00 +01:00', 'UTC')), /weekly window needs a time zone name/);
+    assert.match(problem(parseWindow('2026-02-30 09:00-10:00', 'UTC')), /"2026-02-30" is not a date/);
+    assert.match(problem(parseWindow('2026-12-01T12:00:00Z/2026-12-01T09:00:00Z', 'UTC')), /the end must be after the start/);
+    assert.match(problem(parseWindow('2026-12-01T12:00Z/2026-12-01T13:00Z', 'UTC')), /./, 'ISO instants need seconds, as the schema says');
+    assert.match(problem(parseWindow('mon', 'UTC')), /write days or a date, then HH:MM-HH:MM/);
+  });
+
+  it('writes windows as it reads them: day runs compressed, one-off windows at their start offset', function () {
+    assert.equal(formatWindow({ kind: 'weekly', days: ['mon', 'tue', 'wed', 'fri'], start: '09:00', end: '12:00', timeZone: 'UTC' }), 'mon-wed,fri 09:00-12:00 UTC');
+    assert.equal(formatWindow({ kind: 'weekly', days: ['sat', 'sun'], start: '22:00', end: '02:00', timeZone: 'Europe/Berlin' }), 'sat,sun 22:00-02:00 Europe/Berlin');
+    assert.equal(formatWindow({ kind: 'absolute', start: '2026-12-01T14:00:00+01:00', end: '2026-12-01T16:00:00+01:00' }), '2026-12-01 14:00-16:00 +01:00');
+    assert.equal(formatWindow({ kind: 'absolute', start: '2026-12-01T23:00:00Z', end: '2026-12-02T01:00:00Z' }), '2026-12-01 23:00-01:00 UTC');
+    assert.equal(formatWindow({ kind: 'absolute', start: '2026-12-01T09:00:00Z', end: '2026-12-03T09:00:00Z' }), '2026-12-01T09:00:00Z/2026-12-03T09:00:00Z', 'two days: as declared');
+    assert.equal(formatWindow(undefined), '');
+  });
+
+  it('reads back every window it writes (the same days and times, the same instants)', function () {
+    const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Auckland', 'America/St_Johns'];
+    const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    const weekly = fc.record({
+      kind: fc.constant('weekly' as const),
+      days: fc.subarray([...Weekday.options], { minLength: 1 }),
+      start: time,
+      end: time,
+      timeZone: fc.constantFrom(...zones),
+    });
+    const offsets = [0, 60, -300, 330, 780, -210];
+    const absolute = fc.tuple(fc.integer({ min: Date.UTC(2026, 0, 1) / 60_000, max: Date.UTC(2028, 0, 1) / 60_000 }), fc.integer({ min: 1, max: 4 * 24 * 60 }), fc.constantFrom(...offsets), fc.constantFrom(...offsets)).map(([startMinute, minutes, startOffset, endOffset]) => {
+      const iso = (minute: number, offset: number) => {
+        const local = new Date((minute + offset) * 60_000).toISOString().slice(0, 16);
+        const sign = offset < 0 ? '-' : '+';
+        return `${local}:00${sign}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+      };
+      return { kind: 'absolute' as const, start: iso(startMinute, startOffset), end: iso(startMinute + minutes, endOffset) };
+    });
+    fc.assert(
+      fc.property(fc.oneof(weekly, absolute), (window) => {
+        const written = formatWindow(TimeWindow.parse(window));
+        const read = ok(parseWindow(written, 'Asia/Tokyo'));
+        if (window.kind === 'weekly') assert.deepEqual(read, { ...window, days: [...window.days] }, written);
+        else {
+          assert.equal(read?.kind, 'absolute', written);
+          if (read?.kind !== 'absolute') return;
+          assert.equal(Date.parse(read.start), Date.parse(window.start), written);
+          assert.equal(Date.parse(read.end), Date.parse(window.end), written);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads locations: remote, a city with its country, coordinates, several joined with ";"', function () {
+    assert.deepEqual(ok(parseLocation('remote')), { remote: true });
+    assert.deepEqual(ok(parseLocation(' Berlin , de ')), { city: 'Berlin', country: 'DE' });
+    assert.deepEqual(ok(parseLocation('São Paulo')), { city: 'São Paulo' });
+    assert.deepEqual(ok(parseLocation('52.52, 13.40')), { lat: 52.52, lon: 13.4 });
+    assert.deepEqual(ok(parseLocation('Berlin, DE; 52.52,13.405; REMOTE')), { city: 'Berlin', country: 'DE', lat: 52.52, lon: 13.405, remote: true });
+    assert.equal(ok(parseLocation(' ; ')), undefined, 'empty: anywhere');
+  });
+
+  it('says why a location does not read, and writes locations as it reads them', function () {
+    assert.match(problem(parseLocation('91, 0')), /^lat: /);
+    assert.match(problem(parseLocation('Berlin, Germany')), /"Germany" is not a two-letter country code/);
+    assert.match(problem(parseLocation('Berlin; Paris')), /a city given twice/);
+    assert.match(problem(parseLocation('Springfield, IL, US')), /is not "remote", a city/);
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            remote: fc.constant(true),
+            city: fc.string({ minLength: 1, maxLength: 20 }).map((city) => city.replace(/[;,]/g, ' ').trim()).filter((city) => city.length > 0 && city.toLowerCase() !== 'remote' && !/^-?\d+(\.\d+)?$/.test(city)),
+            country: fc.constantFrom('DE', 'US', 'BR'),
+            coordinates: fc.tuple(fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true })),
+          },
+          { requiredKeys: [] },
+        ),
+        ({ coordinates, country, ...rest }) => {
+          const location = Location.parse({ ...rest, ...(rest.city !== undefined && country !== undefined ? { country } : {}), ...(coordinates ? { lat: coordinates[0] + 0, lon: coordinates[1] + 0 } : {}) });  // -0 is written "0"
+          const written = formatLocation(location);
+          assert.deepEqual(ok(parseLocation(written)), Object.keys(location).length === 0 ? undefined : location, written);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
