@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { explainUnmetNeed } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
@@ -239,10 +240,13 @@ class MutualApp extends LitElement {
       ${myNeeds.length === 0
         ? nothing
         : html`<h2>My needs</h2><div class="scroll"><table aria-label="My needs">
-            <thead><tr><th>Need</th><th class="num">Declared</th><th class="num">Received</th><th class="num">Still needed</th></tr></thead>
-            <tbody>${myNeeds.map((row) => html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${row.residual > 1e-9 ? 'warn' : 'ok'}">${row.residual > 1e-9 ? fmt(row.residual) : 'met'}</td></tr>`)}</tbody>
-          </table></div>
-          ${myNeeds.some((row) => row.residual > 1e-9) ? html`<p class="hint muted">A need is filled by teammates who recognize you and declared a capacity of its type (and skills); recognizing them back puts you first in their mutual tier.</p>` : nothing}`}
+            <thead><tr><th>Need</th><th class="num">Declared</th><th class="num">Received</th><th class="num">Still needed</th><th>Why</th></tr></thead>
+            <tbody>${myNeeds.map((row) => {
+              const slot = model.myState.needs.find((need) => need.id === row.need);
+              const unmet = row.residual > 1e-9;
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, model.self, model.peers) : ''}</td></tr>`;
+            })}</tbody>
+          </table></div>`}
       ${myCapacities.length === 0
         ? nothing
         : html`<h2>My capacity</h2><div class="scroll"><table aria-label="My capacity">
