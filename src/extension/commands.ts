@@ -66,21 +66,22 @@ const Skills = Slot.shape.skills;
 /** Asks for a slot step by step; undefined when the user cancels. */
 async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set()): Promise<Slot | undefined> {
   const noun = kind === 'capacity' ? 'capacity' : 'need';
+  const heading = existing === undefined ? `Declare ${noun}` : `Edit ${noun} "${existing.id}"`;
   const validateId = validator(SlotId);
   const id =
     existing?.id ??
     (await vscode.window.showInputBox({
-      title: `Declare ${noun} (1/6)`,
+      title: `${heading} (1/6)`,
       prompt: `Id of this ${noun}, e.g. review-hours`,
       // Slot ids are unique among my capacities and needs (spec 2); an edit goes through Edit Declaration.
       validateInput: (text) => validateId(text) ?? (usedIds.has(text) ? `"${text}" is already declared: use "Mutual: Edit Declaration" to change it` : undefined),
       ignoreFocusOut: true,
     }));
   if (id === undefined) return undefined;
-  const type = await vscode.window.showInputBox({ title: `Declare ${noun} (2/6)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
+  const type = await vscode.window.showInputBox({ title: `${heading} (2/6)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
   if (type === undefined) return undefined;
   const amount = await vscode.window.showInputBox({
-    title: `Declare ${noun} (3/6)`,
+    title: `${heading} (3/6)`,
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
     value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
     validateInput: validator(QuantityWithUnit, splitQuantity),
@@ -89,7 +90,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   if (amount === undefined) return undefined;
   const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
   const skills = await vscode.window.showInputBox({
-    title: `Declare ${noun} (4/6)`,
+    title: `${heading} (4/6)`,
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
     value: existing?.skills.join(', '),
     validateInput: validator(Skills, toSkills),
@@ -99,7 +100,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const when = await vscode.window.showInputBox({
-    title: `Declare ${noun} (5/6)`,
+    title: `${heading} (5/6)`,
     prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
     value: formatWindow(existing?.window),
     validateInput: (text) => problemOf(parseWindow(text, timeZone)),
@@ -107,7 +108,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   });
   if (when === undefined) return undefined;
   const where = await vscode.window.showInputBox({
-    title: `Declare ${noun} (6/6)`,
+    title: `${heading} (6/6)`,
     prompt: 'Where (optional; empty: anywhere): "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40"); several joined with ";"',
     value: formatLocation(existing?.location),
     validateInput: (text) => problemOf(parseLocation(text)),
