@@ -23,6 +23,8 @@ export interface MutualExtensionApi {
   readonly activationMs: number;
   statusText(): string;
   peersTreeChildren(): number;
+  /** The hover (markdown source) of each peer in the Peers tree's Active group. */
+  peerHovers(): string[];
 }
 
 const readSetting: SettingReader = (key) => vscode.workspace.getConfiguration('mutual').get<unknown>(key);
@@ -283,6 +285,11 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
     activationMs,
     statusText: () => current.statusBar.text,
     peersTreeChildren: () => current.tree.getChildren().length,
+    peerHovers: () =>
+      current.tree
+        .getChildren({ kind: 'group', group: 'active' })
+        .map((node) => current.tree.getTreeItem(node).tooltip)
+        .map((tooltip) => (tooltip instanceof vscode.MarkdownString ? tooltip.value : String(tooltip ?? ''))),
   };
 }
 

@@ -4,7 +4,7 @@
 // ("mon-fri 09:00-12:00 Europe/Berlin", "Berlin, DE") and what the panel shows. Parsing ends in the protocol schemas,
 // so what reads here is what the network accepts; a text that does not read says why.
 import { timeZoneOffsetMinutes } from '../protocol/allocation/compatibility.ts';
-import { Location, TimeWindow, Weekday } from '../protocol/schemas.ts';
+import { Location, TimeWindow, Weekday, type Slot } from '../protocol/schemas.ts';
 
 const WEEKDAYS = Weekday.options;
 type Weekday = (typeof WEEKDAYS)[number];
@@ -223,4 +223,11 @@ export function formatLocation(location: Location | undefined): string {
   if (location.lat !== undefined && location.lon !== undefined) parts.push(`${location.lat}, ${location.lon}`);
   if (location.remote === true) parts.push('remote');
   return parts.join('; ');
+}
+
+/** One line for a hover: `review 6 hours (rust, typescript) · mon-fri 09:00-12:00 UTC · remote`. */
+export function describeSlot(slot: Slot): string {
+  const amount = `${slot.type} ${Number(slot.quantity.toPrecision(6))}${slot.unit === undefined ? '' : ` ${slot.unit}`}`;
+  const skills = slot.skills.length > 0 ? ` (${slot.skills.join(', ')})` : '';
+  return [`${amount}${skills}`, formatWindow(slot.window), formatLocation(slot.location)].filter((part) => part !== '').join(' · ');
 }

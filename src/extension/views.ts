@@ -1,11 +1,15 @@
-// Room: extension. May touch: vscode, ./service.
+// Room: extension. May touch: vscode, ./service, ./slot-text.
 // The Peers tree (primary, secondary, active; badges for unmet needs) and the status bar item.
 import * as vscode from 'vscode';
 import { LifecycleDisposable } from './lifecycle.ts';
 import type { MutualService } from './service.ts';
+import { describeSlot } from './slot-text.ts';
 import type { PeerRow } from './view-model.ts';
 
 type Group = 'primary' | 'secondary' | 'active';
+/** Slots of each kind listed in a peer's hover; the panel's State tab lists all. */
+const HOVER_SLOTS = 8;
+
 type Node = { kind: 'group'; group: Group } | { kind: 'peer'; group: Group; peer: PeerRow };
 
 const GROUP_LABELS: Record<Group, string> = { primary: 'Primary (mutual recognition)', secondary: 'Secondary (one-way)', active: 'Active' };
@@ -61,6 +65,11 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
       .appendText(peer.id)
       .appendMarkdown('\n\n')
       .appendText(`I recognize: ${peer.myRecognition} · recognizes me: ${peer.theirRecognition}`);
+    // Declarations come from the network too: text only.
+    for (const [label, slots] of [['Capacity', peer.state?.capacities ?? []], ['Need', peer.state?.needs ?? []]] as const) {
+      for (const slot of slots.slice(0, HOVER_SLOTS)) item.tooltip.appendMarkdown('\n\n').appendText(`${label}: ${describeSlot(slot)}`);
+      if (slots.length > HOVER_SLOTS) item.tooltip.appendMarkdown('\n\n').appendText(`… and ${slots.length - HOVER_SLOTS} more ${label === 'Capacity' ? 'capacities' : 'needs'} (State tab of the panel)`);
+    }
     item.iconPath = new vscode.ThemeIcon(peer.unmetNeeds > 0 ? 'warning' : peer.tier === 'primary' ? 'heart' : 'person', peer.active ? undefined : new vscode.ThemeColor('disabledForeground'));
     item.contextValue = 'mutualPeer';
     item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [{ peer: peer.id, fromView: true }] };

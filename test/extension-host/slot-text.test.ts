@@ -2,7 +2,7 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatLocation, formatWindow, parseLocation, parseWindow } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow } from '../../src/extension/slot-text.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
 
 const ok = <T>(parsed: { ok: true; value: T | undefined } | { ok: false; problem: string }): T | undefined => {
@@ -123,5 +123,10 @@ describe('extension: time window and location as text', function () {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('describes a slot on one line for a hover', function () {
+    assert.equal(describeSlot({ id: 'r', type: 'review', quantity: 6, unit: 'hours', skills: ['rust', 'typescript'], window: { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '12:00', timeZone: 'UTC' }, location: { remote: true } }), 'review 6 hours (rust, typescript) · mon-fri 09:00-12:00 UTC · remote');
+    assert.equal(describeSlot({ id: 'p', type: 'pairing', quantity: 1 / 3, skills: [] }), 'pairing 0.333333');
   });
 });

@@ -63,6 +63,10 @@ export function suite(): void {
       await until('the four sample teammates', () => api.service.knownPeers().filter((peer) => peer.displayName !== undefined).length === 4);
       await until('the status bar to show the round', () => /round \d+/.test(api.statusText()), 5_000);
       assert.equal(api.peersTreeChildren(), 3);
+      // A peer's hover lists its declarations (examples/demo-team.json), as text.
+      const hovers = api.peerHovers().join('\n').replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1'); // appendText's escaping
+      assert.match(hovers, /Capacity: review 6 hours \(rust, typescript\)/);
+      assert.match(hovers, /Need: pairing 3 hours \(libp2p\)/);
     });
 
     it('rejects an invalid declaration and changes nothing', async function () {
