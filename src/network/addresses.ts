@@ -1,8 +1,10 @@
-// Room: network. May touch: @multiformats/multiaddr, @libp2p/peer-id (pure parsing, no I/O).
+// Room: network. May touch: @multiformats/multiaddr, @multiformats/multiaddr-matcher, @libp2p/peer-id (pure parsing,
+// no I/O).
 // One check of the addresses a user types (CLI flags, extension settings, the Connect command), so an address that
 // one of them accepts is not refused by another, and a typo is named before libp2p sees it.
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
+import { Circuit, TCP, WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 
 /** `listen`: an address to listen on; `dial`: a peer to reach (bootstrap, Connect), which must end in /p2p/<peer id>. */
 export type AddressUse = 'listen' | 'dial';
@@ -12,19 +14,25 @@ export const DIAL_ADDRESS_EXAMPLE = '/ip4/192.168.1.20/tcp/4001/p2p/12D3KooW...'
 /** Why `text` cannot serve for `use`, in a phrase that reads after the address; undefined when it can. */
 export function addressProblem(text: string, use: AddressUse): string | undefined {
   if (text.trim() !== text || text.length === 0) return 'is not a multiaddr (empty, or white space around it)';
-  let components;
+  let address;
   try {
-    components = multiaddr(text).getComponents();
+    address = multiaddr(text);
   } catch (error) {
     return `is not a multiaddr: ${(error as Error).message}`;
   }
-  if (use === 'listen') return undefined;
-  const last = components.at(-1);
+  // What this node's transports can use (src/network/libp2p-network.ts: tcp, websockets, circuit relay): anything
+  // else parses, and then fails in libp2p ("No transport was configured") after the data dir was written.
+  if (use === 'listen') {
+    if (![TCP, WebSockets, Circuit].some((matcher) => matcher.exactMatch(address))) return `is not an address Mutual can listen on: use /ip4|ip6|dns…/tcp/<port>, optionally /ws, or /p2p-circuit (e.g. /ip4/0.0.0.0/tcp/4001)`;
+    return undefined;
+  }
+  const last = address.getComponents().at(-1);
   if (last?.name !== 'p2p' || last.value === undefined) return `must end with /p2p/<peer id>, e.g. ${DIAL_ADDRESS_EXAMPLE}`;
   try {
     peerIdFromString(last.value);
   } catch {
     return `ends with '/p2p/${last.value}', which is not a peer id`;
   }
+  if (![TCP, WebSockets, WebSocketsSecure, Circuit].some((matcher) => matcher.exactMatch(address))) return `is not an address Mutual can dial: use /ip4|ip6|dns…/tcp/<port>[/ws|/wss]/p2p/<peer id>, or a relay's address with /p2p-circuit/p2p/<peer id>`;
   return undefined;
 }

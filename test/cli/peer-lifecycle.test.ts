@@ -191,6 +191,10 @@ describe('mutual peer: what it refuses to start with', function () {
     const noPeerId = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, '--bootstrap', '/ip4/127.0.0.1/tcp/4001'], { timeoutMs: 30_000 });
     assert.equal(noPeerId.status, 2);
     assert.match(noPeerId.stderr, /must end with \/p2p\/<peer id>/);
+    // A multiaddr none of the node's transports (tcp, websockets, circuit relay) can listen on.
+    const quic = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--no-mdns', '--listen', '/ip4/127.0.0.1/udp/0/quic-v1']);
+    assert.equal(quic.status, 2);
+    assert.match(quic.stderr, /--listen '\/ip4\/127\.0\.0\.1\/udp\/0\/quic-v1' is not an address Mutual can listen on/);
     assert.equal(existsSync(dataDir), false);
   });
 
