@@ -14,15 +14,23 @@ export type ParsedText<T> = { ok: true; value: T | undefined } | { ok: false; pr
 
 const fail = (problem: string): { ok: false; problem: string } => ({ ok: false, problem });
 
-/** Whether `timeZone` is an IANA zone this runtime knows (the protocol treats unknown names as UTC, 7.2: refuse them here). */
-export function isKnownTimeZone(timeZone: string): boolean {
+/**
+ * The zone's canonical IANA spelling ("europe/berlin" -> "Europe/Berlin"), or undefined when this runtime does not
+ * know it: the protocol treats unknown names as UTC (7.2), and another implementation may not fold case; refuse here.
+ */
+export function canonicalTimeZone(timeZone: string): string | undefined {
+  // Not resolvedOptions().timeZone: ICU answers old aliases for some zones (Asia/Kolkata -> Asia/Calcutta).
+  zoneSpellings ??= new Map(Intl.supportedValuesOf('timeZone').map((zone) => [zone.toLowerCase(), zone]));
+  const spelled = zoneSpellings.get(timeZone.toLowerCase());
+  if (spelled !== undefined) return spelled;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
+    return timeZone; // an alias the list leaves out (UTC, US/Eastern): as written
   } catch {
-    return false;
+    return undefined;
   }
 }
+let zoneSpellings: Map<string, string> | undefined;
 
 /** "mon-fri", "mon,wed", "daily", "weekdays", "sat-mon" (wrapping) -> the weekdays in week order. */
 function parseDays(text: string): Weekday[] | string {
@@ -47,8 +55,8 @@ function parseDays(text: string): Weekday[] | string {
 
 /** mon,tue,wed,thu,fri -> "mon-fri"; all seven -> "daily". */
 function formatDays(days: readonly Weekday[]): string {
-  if (days.length === 7) return 'daily';
   const indexes = [...new Set(days.map((day) => WEEKDAYS.indexOf(day)))].sort((a, b) => a - b);
+  if (indexes.length === 7) return 'daily';
   const runs: string[] = [];
   for (let i = 0; i < indexes.length; ) {
     let j = i;
@@ -72,7 +80,7 @@ function offsetText(offset: number): string {
 /** Local date and time at an offset: "2026-12-01", "09:00". */
 function localParts(instantMs: number, offset: number): { date: string; time: string } {
   const local = new Date(instantMs + offset * 60_000);
-  return { date: `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`, time: `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}` };
+  return { date: `${String(local.getUTCFullYear()).padStart(4, '0')}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`, time: `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}` };
 }
 
 /** "2026-12-01T09:00:00+01:00": the instant written at the offset of the user's clock. */
@@ -82,7 +90,7 @@ function isoAtOffset(instantMs: number, offset: number): string {
 }
 
 /** A fixed offset where a zone name goes: "+01:00", "UTC-05:30", "+0100". */
-const FIXED_OFFSET = /^(?:UTC)?([+-])(\d{2}):?(\d{2})$/;
+const FIXED_OFFSET = /^(?:UTC)?([+-])([01]\d|2[0-3]):?([0-5]\d)$/;
 /** The offset an ISO instant is written at ("Z" is 0), or undefined. */
 const offsetOfIso = (iso: string): number | undefined => {
   if (/z$/i.test(iso)) return 0;
@@ -90,11 +98,27 @@ const offsetOfIso = (iso: string): number | undefined => {
   return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : undefined;
 };
 
-/** The instant of a local date and time in `timeZone`; a time a change skips is read with the offset before it. */
+/**
+ * The instant of a local date and time in `timeZone`. A time a change of offset repeats is its first occurrence; a
+ * time a change skips is the moment of the change (the first that exists after it), so a window never covers time
+ * its wall clock does not show, and one ending in the gap ends at the change. The same rule in every zone.
+ */
 function instantOf(year: number, month: number, day: number, minutes: number, timeZone: string): number {
-  const localAsUtc = Date.UTC(year, month - 1, day, 0, minutes);
-  const first = localAsUtc - timeZoneOffsetMinutes(timeZone, localAsUtc) * 60_000;
-  return localAsUtc - timeZoneOffsetMinutes(timeZone, first) * 60_000;
+  const local = Date.UTC(year, month - 1, day, 0, minutes);
+  // The offsets in effect a day and a half around: two changes never fall that close together.
+  const before = timeZoneOffsetMinutes(timeZone, local - 36 * 3_600_000);
+  const after = timeZoneOffsetMinutes(timeZone, local + 36 * 3_600_000);
+  const valid = [local - before * 60_000, local - after * 60_000].filter((instant, index) => timeZoneOffsetMinutes(timeZone, instant) === (index === 0 ? before : after));
+  if (valid.length > 0) return Math.min(...valid);
+  // In the gap of a change forward (after > before): the change lies in [local - after, local - before]; find it.
+  let low = local - after * 60_000; // still the offset before
+  let high = local - before * 60_000; // already the offset after
+  while (high - low > 60_000) {
+    const middle = low + Math.floor((high - low) / 120_000) * 60_000;
+    if (timeZoneOffsetMinutes(timeZone, middle) === before) low = middle;
+    else high = middle;
+  }
+  return high;
 }
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
@@ -120,11 +144,11 @@ export function parseWindow(text: string, defaultTimeZone: string): ParsedText<T
     return checked({ kind: 'absolute', start, end });
   }
   if (words.length < 2 || words.length > 3) return fail('write days or a date, then HH:MM-HH:MM, then a time zone if not yours, e.g. "mon-fri 09:00-12:00"');
-  const [when, hours, timeZone = defaultTimeZone] = words as [string, string, string?];
-  const fixed = FIXED_OFFSET.exec(timeZone);
+  const [when, hours, zoneText = defaultTimeZone] = words as [string, string, string?];
+  const fixed = FIXED_OFFSET.exec(zoneText);
   const fixedOffset = fixed === null ? undefined : (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
-  if (fixedOffset === undefined && !isKnownTimeZone(timeZone)) return fail(`"${timeZone}" is not a time zone this machine knows (an IANA name such as Europe/Berlin)`);
-  if (fixedOffset !== undefined && Math.abs(fixedOffset) >= 24 * 60) return fail(`"${timeZone}" is not an offset from UTC`);
+  const timeZone = fixedOffset === undefined ? canonicalTimeZone(zoneText) : zoneText;
+  if (timeZone === undefined) return fail(`"${zoneText}" is not a time zone this machine knows (an IANA name such as Europe/Berlin)`);
   const [from, to, ...extra] = hours.split('-');
   const start = minutesOf(from ?? '');
   const end = minutesOf(to ?? '');
@@ -175,12 +199,52 @@ export function formatWindow(window: TimeWindow | undefined): string {
 /** A decimal number as people and JavaScript write it: 52.52, -0.5, .5, 1e-7. */
 const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?';
 
+const COORDINATES = new RegExp(`^(${NUMBER})\\s*,\\s*(${NUMBER})$`, 'i');
+
+/** Splits at ";" outside double quotes; undefined when a quote is not closed. */
+function splitOutsideQuotes(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const character of text) {
+    if (character === '"') quoted = !quoted;
+    if (character === ';' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += character;
+  }
+  if (quoted) return undefined;
+  return [...parts, current].map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
+/** A city as written: quoted ("" for a quote inside) when it would otherwise read as something else. */
+function writeCity(city: string): string {
+  const plain = city === city.trim() && city.length > 0 && !/[;,"]/.test(city) && city.toLowerCase() !== 'remote' && !COORDINATES.test(city);
+  return plain ? city : `"${city.replace(/"/g, '""')}"`;
+}
+
+/** `"Washington, D.C.", US` -> the quoted city and what follows it; undefined when the part does not start with a quote. */
+function readQuotedCity(part: string): { city: string; rest: string } | string | undefined {
+  if (!part.startsWith('"')) return undefined;
+  let city = '';
+  for (let index = 1; index < part.length; index++) {
+    if (part[index] !== '"') city += part[index];
+    else if (part[index + 1] === '"') {
+      city += '"';
+      index++;
+    } else return { city, rest: part.slice(index + 1).trim() };
+  }
+  return 'a quote is not closed';
+}
+
 /**
  * Reads a location; empty text is none (anywhere). Parts separated by ";": `remote`, a city with an optional
- * ISO country code (`Berlin, DE`), or coordinates (`52.52, 13.40`), e.g. `Berlin, DE; remote`.
+ * ISO country code (`Berlin, DE`; in double quotes when it holds "," or ";" or reads as remote or coordinates:
+ * `"Washington, D.C.", US`), or coordinates (`52.52, 13.40`), e.g. `Berlin, DE; remote`.
  */
 export function parseLocation(text: string): ParsedText<Location> {
-  const parts = text.split(';').map((part) => part.trim()).filter((part) => part.length > 0);
+  const parts = splitOutsideQuotes(text);
+  if (parts === undefined) return fail('a quote is not closed');
   if (parts.length === 0) return { ok: true, value: undefined };
   const location: Record<string, unknown> = {};
   const once = (key: string, what: string) => (key in location ? `${what} given twice` : undefined);
@@ -189,7 +253,7 @@ export function parseLocation(text: string): ParsedText<Location> {
       location.remote = true;
       continue;
     }
-    const coordinates = new RegExp(`^(${NUMBER})\\s*,\\s*(${NUMBER})$`, 'i').exec(part);
+    const coordinates = COORDINATES.exec(part);
     if (coordinates !== null) {
       const twice = once('lat', 'coordinates');
       if (twice) return fail(twice);
@@ -199,8 +263,21 @@ export function parseLocation(text: string): ParsedText<Location> {
     }
     const twice = once('city', 'a city');
     if (twice) return fail(twice);
-    const [city, country, ...rest] = part.split(',').map((piece) => piece.trim());
-    if (rest.length > 0 || city === '' || country === '') return fail(`"${part}" is not "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40")`);
+    const quoted = readQuotedCity(part);
+    if (typeof quoted === 'string') return fail(quoted);
+    let city: string | undefined;
+    let country: string | undefined;
+    if (quoted !== undefined) {
+      city = quoted.city;
+      if (quoted.rest !== '') {
+        if (!quoted.rest.startsWith(',')) return fail(`after the quoted city "${quoted.city}" comes a comma and a country code, not "${quoted.rest}"`);
+        country = quoted.rest.slice(1).trim();
+      }
+    } else {
+      const pieces = part.split(',').map((piece) => piece.trim());
+      if (pieces.length > 2 || pieces.includes('')) return fail(`"${part}" is not "remote", a city ("Berlin, DE"; in double quotes if it holds a comma) or coordinates ("52.52, 13.40")`);
+      [city, country] = pieces;
+    }
     location.city = city;
     if (country !== undefined) {
       if (!/^[A-Za-z]{2}$/.test(country)) return fail(`"${country}" is not a two-letter country code (ISO 3166-1, e.g. DE)`);
@@ -219,7 +296,7 @@ export function parseLocation(text: string): ParsedText<Location> {
 export function formatLocation(location: Location | undefined): string {
   if (location === undefined) return '';
   const parts: string[] = [];
-  if (location.city !== undefined) parts.push(location.country === undefined ? location.city : `${location.city}, ${location.country}`);
+  if (location.city !== undefined) parts.push(location.country === undefined ? writeCity(location.city) : `${writeCity(location.city)}, ${location.country}`);
   if (location.lat !== undefined && location.lon !== undefined) parts.push(`${location.lat}, ${location.lon}`);
   if (location.remote === true) parts.push('remote');
   return parts.join('; ');

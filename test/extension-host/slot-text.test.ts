@@ -35,6 +35,31 @@ describe('extension: time window and location as text', function () {
     assert.deepEqual(ok(parseWindow('2026-12-01T09:00:00Z/2026-12-03T09:00:00+01:00', 'UTC')), { kind: 'absolute', start: '2026-12-01T09:00:00Z', end: '2026-12-03T09:00:00+01:00' });
   });
 
+  it('reads times next to a change of offset by one rule in every zone: a repeated time is its first occurrence, a skipped one the moment of the change', function () {
+    const minutes = (text: string) => {
+      const window = ok(parseWindow(text, 'UTC'));
+      assert.equal(window?.kind, 'absolute', text);
+      return window?.kind === 'absolute' ? [window.start, window.end, (Date.parse(window.end) - Date.parse(window.start)) / 60_000] : [];
+    };
+    // Forward: 02:00-03:00 does not exist (Berlin 03-29, 01:00Z; New York 03-08, 07:00Z; Havana 03-08 at midnight).
+    assert.deepEqual(minutes('2026-03-29 02:30-03:30 Europe/Berlin'), ['2026-03-29T03:00:00+02:00', '2026-03-29T03:30:00+02:00', 30]);
+    assert.deepEqual(minutes('2026-03-08 02:30-03:30 America/New_York'), ['2026-03-08T03:00:00-04:00', '2026-03-08T03:30:00-04:00', 30]);
+    assert.deepEqual(minutes('2026-03-08 01:00-02:00 America/New_York'), ['2026-03-08T01:00:00-05:00', '2026-03-08T03:00:00-04:00', 60]);
+    assert.deepEqual(minutes('2026-03-08 00:00-02:00 America/New_York'), ['2026-03-08T00:00:00-05:00', '2026-03-08T03:00:00-04:00', 120]);
+    assert.deepEqual(minutes('2026-03-07 23:00-00:00 America/Havana'), ['2026-03-07T23:00:00-05:00', '2026-03-08T01:00:00-04:00', 60]);
+    // Back: 02:00-03:00 (Berlin 10-25) and 01:00-02:00 (New York 11-01) happen twice; a time there is the first.
+    assert.deepEqual(minutes('2026-10-25 02:30-03:00 Europe/Berlin'), ['2026-10-25T02:30:00+02:00', '2026-10-25T03:00:00+01:00', 90]);
+    assert.deepEqual(minutes('2026-11-01 01:30-02:00 America/New_York'), ['2026-11-01T01:30:00-04:00', '2026-11-01T02:00:00-05:00', 90]);
+    assert.deepEqual(minutes('2026-10-25 01:30-02:30 Europe/Berlin'), ['2026-10-25T01:30:00+02:00', '2026-10-25T02:30:00+02:00', 60]);
+    assert.deepEqual(minutes('2026-11-01 00:30-01:30 America/New_York'), ['2026-11-01T00:30:00-04:00', '2026-11-01T01:30:00-04:00', 60]);
+  });
+
+  it('writes a zone as the IANA list spells it, and reads fixed offsets only with valid minutes', function () {
+    assert.deepEqual(ok(parseWindow('mon 09:00-10:00 europe/berlin', 'UTC')), { kind: 'weekly', days: ['mon'], start: '09:00', end: '10:00', timeZone: 'Europe/Berlin' });
+    assert.deepEqual(ok(parseWindow('mon 09:00-10:00 Asia/Kolkata', 'UTC')), { kind: 'weekly', days: ['mon'], start: '09:00', end: '10:00', timeZone: 'Asia/Kolkata' }, 'not the alias ICU resolves it to');
+    assert.match(problem(parseWindow('2026-12-01 09:00-10:00 +01:75', 'UTC')), /"\+01:75" is not a time zone/);
+  });
+
   it('says why a window does not read', function () {
     assert.match(problem(parseWindow('mon-fri 9-12', 'UTC')), /"9-12" is not HH:MM-HH:MM/);
     assert.match(problem(parseWindow('funday 09:00-10:00', 'UTC')), /"funday" is not a day/);
@@ -53,6 +78,9 @@ describe('extension: time window and location as text', function () {
     assert.equal(formatWindow({ kind: 'absolute', start: '2026-12-01T23:00:00Z', end: '2026-12-02T01:00:00Z' }), '2026-12-01 23:00-01:00 UTC');
     assert.equal(formatWindow({ kind: 'absolute', start: '2026-12-01T09:00:00Z', end: '2026-12-03T09:00:00Z' }), '2026-12-01T09:00:00Z/2026-12-03T09:00:00Z', 'two days: as declared');
     assert.equal(formatWindow(undefined), '');
+    // Repeated days (the schema allows them) are six distinct days, not "daily" (which would read back as seven).
+    assert.equal(formatWindow({ kind: 'weekly', days: ['mon', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '09:00', end: '12:00', timeZone: 'UTC' }), 'mon-sat 09:00-12:00 UTC');
+    assert.equal(formatWindow({ kind: 'absolute', start: '0050-01-01T10:00:00Z', end: '0050-01-01T12:00:00Z' }), '0050-01-01 10:00-12:00 UTC');
   });
 
   it('reads back every window it writes (the same days and times, the same instants)', function () {
@@ -104,12 +132,19 @@ describe('extension: time window and location as text', function () {
     assert.match(problem(parseLocation('Berlin, Germany')), /"Germany" is not a two-letter country code/);
     assert.match(problem(parseLocation('Berlin; Paris')), /a city given twice/);
     assert.match(problem(parseLocation('Springfield, IL, US')), /is not "remote", a city/);
+    assert.match(problem(parseLocation('"Washington, D.C., US')), /a quote is not closed/);
+    assert.deepEqual(ok(parseLocation('"Washington, D.C.", us; remote')), { city: 'Washington, D.C.', country: 'US', remote: true });
+    // Cities that would read as something else are written in quotes.
+    assert.equal(formatLocation({ city: 'Remote' }), '"Remote"');
+    assert.equal(formatLocation({ city: '52, 13' }), '"52, 13"');
+    assert.equal(formatLocation({ city: 'Say "hi"', country: 'DE' }), '"Say ""hi""", DE');
     fc.assert(
       fc.property(
         fc.record(
           {
             remote: fc.constant(true),
-            city: fc.string({ minLength: 1, maxLength: 20 }).map((city) => city.replace(/[;,]/g, ' ').trim()).filter((city) => city.length > 0 && city.toLowerCase() !== 'remote' && !/^-?\d+(\.\d+)?$/.test(city)),
+            // Any city the schema accepts, also ones that hold , ; " or read as remote or coordinates.
+            city: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('Remote', '52, 13', 'Washington, D.C.', 'A;B', ' Berlin', '"Quoted"', '1e5')),
             country: fc.constantFrom('DE', 'US', 'BR'),
             coordinates: fc.tuple(fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true })),
           },
