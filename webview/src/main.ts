@@ -244,7 +244,7 @@ class MutualApp extends LitElement {
             <tbody>${myNeeds.map((row) => {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
-              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, model.self, model.peers) : ''}</td></tr>`;
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged }, model.peers) : ''}</td></tr>`;
             })}</tbody>
           </table></div>`}
       ${myCapacities.length === 0
