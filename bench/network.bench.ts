@@ -199,9 +199,12 @@ async function waitConverged(peers: readonly Peer[], expected: readonly Row[], s
 const totals = (peers: readonly Peer[]) =>
   peers.map((peer) => ({ published: peer.net.counters.published, publishedBytes: peer.net.counters.publishedBytes, received: peer.net.counters.received, receivedBytes: peer.net.counters.receivedBytes, sync: peer.net.counters.syncRecordsReceived }));
 
-/** Waits until no peer published for QUIET_MS (bounded); returns the time (from since) of the last publication seen. */
+/** Records that carry a change: coordination is left out, since converged peers announce it every 10 s (heartbeat). */
+const changeRecords = (peers: readonly Peer[]) => peers.reduce((total, peer) => total + peer.net.counters.published - peer.net.counters.publishedCoordination, 0);
+
+/** Waits until no peer published a change for QUIET_MS (bounded); returns the time (from since) of the last one seen. */
 async function waitQuiet(peers: readonly Peer[], since: number): Promise<{ lastPublishAt: number; quiet: boolean }> {
-  const sum = () => peers.reduce((total, peer) => total + peer.net.counters.published, 0);
+  const sum = () => changeRecords(peers);
   let last = sum();
   let lastChangeAt = performance.now();
   const started = performance.now();
@@ -223,7 +226,7 @@ async function waitQuiet(peers: readonly Peer[], since: number): Promise<{ lastP
  * of connections has changed for 3.5 s (longer than the 3 s address-lookup retry), bounded by limitMs.
  */
 async function waitSettled(peers: readonly Peer[], limitMs: number): Promise<{ ms: number; settled: boolean }> {
-  const state = () => `${peers.reduce((total, peer) => total + peer.net.counters.published, 0)}/${peers.reduce((total, peer) => total + peer.net.connectedPeers().length, 0)}`;
+  const state = () => `${changeRecords(peers)}/${peers.reduce((total, peer) => total + peer.net.connectedPeers().length, 0)}`;
   const started = performance.now();
   let last = state();
   let changedAt = performance.now();

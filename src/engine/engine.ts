@@ -435,8 +435,12 @@ export function createEngine(options: EngineOptions): Engine {
     stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
-  const publishCoordination = () =>
-    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
+  /** When I last announced my coordination (scheduler time): a converged peer repeats it as a heartbeat. */
+  let lastAnnouncedAt = -Infinity;
+  const publishCoordination = () => {
+    lastAnnouncedAt = scheduler.now();
+    return publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
+  };
   // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
   // met; a debounce instead would never announce while connections keep coming.
@@ -546,14 +550,17 @@ export function createEngine(options: EngineOptions): Engine {
     gather.request();
   };
 
-  // --- Coordination gossip: periodic while not converged, so lost messages are repaired; quiet after convergence.
+  // --- Coordination gossip: periodic while not converged, so lost messages are repaired; a slow heartbeat after.
   let gossipHandle: unknown;
   const scheduleGossip = () => {
     gossipHandle = scheduler.setTimeout(() => {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      if (!neighboursConverged.peek()) publishCoordination().catch(reportFailure('gossiping my coordination'));
+      // Converged, I still announce once per freshnessMs / 3 (a heartbeat): silent, I went stale for my neighbours
+      // after freshnessMs, and a healthy, settled network showed no active peer at all.
+      const heartbeatDue = scheduler.now() - lastAnnouncedAt >= config.freshnessMs / 3;
+      if (!neighboursConverged.peek() || heartbeatDue) publishCoordination().catch(reportFailure('gossiping my coordination'));
       repairMissing();
       forgetGonePeers();
       scheduleGossip();

@@ -60,6 +60,8 @@ export interface Libp2pNetworkOptions {
 export interface NetworkCounters {
   published: number;
   publishedBytes: number;
+  /** Of `published`, coordination (announcements, and a converged peer's heartbeat). */
+  publishedCoordination: number;
   received: number;
   receivedBytes: number;
   rejected: number;
@@ -129,7 +131,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const buckets = new Map<string, Bucket>();
   /** Per relaying peer: the backstop bucket of gossip it delivers, and the log throttle of its invalid input. */
   const relays = new Map<string, Bucket>();
-  const counters: NetworkCounters = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
+  const counters: NetworkCounters = { published: 0, publishedBytes: 0, publishedCoordination: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
   let node: Libp2p<{ pubsub: GossipSub }> | undefined;
   let stopped = false;
   /** The start() in flight, which stop() waits for. */
@@ -619,6 +621,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       if (node !== undefined) {
         const bytes = encodeJson(record);
         counters.published++;
+        if (record.kind === 'coordination') counters.publishedCoordination++;
         counters.publishedBytes += bytes.byteLength;
         try {
           await pubsub().publish(topicFor(network, record.kind, self), bytes);

@@ -170,6 +170,29 @@ describe('engine lifecycle under faults', function () {
     await stayer.stop();
   });
 
+  it('a converged network stays active: quiet peers still say they are there, so neighbours do not go stale (found by a usability review)', async function () {
+    const net = new TestNetwork();
+    const [a, b] = [await net.addEngine(0), await net.addEngine(1)];
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4, skills: [] }], needs: [] });
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2, skills: [] }] });
+    await a.setRecognition({ [b.self]: 1 });
+    await b.setRecognition({ [a.self]: 1 });
+    await net.settle(() => net.allConverged(), 30_000);
+    const published = () => net.networks.reduce((sum, network) => sum + network.traffic.messagesSent, 0);
+    const before = published();
+    // Minutes of quiet, far past freshnessMs (30 s): each still sees the other as active, and the system converged.
+    await run(net.scheduler, 120_000);
+    assert.deepEqual([...a.subgroups.activeParticipants.peek()], [b.self]);
+    assert.deepEqual([...b.subgroups.activeParticipants.peek()], [a.self]);
+    assert.ok(net.allConverged());
+    // What keeps them active is a slow heartbeat (one announcement per freshnessMs / 3 each, 24 in all, beside the
+    // anti-entropy pulls of 8.5), not gossip every second (240).
+    const messages = published() - before;
+    assert.ok(messages >= 24 && messages <= 40, `${messages} messages in 120 s`);
+    await a.stop();
+    await b.stop();
+  });
+
   it('a rejected declaration leaves the phase as it was; change listeners may read and write signals', async function () {
     const scheduler = new VirtualScheduler();
     const engine = createEngine({ network: await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0)), storage: memoryStorage(), scheduler });
