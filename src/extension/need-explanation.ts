@@ -5,10 +5,12 @@
 // (7.1, 7.3), and only from a capacity compatible with the need (7.2: type, skills, time window, location).
 import { locationsCompatible, skillsCovered, windowsOverlap } from '../protocol/allocation/compatibility.ts';
 import type { PeerId, RecognitionWeights, Slot, State } from '../protocol/schemas.ts';
+import { formatLocation, formatWindow } from './slot-text.ts';
 import type { PeerRow } from './view-model.ts';
 
 /** A provider as the explanation sees it: a teammate, or me when I recognize myself. */
 interface Provider {
+  readonly id: PeerId;
   readonly name: string;
   readonly recognition: RecognitionWeights;
   readonly state: State | undefined;
@@ -39,8 +41,8 @@ export function explainUnmetNeed(need: Slot, me: Me, peers: readonly PeerRow[]):
 function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
   const self = me.id ?? '';
   const providers: Provider[] = [
-    ...((me.recognition[self] ?? 0) > 0 ? [{ name: 'you', recognition: me.recognition, state: me.state }] : []),
-    ...peers.filter((peer) => peer.id !== self).map((peer) => ({ name: peer.displayName ?? peer.id.slice(-8), recognition: peer.recognition, state: peer.state })),
+    ...((me.recognition[self] ?? 0) > 0 ? [{ id: self, name: 'you', recognition: me.recognition, state: me.state }] : []),
+    ...peers.filter((peer) => peer.id !== self).map((peer) => ({ id: peer.id, name: peer.displayName ?? peer.id.slice(-8), recognition: peer.recognition, state: peer.state })),
   ];
   const recognizers = providers.filter((provider) => (provider.recognition[self] ?? 0) > 0);
   if (recognizers.length === 0) return 'No teammate recognizes you yet: capacity flows only to those its provider recognizes.';
@@ -49,21 +51,37 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
   // A capacity of quantity 0 has nothing to give: it does not count as offered.
   const capacitiesOf = (provider: Provider) => provider.state!.capacities.filter((capacity) => capacity.type === need.type && capacity.quantity > 0);
   const ofType = known.filter((provider) => capacitiesOf(provider).length > 0);
-  if (ofType.length === 0) return `No teammate who recognizes you declared a "${need.type}" capacity.`;
-  const fits = (capacity: Slot) => skillsCovered(capacity.skills, need.skills) && windowsOverlap(capacity.window, need.window) && locationsCompatible(capacity.location, need.location);
-  const fitting = ofType.filter((provider) => capacitiesOf(provider).some(fits));
+  if (ofType.length === 0) {
+    const offered = [...new Set(known.flatMap((provider) => provider.state!.capacities.filter((capacity) => capacity.quantity > 0).map((capacity) => capacity.type)))].sort();
+    return `No teammate who recognizes you declared a "${need.type}" capacity${offered.length > 0 ? ` (they offer ${offered.slice(0, 5).join(', ')}${offered.length > 5 ? ', …' : ''})` : ''}.`;
+  }
+  const fitting = ofType.filter((provider) => capacitiesOf(provider).some((capacity) => misses(capacity, need).length === 0));
   if (fitting.length > 0) {
     if (!me.converged) return `${names(fitting)} can serve it; the allocation is still converging.`;
-    // Once converged, a compatible capacity keeps nothing back while a recognized need is short (property 6).
+    // Once converged, a compatible capacity keeps nothing back while a recognized need is short (property 6), so
+    // the need lost to others of the provider's candidates: a higher tier, or a larger share.
+    const unrecognized = fitting.filter((provider) => provider.id !== self && (me.recognition[provider.id] ?? 0) <= 0);
+    if (unrecognized.length > 0) {
+      return `You don't recognize ${names(unrecognized).replace(' and ', ' or ')} yet: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.`;
+    }
     return `${names(fitting)} can serve it, but the fitting capacity is all given out: mutual recognition comes first, then shares in proportion to recognition. More recognition between you, or more capacity, would change it.`;
   }
-  // Which of the other rules every capacity of the type misses: the ones to relax.
-  const capacities = ofType.flatMap(capacitiesOf);
-  const misses = [
-    capacities.every((capacity) => !skillsCovered(capacity.skills, need.skills)) ? `the skills ${need.skills.join(', ')}` : undefined,
-    capacities.every((capacity) => !windowsOverlap(capacity.window, need.window)) ? 'your time window' : undefined,
-    capacities.every((capacity) => !locationsCompatible(capacity.location, need.location)) ? 'your location' : undefined,
+  // Each provider's capacity of the type that comes closest, and what it misses.
+  const reasons = ofType.slice(0, 3).map((provider) => {
+    const closest = capacitiesOf(provider).map((capacity) => misses(capacity, need)).sort((a, b) => a.length - b.length)[0]!;
+    return `${provider.name === 'you' ? 'yours' : `${provider.name}'s`} ${closest.join(' and ')}`;
+  });
+  const more = ofType.length > 3 ? `; ${ofType.length - 3} more offer it` : '';
+  return `No "${need.type}" capacity fits: ${reasons.join('; ')}${more}.`;
+}
+
+/** What keeps `capacity` from serving `need` (7.2), phrased after "Ana's": "lacks go", "is only mon-fri 09:00-12:00 UTC". */
+function misses(capacity: Slot, need: Slot): string[] {
+  const have = new Set(capacity.skills.map((skill) => skill.toLowerCase()));
+  const lacking = need.skills.filter((skill) => !have.has(skill.toLowerCase()));
+  return [
+    lacking.length > 0 && !skillsCovered(capacity.skills, need.skills) ? `lacks ${lacking.join(', ')}` : undefined,
+    windowsOverlap(capacity.window, need.window) ? undefined : `is only ${formatWindow(capacity.window)}`,
+    locationsCompatible(capacity.location, need.location) ? undefined : `is only at ${formatLocation(capacity.location)}`,
   ].filter((miss): miss is string => miss !== undefined);
-  const why = misses.length > 0 ? `none of them fits ${misses.join(' or ')}` : 'none of them fits its skills, time window and location together';
-  return `${names(ofType)} offer${ofType.length === 1 && ofType[0]!.name !== 'you' ? 's' : ''} "${need.type}", but ${why}.`;
 }

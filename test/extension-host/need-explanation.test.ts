@@ -29,30 +29,35 @@ describe('extension: why a need of mine is not met', function () {
     assert.equal(explainUnmetNeed(need, me(), [peer('Ana', 1, undefined), peer('Ben', 0, [review()])]), 'Ana recognizes you, but their declarations have not arrived yet.');
   });
 
-  it('those who recognize me offer other types, or nothing of this one', function () {
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [{ id: 'c', type: 'pairing', quantity: 3 }]), peer('Ben', 0, [review()])]), /^No teammate who recognizes you declared a "review" capacity\.$/);
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ quantity: 0 })])]), /^No teammate who recognizes you declared a "review" capacity\.$/, 'a capacity of 0 gives nothing');
+  it('those who recognize me offer other types (named), or nothing of this one', function () {
+    assert.equal(explainUnmetNeed(need, me(), [peer('Ana', 1, [{ id: 'c', type: 'pairing', quantity: 3 }, { id: 'd', type: 'on-call', quantity: 1 }]), peer('Ben', 0, [review()])]), 'No teammate who recognizes you declared a "review" capacity (they offer on-call, pairing).');
+    assert.equal(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ quantity: 0 })])]), 'No teammate who recognizes you declared a "review" capacity.', 'a capacity of 0 gives nothing');
   });
 
-  it('names the rule every capacity of the type misses: skills, time window, location', function () {
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ skills: ['go'] })])]), /^Ana offers "review", but none of them fits the skills rust\.$/);
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ window: { kind: 'weekly', days: ['tue'], start: '09:00', end: '12:00', timeZone: 'UTC' } })])]), /fits your time window\.$/);
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ location: { city: 'Paris', country: 'FR' } })]), peer('Ben', 2, [review({ location: { city: 'Munich', country: 'DE' } })])]), /^Ana and Ben offer "review", but none of them fits your location\.$/);
-    // Each capacity misses a different rule: no single rule to name.
-    assert.match(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ skills: ['go'] })]), peer('Ben', 1, [review({ location: { city: 'Paris' } })])]), /none of them fits its skills, time window and location together\.$/);
+  it('says, per provider, what its closest capacity of the type misses: skills, time window, location', function () {
+    assert.equal(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ skills: ['go'] })])]), 'No "review" capacity fits: Ana\'s lacks rust.');
+    assert.equal(explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ window: { kind: 'weekly', days: ['tue'], start: '09:00', end: '12:00', timeZone: 'UTC' } })])]), 'No "review" capacity fits: Ana\'s is only tue 09:00-12:00 UTC.');
+    assert.equal(
+      explainUnmetNeed(need, me(), [peer('Ana', 1, [review({ skills: ['go'], location: { city: 'Paris', country: 'FR' } }), review({ id: 'd', location: { city: 'Paris', country: 'FR' } })]), peer('Ben', 2, [review({ skills: [], location: { city: 'Munich', country: 'DE' } })])]),
+      'No "review" capacity fits: Ana\'s is only at Paris, FR; Ben\'s lacks rust and is only at Munich, DE.',
+    );
+    const many = ['Ana', 'Ben', 'Chen', 'Dara', 'Eli'].map((name) => peer(name, 1, [review({ skills: [] })]));
+    assert.equal(explainUnmetNeed(need, me(), many), 'No "review" capacity fits: Ana\'s lacks rust; Ben\'s lacks rust; Chen\'s lacks rust; 2 more offer it.');
   });
 
-  it('fitting capacities exist: given out once converged, on their way before', function () {
+  it('fitting capacities exist: before convergence on their way; after, given out, and recognizing them is the way in', function () {
     const team = [peer('Ana', 1, [review({ location: { remote: true } })]), peer('Ben', 1, [review()]), peer('Chen', 1, [review()]), peer('Dara', 0, [review()])];
-    const text = explainUnmetNeed(need, me(), team);
+    assert.equal(explainUnmetNeed(need, me({ converged: false }), team), 'Ana, Ben and 1 other can serve it; the allocation is still converging.');
+    assert.equal(explainUnmetNeed(need, me(), team), "You don't recognize Ana, Ben or 1 other yet: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.");
+    const recognizingAll = me({ recognition: { 'peer-Ana': 1, 'peer-Ben': 1, 'peer-Chen': 1 } });
+    const text = explainUnmetNeed(need, recognizingAll, team);
     assert.match(text, /^Ana, Ben and 1 other can serve it, but the fitting capacity is all given out: mutual recognition comes first/);
     assert.match(text, /More recognition between you, or more capacity, would change it\.$/);
-    assert.equal(explainUnmetNeed(need, me({ converged: false }), team), 'Ana, Ben and 1 other can serve it; the allocation is still converging.');
   });
 
   it('counts my own capacity when I recognize myself (spec 7.1)', function () {
     const mine = me({ recognition: { [ME]: 1 }, state: { displayName: 'Me', capacities: [Slot.parse(review({ id: 'own', skills: ['go'] }))], needs: [need] } });
-    assert.equal(explainUnmetNeed(need, mine, []), 'You offer "review", but none of them fits the skills rust.');
+    assert.equal(explainUnmetNeed(need, mine, []), 'No "review" capacity fits: yours lacks rust.');
     assert.match(explainUnmetNeed(need, me({ state: mine.state }), []), /^No teammate recognizes you yet/, 'without self-recognition my capacity does not serve me');
   });
 });
