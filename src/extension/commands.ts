@@ -8,7 +8,7 @@ import { computeResults } from '../protocol/allocation/index.ts';
 import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { multiaddrSchema } from './settings.ts';
-import { formatLocation, formatWindow, parseLocation, parseWindow, type ParsedText } from './slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType, type ParsedText } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -66,31 +66,34 @@ const Skills = Slot.shape.skills;
 /** Asks for a slot step by step; undefined when the user cancels. */
 async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set()): Promise<Slot | undefined> {
   const noun = kind === 'capacity' ? 'capacity' : 'need';
-  const heading = existing === undefined ? `Declare ${noun}` : `Edit ${noun} "${existing.id}"`;
+  // Edit skips the id: its steps count from the type.
+  const heading = (step: number) => (existing === undefined ? `Declare ${noun} (${step}/6)` : `Edit ${noun} "${existing.id}" (${step - 1}/5)`);
   const validateId = validator(SlotId);
   const id =
     existing?.id ??
     (await vscode.window.showInputBox({
-      title: `${heading} (1/6)`,
+      title: heading(1),
       prompt: `Id of this ${noun}, e.g. review-hours`,
       // Slot ids are unique among my capacities and needs (spec 2); an edit goes through Edit Declaration.
       validateInput: (text) => validateId(text) ?? (usedIds.has(text) ? `"${text}" is already declared: use "Mutual: Edit Declaration" to change it` : undefined),
       ignoreFocusOut: true,
     }));
   if (id === undefined) return undefined;
-  const type = await vscode.window.showInputBox({ title: `${heading} (2/6)`, prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType), ignoreFocusOut: true });
-  if (type === undefined) return undefined;
+  // Types are lower case on the wire (spec 2); "Review" means review.
+  const typeText = await vscode.window.showInputBox({ title: heading(2), prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType, toType), ignoreFocusOut: true });
+  if (typeText === undefined) return undefined;
+  const type = toType(typeText);
   const amount = await vscode.window.showInputBox({
-    title: `${heading} (3/6)`,
+    title: heading(3),
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
     value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
-    validateInput: validator(QuantityWithUnit, splitQuantity),
+    validateInput: (text) => quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text),
     ignoreFocusOut: true,
   });
   if (amount === undefined) return undefined;
   const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
   const skills = await vscode.window.showInputBox({
-    title: `${heading} (4/6)`,
+    title: heading(4),
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
     value: existing?.skills.join(', '),
     validateInput: validator(Skills, toSkills),
@@ -100,18 +103,18 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const when = await vscode.window.showInputBox({
-    title: `${heading} (5/6)`,
+    title: heading(5),
     prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
-    value: formatWindow(existing?.window),
-    validateInput: (text) => problemOf(parseWindow(text, timeZone)),
+    value: formatWindow(existing?.window, timeZone),
+    validateInput: (text) => feedback(parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
     ignoreFocusOut: true,
   });
   if (when === undefined) return undefined;
   const where = await vscode.window.showInputBox({
-    title: `${heading} (6/6)`,
+    title: heading(6),
     prompt: 'Where (optional; empty: anywhere): "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40"); several joined with ";"',
     value: formatLocation(existing?.location),
-    validateInput: (text) => problemOf(parseLocation(text)),
+    validateInput: (text) => feedback(parseLocation(text), (location) => `Reads as ${readingOfLocation(location)}.`),
     ignoreFocusOut: true,
   });
   if (where === undefined) return undefined;
@@ -121,7 +124,13 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills), ...(window === undefined ? {} : { window }), ...(location === undefined ? {} : { location }) });
 }
 
-const problemOf = (parsed: ParsedText<unknown>): string | undefined => (parsed.ok ? undefined : parsed.problem);
+/** While typing: why the text does not read (blocking), else how it reads (an information line, not blocking). */
+function feedback<T>(parsed: ParsedText<T>, reading: (value: T | undefined) => string): vscode.InputBoxValidationMessage {
+  if (!parsed.ok) return { message: parsed.problem, severity: vscode.InputBoxValidationSeverity.Error };
+  return { message: reading(parsed.value), severity: vscode.InputBoxValidationSeverity.Info };
+}
+
+
 function valueOf<T>(parsed: ParsedText<T>): T | undefined {
   if (!parsed.ok) throw new Error(parsed.problem);
   return parsed.value;
@@ -129,8 +138,8 @@ function valueOf<T>(parsed: ParsedText<T>): T | undefined {
 
 async function pickDeclaration(state: State, placeHolder: string): Promise<{ kind: SlotKind; slot: Slot } | undefined> {
   const items = [
-    ...state.capacities.map((slot) => ({ label: slot.id, description: `capacity · ${slot.type} · ${slot.quantity}`, slotKind: 'capacity' as const, slot })),
-    ...state.needs.map((slot) => ({ label: slot.id, description: `need · ${slot.type} · ${slot.quantity}`, slotKind: 'need' as const, slot })),
+    ...state.capacities.map((slot) => ({ label: slot.id, description: `capacity · ${describeSlot(slot)}`, slotKind: 'capacity' as const, slot })),
+    ...state.needs.map((slot) => ({ label: slot.id, description: `need · ${describeSlot(slot)}`, slotKind: 'need' as const, slot })),
   ];
   if (items.length === 0) {
     void vscode.window.showInformationMessage('Mutual: you have not declared any capacity or need yet.');

@@ -184,7 +184,7 @@ function checked(candidate: unknown): ParsedText<TimeWindow> {
  * The text parseWindow reads back: weekly `mon-fri 09:00-12:00 Europe/Berlin`; once `2026-12-01 14:00-16:00 +01:00`
  * (at the offset the start was written with) when it lasts under a day in whole minutes, else `start/end` as declared.
  */
-export function formatWindow(window: TimeWindow | undefined): string {
+export function formatWindow(window: TimeWindow | undefined, preferredZone?: string): string {
   if (window === undefined) return '';
   if (window.kind === 'weekly') return `${formatDays(window.days)} ${window.start}-${window.end} ${window.timeZone}`;
   const startMs = Date.parse(window.start);
@@ -192,8 +192,47 @@ export function formatWindow(window: TimeWindow | undefined): string {
   const offset = offsetOfIso(window.start);
   const wholeMinutes = startMs % 60_000 === 0 && endMs % 60_000 === 0;
   if (offset === undefined || !wholeMinutes || !(endMs > startMs) || endMs - startMs >= 24 * 3_600_000) return `${window.start}/${window.end}`;
+  // Written in a zone whose offsets it matches (the user's, for Edit), the text keeps the zone: moved to a summer
+  // date, it then reads at the summer offset, where a fixed "+01:00" would stay an hour off.
+  if (preferredZone !== undefined && canonicalTimeZone(preferredZone) !== undefined && timeZoneOffsetMinutes(preferredZone, startMs) === offset && timeZoneOffsetMinutes(preferredZone, endMs) === offsetOfIso(window.end)) {
+    const start = localParts(startMs, offset);
+    const end = localParts(endMs, timeZoneOffsetMinutes(preferredZone, endMs));
+    return `${start.date} ${start.time}-${end.time} ${preferredZone}`;
+  }
   const start = localParts(startMs, offset);
   return `${start.date} ${start.time}-${localParts(endMs, offset).time} ${offset === 0 ? 'UTC' : offsetText(offset)}`;
+}
+
+/**
+ * How a window reads, for the input box while the user types (non-blocking): "every mon-fri, 09:00 to 12:00
+ * Europe/Berlin", "once: 2026-12-01 14:00 to 16:00 (+01:00)", with what is easy to miss (past midnight, a whole day,
+ * in the past).
+ */
+export function readingOfWindow(window: TimeWindow | undefined, nowMs: number): string {
+  if (window === undefined) return 'any time';
+  if (window.kind === 'weekly') {
+    const overnight = window.end === window.start ? ', a whole day from then' : window.end < window.start ? ` the next day (past midnight)` : '';
+    return `every ${formatDays(window.days)}, ${window.start} to ${window.end}${overnight} ${window.timeZone}`;
+  }
+  const startMs = Date.parse(window.start);
+  const endMs = Date.parse(window.end);
+  const offset = offsetOfIso(window.start) ?? 0;
+  const start = localParts(startMs, offset);
+  const end = localParts(endMs, offsetOfIso(window.end) ?? offset);
+  const hours = (endMs - startMs) / 3_600_000;
+  const length = hours >= 24 ? `${Number((hours / 24).toFixed(1))} days` : `${Number(hours.toFixed(2))} h`;
+  const past = endMs <= nowMs ? '; it is in the past' : '';
+  return `once: ${start.date} ${start.time} to ${end.date === start.date ? '' : `${end.date} `}${end.time} (${offsetText(offset)}), ${length}${past}`;
+}
+
+/** How a location reads, for the input box: "city Berlin (no country)", "within 50 km of 52.52, 13.4", "remote". */
+export function readingOfLocation(location: Location | undefined): string {
+  if (location === undefined) return 'anywhere';
+  const parts: string[] = [];
+  if (location.city !== undefined) parts.push(`city "${location.city}"${location.country === undefined ? ' (no country)' : ` in ${location.country}`}`);
+  if (location.lat !== undefined && location.lon !== undefined) parts.push(`within 50 km of ${location.lat}, ${location.lon}`);
+  if (location.remote === true) parts.push('remote (fits any place)');
+  return parts.join('; or ');
 }
 
 /** A decimal number as people and JavaScript write it: 52.52, -0.5, .5, 1e-7. */
@@ -219,8 +258,12 @@ function splitOutsideQuotes(text: string): string[] | undefined {
 
 /** A city as written: quoted ("" for a quote inside) when it would otherwise read as something else. */
 function writeCity(city: string): string {
-  const plain = city === city.trim() && city.length > 0 && !/[;,"]/.test(city) && city.toLowerCase() !== 'remote' && !COORDINATES.test(city);
-  return plain ? city : `"${city.replace(/"/g, '""')}"`;
+  if (city === city.trim() && city.length > 0 && !/[;,"]/.test(city)) {
+    // Bare only when it reads back as this city and nothing else (not remote, coordinates or a typo's warning).
+    const back = parseLocation(city);
+    if (back.ok && back.value?.city === city && Object.keys(back.value).length === 1) return city;
+  }
+  return `"${city.replace(/"/g, '""')}"`;
 }
 
 /** `"Washington, D.C.", US` -> the quoted city and what follows it; undefined when the part does not start with a quote. */
@@ -257,10 +300,18 @@ export function parseLocation(text: string): ParsedText<Location> {
     if (coordinates !== null) {
       const twice = once('lat', 'coordinates');
       if (twice) return fail(twice);
-      location.lat = Number(coordinates[1]);
-      location.lon = Number(coordinates[2]);
+      const [lat, lon] = [Number(coordinates[1]), Number(coordinates[2])];
+      if (!(Math.abs(lat) <= 90)) return fail(`the latitude ${coordinates[1]} is not between -90 and 90 (write latitude, then longitude)`);
+      if (!(Math.abs(lon) <= 180)) return fail(`the longitude ${coordinates[2]} is not between -180 and 180`);
+      location.lat = lat;
+      location.lon = lon;
       continue;
     }
+    // Typos that would read as a city and then match nothing: a comma left out.
+    const spaced = new RegExp(`^(${NUMBER})\\s+(${NUMBER})$`, 'i').exec(part);
+    if (spaced !== null) return fail(`did you mean "${spaced[1]}, ${spaced[2]}"? Coordinates are separated by a comma`);
+    const cityAndCode = /^([^"].*\S)\s+([A-Z]{2})$/.exec(part);
+    if (cityAndCode !== null && !part.includes(',')) return fail(`did you mean "${cityAndCode[1]}, ${cityAndCode[2]}"? A city and its country code are separated by a comma (in quotes, "${part}" is one city name)`);
     const twice = once('city', 'a city');
     if (twice) return fail(twice);
     const quoted = readQuotedCity(part);
@@ -300,6 +351,18 @@ export function formatLocation(location: Location | undefined): string {
   if (location.lat !== undefined && location.lon !== undefined) parts.push(`${location.lat}, ${location.lon}`);
   if (location.remote === true) parts.push('remote');
   return parts.join('; ');
+}
+
+/** Types are lower case on the wire (spec 2): what a person types as "Review" means review. */
+export const toType = (text: string): string => text.trim().toLowerCase();
+
+/** Before the schema's "expected number, received NaN": a person wrote "two hours" or "1,5 hours". */
+export function quantityProblem(text: string): string | undefined {
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (first === '') return 'write a number, then an optional unit: "4 hours", "1.5 sessions"';
+  if (/^\d+,\d+$/.test(first)) return `write the decimal with a dot: "${first.replace(',', '.')}"`;
+  if (!Number.isFinite(Number(first))) return `"${first}" is not a number: write a number, then an optional unit ("4 hours", "1.5 sessions")`;
+  return undefined;
 }
 
 /** One line for a hover: `review 6 hours (rust, typescript) · mon-fri 09:00-12:00 UTC · remote`. */

@@ -2,7 +2,7 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType } from '../../src/extension/slot-text.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
 
 const ok = <T>(parsed: { ok: true; value: T | undefined } | { ok: false; problem: string }): T | undefined => {
@@ -128,7 +128,13 @@ describe('extension: time window and location as text', function () {
   });
 
   it('says why a location does not read, and writes locations as it reads them', function () {
-    assert.match(problem(parseLocation('91, 0')), /^lat: /);
+    assert.match(problem(parseLocation('91, 0')), /^the latitude 91 is not between -90 and 90/);
+    assert.match(problem(parseLocation('0, 200')), /^the longitude 200 is not between -180 and 180/);
+    // Typos that would otherwise read as a city name and match nothing.
+    assert.match(problem(parseLocation('Berlin DE')), /^did you mean "Berlin, DE"\?/);
+    assert.match(problem(parseLocation('52.52 13.40')), /^did you mean "52.52, 13.40"\?/);
+    assert.deepEqual(ok(parseLocation('"Berlin DE"')), { city: 'Berlin DE' }, 'quoted, it is one name');
+    assert.equal(formatLocation({ city: 'Berlin DE' }), '"Berlin DE"');
     assert.match(problem(parseLocation('Berlin, Germany')), /"Germany" is not a two-letter country code/);
     assert.match(problem(parseLocation('Berlin; Paris')), /a city given twice/);
     assert.match(problem(parseLocation('Springfield, IL, US')), /is not "remote", a city/);
@@ -158,6 +164,35 @@ describe('extension: time window and location as text', function () {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('says how a window and a location read, with what is easy to miss', function () {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    assert.equal(readingOfWindow(ok(parseWindow('mon-fri 22:00-02:00 Europe/Berlin', 'UTC')), now), 'every mon-fri, 22:00 to 02:00 the next day (past midnight) Europe/Berlin');
+    assert.equal(readingOfWindow(ok(parseWindow('sat 09:00-09:00 UTC', 'UTC')), now), 'every sat, 09:00 to 09:00, a whole day from then UTC');
+    assert.equal(readingOfWindow(ok(parseWindow('2026-12-01 14:00-16:00 Europe/Berlin', 'UTC')), now), 'once: 2026-12-01 14:00 to 16:00 (+01:00), 2 h');
+    assert.equal(readingOfWindow(ok(parseWindow('2025-01-01 23:00-01:00 UTC', 'UTC')), now), 'once: 2025-01-01 23:00 to 2025-01-02 01:00 (+00:00), 2 h; it is in the past');
+    assert.equal(readingOfWindow(undefined, now), 'any time');
+    assert.equal(readingOfLocation(ok(parseLocation('home office'))), 'city "home office" (no country)');
+    assert.equal(readingOfLocation(ok(parseLocation('Berlin, DE; 52.52, 13.4; remote'))), 'city "Berlin" in DE; or within 50 km of 52.52, 13.4; or remote (fits any place)');
+  });
+
+  it('writes a one-off window in the user\'s zone when its offsets are that zone\'s, so Edit keeps the zone', function () {
+    const winter = ok(parseWindow('2026-12-01 14:00-16:00 Europe/Berlin', 'UTC'));
+    assert.equal(formatWindow(winter, 'Europe/Berlin'), '2026-12-01 14:00-16:00 Europe/Berlin');
+    assert.equal(formatWindow(winter, 'America/New_York'), '2026-12-01 14:00-16:00 +01:00', 'another zone: the offset');
+    assert.equal(formatWindow(winter), '2026-12-01 14:00-16:00 +01:00');
+    // Moved to a summer date, the text with the zone reads at the summer offset.
+    assert.deepEqual(ok(parseWindow(formatWindow(winter, 'Europe/Berlin').replace('2026-12-01', '2026-07-01'), 'UTC')), { kind: 'absolute', start: '2026-07-01T14:00:00+02:00', end: '2026-07-01T16:00:00+02:00' });
+  });
+
+  it('reads a type in any case, and says plainly what is wrong with a quantity', function () {
+    assert.equal(toType('  Review '), 'review');
+    assert.match(quantityProblem('two hours') ?? '', /^"two" is not a number/);
+    assert.equal(quantityProblem('1,5 hours'), 'write the decimal with a dot: "1.5"');
+    assert.match(quantityProblem('   ') ?? '', /^write a number, then an optional unit/);
+    assert.equal(quantityProblem('1.5 sessions'), undefined);
+    assert.equal(quantityProblem('4'), undefined);
   });
 
   it('describes a slot on one line for a hover', function () {
