@@ -102,6 +102,19 @@ async function main(): Promise<void> {
       await page.screenshot({ path: join(RESULTS, `panel-${tab}.png`) });
       console.log(`tab ${tab}: ${pattern.test(text) ? 'ok' : 'FAILED'} -> test-results/panel-${tab}.png`);
     }
+    // A narrow panel (the window at 900 px, with the side bars open): rows become cards, and the reason an unmet need
+    // stays short is on screen, not scrolled away to the right.
+    await page.setViewportSize({ width: 900, height: 900 });
+    await app.locator('vscode-tab-header[data-tab-header="allocations"]').click();
+    await page.waitForTimeout(800);
+    const why = app.locator('td[data-label="Why"]', { hasText: 'No teammate who recognizes you declared a "design" capacity' }).first();
+    const whyBox = await why.boundingBox().catch(() => null);
+    const panelBox = await app.boundingBox().catch(() => null);
+    await page.screenshot({ path: join(RESULTS, 'panel-allocations-narrow.png') });
+    if (whyBox === null || panelBox === null || whyBox.width < 40 || whyBox.x + whyBox.width > panelBox.x + panelBox.width + 1) failures.push(`narrow panel: the Why of e2e-design is not within the panel (${JSON.stringify(whyBox)} in ${JSON.stringify(panelBox)})`);
+    console.log(`narrow panel: ${whyBox === null ? 'FAILED' : 'ok'} -> test-results/panel-allocations-narrow.png`);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.waitForTimeout(500);
     // Keyboard: arrow keys move the focus between tabs, Enter selects.
     await app.locator('vscode-tab-header[data-tab-header="state"]').click();
     await app.locator('vscode-tab-header[data-tab-header="state"]').focus();

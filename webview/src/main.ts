@@ -68,6 +68,17 @@ class MutualApp extends LitElement {
     .swatch.secondary { border-top: 2px dashed var(--vscode-charts-orange, var(--vscode-editorWarning-foreground, var(--vscode-contrastBorder, currentColor))); }
     .swatch.delta { border-top-color: var(--vscode-charts-purple); }
     code { font-family: var(--vscode-editor-font-family); }
+    td.when { white-space: nowrap; }
+    /* A narrow panel (beside the editor or a sidebar): each row becomes a card, every cell on its own line with its
+       column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name. */
+    :host { container-type: inline-size; }
+    @container (max-width: 520px) {
+      thead { display: none; }
+      tr { display: block; padding: 4px 0; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, #8884)); }
+      th, td, td.num { display: block; border: none; padding: 1px 4px; text-align: left; white-space: normal; }
+      td[data-label]::before { content: attr(data-label) ': '; color: var(--vscode-descriptionForeground); }
+      td:empty, td[aria-hidden='true'] { display: none; }
+    }
   `;
 
   constructor() {
@@ -86,6 +97,19 @@ class MutualApp extends LitElement {
   override disconnectedCallback(): void {
     window.removeEventListener('message', this.onMessage);
     super.disconnectedCallback();
+  }
+
+  /** Each cell's column name, for the narrow layout's cards (the styles' container query). */
+  override updated(): void {
+    for (const table of this.renderRoot.querySelectorAll('table')) {
+      const labels = [...table.querySelectorAll('thead th')].map((header) => header.textContent?.trim() ?? '');
+      for (const row of table.querySelectorAll('tbody tr')) {
+        [...row.children].forEach((cell, index) => {
+          const label = labels[index];
+          if (label && cell.getAttribute('colspan') === null) cell.setAttribute('data-label', label);
+        });
+      }
+    }
   }
 
   private readonly onMessage = (event: MessageEvent): void => {
@@ -162,8 +186,8 @@ class MutualApp extends LitElement {
         <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th><th title="When the slot can be served (empty: any time). A capacity and a need match only where their windows overlap.">When</th><th title="Where the slot can be served (empty: anywhere). Remote matches anything; else within 50 km or the same city.">Where</th></tr></thead>
         <tbody>
           ${rows.flatMap(({ id, state, mine }) => [
-            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
-            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
+            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td class="when">${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
+            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td class="when">${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
