@@ -12,6 +12,9 @@ import { explainUnmetNeed } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
+/** Text that wraps only between its words ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
+const unbroken = (text: string): TemplateResult[] => text.split(' ').map((word, index) => html`${index > 0 ? ' ' : ''}<span class="word">${word}</span>`);
+
 /** "1 active peer", "4 active peers". */
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -68,7 +71,7 @@ class MutualApp extends LitElement {
     .swatch.secondary { border-top: 2px dashed var(--vscode-charts-orange, var(--vscode-editorWarning-foreground, var(--vscode-contrastBorder, currentColor))); }
     .swatch.delta { border-top-color: var(--vscode-charts-purple); }
     code { font-family: var(--vscode-editor-font-family); }
-    td.when { white-space: nowrap; }
+    .word { white-space: nowrap; }
     /* A narrow panel (beside the editor or a sidebar): each row becomes a card, every cell on its own line with its
        column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name. */
     :host { container-type: inline-size; }
@@ -186,8 +189,8 @@ class MutualApp extends LitElement {
         <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th><th title="When the slot can be served (empty: any time). A capacity and a need match only where their windows overlap.">When</th><th title="Where the slot can be served (empty: anywhere). Remote matches anything; else within 50 km or the same city.">Where</th></tr></thead>
         <tbody>
           ${rows.flatMap(({ id, state, mine }) => [
-            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td class="when">${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
-            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td class="when">${formatWindow(slot.window)}</td><td>${formatLocation(slot.location)}</td></tr>`),
+            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
+            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
