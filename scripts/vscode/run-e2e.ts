@@ -31,14 +31,24 @@ async function runCommand(page: Page, title: string): Promise<void> {
   throw new Error(`command palette: "${title}" not found`);
 }
 
-/** Answers the open input box (a step of a multi-step command) and waits for the next one to take its place. */
-async function answerInputBox(page: Page, text: string): Promise<void> {
+/**
+ * Answers the open input box (a step of a multi-step command) and waits for the next one to take its place. With
+ * `expectMessage`, first checks the box's validation line (how the text reads) and returns what it showed.
+ */
+async function answerInputBox(page: Page, text: string, expectMessage?: RegExp): Promise<string | undefined> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill(text);
   await page.waitForTimeout(300); // validation runs as the user types
+  let shown: string | undefined;
+  if (expectMessage !== undefined) {
+    const message = await page.locator('.quick-input-widget .quick-input-message').innerText({ timeout: 5_000 }).catch(() => '');
+    console.log(`input box "${text}": ${expectMessage.test(message) ? 'ok' : 'FAILED'}, it says "${message}"`);
+    if (!expectMessage.test(message)) shown = `expected ${expectMessage}, saw "${message}"`;
+  }
   await page.keyboard.press('Enter');
   await page.waitForTimeout(300);
+  return shown;
 }
 
 /** The panel's content frame: the webview lives in an iframe inside an iframe. */
@@ -73,7 +83,11 @@ async function main(): Promise<void> {
     await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
     // Declare a need through the palette's six steps, the quantity with its unit, when and where, as a user would.
     await runCommand(page, 'Mutual: Declare Need');
-    for (const answer of ['e2e-review', 'review', '2 hours', '', 'mon-fri 09:00-12:00 UTC', 'remote']) await answerInputBox(page, answer);
+    for (const answer of ['e2e-review', 'review', '2 hours', '']) await answerInputBox(page, answer);
+    // When and where say, while typing, how they read (an information line that does not block Enter).
+    const whenShown = await answerInputBox(page, 'mon-fri 09:00-12:00 UTC', /Reads as every mon-fri, 09:00 to 12:00 UTC/);
+    const whereShown = await answerInputBox(page, 'remote', /Reads as remote \(fits any place\)/);
+    for (const problem of [whenShown, whereShown]) if (problem !== undefined) failures.push(`input box: ${problem}`);
     // A need of a type no teammate offers: the Allocations tab says why it stays unmet.
     await runCommand(page, 'Mutual: Declare Need');
     for (const answer of ['e2e-design', 'design', '1 hour', '', '', '']) await answerInputBox(page, answer);
