@@ -247,12 +247,17 @@ export function createEngine(options: EngineOptions): Engine {
     if (at === undefined) updatedAtMs.set(record, (at = Date.parse(record.payload.updatedAt)));
     return at;
   };
+  /** Peers the network is connected to now (it connects to the authors whose state and results I follow). */
+  const connected = signal<ReadonlySet<PeerId>>(new Set());
+  // Active: a neighbour that announced its coordination and is either fresh or connected. A converged peer falls
+  // silent, so freshness alone made every peer of a settled network stale after freshnessMs (the panel showed no
+  // active peer); a connection says it is still there at no cost, and its end says at once that it is gone.
   const activeParticipants = stableSet(() => {
     const set = new Set<PeerId>();
     const records = coordination.records.value;
     for (const peer of neighbourhood.value) {
       const record = records.get(peer);
-      if (record !== undefined && now.value - updatedAtOf(record) <= config.freshnessMs) set.add(peer);
+      if (record !== undefined && (connected.value.has(peer) || now.value - updatedAtOf(record) <= config.freshnessMs)) set.add(peer);
     }
     return set;
   });
@@ -435,12 +440,8 @@ export function createEngine(options: EngineOptions): Engine {
     stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
-  /** When I last announced my coordination (scheduler time): a converged peer repeats it as a heartbeat. */
-  let lastAnnouncedAt = -Infinity;
-  const publishCoordination = () => {
-    lastAnnouncedAt = scheduler.now();
-    return publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
-  };
+  const publishCoordination = () =>
+    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
   // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
   // met; a debounce instead would never announce while connections keep coming.
@@ -550,17 +551,14 @@ export function createEngine(options: EngineOptions): Engine {
     gather.request();
   };
 
-  // --- Coordination gossip: periodic while not converged, so lost messages are repaired; a slow heartbeat after.
+  // --- Coordination gossip: periodic while not converged, so lost messages are repaired; quiet after convergence.
   let gossipHandle: unknown;
   const scheduleGossip = () => {
     gossipHandle = scheduler.setTimeout(() => {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      // Converged, I still announce once per freshnessMs / 3 (a heartbeat): silent, I went stale for my neighbours
-      // after freshnessMs, and a healthy, settled network showed no active peer at all.
-      const heartbeatDue = scheduler.now() - lastAnnouncedAt >= config.freshnessMs / 3;
-      if (!neighboursConverged.peek() || heartbeatDue) publishCoordination().catch(reportFailure('gossiping my coordination'));
+      if (!neighboursConverged.peek()) publishCoordination().catch(reportFailure('gossiping my coordination'));
       repairMissing();
       forgetGonePeers();
       scheduleGossip();
@@ -602,6 +600,7 @@ export function createEngine(options: EngineOptions): Engine {
   const behind = new Map<PeerId, number>();
   const onNetworkEvent = (event: NetworkEvent) => {
     if (event.type === 'peer:connect' || event.type === 'peer:disconnect') {
+      connected.value = new Set(network.connectedPeers());
       if (event.type === 'peer:disconnect') forgetGonePeers();
       if (event.type === 'peer:connect') {
         knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
@@ -673,6 +672,7 @@ export function createEngine(options: EngineOptions): Engine {
     // stop() came while the network started: it cleaned up what existed then; add nothing after it.
     if (generation !== started) return;
     for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
+    connected.value = new Set(network.connectedPeers());
     disposables.push(effect(() => {
       desiredSubscriptions.value;
       subscriptionUpdate.request();
@@ -685,6 +685,7 @@ export function createEngine(options: EngineOptions): Engine {
       phase.value;
       round.value;
       relevantInputs.value;
+      activeParticipants.value; // who is active shows in the panel and the status bar
       // Untracked: a listener that reads a signal must not make this effect depend on it (or, writing one it
       // reads, throw "Cycle detected").
       untracked(() => {
