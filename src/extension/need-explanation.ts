@@ -22,6 +22,8 @@ export interface Me {
   readonly recognition: RecognitionWeights;
   /** Whether the allocation has settled: before, a shortfall may only mean offers are still on their way. */
   readonly converged: boolean;
+  /** What each capacity gives me, over all my needs (the allocations whose recipient I am). */
+  readonly received: readonly { readonly provider: PeerId; readonly capacity: string; readonly quantity: number }[];
 }
 
 /** "Ana", "Ana and Ben", "Ana, Ben and 3 others". */
@@ -52,14 +54,20 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
   const capacitiesOf = (provider: Provider) => provider.state!.capacities.filter((capacity) => capacity.type === need.type && capacity.quantity > 0);
   const ofType = known.filter((provider) => capacitiesOf(provider).length > 0);
   if (ofType.length === 0) {
-    const offered = [...new Set(known.flatMap((provider) => provider.state!.capacities.filter((capacity) => capacity.quantity > 0).map((capacity) => capacity.type)))].sort();
+    const offered = [...new Set(known.filter((provider) => provider.id !== self).flatMap((provider) => provider.state!.capacities.filter((capacity) => capacity.quantity > 0).map((capacity) => capacity.type)))].sort();
     return `No teammate who recognizes you declared a "${need.type}" capacity${offered.length > 0 ? ` (they offer ${offered.slice(0, 5).join(', ')}${offered.length > 5 ? ', …' : ''})` : ''}.`;
   }
   const fitting = ofType.filter((provider) => capacitiesOf(provider).some((capacity) => misses(capacity, need).length === 0));
   if (fitting.length > 0) {
     if (!me.converged) return `${names(fitting)} can serve it; the allocation is still converging.`;
-    // Once converged, a compatible capacity keeps nothing back while a recognized need is short (property 6), so
-    // the need lost to others of the provider's candidates: a higher tier, or a larger share.
+    // Once converged, a compatible capacity keeps nothing back while a recognized need is short (property 6). If all
+    // of it comes to me, nobody is served before me: only more capacity helps.
+    const fittingSlots = fitting.flatMap((provider) => capacitiesOf(provider).filter((capacity) => misses(capacity, need).length === 0).map((capacity) => ({ provider, capacity })));
+    const toMe = (provider: PeerId, capacity: string) => me.received.filter((flow) => flow.provider === provider && flow.capacity === capacity).reduce((sum, flow) => sum + flow.quantity, 0);
+    if (fittingSlots.every(({ provider, capacity }) => toMe(provider.id, capacity.id) >= capacity.quantity * (1 - 1e-6))) {
+      return `All the fitting capacity (${names(fitting)}) already comes to you: only more capacity, from them or others, would fill this need.`;
+    }
+    // Otherwise the need lost to others of the providers' candidates: a higher tier, or a larger share.
     const unrecognized = fitting.filter((provider) => provider.id !== self && (me.recognition[provider.id] ?? 0) <= 0);
     if (unrecognized.length > 0) {
       return `You don't recognize ${names(unrecognized).replace(' and ', ' or ')} yet: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.`;

@@ -6,7 +6,7 @@ import { Slot } from '../../src/protocol/schemas.ts';
 
 const ME = 'me';
 const need = Slot.parse({ id: 'n', type: 'review', quantity: 4, skills: ['rust'], window: { kind: 'weekly', days: ['mon'], start: '09:00', end: '12:00', timeZone: 'UTC' }, location: { city: 'Berlin', country: 'DE' } });
-const me = (extra: Partial<Me> = {}): Me => ({ id: ME, state: { displayName: 'Me', capacities: [], needs: [need] }, recognition: {}, converged: true, ...extra });
+const me = (extra: Partial<Me> = {}): Me => ({ id: ME, state: { displayName: 'Me', capacities: [], needs: [need] }, recognition: {}, converged: true, received: [], ...extra });
 
 function peer(name: string, recognizesMe: number, capacities: unknown[] | undefined): PeerRow {
   return {
@@ -53,6 +53,17 @@ describe('extension: why a need of mine is not met', function () {
     const text = explainUnmetNeed(need, recognizingAll, team);
     assert.match(text, /^Ana, Ben and 1 other can serve it, but the fitting capacity is all given out: mutual recognition comes first/);
     assert.match(text, /More recognition between you, or more capacity, would change it\.$/);
+  });
+
+  it('fitting capacity that all comes to me already: only more capacity helps, not recognition (found by a review)', function () {
+    const ana = peer('Ana', 1, [review({ quantity: 1 })]);
+    assert.equal(explainUnmetNeed(need, me({ received: [{ provider: 'peer-Ana', capacity: 'c', quantity: 0.5 }, { provider: 'peer-Ana', capacity: 'c', quantity: 0.5 }] }), [ana]), 'All the fitting capacity (Ana) already comes to you: only more capacity, from them or others, would fill this need.');
+    assert.match(explainUnmetNeed(need, me({ received: [{ provider: 'peer-Ana', capacity: 'c', quantity: 0.4 }] }), [ana]), /^You don't recognize Ana yet/);
+  });
+
+  it('does not list my own capacity among what teammates offer', function () {
+    const mine = me({ recognition: { [ME]: 1 }, state: { displayName: 'Me', capacities: [Slot.parse({ id: 'd', type: 'design', quantity: 2 })], needs: [need] } });
+    assert.equal(explainUnmetNeed(need, mine, [peer('Ana', 1, [{ id: 'p', type: 'pairing', quantity: 1 }])]), 'No teammate who recognizes you declared a "review" capacity (they offer pairing).');
   });
 
   it('counts my own capacity when I recognize myself (spec 7.1)', function () {
