@@ -197,7 +197,11 @@ export function formatWindow(window: TimeWindow | undefined, preferredZone?: str
   if (preferredZone !== undefined && canonicalTimeZone(preferredZone) !== undefined && timeZoneOffsetMinutes(preferredZone, startMs) === offset && timeZoneOffsetMinutes(preferredZone, endMs) === offsetOfIso(window.end)) {
     const start = localParts(startMs, offset);
     const end = localParts(endMs, timeZoneOffsetMinutes(preferredZone, endMs));
-    return `${start.date} ${start.time}-${end.time} ${preferredZone}`;
+    const text = `${start.date} ${start.time}-${end.time} ${preferredZone}`;
+    // Only where it reads back as the same instants: not across a change of offset, nor for a repeated hour's
+    // second occurrence (local times read as the first).
+    const back = parseWindow(text, preferredZone);
+    if (back.ok && back.value?.kind === 'absolute' && Date.parse(back.value.start) === startMs && Date.parse(back.value.end) === endMs) return text;
   }
   const start = localParts(startMs, offset);
   return `${start.date} ${start.time}-${localParts(endMs, offset).time} ${offset === 0 ? 'UTC' : offsetText(offset)}`;
@@ -222,17 +226,23 @@ export function readingOfWindow(window: TimeWindow | undefined, nowMs: number): 
   const hours = (endMs - startMs) / 3_600_000;
   const length = hours >= 24 ? `${Number((hours / 24).toFixed(1))} days` : `${Number(hours.toFixed(2))} h`;
   const past = endMs <= nowMs ? '; it is in the past' : '';
-  return `once: ${start.date} ${start.time} to ${end.date === start.date ? '' : `${end.date} `}${end.time} (${offsetText(offset)}), ${length}${past}`;
+  const endOffset = offsetOfIso(window.end) ?? offset;
+  const offsets = endOffset === offset ? offsetText(offset) : `${offsetText(offset)} to ${offsetText(endOffset)}`;
+  return `once: ${start.date} ${start.time} to ${end.date === start.date ? '' : `${end.date} `}${end.time} (${offsets}), ${length}${past}`;
 }
 
 /** How a location reads, for the input box: "city Berlin (no country)", "within 50 km of 52.52, 13.4", "remote". */
 export function readingOfLocation(location: Location | undefined): string {
   if (location === undefined) return 'anywhere';
-  const parts: string[] = [];
-  if (location.city !== undefined) parts.push(`city "${location.city}"${location.country === undefined ? ' (no country)' : ` in ${location.country}`}`);
-  if (location.lat !== undefined && location.lon !== undefined) parts.push(`within 50 km of ${location.lat}, ${location.lon}`);
-  if (location.remote === true) parts.push('remote (fits any place)');
-  return parts.join('; or ');
+  // Spec 7.2: remote fits anything; coordinates decide where both sides have them, else the city where both have one.
+  if (location.remote === true) return `remote: fits any place${location.city !== undefined || location.lat !== undefined ? ' (the city and coordinates do not narrow it)' : ''}`;
+  const city = location.city === undefined ? undefined : `city "${location.city}"${location.country === undefined ? ' (no country)' : ` in ${location.country}`}`;
+  const region = location.city === undefined || location.country !== undefined ? undefined : /^(.*\S)\s+([A-Z]{2})$/.exec(location.city);
+  const hint = region === null || region === undefined ? '' : ` (if ${region[2]} is a country code, write "${region[1]}, ${region[2]}")`;
+  if (location.lat !== undefined && location.lon !== undefined) {
+    return `within 50 km of ${location.lat}, ${location.lon}${city === undefined ? '' : `; against places without coordinates, ${city}${hint}`}`;
+  }
+  return city === undefined ? 'anywhere' : `${city}${hint}`;
 }
 
 /** A decimal number as people and JavaScript write it: 52.52, -0.5, .5, 1e-7. */
@@ -310,8 +320,7 @@ export function parseLocation(text: string): ParsedText<Location> {
     // Typos that would read as a city and then match nothing: a comma left out.
     const spaced = new RegExp(`^(${NUMBER})\\s+(${NUMBER})$`, 'i').exec(part);
     if (spaced !== null) return fail(`did you mean "${spaced[1]}, ${spaced[2]}"? Coordinates are separated by a comma`);
-    const cityAndCode = /^([^"].*\S)\s+([A-Z]{2})$/.exec(part);
-    if (cityAndCode !== null && !part.includes(',')) return fail(`did you mean "${cityAndCode[1]}, ${cityAndCode[2]}"? A city and its country code are separated by a comma (in quotes, "${part}" is one city name)`);
+
     const twice = once('city', 'a city');
     if (twice) return fail(twice);
     const quoted = readQuotedCity(part);
@@ -360,7 +369,7 @@ export const toType = (text: string): string => text.trim().toLowerCase();
 export function quantityProblem(text: string): string | undefined {
   const first = text.trim().split(/\s+/)[0] ?? '';
   if (first === '') return 'write a number, then an optional unit: "4 hours", "1.5 sessions"';
-  if (/^\d+,\d+$/.test(first)) return `write the decimal with a dot: "${first.replace(',', '.')}"`;
+  if (/^[\d.,]*,[\d.,]*$/.test(first)) return 'no commas in numbers: "1.5" for one and a half, "1000" for a thousand';
   if (!Number.isFinite(Number(first))) return `"${first}" is not a number: write a number, then an optional unit ("4 hours", "1.5 sessions")`;
   return undefined;
 }

@@ -12,8 +12,9 @@ import { explainUnmetNeed } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
-/** Text that wraps only between its words ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
-const unbroken = (text: string): TemplateResult[] => text.split(' ').map((word, index) => html`${index > 0 ? ' ' : ''}<span class="word">${word}</span>`);
+/** Text that wraps only between its words and after a "/" ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
+const unbroken = (text: string): TemplateResult[] =>
+  text === '' ? [] : text.split(' ').map((word, index) => html`${index > 0 ? ' ' : ''}${word.split('/').map((part, at) => html`${at > 0 ? html`/<wbr>` : ''}<span class="word">${part}</span>`)}`);
 
 /** "1 active peer", "4 active peers". */
 function plural(count: number, noun: string): string {
@@ -271,7 +272,7 @@ class MutualApp extends LitElement {
             <tbody>${myNeeds.map((row) => {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
-              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged }, model.peers) : ''}</td></tr>`;
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: model.allocations.filter((flow) => flow.recipient === model.self) }, model.peers) : ''}</td></tr>`;
             })}</tbody>
           </table></div>`}
       ${myCapacities.length === 0
