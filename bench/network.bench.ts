@@ -199,7 +199,7 @@ async function waitConverged(peers: readonly Peer[], expected: readonly Row[], s
 const totals = (peers: readonly Peer[]) =>
   peers.map((peer) => ({ published: peer.net.counters.published, publishedBytes: peer.net.counters.publishedBytes, received: peer.net.counters.received, receivedBytes: peer.net.counters.receivedBytes, sync: peer.net.counters.syncRecordsReceived }));
 
-/** Records that carry a change: coordination is left out, since converged peers announce it every 10 s (heartbeat). */
+/** Records that carry a change (coordination left out: it announces phase and round, and follows the changes). */
 const changeRecords = (peers: readonly Peer[]) => peers.reduce((total, peer) => total + peer.net.counters.published - peer.net.counters.publishedCoordination, 0);
 
 /** Waits until no peer published a change for QUIET_MS (bounded); returns the time (from since) of the last one seen. */

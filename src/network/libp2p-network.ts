@@ -60,7 +60,7 @@ export interface Libp2pNetworkOptions {
 export interface NetworkCounters {
   published: number;
   publishedBytes: number;
-  /** Of `published`, coordination (announcements, and a converged peer's heartbeat). */
+  /** Of `published`, coordination (announcements of phase and round, which carry no change of their own). */
   publishedCoordination: number;
   received: number;
   receivedBytes: number;

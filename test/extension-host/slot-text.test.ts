@@ -114,7 +114,7 @@ describe('extension: time window and location as text', function () {
           assert.equal(Date.parse(read.end), Date.parse(window.end), written);
           // Edit's prefill, in the user's zone where it can be.
           for (const zone of ['Europe/Berlin', 'America/St_Johns']) {
-            const inZone = ok(parseWindow(formatWindow(TimeWindow.parse(window), zone), zone));
+            const inZone: TimeWindow | undefined = ok(parseWindow(formatWindow(TimeWindow.parse(window), zone), zone));
             assert.deepEqual(inZone?.kind === 'absolute' ? [Date.parse(inZone.start), Date.parse(inZone.end)] : [], [Date.parse(window.start), Date.parse(window.end)], `${zone}: ${formatWindow(TimeWindow.parse(window), zone)}`);
           }
         }
