@@ -6,7 +6,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { createEngine, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
 import { PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
-import { computeStabilityFactors, type ViewModel } from './view-model.ts';
+import { computeStabilityFactors, countUnmetNeeds, type ViewModel } from './view-model.ts';
 import { RecognitionWeights, State, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
 
 export interface Disposable {
@@ -254,7 +254,8 @@ export class EngineMutualService implements MutualService {
       const theirs = relationships.get(id)?.recognition ?? {};
       const mine = myRecognition[id] ?? 0;
       const tier: 'primary' | 'secondary' | 'none' = primary.has(id) ? 'primary' : mine > 0 || (theirs[engine.self] ?? 0) > 0 ? 'secondary' : 'none';
-      const unmetNeeds = snapshot.needs.filter((need) => need.participant === id && need.residual > 1e-9).length;
+      // From the peer's own results: the snapshot holds only my needs, so this was always 0 and no badge showed.
+      const unmetNeeds = countUnmetNeeds(states.get(id), allResults.get(id));
       return { id, displayName, tier, active: active.has(id), myRecognition: mine, theirRecognition: theirs[engine.self] ?? 0, recognition: theirs, state: states.get(id), unmetNeeds };
     });
     const coordinationRows = [...coordination.entries()].map(([peer, record]) => ({

@@ -52,6 +52,17 @@ export type ViewModel = z.infer<typeof ViewModel>;
 export type PeerRow = z.infer<typeof PeerRow>;
 export type { Tier };
 
+/**
+ * How many of a participant's needs its own latest results leave short (what it accepted from all providers, against
+ * what it declared). Without its results (a peer whose results I do not follow) nothing is known: 0.
+ */
+export function countUnmetNeeds(state: State | undefined, results: Results | undefined): number {
+  if (state === undefined || results === undefined) return 0;
+  const received = new Map<string, number>();
+  for (const entry of results.acceptance) received.set(entry.need, (received.get(entry.need) ?? 0) + entry.quantity);
+  return state.needs.filter((need) => need.quantity - (received.get(need.id) ?? 0) > 1e-9 * Math.max(1, need.quantity)).length;
+}
+
 /** Stability factor of each peer: the lowest factor over its needs in its latest results (1 when steady). */
 export function computeStabilityFactors(results: ReadonlyMap<PeerId, Results>): Map<PeerId, number> {
   const factors = new Map<PeerId, number>();

@@ -1,0 +1,25 @@
+// Room: test (extension host side, plain mocha). Pure parts of the view model the panel and the Peers tree show.
+import assert from 'node:assert/strict';
+import { countUnmetNeeds } from '../../src/extension/view-model.ts';
+import { Results, State } from '../../src/protocol/schemas.ts';
+
+describe('extension: view model', function () {
+  it("counts a peer's unmet needs from its own results (the Peers tree's badge and warning icons)", function () {
+    const state = State.parse({ displayName: 'Ben', capacities: [], needs: [{ id: 'review', type: 'review', quantity: 5 }, { id: 'pairing', type: 'pairing', quantity: 2 }, { id: 'none', type: 'x', quantity: 0 }] });
+    const results = Results.parse({
+      round: 3,
+      allocations: [],
+      acceptance: [
+        { provider: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', capacity: 'a', need: 'review', quantity: 3 },
+        { provider: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', capacity: 'b', need: 'review', quantity: 1.42 },
+        { provider: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', capacity: 'c', need: 'pairing', quantity: 2 - 1e-12 },
+      ],
+      stability: {},
+      metrics: { residualNeedNorm: 0.58, maxDelta: 0 },
+      converged: true,
+    });
+    assert.equal(countUnmetNeeds(state, results), 1, 'review: 4.42 of 5; pairing met within rounding; a need of 0 is met');
+    assert.equal(countUnmetNeeds(state, undefined), 0, 'results not followed: nothing known');
+    assert.equal(countUnmetNeeds(undefined, results), 0);
+  });
+});
