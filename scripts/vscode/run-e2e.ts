@@ -83,10 +83,17 @@ async function main(): Promise<void> {
     await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
     // Declare a need through the palette's six steps, the quantity with its unit, when and where, as a user would.
     await runCommand(page, 'Mutual: Declare Need');
-    for (const answer of ['e2e-review', 'review', '2 hours', '']) await answerInputBox(page, answer);
+    for (const answer of ['e2e-review', 'review']) await answerInputBox(page, answer);
+    // The quantity step says which unit teammates' capacities of the type use, while a different one is typed.
+    await page.locator('.quick-input-widget input').fill('2 days');
+    await page.waitForTimeout(300);
+    const unitLine = await page.locator('.quick-input-widget .quick-input-message').innerText({ timeout: 5_000 }).catch(() => '');
+    console.log(`input box "2 days": it says "${unitLine}"`);
+    if (!/Teammates' capacities of "review" count in hours/.test(unitLine)) failures.push(`input box: no unit hint for "2 days", saw "${unitLine}"`);
+    for (const answer of ['2 hours', '']) await answerInputBox(page, answer);
     // When and where say, while typing, how they read (an information line that does not block Enter).
     const whenShown = await answerInputBox(page, 'mon-fri 09:00-12:00 UTC', /Reads as every mon-fri, 09:00 to 12:00 UTC/);
-    const whereShown = await answerInputBox(page, 'remote', /Reads as remote \(fits any place\)/);
+    const whereShown = await answerInputBox(page, 'remote', /Reads as remote: fits any place/);
     for (const problem of [whenShown, whereShown]) if (problem !== undefined) failures.push(`input box: ${problem}`);
     // A need of a type no teammate offers: the Allocations tab says why it stays unmet.
     await runCommand(page, 'Mutual: Declare Need');
@@ -126,7 +133,10 @@ async function main(): Promise<void> {
     const panelBox = await app.boundingBox().catch(() => null);
     await page.screenshot({ path: join(RESULTS, 'panel-allocations-narrow.png') });
     if (whyBox === null || panelBox === null || whyBox.width < 40 || whyBox.x + whyBox.width > panelBox.x + panelBox.width + 1) failures.push(`narrow panel: the Why of e2e-design is not within the panel (${JSON.stringify(whyBox)} in ${JSON.stringify(panelBox)})`);
-    console.log(`narrow panel: ${whyBox === null ? 'FAILED' : 'ok'} -> test-results/panel-allocations-narrow.png`);
+    // Every tab stays reachable: the tab strip wraps instead of running off the panel's right edge.
+    const lastTab = await app.locator('vscode-tab-header[data-tab-header="coordination"]').boundingBox().catch(() => null);
+    if (lastTab === null || panelBox === null || lastTab.x + lastTab.width > panelBox.x + panelBox.width + 1) failures.push(`narrow panel: the Coordination tab lies outside the panel (${JSON.stringify(lastTab)} in ${JSON.stringify(panelBox)})`);
+    console.log(`narrow panel: ${whyBox === null || lastTab === null ? 'FAILED' : 'ok'} -> test-results/panel-allocations-narrow.png`);
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.waitForTimeout(500);
     // Keyboard: arrow keys move the focus between tabs, Enter selects.

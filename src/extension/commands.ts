@@ -64,7 +64,7 @@ const toSkills = (text: string): string[] => text.split(',').map((skill) => skil
 const Skills = Slot.shape.skills;
 
 /** Asks for a slot step by step; undefined when the user cancels. */
-async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set()): Promise<Slot | undefined> {
+async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set(), unitsInUse: (type: string) => readonly string[] = () => []): Promise<Slot | undefined> {
   const noun = kind === 'capacity' ? 'capacity' : 'need';
   // Edit skips the id: its steps count from the type.
   const heading = (step: number) => (existing === undefined ? `Declare ${noun} (${step}/6)` : `Edit ${noun} "${existing.id}" (${step - 1}/5)`);
@@ -87,7 +87,17 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     title: heading(3),
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
     value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
-    validateInput: (text) => quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text),
+    validateInput: (text): string | vscode.InputBoxValidationMessage | undefined => {
+      const problem = quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text);
+      if (problem !== undefined) return problem;
+      // Units are labels (spec 2): numbers are compared as they are, so a need in days against capacity in hours
+      // reads 0.5 hours as 0.5 days. Say which units the other side uses, while typing.
+      const typed = (splitQuantity(text) as { unit?: string }).unit ?? '';
+      const theirs = unitsInUse(type);
+      if (theirs.length === 0 || theirs.includes(typed)) return undefined;
+      const other = kind === 'need' ? 'capacities' : 'needs';
+      return { message: `Teammates' ${other} of "${type}" count in ${theirs.map((unit) => (unit === '' ? 'no unit' : unit)).join(', ')}: amounts are compared as plain numbers, so use the same unit.`, severity: vscode.InputBoxValidationSeverity.Info };
+    },
     ignoreFocusOut: true,
   });
   if (amount === undefined) return undefined;
@@ -178,6 +188,10 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       }
     };
 
+  /** The units teammates' slots of the other kind use for a type (capacities for my need, needs for my capacity). */
+  const unitsInUse = (kind: SlotKind) => (type: string) =>
+    [...new Set(service.viewModel().peers.flatMap((peer) => (kind === 'need' ? peer.state?.capacities : peer.state?.needs) ?? []).filter((slot) => slot.type === type).map((slot) => slot.unit ?? ''))].sort();
+
   const ensureJoined = async () => {
     if (!service.joined) await context.join();
   };
@@ -186,7 +200,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     guarded(`declare ${kind}`, async (argument?: unknown) => {
       await ensureJoined();
       const state = service.myState();
-      const slot = argument === undefined ? await promptSlot(kind, undefined, new Set([...state.capacities, ...state.needs].map((declared) => declared.id))) : Slot.parse(argument);
+      const slot = argument === undefined ? await promptSlot(kind, undefined, new Set([...state.capacities, ...state.needs].map((declared) => declared.id)), unitsInUse(kind)) : Slot.parse(argument);
       if (!slot) return undefined;
       await service.declare(kind, slot);
       log.info(`declared ${kind} ${slot.id}`);
@@ -221,7 +235,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       }
       target = await pickDeclaration(state, 'Declaration to edit');
       if (!target) return undefined;
-      const slot = await promptSlot(target.kind, target.slot);
+      const slot = await promptSlot(target.kind, target.slot, undefined, unitsInUse(target.kind));
       if (!slot) return undefined;
       await service.declare(target.kind, slot, { replace: true });
       return slot;
@@ -268,7 +282,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       if (!picked) return undefined;
       const weight = await vscode.window.showInputBox({
         title: `Recognition of ${picked.label}`,
-        prompt: 'Weight (non-negative; weights are normalized; 0 removes)',
+        prompt: 'Weight, relative to your other recognitions (2 is twice as much as 1; 0 removes)',
         value: String(mine[picked.peer] ?? 1),
         validateInput: validator(RecognitionWeights.valueType, toNumber),
         ignoreFocusOut: true,

@@ -93,3 +93,15 @@ function misses(capacity: Slot, need: Slot): string[] {
     locationsCompatible(capacity.location, need.location) ? undefined : `is only at ${formatLocation(capacity.location)}`,
   ].filter((miss): miss is string => miss !== undefined);
 }
+
+/**
+ * Where my need and a capacity that gives to it count in different units ("day" against "hours"): the protocol
+ * compares plain numbers (spec 2: a unit is a label), so 0.5 hours arrive as 0.5 day. One sentence, or undefined.
+ */
+export function unitMismatch(need: Slot, flows: readonly { readonly provider: PeerId; readonly capacity: string }[], unitOfCapacity: (provider: PeerId, capacity: string) => string | undefined): string | undefined {
+  const mine = need.unit ?? '';
+  const theirs = [...new Set(flows.map((flow) => unitOfCapacity(flow.provider, flow.capacity) ?? ''))].filter((unit) => unit !== mine);
+  if (theirs.length === 0) return undefined;
+  const named = (unit: string) => (unit === '' ? 'no unit' : `"${unit}"`);
+  return `Units differ: this need counts in ${named(mine)}, capacity giving to it in ${theirs.map(named).join(', ')}; amounts are compared as plain numbers.`;
+}

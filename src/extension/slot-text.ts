@@ -334,6 +334,8 @@ export function parseLocation(text: string): ParsedText<Location> {
         country = quoted.rest.slice(1).trim();
       }
     } else {
+      // A time window typed one step late would be saved as a city and match nothing.
+      if (/\b\d{1,2}:\d{2}\b/.test(part)) return fail(`"${part}" looks like a time: times go in the previous step (when); here a place`);
       const pieces = part.split(',').map((piece) => piece.trim());
       if (pieces.length > 2 || pieces.includes('')) return fail(`"${part}" is not "remote", a city ("Berlin, DE"; in double quotes if it holds a comma) or coordinates ("52.52, 13.40")`);
       [city, country] = pieces;

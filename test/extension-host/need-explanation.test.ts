@@ -1,6 +1,6 @@
 // Room: test (extension host side, plain mocha). The panel's "Why" for a need of mine that is not fully met.
 import assert from 'node:assert/strict';
-import { explainUnmetNeed, type Me } from '../../src/extension/need-explanation.ts';
+import { explainUnmetNeed, unitMismatch, type Me } from '../../src/extension/need-explanation.ts';
 import type { PeerRow } from '../../src/extension/view-model.ts';
 import { Slot } from '../../src/protocol/schemas.ts';
 
@@ -70,5 +70,14 @@ describe('extension: why a need of mine is not met', function () {
     const mine = me({ recognition: { [ME]: 1 }, state: { displayName: 'Me', capacities: [Slot.parse(review({ id: 'own', skills: ['go'] }))], needs: [need] } });
     assert.equal(explainUnmetNeed(need, mine, []), 'No "review" capacity fits: yours lacks rust.');
     assert.match(explainUnmetNeed(need, me({ state: mine.state }), []), /^No teammate recognizes you yet/, 'without self-recognition my capacity does not serve me');
+  });
+
+  it('says when a need and the capacity giving to it count in different units (found by a usability review)', function () {
+    const units: Record<string, string | undefined> = { 'ana/c': 'hours', 'chen/c': 'hours', 'ben/c': undefined, 'dara/c': 'day' };
+    const unitOf = (provider: string, capacity: string) => units[`${provider}/${capacity}`];
+    const inDays = Slot.parse({ id: 'n', type: 'review', quantity: 1, unit: 'day' });
+    assert.equal(unitMismatch(inDays, [{ provider: 'ana', capacity: 'c' }, { provider: 'chen', capacity: 'c' }, { provider: 'dara', capacity: 'c' }], unitOf), 'Units differ: this need counts in "day", capacity giving to it in "hours"; amounts are compared as plain numbers.');
+    assert.equal(unitMismatch(inDays, [{ provider: 'dara', capacity: 'c' }], unitOf), undefined);
+    assert.equal(unitMismatch(Slot.parse({ id: 'n', type: 'review', quantity: 1 }), [{ provider: 'ben', capacity: 'c' }, { provider: 'ana', capacity: 'c' }], unitOf), 'Units differ: this need counts in no unit, capacity giving to it in "hours"; amounts are compared as plain numbers.');
   });
 });

@@ -137,6 +137,7 @@ describe('extension: time window and location as text', function () {
     assert.match(problem(parseLocation('0, 200')), /^the longitude 200 is not between -180 and 180/);
     // Typos that would otherwise read as a city name and match nothing.
     assert.deepEqual(ok(parseLocation('Austin TX')), { city: 'Austin TX' }, 'a region code is no country: read as a name, with a hint');
+    assert.match(problem(parseLocation('mon-thu 15:00-16:00 Europe/Berlin')), /looks like a time: times go in the previous step/);
     assert.match(problem(parseLocation('52.52 13.40')), /^did you mean "52.52, 13.40"\?/);
     assert.deepEqual(ok(parseLocation('"Berlin DE"')), { city: 'Berlin DE' }, 'quoted, the same name');
     assert.match(problem(parseLocation('Berlin, Germany')), /"Germany" is not a two-letter country code/);

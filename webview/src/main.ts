@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { explainUnmetNeed } from '../../src/extension/need-explanation.ts';
+import { explainUnmetNeed, unitMismatch } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
 import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
@@ -105,6 +105,15 @@ class MutualApp extends LitElement {
 
   /** Each cell's column name, for the narrow layout's cards (the styles' container query). */
   override updated(): void {
+    // The tab strip of <vscode-tabs> does not wrap and exposes no part to style: in a narrow panel the last tabs sat
+    // off-screen. One rule in its shadow root lets them wrap onto a second row.
+    const tabsRoot = this.renderRoot.querySelector('vscode-tabs')?.shadowRoot;
+    if (tabsRoot && !tabsRoot.querySelector('style[data-mutual]')) {
+      const style = document.createElement('style');
+      style.dataset.mutual = 'wrap';
+      style.textContent = '.tablist { flex-wrap: wrap; }';
+      tabsRoot.append(style);
+    }
     for (const table of this.renderRoot.querySelectorAll('table')) {
       const labels = [...table.querySelectorAll('thead th')].map((header) => header.textContent?.trim() ?? '');
       for (const row of table.querySelectorAll('tbody tr')) {
@@ -178,8 +187,8 @@ class MutualApp extends LitElement {
 
   private renderState(model: ViewModel): TemplateResult {
     const rows = [
-      { id: model.self ?? 'me', state: model.myState, mine: true },
-      ...model.peers.flatMap((peer) => (peer.state ? [{ id: peer.id, state: peer.state, mine: false }] : [])),
+      { id: model.self ?? 'me', state: model.myState, mine: true, active: true },
+      ...model.peers.flatMap((peer) => (peer.state ? [{ id: peer.id, state: peer.state, mine: false, active: peer.active }] : [])),
     ];
     return html`
       <div class="header">
@@ -189,9 +198,9 @@ class MutualApp extends LitElement {
       <div class="scroll"><table aria-label="Declarations">
         <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th><th title="When the slot can be served (empty: any time). A capacity and a need match only where their windows overlap.">When</th><th title="Where the slot can be served (empty: anywhere). Remote matches anything; else within 50 km or the same city.">Where</th></tr></thead>
         <tbody>
-          ${rows.flatMap(({ id, state, mine }) => [
-            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
-            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
+          ${rows.flatMap(({ id, state, mine, active }) => [
+            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
+            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
@@ -244,6 +253,20 @@ class MutualApp extends LitElement {
   }
 
   /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
+  /** The unit a provider declared for a capacity slot. */
+  private capacityUnitOf(model: ViewModel, participant: string, capacityId: string): string | undefined {
+    const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
+    return state?.capacities.find((slot) => slot.id === capacityId)?.unit;
+  }
+
+  /** A flow between slots that count in different units: the number is the same, the labels are not. */
+  private flowUnitWarning(model: ViewModel, row: ViewModel['allocations'][number]): TemplateResult | typeof nothing {
+    const given = this.capacityUnitOf(model, row.provider, row.capacity) ?? '';
+    const counted = this.unitOf(model, row.recipient, row.need);
+    if (given === counted) return nothing;
+    return html` <span class="warn" title="The capacity counts in ${given || 'no unit'}, the need in ${counted || 'no unit'}: amounts are compared as plain numbers">(${given || 'no unit'} given)</span>`;
+  }
+
   private unitOf(model: ViewModel, participant: string, needId: string): string {
     const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
     return unitIn(state?.needs ?? [], needId);
@@ -256,7 +279,7 @@ class MutualApp extends LitElement {
         ? html`<p class="muted">none yet</p>`
         : html`<div class="scroll"><table aria-label=${title}>
             <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
-            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}</td><td>${row.tier}</td></tr>`)}</tbody>
+            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
           </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
     const myNeeds = model.needs.filter((row) => row.participant === model.self);
@@ -272,7 +295,10 @@ class MutualApp extends LitElement {
             <tbody>${myNeeds.map((row) => {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
-              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: model.allocations.filter((flow) => flow.recipient === model.self) }, model.peers) : ''}</td></tr>`;
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${[
+                slot === undefined ? undefined : unitMismatch(slot, model.allocations.filter((flow) => flow.recipient === model.self && flow.need === row.need && flow.quantity > 0), (provider, capacity) => this.capacityUnitOf(model, provider, capacity)),
+                unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: model.allocations.filter((flow) => flow.recipient === model.self) }, model.peers) : undefined,
+              ].filter((sentence) => sentence !== undefined).join(' ')}</td></tr>`;
             })}</tbody>
           </table></div>`}
       ${myCapacities.length === 0
