@@ -119,11 +119,13 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
       cases: [
         { name: 'phase 6 of round 3', valid: true, value: coordination },
         { name: 'idle, empty clock', valid: true, value: { ...coordination, round: 0, phase: 0, clock: {} } },
+        { name: 'converged, naming the sequences of its latest records', valid: true, value: { ...coordination, phase: 9, converged: true, heads: { state: 1764000000000, relationships: 1764000000001, results: 1764000000042 } } },
         { name: 'phase 10', valid: false, why: 'phases are 0-9', value: { ...coordination, phase: 10 } },
         { name: 'missing clock', valid: false, why: 'clock is required', value: { round: 1, phase: 5, converged: false, phaseStartedAt: '2026-11-24T10:00:00Z', updatedAt: '2026-11-24T10:00:00Z' } },
         { name: 'negative clock entry', valid: false, why: 'clock entries are non-negative integers', value: { ...coordination, clock: { ana: -1 } } },
         { name: 'fractional clock entry', valid: false, why: 'clock entries are integers', value: { ...coordination, clock: { ana: 1.5 } } },
         { name: 'timestamp without offset', valid: false, why: 'timestamps carry a UTC offset', value: { ...coordination, updatedAt: '2026-11-24 10:00' } },
+        { name: 'head sequence 0', valid: false, why: 'sequences start at 1', value: { ...coordination, heads: { state: 0 } } },
       ],
     },
     slot: {

@@ -280,7 +280,14 @@ export function createEngine(options: EngineOptions): Engine {
     // way to a subscription made a moment ago), so it says nothing about the system yet. Repair fetches them; gossip
     // does not wait for them (a neighbour whose results cannot reach me would otherwise keep me gossiping).
     for (const peer of activeParticipants.value) {
-      if ((coordination.records.value.get(peer)?.payload.round ?? 0) > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
+      const announced = coordination.records.value.get(peer)?.payload;
+      if ((announced?.round ?? 0) > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
+      // Likewise a record of theirs older than the latest their coordination names (a lost state: its need unseen).
+      for (const store of [states, relationships, results] as const) {
+        const head = announced?.heads?.[store === states ? 'state' : store === relationships ? 'relationships' : 'results'];
+        const held = store.records.value.get(peer);
+        if (head !== undefined && held !== undefined && held.sequence < head) return false;
+      }
     }
     return true;
   });
@@ -388,9 +395,13 @@ export function createEngine(options: EngineOptions): Engine {
         continue;
       }
       const held = stores.storeOf(kind).get(peer);
-      const announced = coordination.get(peer)?.payload.round ?? 0;
-      // Results behind the announced round may only be on their way (reordering): they get a second look first.
-      const behind = held !== undefined && kind === 'results' && (held as RecordOf<'results'>).payload.round < announced;
+      const latest = coordination.get(peer)?.payload;
+      const announced = latest?.round ?? 0;
+      // Results behind the announced round, or any record older than the sequence the author's coordination names as
+      // its latest (a lost state kept a need unseen while both peers reported converged), may only be on their way
+      // (reordering): they get a second look first.
+      const head = latest?.heads?.[kind as 'state' | 'relationships' | 'results'];
+      const behind = held !== undefined && ((kind === 'results' && (held as RecordOf<'results'>).payload.round < announced) || (head !== undefined && held.sequence < head));
       if (held !== undefined && !behind) continue;
       still.add(entry);
       if (due(entry, behind)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
@@ -440,8 +451,16 @@ export function createEngine(options: EngineOptions): Engine {
     stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
+  /** My latest records' sequences, announced with my coordination: a neighbour holding an older one asks for it. */
+  const heads = () => {
+    const entries = (['state', 'relationships', 'results'] as const).flatMap((kind) => {
+      const sequence = stores.storeOf(kind).get(self)?.sequence;
+      return sequence === undefined ? [] : [[kind, sequence] as const];
+    });
+    return entries.length === 0 ? {} : { heads: Object.fromEntries(entries) };
+  };
   const publishCoordination = () =>
-    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow() });
+    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow(), ...heads() });
   // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
   // met; a debounce instead would never announce while connections keep coming.

@@ -239,8 +239,16 @@ export const Coordination = z
     converged: z.boolean(),
     phaseStartedAt: IsoDateTime,
     updatedAt: IsoDateTime,
+    heads: z
+      .object({
+        state: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+        relationships: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+        results: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+      })
+      .optional()
+      .meta({ description: "The sequences of the author's latest state, relationships and results records: a reader holding an older one asks for it (spec 8.5, repair)." }),
   })
-  .meta({ id: 'Coordination', title: 'Coordination', description: "Where the author is in the protocol: round, phase, causal clock, convergence." });
+  .meta({ id: 'Coordination', title: 'Coordination', description: "Where the author is in the protocol: round, phase, causal clock, convergence, and its latest records' sequences." });
 
 export const RecordKind = z.enum(['state', 'relationships', 'results', 'coordination']).meta({
   id: 'RecordKind',
