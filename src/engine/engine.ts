@@ -249,15 +249,17 @@ export function createEngine(options: EngineOptions): Engine {
   };
   /** Peers the network is connected to now (it connects to the authors whose state and results I follow). */
   const connected = signal<ReadonlySet<PeerId>>(new Set());
-  // Active: a neighbour that announced its coordination and is either fresh or connected. A converged peer falls
-  // silent, so freshness alone made every peer of a settled network stale after freshnessMs (the panel showed no
-  // active peer); a connection says it is still there at no cost, and its end says at once that it is gone.
+  // Active: a neighbour whose coordination is fresh, or that said it converged and is still connected. A converged
+  // peer falls silent, so freshness alone made every peer of a settled network stale after freshnessMs (the panel
+  // showed no active peer); a connection says it is still there at no cost, and its end says it is gone. A peer still
+  // converging announces every interval, so its silence means something, connected or not: it goes stale as before
+  // (counted active while connected, a peer whose newer records were all dropped kept me gossiping for good).
   const activeParticipants = stableSet(() => {
     const set = new Set<PeerId>();
     const records = coordination.records.value;
     for (const peer of neighbourhood.value) {
       const record = records.get(peer);
-      if (record !== undefined && (connected.value.has(peer) || now.value - updatedAtOf(record) <= config.freshnessMs)) set.add(peer);
+      if (record !== undefined && ((record.payload.converged && connected.value.has(peer)) || now.value - updatedAtOf(record) <= config.freshnessMs)) set.add(peer);
     }
     return set;
   });
@@ -282,11 +284,13 @@ export function createEngine(options: EngineOptions): Engine {
     for (const peer of activeParticipants.value) {
       const announced = coordination.records.value.get(peer)?.payload;
       if ((announced?.round ?? 0) > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
-      // Likewise a record of theirs older than the latest their coordination names (a lost state: its need unseen).
-      for (const store of [states, relationships, results] as const) {
-        const head = announced?.heads?.[store === states ? 'state' : store === relationships ? 'relationships' : 'results'];
+      // Likewise a record of theirs that I follow and hold older than the latest their coordination names, or not at
+      // all (a lost state: its need unseen).
+      for (const [kind, store] of [['state', states], ['relationships', relationships], ['results', results]] as const) {
+        const head = announced?.heads?.[kind];
+        if (head === undefined) continue;
         const held = store.records.value.get(peer);
-        if (head !== undefined && held !== undefined && held.sequence < head) return false;
+        if (held === undefined ? subscribed.has(`${peer}\u0000${kind}`) : held.sequence < head) return false;
       }
     }
     return true;

@@ -3,7 +3,7 @@
 // changing one is a protocol change.
 
 /** Protocol version carried by every signed record: MAJOR.MINOR. */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 export const PROTOCOL_MAJOR = 1;
 
 /** The MAJOR of a `MAJOR.MINOR` version string (NaN when it has none). */

@@ -230,6 +230,36 @@ describe('engine lifecycle under faults', function () {
     await bo.stop();
   });
 
+  it('does not report the system converged while a neighbour\'s record its coordination names never arrived (found by a review)', async function () {
+    const net = new TestNetwork();
+    const ada = await net.addEngine(0);
+    const bo = await net.addEngine(1);
+    await net.settle(() => ada.snapshot().peers.length === 1 && bo.snapshot().peers.length === 1, 10_000);
+    // ada loses bo's state records for a while (every copy in the first 3 s), as gossip may before a mesh forms.
+    const adaNetwork = net.networks[0]!;
+    const deliver = adaNetwork.emit.bind(adaNetwork);
+    const until = net.scheduler.now() + 3_000;
+    adaNetwork.emit = (event) => {
+      if (event.type === 'record' && event.record.author === bo.self && event.record.kind === 'state' && net.scheduler.now() < until) return;
+      deliver(event);
+    };
+    const review = (id: string, quantity: number) => [{ id, type: 'review', quantity, skills: [] }];
+    await ada.setRecognition({ [bo.self]: 1 });
+    await bo.setRecognition({ [ada.self]: 1 });
+    await ada.declareState({ displayName: 'ada', capacities: review('a', 4), needs: [] });
+    await bo.declareState({ displayName: 'bo', capacities: [], needs: review('bn', 3) });
+    let claimedWithout = 0;
+    for (let step = 0; step < 1_000; step++) {
+      await run(net.scheduler, 10);
+      if (ada.subgroups.hasSystemConverged.peek() && ada.stores.networkStates.peek().get(bo.self) === undefined) claimedWithout++;
+    }
+    assert.equal(claimedWithout, 0, 'steps at which ada reported converged without the state bo announced');
+    assert.ok(net.allConverged());
+    assert.equal(ada.snapshot().allocations.filter((row) => row.recipient === bo.self).reduce((sum, row) => sum + row.quantity, 0), 3);
+    await ada.stop();
+    await bo.stop();
+  });
+
   it('a rejected declaration leaves the phase as it was; change listeners may read and write signals', async function () {
     const scheduler = new VirtualScheduler();
     const engine = createEngine({ network: await new MemoryNetworkHub({ scheduler }).createPeer(await testKey(0)), storage: memoryStorage(), scheduler });
