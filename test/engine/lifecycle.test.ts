@@ -6,6 +6,7 @@ import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type E
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { signal } from '@preact/signals-core';
 import { flushMicrotasks, testKey, TestNetwork } from './harness.ts';
+import type { SignedRecord } from '../../src/protocol/schemas.ts';
 
 /** A network whose publish can be made to fail or wait, by kind. */
 function faulty(inner: PeerNetwork, fault: { failKinds?: Set<string>; failTimes?: number; sequences?: { kind: string; sequence: number }[] }): PeerNetwork {
@@ -33,6 +34,24 @@ const run = async (scheduler: VirtualScheduler, ms: number) => {
     await flushMicrotasks();
   }
 };
+
+/**
+ * Two engines that know each other, where ada does not receive bo's state records that `lose` picks (as gossip loses
+ * messages before a mesh forms).
+ */
+async function adaLosingStatesOfBo(lose: (record: SignedRecord, now: number) => boolean) {
+  const net = new TestNetwork();
+  const ada = await net.addEngine(0);
+  const bo = await net.addEngine(1);
+  await net.settle(() => ada.snapshot().peers.length === 1 && bo.snapshot().peers.length === 1, 10_000);
+  const adaNetwork = net.networks[0]!;
+  const deliver = adaNetwork.emit.bind(adaNetwork);
+  adaNetwork.emit = (event) => {
+    if (event.type === 'record' && event.record.author === bo.self && event.record.kind === 'state' && lose(event.record, net.scheduler.now())) return;
+    deliver(event);
+  };
+  return { net, ada, bo };
+}
 
 describe('engine lifecycle under faults', function () {
   this.timeout(60_000);
@@ -200,21 +219,9 @@ describe('engine lifecycle under faults', function () {
   });
 
   it('a lost state record is asked for again: coordination names the sequences of its author\'s latest records (found when CI lost one over libp2p)', async function () {
-    const net = new TestNetwork();
-    const ada = await net.addEngine(0);
-    const bo = await net.addEngine(1);
-    await net.settle(() => ada.snapshot().peers.length === 1 && bo.snapshot().peers.length === 1, 10_000);
-    // ada does not receive bo's first state that declares a need (as gossip loses a message before a mesh forms).
-    const adaNetwork = net.networks[0]!;
-    const deliver = adaNetwork.emit.bind(adaNetwork);
+    // ada does not receive bo's first state that declares a need.
     let dropped = 0;
-    adaNetwork.emit = (event) => {
-      if (event.type === 'record' && event.record.author === bo.self && event.record.kind === 'state' && (event.record.payload as { needs: unknown[] }).needs.length > 0 && dropped === 0) {
-        dropped = 1;
-        return;
-      }
-      deliver(event);
-    };
+    const { net, ada, bo } = await adaLosingStatesOfBo((record) => (record.payload as { needs: unknown[] }).needs.length > 0 && dropped === 0 && ++dropped === 1);
     const review = (id: string, quantity: number) => [{ id, type: 'review', quantity, skills: [] }];
     await ada.declareState({ displayName: 'ada', capacities: review('a', 4), needs: review('an', 5) });
     await bo.declareState({ displayName: 'bo', capacities: review('b', 6), needs: [] });
@@ -231,18 +238,10 @@ describe('engine lifecycle under faults', function () {
   });
 
   it('does not report the system converged while a neighbour\'s record its coordination names never arrived (found by a review)', async function () {
-    const net = new TestNetwork();
-    const ada = await net.addEngine(0);
-    const bo = await net.addEngine(1);
-    await net.settle(() => ada.snapshot().peers.length === 1 && bo.snapshot().peers.length === 1, 10_000);
-    // ada loses bo's state records for a while (every copy in the first 3 s), as gossip may before a mesh forms.
-    const adaNetwork = net.networks[0]!;
-    const deliver = adaNetwork.emit.bind(adaNetwork);
-    const until = net.scheduler.now() + 3_000;
-    adaNetwork.emit = (event) => {
-      if (event.type === 'record' && event.record.author === bo.self && event.record.kind === 'state' && net.scheduler.now() < until) return;
-      deliver(event);
-    };
+    // ada loses every copy of bo's state records for 3 s.
+    let until = Infinity;
+    const { net, ada, bo } = await adaLosingStatesOfBo((_record, now) => now < until);
+    until = net.scheduler.now() + 3_000;
     const review = (id: string, quantity: number) => [{ id, type: 'review', quantity, skills: [] }];
     await ada.setRecognition({ [bo.self]: 1 });
     await bo.setRecognition({ [ada.self]: 1 });
