@@ -74,13 +74,21 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
     }
     return `${names(fitting)} can serve it, but the fitting capacity is all given out: mutual recognition comes first, then shares in proportion to recognition. More recognition between you, or more capacity, would change it.`;
   }
-  // Each provider's capacity of the type that comes closest, and what it misses.
-  const reasons = ofType.slice(0, 3).map((provider) => {
+  // Each provider's capacity of the type that comes closest, and what it misses; providers missing the same say it
+  // once ("Ana's and Chen's lack python").
+  const groups = new Map<string, string[]>();
+  for (const provider of ofType) {
     const closest = capacitiesOf(provider).map((capacity) => misses(capacity, need)).sort((a, b) => a.length - b.length)[0]!;
-    return `${provider.name === 'you' ? 'yours' : `${provider.name}'s`} ${closest.join(' and ')}`;
+    const reason = closest.join(' and ');
+    groups.set(reason, [...(groups.get(reason) ?? []), provider.name === 'you' ? 'yours' : `${provider.name}'s`]);
+  }
+  const shown = [...groups].slice(0, 3).map(([reason, owners]) => {
+    const whose = owners.length <= 2 ? owners.join(' and ') : `${owners.slice(0, 2).join(', ')} and ${owners.length - 2} more`;
+    // "lacks" / "is only" agree with one owner; several take "lack" / "are only".
+    return `${whose} ${owners.length === 1 ? reason : reason.replace(/\blacks\b/g, 'lack').replace(/\bis only\b/g, 'are only')}`;
   });
-  const more = ofType.length > 3 ? `; ${ofType.length - 3} more offer it` : '';
-  return `No "${need.type}" capacity fits: ${reasons.join('; ')}${more}.`;
+  const more = groups.size > 3 ? `; ${[...groups].slice(3).reduce((sum, [, owners]) => sum + owners.length, 0)} more offer it` : '';
+  return `No "${need.type}" capacity fits: ${shown.join('; ')}${more}.`;
 }
 
 /** What keeps `capacity` from serving `need` (7.2), phrased after "Ana's": "lacks go", "is only mon-fri 09:00-12:00 UTC". */

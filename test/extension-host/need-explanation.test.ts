@@ -42,7 +42,9 @@ describe('extension: why a need of mine is not met', function () {
       'No "review" capacity fits: Ana\'s is only at Paris, FR; Ben\'s lacks rust and is only at Munich, DE.',
     );
     const many = ['Ana', 'Ben', 'Chen', 'Dara', 'Eli'].map((name) => peer(name, 1, [review({ skills: [] })]));
-    assert.equal(explainUnmetNeed(need, me(), many), 'No "review" capacity fits: Ana\'s lacks rust; Ben\'s lacks rust; Chen\'s lacks rust; 2 more offer it.');
+    assert.equal(explainUnmetNeed(need, me(), many), 'No "review" capacity fits: Ana\'s, Ben\'s and 3 more lack rust.');
+    const mixed = [peer('Ana', 1, [review({ skills: [] })]), peer('Ben', 1, [review({ skills: [] })]), peer('Chen', 1, [review({ location: { city: 'Paris' } })])];
+    assert.equal(explainUnmetNeed(need, me(), mixed), 'No "review" capacity fits: Ana\'s and Ben\'s lack rust; Chen\'s is only at Paris.');
   });
 
   it('fitting capacities exist: before convergence on their way; after, given out, and recognizing them is the way in', function () {
