@@ -29,6 +29,15 @@ import type { EngineStorage, RecordOf } from './store.ts';
 
 /** Repair backoff per record: first retry after this long, doubling up to the maximum (ms). */
 const REPAIR_BACKOFF_MS = [1_000, 30_000] as const;
+
+/** The kinds whose latest sequences an author's coordination names (`heads`, spec 8.5). */
+const HEAD_KINDS = ['state', 'relationships', 'results'] as const;
+type HeadKind = (typeof HEAD_KINDS)[number];
+/** Whether a neighbour's record I hold is older than the latest its coordination names: a newer one was lost. */
+function olderThanHead(announced: RecordOf<'coordination'>['payload'] | undefined, kind: HeadKind, held: { readonly sequence: number } | undefined): boolean {
+  const head = announced?.heads?.[kind];
+  return head !== undefined && held !== undefined && held.sequence < head;
+}
 /** Entries my causal clock keeps at most: 256 x 59 bytes, twice in a coordination record, stays far below 64 KiB. */
 export const CLOCK_ENTRIES_KEPT = 256;
 
@@ -286,11 +295,10 @@ export function createEngine(options: EngineOptions): Engine {
       if ((announced?.round ?? 0) > (results.records.value.get(peer)?.payload.round ?? 0)) return false;
       // Likewise a record of theirs that I follow and hold older than the latest their coordination names, or not at
       // all (a lost state: its need unseen).
-      for (const [kind, store] of [['state', states], ['relationships', relationships], ['results', results]] as const) {
-        const head = announced?.heads?.[kind];
-        if (head === undefined) continue;
-        const held = store.records.value.get(peer);
-        if (held === undefined ? subscribed.has(`${peer}\u0000${kind}`) : held.sequence < head) return false;
+      for (const kind of HEAD_KINDS) {
+        const held = stores.storeOf(kind).records.value.get(peer);
+        if (olderThanHead(announced, kind, held)) return false;
+        if (held === undefined && announced?.heads?.[kind] !== undefined && subscribed.has(`${peer}\u0000${kind}`)) return false;
       }
     }
     return true;
@@ -404,8 +412,7 @@ export function createEngine(options: EngineOptions): Engine {
       // Results behind the announced round, or any record older than the sequence the author's coordination names as
       // its latest (a lost state kept a need unseen while both peers reported converged), may only be on their way
       // (reordering): they get a second look first.
-      const head = latest?.heads?.[kind as 'state' | 'relationships' | 'results'];
-      const behind = held !== undefined && ((kind === 'results' && (held as RecordOf<'results'>).payload.round < announced) || (head !== undefined && held.sequence < head));
+      const behind = held !== undefined && ((kind === 'results' && (held as RecordOf<'results'>).payload.round < announced) || olderThanHead(latest, kind, held));
       if (held !== undefined && !behind) continue;
       still.add(entry);
       if (due(entry, behind)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
@@ -457,7 +464,7 @@ export function createEngine(options: EngineOptions): Engine {
   let phaseStartedAt = isoNow();
   /** My latest records' sequences, announced with my coordination: a neighbour holding an older one asks for it. */
   const heads = () => {
-    const entries = (['state', 'relationships', 'results'] as const).flatMap((kind) => {
+    const entries = HEAD_KINDS.flatMap((kind) => {
       const sequence = stores.storeOf(kind).get(self)?.sequence;
       return sequence === undefined ? [] : [[kind, sequence] as const];
     });
@@ -694,8 +701,8 @@ export function createEngine(options: EngineOptions): Engine {
     await network.start();
     // stop() came while the network started: it cleaned up what existed then; add nothing after it.
     if (generation !== started) return;
-    for (const peer of network.connectedPeers()) knownPeers.value = new Set([...knownPeers.peek(), peer]);
     connected.value = new Set(network.connectedPeers());
+    if (connected.peek().size > 0) knownPeers.value = new Set([...knownPeers.peek(), ...connected.peek()]);
     disposables.push(effect(() => {
       desiredSubscriptions.value;
       subscriptionUpdate.request();
