@@ -140,7 +140,6 @@ function feedback<T>(parsed: ParsedText<T>, reading: (value: T | undefined) => s
   return { message: reading(parsed.value), severity: vscode.InputBoxValidationSeverity.Info };
 }
 
-
 function valueOf<T>(parsed: ParsedText<T>): T | undefined {
   if (!parsed.ok) throw new Error(parsed.problem);
   return parsed.value;

@@ -3,7 +3,7 @@
 // Why one of my needs is not fully met, from what the panel already holds (declarations and recognition), in the
 // protocol's terms: only a provider that recognizes me gives me anything, myself included when I recognize myself
 // (7.1, 7.3), and only from a capacity compatible with the need (7.2: type, skills, time window, location).
-import { locationsCompatible, skillsCovered, windowsOverlap } from '../protocol/allocation/compatibility.ts';
+import { isCompatible, locationsCompatible, skillsCovered, windowsOverlap } from '../protocol/allocation/compatibility.ts';
 import type { PeerId, RecognitionWeights, Slot, State } from '../protocol/schemas.ts';
 import { formatLocation, formatWindow } from './slot-text.ts';
 import type { PeerRow } from './view-model.ts';
@@ -57,12 +57,12 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
     const offered = [...new Set(known.filter((provider) => provider.id !== self).flatMap((provider) => provider.state!.capacities.filter((capacity) => capacity.quantity > 0).map((capacity) => capacity.type)))].sort();
     return `No teammate who recognizes you declared a "${need.type}" capacity${offered.length > 0 ? ` (they offer ${offered.slice(0, 5).join(', ')}${offered.length > 5 ? ', …' : ''})` : ''}.`;
   }
-  const fitting = ofType.filter((provider) => capacitiesOf(provider).some((capacity) => misses(capacity, need).length === 0));
+  const fitting = ofType.filter((provider) => capacitiesOf(provider).some((capacity) => isCompatible(capacity, need)));
   if (fitting.length > 0) {
     if (!me.converged) return `${names(fitting)} can serve it; the allocation is still converging.`;
     // Once converged, a compatible capacity keeps nothing back while a recognized need is short (property 6). If all
     // of it comes to me, nobody is served before me: only more capacity helps.
-    const fittingSlots = fitting.flatMap((provider) => capacitiesOf(provider).filter((capacity) => misses(capacity, need).length === 0).map((capacity) => ({ provider, capacity })));
+    const fittingSlots = fitting.flatMap((provider) => capacitiesOf(provider).filter((capacity) => isCompatible(capacity, need)).map((capacity) => ({ provider, capacity })));
     const toMe = (provider: PeerId, capacity: string) => me.received.filter((flow) => flow.provider === provider && flow.capacity === capacity).reduce((sum, flow) => sum + flow.quantity, 0);
     if (fittingSlots.every(({ provider, capacity }) => toMe(provider.id, capacity.id) >= capacity.quantity * (1 - 1e-6))) {
       return `All the fitting capacity (${names(fitting)}) already comes to you: only more capacity, from them or others, would fill this need.`;
@@ -91,12 +91,13 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
   return `No "${need.type}" capacity fits: ${shown.join('; ')}${more}.`;
 }
 
-/** What keeps `capacity` from serving `need` (7.2), phrased after "Ana's": "lacks go", "is only mon-fri 09:00-12:00 UTC". */
+/**
+ * What keeps a capacity of the need's type from serving it (7.2, the rules isCompatible applies), phrased after
+ * "Ana's": "lacks go", "is only mon-fri 09:00-12:00 UTC".
+ */
 function misses(capacity: Slot, need: Slot): string[] {
-  const have = new Set(capacity.skills.map((skill) => skill.toLowerCase()));
-  const lacking = need.skills.filter((skill) => !have.has(skill.toLowerCase()));
   return [
-    lacking.length > 0 && !skillsCovered(capacity.skills, need.skills) ? `lacks ${lacking.join(', ')}` : undefined,
+    skillsCovered(capacity.skills, need.skills) ? undefined : `lacks ${need.skills.filter((skill) => !skillsCovered(capacity.skills, [skill])).join(', ')}`,
     windowsOverlap(capacity.window, need.window) ? undefined : `is only ${formatWindow(capacity.window)}`,
     locationsCompatible(capacity.location, need.location) ? undefined : `is only at ${formatLocation(capacity.location)}`,
   ].filter((miss): miss is string => miss !== undefined);

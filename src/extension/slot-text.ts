@@ -89,13 +89,17 @@ function isoAtOffset(instantMs: number, offset: number): string {
   return `${date}T${time}:00${offsetText(offset)}`;
 }
 
+/** Minutes east of UTC from a match of sign, hours and minutes. */
+const signedMinutes = (match: RegExpExecArray): number => (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+/** "HH:MM" of minutes after midnight. */
+const clockTime = (minutes: number): string => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
 /** A fixed offset where a zone name goes: "+01:00", "UTC-05:30", "+0100". */
 const FIXED_OFFSET = /^(?:UTC)?([+-])([01]\d|2[0-3]):?([0-5]\d)$/;
 /** The offset an ISO instant is written at ("Z" is 0), or undefined. */
 const offsetOfIso = (iso: string): number | undefined => {
   if (/z$/i.test(iso)) return 0;
   const match = /([+-])(\d{2}):(\d{2})$/.exec(iso);
-  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : undefined;
+  return match ? signedMinutes(match) : undefined;
 };
 
 /**
@@ -146,7 +150,7 @@ export function parseWindow(text: string, defaultTimeZone: string): ParsedText<T
   if (words.length < 2 || words.length > 3) return fail('write days or a date, then HH:MM-HH:MM, then a time zone if not yours, e.g. "mon-fri 09:00-12:00"');
   const [when, hours, zoneText = defaultTimeZone] = words as [string, string, string?];
   const fixed = FIXED_OFFSET.exec(zoneText);
-  const fixedOffset = fixed === null ? undefined : (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
+  const fixedOffset = fixed === null ? undefined : signedMinutes(fixed);
   const timeZone = fixedOffset === undefined ? canonicalTimeZone(zoneText) : zoneText;
   if (timeZone === undefined) return fail(`"${zoneText}" is not a time zone this machine knows (an IANA name such as Europe/Berlin)`);
   const [from, to, ...extra] = hours.split('-');
@@ -170,7 +174,7 @@ export function parseWindow(text: string, defaultTimeZone: string): ParsedText<T
   if (fixedOffset !== undefined) return fail('a weekly window needs a time zone name (its offset changes over the year), e.g. Europe/Berlin');
   const days = parseDays(when);
   if (typeof days === 'string') return fail(days);
-  return checked({ kind: 'weekly', days, start: `${pad(Math.floor(start / 60))}:${pad(start % 60)}`, end: `${pad(Math.floor(end / 60))}:${pad(end % 60)}`, timeZone });
+  return checked({ kind: 'weekly', days, start: clockTime(start), end: clockTime(end), timeZone });
 }
 
 function checked(candidate: unknown): ParsedText<TimeWindow> {
@@ -221,12 +225,12 @@ export function readingOfWindow(window: TimeWindow | undefined, nowMs: number): 
   const startMs = Date.parse(window.start);
   const endMs = Date.parse(window.end);
   const offset = offsetOfIso(window.start) ?? 0;
+  const endOffset = offsetOfIso(window.end) ?? offset;
   const start = localParts(startMs, offset);
-  const end = localParts(endMs, offsetOfIso(window.end) ?? offset);
+  const end = localParts(endMs, endOffset);
   const hours = (endMs - startMs) / 3_600_000;
   const length = hours >= 24 ? `${Number((hours / 24).toFixed(1))} days` : `${Number(hours.toFixed(2))} h`;
   const past = endMs <= nowMs ? '; it is in the past' : '';
-  const endOffset = offsetOfIso(window.end) ?? offset;
   const offsets = endOffset === offset ? offsetText(offset) : `${offsetText(offset)} to ${offsetText(endOffset)}`;
   return `once: ${start.date} ${start.time} to ${end.date === start.date ? '' : `${end.date} `}${end.time} (${offsets}), ${length}${past}`;
 }
@@ -249,6 +253,8 @@ export function readingOfLocation(location: Location | undefined): string {
 const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?';
 
 const COORDINATES = new RegExp(`^(${NUMBER})\\s*,\\s*(${NUMBER})$`, 'i');
+/** Coordinates with the comma left out ("52.52 13.40"), which would otherwise read as a city matching nothing. */
+const SPACED_COORDINATES = new RegExp(`^(${NUMBER})\\s+(${NUMBER})$`, 'i');
 
 /** Splits at ";" outside double quotes; undefined when a quote is not closed. */
 function splitOutsideQuotes(text: string): string[] | undefined {
@@ -317,10 +323,8 @@ export function parseLocation(text: string): ParsedText<Location> {
       location.lon = lon;
       continue;
     }
-    // Typos that would read as a city and then match nothing: a comma left out.
-    const spaced = new RegExp(`^(${NUMBER})\\s+(${NUMBER})$`, 'i').exec(part);
+    const spaced = SPACED_COORDINATES.exec(part);
     if (spaced !== null) return fail(`did you mean "${spaced[1]}, ${spaced[2]}"? Coordinates are separated by a comma`);
-
     const twice = once('city', 'a city');
     if (twice) return fail(twice);
     const quoted = readQuotedCity(part);

@@ -199,8 +199,12 @@ class MutualApp extends LitElement {
         <thead><tr><th>Participant</th><th>Kind</th><th>Slot</th><th>Type</th><th class="num">Quantity</th><th>Skills</th><th title="When the slot can be served (empty: any time). A capacity and a need match only where their windows overlap.">When</th><th title="Where the slot can be served (empty: anywhere). Remote matches anything; else within 50 km or the same city.">Where</th></tr></thead>
         <tbody>
           ${rows.flatMap(({ id, state, mine, active }) => [
-            ...state.capacities.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>capacity</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
-            ...state.needs.map((slot) => html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>need</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`),
+            ...(['capacity', 'need'] as const).flatMap((kind) =>
+              (kind === 'capacity' ? state.capacities : state.needs).map(
+                (slot) =>
+                  html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
+              ),
+            ),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
           ])}
         </tbody>
@@ -252,11 +256,14 @@ class MutualApp extends LitElement {
       <vscode-button @click=${this.command('setRecognition')}>Set Recognition…</vscode-button>`;
   }
 
-  /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
+  /** A participant's declarations as the panel holds them: mine, or a peer's. */
+  private stateOf(model: ViewModel, participant: string): ViewModel['myState'] | undefined {
+    return participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
+  }
+
   /** The unit a provider declared for a capacity slot. */
   private capacityUnitOf(model: ViewModel, participant: string, capacityId: string): string | undefined {
-    const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
-    return state?.capacities.find((slot) => slot.id === capacityId)?.unit;
+    return this.stateOf(model, participant)?.capacities.find((slot) => slot.id === capacityId)?.unit;
   }
 
   /** A flow between slots that count in different units: the number is the same, the labels are not. */
@@ -267,9 +274,9 @@ class MutualApp extends LitElement {
     return html` <span class="warn" title="The capacity counts in ${given || 'no unit'}, the need in ${counted || 'no unit'}: amounts are compared as plain numbers">(${given || 'no unit'} given)</span>`;
   }
 
+  /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
   private unitOf(model: ViewModel, participant: string, needId: string): string {
-    const state = participant === model.self ? model.myState : model.peers.find((peer) => peer.id === participant)?.state;
-    return unitIn(state?.needs ?? [], needId);
+    return unitIn(this.stateOf(model, participant)?.needs ?? [], needId);
   }
 
   private renderAllocations(model: ViewModel): TemplateResult {
@@ -295,9 +302,10 @@ class MutualApp extends LitElement {
             <tbody>${myNeeds.map((row) => {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
+              const toMe = model.allocations.filter((flow) => flow.recipient === model.self);
               return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${[
-                slot === undefined ? undefined : unitMismatch(slot, model.allocations.filter((flow) => flow.recipient === model.self && flow.need === row.need && flow.quantity > 0), (provider, capacity) => this.capacityUnitOf(model, provider, capacity)),
-                unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: model.allocations.filter((flow) => flow.recipient === model.self) }, model.peers) : undefined,
+                slot === undefined ? undefined : unitMismatch(slot, toMe.filter((flow) => flow.need === row.need && flow.quantity > 0), (provider, capacity) => this.capacityUnitOf(model, provider, capacity)),
+                unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: toMe }, model.peers) : undefined,
               ].filter((sentence) => sentence !== undefined).join(' ')}</td></tr>`;
             })}</tbody>
           </table></div>`}
