@@ -51,6 +51,25 @@ async function answerInputBox(page: Page, text: string, expectMessage?: RegExp):
   return shown;
 }
 
+/**
+ * Accepts the open input box's prefilled value as it is, first checking that its validation line shows already, before
+ * any keystroke (an Edit box opens with how its value reads). Returns what went wrong, if anything.
+ */
+async function acceptPrefilled(page: Page, expectMessage?: RegExp): Promise<string | undefined> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.waitForTimeout(300);
+  let shown: string | undefined;
+  if (expectMessage !== undefined) {
+    const message = await page.locator('.quick-input-widget .quick-input-message').innerText({ timeout: 5_000 }).catch(() => '');
+    console.log(`prefilled input box "${await input.inputValue()}": ${expectMessage.test(message) ? 'ok' : 'FAILED'}, it says "${message}" before any keystroke`);
+    if (!expectMessage.test(message)) shown = `prefilled: expected ${expectMessage} before any keystroke, saw "${message}"`;
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+  return shown;
+}
+
 /** The panel's content frame: the webview lives in an iframe inside an iframe. */
 async function panelFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
@@ -95,9 +114,20 @@ async function main(): Promise<void> {
     const whenShown = await answerInputBox(page, 'mon-fri 09:00-12:00 UTC', /Reads as every mon-fri, 09:00 to 12:00 UTC/);
     const whereShown = await answerInputBox(page, 'remote', /Reads as remote: fits any place/);
     for (const problem of [whenShown, whereShown]) if (problem !== undefined) failures.push(`input box: ${problem}`);
+    // Edit opens each step with the declared value, and when and where say how it reads at once.
+    await runCommand(page, 'Mutual: Edit Declaration');
+    await answerInputBox(page, 'e2e-review');
+    for (let step = 0; step < 3; step++) await acceptPrefilled(page); // type, quantity, skills
+    const editWhen = await acceptPrefilled(page, /Reads as every mon-fri, 09:00 to 12:00 UTC/);
+    const editWhere = await acceptPrefilled(page, /Reads as remote: fits any place/);
+    for (const problem of [editWhen, editWhere]) if (problem !== undefined) failures.push(`input box: ${problem}`);
     // A need of a type no teammate offers: the Allocations tab says why it stays unmet.
     await runCommand(page, 'Mutual: Declare Need');
-    for (const answer of ['e2e-design', 'design', '1 hour', '', '', '']) await answerInputBox(page, answer);
+    for (const answer of ['e2e-design', 'design', '1 hour', '']) await answerInputBox(page, answer);
+    // An empty when or where box shows its prompt (how to write a value, and that empty means any), not a reading.
+    const emptyWhen = await acceptPrefilled(page, /^When \(optional; empty: any time\)/);
+    const emptyWhere = await acceptPrefilled(page, /^Where \(optional; empty: anywhere\)/);
+    for (const problem of [emptyWhen, emptyWhere]) if (problem !== undefined) failures.push(`input box: ${problem}`);
     await runCommand(page, 'Mutual: Declare Capacity');
     for (const answer of ['e2e-pairing', 'pairing', '3 hours', '', '', '']) await answerInputBox(page, answer);
     await runCommand(page, 'Mutual: Show Panel');

@@ -1,4 +1,4 @@
-// Room: extension. May touch: vscode, ./service, ./settings (address checks), ./slot-text, protocol (schemas, computeResults).
+// Room: extension. May touch: vscode, ./service, ./settings (address checks), ./slot-text, ./input-box, protocol (schemas, computeResults).
 // The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
 // user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
 // keybindings, the webview), validated with the same schemas.
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { computeResults } from '../protocol/allocation/index.ts';
 import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
+import { askText } from './input-box.ts';
 import { multiaddrSchema } from './settings.ts';
 import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType, type ParsedText } from './slot-text.ts';
 
@@ -71,7 +72,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   const validateId = validator(SlotId);
   const id =
     existing?.id ??
-    (await vscode.window.showInputBox({
+    (await askText({
       title: heading(1),
       prompt: `Id of this ${noun}, e.g. review-hours`,
       // Slot ids are unique among my capacities and needs (spec 2); an edit goes through Edit Declaration.
@@ -80,10 +81,10 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     }));
   if (id === undefined) return undefined;
   // Types are lower case on the wire (spec 2); "Review" means review.
-  const typeText = await vscode.window.showInputBox({ title: heading(2), prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType, toType), ignoreFocusOut: true });
+  const typeText = await askText({ title: heading(2), prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType, toType), ignoreFocusOut: true });
   if (typeText === undefined) return undefined;
   const type = toType(typeText);
-  const amount = await vscode.window.showInputBox({
+  const amount = await askText({
     title: heading(3),
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
     value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
@@ -102,7 +103,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   });
   if (amount === undefined) return undefined;
   const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
-  const skills = await vscode.window.showInputBox({
+  const skills = await askText({
     title: heading(4),
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
     value: existing?.skills.join(', '),
@@ -112,19 +113,19 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   if (skills === undefined) return undefined;
   // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const when = await vscode.window.showInputBox({
+  const when = await askText({
     title: heading(5),
     prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
     value: formatWindow(existing?.window, timeZone),
-    validateInput: (text) => feedback(parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
+    validateInput: (text) => feedback(text, parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
     ignoreFocusOut: true,
   });
   if (when === undefined) return undefined;
-  const where = await vscode.window.showInputBox({
+  const where = await askText({
     title: heading(6),
     prompt: 'Where (optional; empty: anywhere): "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40"); several joined with ";"',
     value: formatLocation(existing?.location),
-    validateInput: (text) => feedback(parseLocation(text), (location) => `Reads as ${readingOfLocation(location)}.`),
+    validateInput: (text) => feedback(text, parseLocation(text), (location) => `Reads as ${readingOfLocation(location)}.`),
     ignoreFocusOut: true,
   });
   if (where === undefined) return undefined;
@@ -134,8 +135,12 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
   return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills), ...(window === undefined ? {} : { window }), ...(location === undefined ? {} : { location }) });
 }
 
-/** While typing: why the text does not read (blocking), else how it reads (an information line, not blocking). */
-function feedback<T>(parsed: ParsedText<T>, reading: (value: T | undefined) => string): vscode.InputBoxValidationMessage {
+/**
+ * While typing: why the text does not read (blocking), else how it reads (an information line, not blocking). Empty
+ * text gets no line: the line would take the place of the prompt, which says what empty means and how to write a value.
+ */
+function feedback<T>(text: string, parsed: ParsedText<T>, reading: (value: T | undefined) => string): vscode.InputBoxValidationMessage | undefined {
+  if (text.trim() === '' && parsed.ok) return undefined;
   if (!parsed.ok) return { message: parsed.problem, severity: vscode.InputBoxValidationSeverity.Error };
   return { message: reading(parsed.value), severity: vscode.InputBoxValidationSeverity.Info };
 }
@@ -279,7 +284,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         picked = await vscode.window.showQuickPick(peers.map(toPick), { placeHolder: 'Whose contribution to your work do you recognize?', matchOnDescription: true });
       }
       if (!picked) return undefined;
-      const weight = await vscode.window.showInputBox({
+      const weight = await askText({
         title: `Recognition of ${picked.label}`,
         prompt: 'Weight, relative to your other recognitions (2 is twice as much as 1; 0 removes)',
         value: String(mine[picked.peer] ?? 1),
@@ -293,7 +298,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
       await ensureJoined();
       const Multiaddr = multiaddrSchema('dial');
-      const address = argument !== undefined ? Multiaddr.parse(argument) : await vscode.window.showInputBox({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr), ignoreFocusOut: true });
+      const address = argument !== undefined ? Multiaddr.parse(argument) : await askText({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr), ignoreFocusOut: true });
       if (address === undefined) return undefined;
       await service.connect(address);
       log.info(`connected to ${address}`);
