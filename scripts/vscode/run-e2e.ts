@@ -167,6 +167,12 @@ async function main(): Promise<void> {
     const lastTab = await app.locator('vscode-tab-header[data-tab-header="coordination"]').boundingBox().catch(() => null);
     if (lastTab === null || panelBox === null || lastTab.x + lastTab.width > panelBox.x + panelBox.width + 1) failures.push(`narrow panel: the Coordination tab lies outside the panel (${JSON.stringify(lastTab)} in ${JSON.stringify(panelBox)})`);
     console.log(`narrow panel: ${whyBox === null || lastTab === null ? 'FAILED' : 'ok'} -> test-results/panel-allocations-narrow.png`);
+    // The cards stay a table for a screen reader: the headers are there and each cell is a cell of its column.
+    const needsTable = app.locator('vscode-tab-panel[data-tab="allocations"] table', { hasText: 'e2e-design' }).first();
+    const tree = await needsTable.ariaSnapshot({ timeout: 5_000 }).catch((error: unknown) => `(no snapshot: ${String(error)})`);
+    const readable = /columnheader "Why"/.test(tree) && /row "e2e-design[^"]*"/.test(tree) && /cell "No teammate who recognizes you/.test(tree);
+    console.log(`narrow panel for a screen reader: ${readable ? 'ok' : 'FAILED'}`);
+    if (!readable) failures.push(`narrow panel: the needs table is not a table to a screen reader: ${tree.slice(0, 600)}`);
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.waitForTimeout(500);
     // Keyboard: arrow keys move the focus between tabs, Enter selects.

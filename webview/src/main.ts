@@ -74,13 +74,15 @@ class MutualApp extends LitElement {
     code { font-family: var(--vscode-editor-font-family); }
     .word { white-space: nowrap; }
     /* A narrow panel (beside the editor or a sidebar): each row becomes a card, every cell on its own line with its
-       column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name. */
+       column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name.
+       For a screen reader it stays a table: the header row is hidden from sight only (display: none dropped the column
+       headers), and the drawn labels carry empty alternative text, since each cell already has its column header. */
     :host { container-type: inline-size; }
     @container (max-width: 520px) {
-      thead { display: none; }
+      thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
       tr { display: block; padding: 4px 0; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, #8884)); }
       th, td, td.num { display: block; border: none; padding: 1px 4px; text-align: left; white-space: normal; }
-      td[data-label]::before { content: attr(data-label) ': '; color: var(--vscode-descriptionForeground); }
+      td[data-label]::before { content: attr(data-label) ': ' / ''; color: var(--vscode-descriptionForeground); }
       td:empty, td[aria-hidden='true'] { display: none; }
     }
   `;
