@@ -9,7 +9,7 @@ import { bootstrap } from '@libp2p/bootstrap';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import { createTopicScoreParams, type PeerScoreParams } from '@libp2p/gossipsub/score';
-import { identify } from '@libp2p/identify';
+import { identify, identifyPush } from '@libp2p/identify';
 import type { Connection, Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
@@ -488,20 +488,40 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     lookupTimer.unref();
   }
 
-  function dialBootstrap(): void {
-    for (const address of options.bootstrap ?? []) {
-      node?.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => logger.warn(`cannot dial ${address}: ${error.message}`));
+  /** Bootstrap addresses whose dial last failed: a failure is logged when it starts, and the reconnection when it ends. */
+  const failingBootstrap = new Set<string>();
+  function dialBootstrap(addresses: readonly string[] = options.bootstrap ?? []): void {
+    for (const address of addresses) {
+      node?.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).then(
+        () => {
+          if (failingBootstrap.delete(address)) logger.info(`reconnected to bootstrap peer ${address}`);
+        },
+        (error: Error) => {
+          if (!failingBootstrap.has(address)) logger.warn(`cannot dial ${address}: ${error.message} (trying again, backing off up to ${NETWORK_LIMITS.bootstrapRetryMaxMs / 1000} s)`);
+          failingBootstrap.add(address);
+        },
+      );
     }
   }
-  // A first bootstrap dial can fail (the bootstrap peer is still starting, or the host is busy) and neither libp2p's
-  // bootstrap module nor its reconnect queue retries a peer never connected. A peer alone keeps trying, backing off.
+  /** The bootstrap addresses whose peer this node is not connected to (every bootstrap address names its peer). */
+  function unconnectedBootstrap(): string[] {
+    return (options.bootstrap ?? []).filter((address) => {
+      const id = multiaddr(address).getComponents().findLast((component) => component.name === 'p2p')?.value;
+      return id === undefined || node === undefined || node.getConnections(peerIdFromString(id)).length === 0;
+    });
+  }
+  // A first bootstrap dial can fail (the bootstrap peer is still starting, or the host is busy), and neither libp2p's
+  // bootstrap module nor its reconnect queue retries a peer never connected. A bootstrap peer that restarts does not
+  // dial its former peers back either: they kept their other connections, and a peer joining through it later reached
+  // none of them (found by an operator pass). So each bootstrap peer not connected is dialled again, backing off.
   function scheduleBootstrapRetry(delayMs: number): void {
     if ((options.bootstrap?.length ?? 0) === 0 || node === undefined || bootstrapTimer !== undefined) return;
     bootstrapTimer = setTimeout(() => {
       bootstrapTimer = undefined;
       if (node === undefined) return;
-      if (node.getConnections().length > 0) return scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
-      dialBootstrap();
+      const unconnected = unconnectedBootstrap();
+      if (unconnected.length === 0) return scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
+      dialBootstrap(unconnected);
       scheduleBootstrapRetry(Math.min(delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs));
     }, delayMs);
     bootstrapTimer.unref();
@@ -531,6 +551,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       ...(options.relay === true ? { connectionGater: { denyInboundRelayReservation: async (peer: Libp2pPeerId) => !(await provesMembership(gated, peer)) } } : {}),
       services: {
         identify: identify(),
+        // A relay-only peer has its circuit address only once its reservation is made, after the identify of its
+        // connection to the relay: pushed then, the relay's peer store has it to answer address lookups (9.4).
+        identifyPush: identifyPush(),
         // A team's headless peer relays its teammates' whole traffic (gossip and sync), not a 128 KiB / 2 min
         // hole-punching window: relayed connections get no data or time limit; reservations are capped instead, and
         // granted only to teammates (the connection gater above).
@@ -573,7 +596,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     listenOn(coordinationTopic(network));
     for (const topic of subscriptions) listenOn(topic);
     if (subscriptions.size > 0) scheduleReach(500);
-    // Bootstrap addresses are dialled straight away, and again while this peer is connected to nobody.
+    // Bootstrap addresses are dialled straight away, and again while this peer is not connected to them.
     dialBootstrap();
     scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
     const addresses = api.addresses();

@@ -76,6 +76,33 @@ describe('network: libp2p on loopback', function () {
     await waitFor(() => records(b.events).some((record) => record.kind === 'coordination'), 'coordination at B');
   });
 
+  it('peers dial a restarted bootstrap peer again, so a peer joining through it later reaches them (found by an operator pass)', async function () {
+    this.timeout(90_000);
+    const bootstrapKey = await generateKeyPair('Ed25519');
+    const bootstrapPeer = (listen: string) => createLibp2pNetwork({ network: NETWORK, privateKey: bootstrapKey, listen: [listen], mdns: false, loopback: true });
+    const first = bootstrapPeer('/ip4/127.0.0.1/tcp/0');
+    started.push(first);
+    await first.start();
+    const address = first.addresses()[0]!;
+    const b = await startPeer([address]);
+    started.push(b.net);
+    const c = await startPeer([address]);
+    started.push(c.net);
+    // B follows C, so B dials C: when the bootstrap peer goes, neither is left alone.
+    b.net.subscribe(c.net.self, 'state');
+    await waitFor(() => b.net.connectedPeers().includes(c.net.self) && c.net.connectedPeers().includes(first.self), 'B to reach C, C the bootstrap peer', 15_000);
+    await first.stop();
+    const restarted = bootstrapPeer(address.split('/p2p/')[0]!);
+    started.push(restarted);
+    await restarted.start();
+    await waitFor(() => restarted.connectedPeers().includes(b.net.self) && restarted.connectedPeers().includes(c.net.self), 'B and C to dial the restarted bootstrap peer', 20_000);
+    // A newcomer knows only the bootstrap peer, and finds C through its address lookup.
+    const d = await startPeer([address]);
+    started.push(d.net);
+    d.net.subscribe(c.net.self, 'state');
+    await waitFor(() => d.net.connectedPeers().includes(c.net.self), 'the newcomer to reach C', 15_000);
+  });
+
   it('rejects forged, replayed, oversized and malformed records and a flood, and still delivers honest records', async () => {
     const victim = await startPeer();
     started.push(victim.net);

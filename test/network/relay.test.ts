@@ -61,6 +61,21 @@ describe('network: circuit relay v2', function () {
     assert.ok(stateNames(outside.events).includes('from behind the NAT'));
     assert.ok(stateNames(hidden.events).includes('from outside'));
   });
+
+  it('a one-way follower finds a relay-only peer through the relay\'s address lookup, and so does another relay-only peer (found by an operator pass)', async () => {
+    const relay = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'], relay: true });
+    const hidden = await peer({ listen: ['/p2p-circuit'], bootstrap: relay.net.addresses() });
+    const alsoHidden = await peer({ listen: ['/p2p-circuit'], bootstrap: relay.net.addresses() });
+    const outside = await peer({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: relay.net.addresses() });
+    for (const node of [hidden, alsoHidden]) await waitFor(() => node.net.addresses().some((address) => address.includes('/p2p-circuit')), 'a relay reservation', RELAY_WAIT_MS);
+    await waitFor(() => outside.net.connectedPeers().includes(relay.net.self), 'the outside peer to reach the relay', RELAY_WAIT_MS);
+    // Only the followers subscribe: the hidden peer does not dial them, so they must find its circuit address. The
+    // relay learnt it only after the hidden peer's reservation, after the identify of their connection.
+    outside.net.subscribe(hidden.net.self, 'state');
+    alsoHidden.net.subscribe(hidden.net.self, 'state');
+    await waitFor(() => outside.net.connectedPeers().includes(hidden.net.self), 'the outside follower to reach the hidden peer', RELAY_WAIT_MS);
+    await waitFor(() => alsoHidden.net.connectedPeers().includes(hidden.net.self), 'a relay-only follower to reach the hidden peer', RELAY_WAIT_MS);
+  });
 });
 
 describe('network: circuit relay v2 reservations', function () {
