@@ -20,12 +20,12 @@ import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
 import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
-import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
+import { MAX_RECORD_BYTES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
-import { coordinationTopic, NETWORK_LIMITS, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
+import { coordinationTopic, NETWORK_LIMITS, networkOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
 
 export interface NetworkLogger {
@@ -488,6 +488,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     lookupTimer.unref();
   }
 
+  /** Peers found on another network or MAJOR version (each is logged once). */
+  const otherNetworks = new Set<string>();
   /** Bootstrap addresses whose dial last failed: a failure is logged when it starts, and the reconnection when it ends. */
   const failingBootstrap = new Set<string>();
   function dialBootstrap(addresses: readonly string[] = options.bootstrap ?? []): void {
@@ -587,6 +589,22 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     node = created;
     node.addEventListener('peer:connect', (event) => emit({ type: 'peer:connect', peer: event.detail.toString() }));
     node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
+    node.addEventListener('peer:identify', (event) => {
+      const { peerId, protocols } = event.detail;
+      if (protocols.includes(syncProtocol(network))) return;
+      const theirs = networkOfProtocols(protocols);
+      if (theirs === undefined) return;
+      // A peer of another team or version shares no topic and no record: connected, it only looked like a teammate
+      // (listed as a peer, while nothing flowed and both sides reported converged). Said once per peer, then hung up.
+      const id = peerId.toString();
+      if (!otherNetworks.has(id)) {
+        otherNetworks.add(id);
+        if (otherNetworks.size > NETWORK_LIMITS.maxTrackedPeers) otherNetworks.delete(otherNetworks.values().next().value!);
+        const what = theirs.major === String(PROTOCOL_MAJOR) ? `on network "${theirs.network}", not "${network}"` : `on protocol version ${theirs.major}, not ${PROTOCOL_MAJOR}`;
+        logger.warn(`peer ${id} is ${what}: nothing is shared with it, so the connection is closed (check the network name both sides use)`);
+      }
+      node?.hangUp(peerId).catch(() => undefined);
+    });
     node.addEventListener('peer:discovery', (event) => {
       const info = event.detail;
       if (info.id.equals(selfId) || node === undefined || node.getConnections(info.id).length > 0) return;

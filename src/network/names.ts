@@ -24,6 +24,18 @@ export function peersProtocol(network: string): string {
   return `/mutual/${PROTOCOL_MAJOR}/${network}/peers/1.0.0`;
 }
 
+/**
+ * The network (and protocol MAJOR) a peer is on, read from the sync protocol it speaks (identify lists it); undefined
+ * for a libp2p peer that speaks no Mutual sync protocol.
+ */
+export function networkOfProtocols(protocols: readonly string[]): { major: string; network: string } | undefined {
+  for (const protocol of protocols) {
+    const match = /^\/mutual\/([^/]+)\/([^/]+)\/sync\/[^/]+$/.exec(protocol);
+    if (match) return { major: match[1]!, network: match[2]! };
+  }
+  return undefined;
+}
+
 /** Parses a topic name back into (kind, author); undefined when it is not one of this network's topics. */
 export function parseTopic(network: string, topic: string): { kind: RecordKind; author: PeerId | undefined } | undefined {
   if (topic === coordinationTopic(network)) return { kind: 'coordination', author: undefined };
@@ -63,7 +75,7 @@ export const NETWORK_LIMITS = {
   maxLookupBytes: 64 * 1024,
   /** An unreachable subscribed author is looked up again at most this often. */
   lookupRetryMs: 3_000,
-  /** A peer connected to nobody dials its bootstrap list again after this long, doubling up to the maximum. */
+  /** A bootstrap peer not connected is dialled again after this long, doubling up to the maximum while it fails. */
   bootstrapRetryMs: 2_000,
   bootstrapRetryMaxMs: 30_000,
   /** Peers a headless relay holds reservations for. */

@@ -7,7 +7,7 @@ import { startAttacker } from './attacker.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord } from '../../src/protocol/signature.ts';
-import { state, waitFor } from './helpers.ts';
+import { sleep, state, waitFor } from './helpers.ts';
 
 const NETWORK = 'test-team';
 
@@ -101,6 +101,27 @@ describe('network: libp2p on loopback', function () {
     started.push(d.net);
     d.net.subscribe(c.net.self, 'state');
     await waitFor(() => d.net.connectedPeers().includes(c.net.self), 'the newcomer to reach C', 15_000);
+  });
+
+  it('a peer of another network is named in the log once and hung up on, not listed as a peer (found by an operator pass)', async () => {
+    const warnings: string[] = [];
+    const logger = { info() {}, warn: (message: string) => warnings.push(message) };
+    const a = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true });
+    started.push(a);
+    await a.start();
+    // A typo in the network name: it bootstraps through A, and keeps dialling A again (the bootstrap retry).
+    const typo = createLibp2pNetwork({ network: 'test-teem', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: a.addresses(), logger });
+    started.push(typo);
+    await typo.start();
+    await waitFor(() => warnings.some((warning) => warning.includes(`peer ${a.self} is on network "${NETWORK}", not "test-teem"`)), 'the warning about the other network');
+    // The retries connect again for as long as identify takes; no connection is kept (sampled for 5 s).
+    let connectedSamples = 0;
+    for (let sample = 0; sample < 50; sample++) {
+      if (a.connectedPeers().includes(typo.self) || typo.connectedPeers().includes(a.self)) connectedSamples++;
+      await sleep(100);
+    }
+    assert.ok(connectedSamples <= 5, `connected in ${connectedSamples} of 50 samples`);
+    assert.equal(warnings.filter((warning) => warning.includes(`peer ${a.self} is on`)).length, 1, `said once: ${warnings.join(' | ')}`);
   });
 
   it('rejects forged, replayed, oversized and malformed records and a flood, and still delivers honest records', async () => {
