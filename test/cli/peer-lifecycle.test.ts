@@ -143,6 +143,19 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  needs\\[0\\]\\.id: "c" is used twice by ${id}`));
   });
 
+  it('a profile with a member it does not know, or recognition keyed by names, and the saved declarations stay (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    const id = keygen(dataDir);
+    const saved = { state: { displayName: 'me', capacities: [{ id: 'c', type: 'review', quantity: 2, skills: [] }], needs: [] }, recognition: {} };
+    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify(saved));
+    const profile = join(dir.path, 'profile.json');
+    await writeFile(profile, JSON.stringify({ id, capacites: [{ id: 'c', type: 'review', quantity: 4 }], recognition: { ben: 3 } }));
+    const run = peer(dataDir, ['--profile', profile]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  "capacites" is not a member of a profile \\(it has id, displayName, recognition, capacities, needs\\)\\n  recognition\\."ben": not a peer id`));
+    assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
+  });
+
   it('a profile larger than 16 MiB without reading it (a sparse 3 GiB file), a directory and an empty file, each by name', async () => {
     keygen(join(dir.path, 'd'));
     const huge = join(dir.path, 'huge.json');

@@ -12,6 +12,7 @@ import { loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
 import { isLoopbackAddress } from '../../network/names.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { describeIssues } from '../../protocol/validate.ts';
 import type { Command } from '../command.ts';
 import { DataDirInUse, lockDataDir, type DataDirLock } from '../../network/process-lock.ts';
@@ -28,8 +29,9 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
   --network NAME      the team's network name (lower case letters, digits and . _ -)
   --listen MULTIADDR  address to listen on (repeatable; default /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/tcp/0/ws)
   --bootstrap MULTIADDR  a peer to join through, with /p2p/<peer id> (repeatable)
-  --profile FILE      one scenario participant (the \`mutual simulate\` format, recognition keyed by peer ids):
-                      its capacities, needs and recognition are declared and published
+  --profile FILE      one scenario participant (the \`mutual simulate\` format, recognition keyed by peer ids,
+                      no members beyond id, displayName, recognition, capacities, needs): its capacities,
+                      needs and recognition are declared and published (a profile refused changes nothing)
   --no-mdns           do not discover peers on the local network
 Without --profile the declarations saved in DIR by an earlier run are declared again.
 One peer runs per data dir: a second one exits 1 ("data dir DIR is in use by pid N"); DIR/peer.lock holds the pid,
@@ -39,6 +41,27 @@ writes running: false (\`mutual status --help\` says how it tells a running peer
 The first SIGINT/SIGTERM shuts down cleanly (exit 0); a second one within 1 s is ignored (\`timeout\` sends two), a
 later one exits at once with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
 Exit 0 after a clean shutdown, 1 when the peer cannot start or fails, 2 on usage errors.`;
+
+const PROFILE_MEMBERS = Object.keys(ScenarioParticipant.shape);
+
+/**
+ * What the scenario format lets pass but a profile cannot mean: a member it does not know ("capacites" declared no
+ * capacity, and replaced the saved declarations), or recognition keyed by anything but a peer id (a name copied from
+ * a scenario never matches a peer). Found by an operator pass.
+ */
+function profileProblems(raw: Record<string, unknown>, participant: ScenarioParticipant): string[] {
+  const problems = Object.keys(raw)
+    .filter((member) => !PROFILE_MEMBERS.includes(member))
+    .map((member) => `"${member}" is not a member of a profile (it has ${PROFILE_MEMBERS.join(', ')})`);
+  for (const key of Object.keys(participant.recognition)) {
+    try {
+      peerIdFromString(key);
+    } catch {
+      problems.push(`recognition."${key}": not a peer id; a profile names teammates by the peer id \`mutual keygen\` printed for them (12D3KooW…)`);
+    }
+  }
+  return problems;
+}
 
 /** A listen or bootstrap address that libp2p could not use is a usage error, found before anything is written. */
 function checkAddress(text: string, flag: '--listen' | '--bootstrap'): string {
@@ -120,7 +143,7 @@ export const command: Command = {
           throw new Error(`${profilePath}: cannot read the profile: ${(error as Error).message}`);
         }
         const participant = ScenarioParticipant.safeParse(raw);
-        const problems = participant.success ? participantProblems(participant.data) : describeIssues(participant.error);
+        const problems = participant.success ? [...participantProblems(participant.data), ...profileProblems(raw as Record<string, unknown>, participant.data)] : describeIssues(participant.error);
         if (!participant.success || problems.length > 0) throw new Error(`${profilePath}: invalid profile\n  ${problems.join('\n  ')}`);
         const { id, displayName, capacities, needs, recognition } = participant.data;
         if (id !== identity.peerId) throw new Error(`${profilePath}: the profile is for ${id}, but this data dir's peer id is ${identity.peerId}`);
