@@ -3,13 +3,13 @@
 import { open } from 'node:fs/promises';
 import { decodeJson, DecodeError } from '../protocol/encoding.ts';
 
-/** Up to maxBytes + 1 bytes of `source` ('-' = stdin); throws for a source that is not a regular file. */
+/** Up to maxBytes + 1 bytes of `source` ('-' = stdin); throws for a source that is neither a regular file nor a pipe. */
 async function readBounded(source: string, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new DecodeError(`input is larger than ${maxBytes} bytes`);
-  if (source === '-') {
+  const readStream = async (stream: AsyncIterable<unknown>): Promise<Uint8Array> => {
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of process.stdin) {
+    for await (const chunk of stream) {
       const buffer = chunk as Buffer;
       total += buffer.length;
       // Stop reading early: the decoder would refuse it anyway, and the rest may be unbounded.
@@ -17,11 +17,14 @@ async function readBounded(source: string, maxBytes: number): Promise<Uint8Array
       chunks.push(buffer);
     }
     return new Uint8Array(Buffer.concat(chunks));
-  }
+  };
+  if (source === '-') return readStream(process.stdin);
   const handle = await open(source, 'r');
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new Error(`${source} is not a file`);
+    // A pipe by name, as the shell's process substitution gives (`mutual validate <(…)`): read like standard input.
+    if (info.isFIFO()) return await readStream(handle.createReadStream({ autoClose: false }));
+    if (!info.isFile()) throw new Error(`${source} is not a file or a pipe`);
     if (info.size > maxBytes) throw new DecodeError(`input is ${info.size} bytes, larger than ${maxBytes}`);
     // The size can change after stat: read at most one byte more than the bound, never the whole file blindly.
     const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);

@@ -34,8 +34,8 @@ export function fileStorage(dataDir: string): EngineStorage {
       try {
         return decodeJson(text, { maxBytes: MAX_STORED_BYTES });
       } catch (error) {
-        // Name the file: the operator has to find it to repair or remove it.
-        throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
+        // Name the file and what to do: the operator has to find it, and to know that removing it loses nothing.
+        throw new Error(`${path}: ${(error as Error).message} (a damaged cache file: move it away and start again; the peer fetches others' records from the network again and declares its own from declarations.json)`, { cause: error });
       }
     },
     save(kind, value) {

@@ -111,6 +111,25 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.deepEqual(await exit, { code: 0, signal: null });
   });
 
+  it('the log says who connects, and when the peer converged with what came out; a port in use is named with what to do, and status says the peer failed (found by an operator pass)', async () => {
+    const first = await start(join(dir.path, 'a'));
+    const second = join(dir.path, 'b');
+    await start(second, ['--bootstrap', first]);
+    const log = await waitFor(async () => {
+      const text = await readFile(join(second, 'peer.log'), 'utf8').catch(() => '');
+      return /converged in round \d+ with 1 peer connected: nothing declared here/.test(text) ? text : undefined;
+    }, 'the convergence line', 30_000);
+    assert.match(log, new RegExp(`connected to ${first.split('/p2p/')[1]!} \\(1 peer connected\\)`));
+    const taken = first.split('/p2p/')[0]!;
+    const clash = runMutual(['peer', '--data-dir', join(dir.path, 'c'), '--network', NETWORK, '--no-mdns', '--listen', taken], { timeoutMs: 30_000 });
+    assert.equal(clash.status, 1);
+    assert.match(clash.stderr, new RegExp(`peer failed: cannot listen on ${taken}: address already in use .*choose another port`));
+    assert.doesNotMatch(clash.stderr, /faultTolerance|\n\s+at /, 'no libp2p option or stack trace');
+    const status = runMutual(['status', '--data-dir', join(dir.path, 'c')]);
+    assert.equal(status.status, 3);
+    assert.match(status.stderr, /not running \(it failed: cannot listen on /);
+  });
+
   it('a relay-only peer says it listens only through a relay', async () => {
     const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);
@@ -186,7 +205,7 @@ describe('mutual peer: what it refuses to start with', function () {
     await writeFile(join(dataDir, 'store', 'records.state.json'), '[{"version":');
     const store = peer(dataDir);
     assert.equal(store.status, 1);
-    assert.match(store.stderr, new RegExp(`${join(dataDir, 'store', 'records.state.json')}: .*not valid JSON`));
+    assert.match(store.stderr, new RegExp(`${join(dataDir, 'store', 'records.state.json')}: .*not valid JSON.*\\(a damaged cache file: move it away and start again`));
     await writeFile(join(dataDir, 'identity.key'), '');
     const identity = peer(dataDir);
     assert.equal(identity.status, 1);

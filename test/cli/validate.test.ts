@@ -1,5 +1,6 @@
 // Room: test (cli). `mutual validate` through the built command: exit codes, plain-word errors, stdin, records.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, repositoryRoot, runMutual, useTempDir } from './helpers.ts';
@@ -24,6 +25,14 @@ describe('mutual validate', function () {
     assert.match(run.stderr, /displayName: must be at least 1 characters long/);
     assert.match(run.stderr, /needs\[0\]\.quantity: must be at least 0/);
     assert.equal(run.stdout, '');
+  });
+
+  it('reads a pipe given by name, as the shell\'s process substitution passes it (found by an operator pass)', () => {
+    const file = join(dir.path, 'state.json');
+    writeFileSync(file, JSON.stringify({ displayName: 'Ana', capacities: [] }));
+    const run = spawnSync('bash', ['-c', `"${process.execPath}" "${join(repositoryRoot, 'bin', 'mutual.js')}" validate --kind state <(cat "${file}")`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /valid state/);
   });
 
   it('exits 1 for malformed JSON and for pollution keys, saying why', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
-import { createEngine, type EngineLogger } from '../../engine/index.ts';
+import { createEngine, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { loadOrCreateIdentity } from '../../network/identity.ts';
@@ -41,6 +41,35 @@ writes running: false (\`mutual status --help\` says how it tells a running peer
 The first SIGINT/SIGTERM shuts down cleanly (exit 0); a second one within 1 s is ignored (\`timeout\` sends two), a
 later one exits at once with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
 Exit 0 after a clean shutdown, 1 when the peer cannot start or fails, 2 on usage errors.`;
+
+const peersText = (count: number) => `${count} peer${count === 1 ? '' : 's'}`;
+const amount = (value: number) => String(Number(value.toPrecision(6)));
+
+/** One line of what converged for this peer: per slot, what a need received and a capacity gave, of its quantity. */
+function describeOutcome(snapshot: EngineSnapshot): string {
+  const slots = [
+    ...snapshot.needs.map((need) => `need ${need.need} ${amount(need.received)}/${amount(need.declared)}`),
+    ...snapshot.capacities.map((capacity) => `capacity ${capacity.capacity} ${amount(capacity.allocated)}/${amount(capacity.declared)}`),
+  ];
+  if (slots.length === 0) return 'nothing declared here';
+  const shown = slots.length > 6 ? [...slots.slice(0, 6), `${slots.length - 6} more`] : slots;
+  return `${shown.join(', ')}; ${snapshot.allocations.length} flows (mutual status lists them)`;
+}
+
+/**
+ * libp2p's listen failure, said for a command line: which address, why, and what to do (its text names a libp2p
+ * option, `transportManager.faultTolerance`, and carries a stack trace). Other errors as they are.
+ */
+function describeStartFailure(error: Error): string {
+  const failed = [...error.message.matchAll(/^\s*(\/\S+): Error: ([^\n]*)$/gm)];
+  if (!/failed to be listened on/.test(error.message) || failed.length === 0) return error.message;
+  return failed
+    .map(([, address, reason]) => {
+      const hint = /EADDRINUSE/.test(reason!) ? ' (another process holds this port: stop it, or choose another port in --listen, or port 0 for any free one)' : /EACCES/.test(reason!) ? ' (ports below 1024 need privileges: choose a higher port in --listen)' : /EADDRNOTAVAIL/.test(reason!) ? ' (this machine has no such address: use 0.0.0.0 or one of its own addresses)' : '';
+      return `cannot listen on ${address}: ${reason!.replace(/^listen \w+: /, '')}${hint}`;
+    })
+    .join('; ');
+}
 
 const PROFILE_MEMBERS = Object.keys(ScenarioParticipant.shape);
 
@@ -191,12 +220,23 @@ export const command: Command = {
     let lastStatus = '';
     let lastStatusAt = 0;
     let running = true;
+    /** Why the peer stopped, when it did not stop on a signal (status.json keeps it for `mutual status`). */
+    let failure: string | undefined;
+    // What an operator reads in the log besides errors: when this peer converges or starts converging again, and what
+    // came out for it (status.json has the detail). An operator pass found the log silent after the start lines.
+    let loggedConverged: boolean | undefined;
+    const logConvergence = (snapshot: EngineSnapshot) => {
+      if (!running || snapshot.converged === loggedConverged) return;
+      loggedConverged = snapshot.converged;
+      log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(snapshot.peers.length)} connected: ${describeOutcome(snapshot)}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
+    };
     const writeStatus = () => {
       if (statusPending) return statusWrite;
       statusPending = true;
       statusWrite = statusWrite.then(async () => {
         statusPending = false;
         const snapshot = engine.snapshot();
+        logConvergence(snapshot);
         const content = {
           peerId: identity.peerId,
           running,
@@ -205,8 +245,10 @@ export const command: Command = {
           network,
           round: snapshot.round,
           phase: snapshot.phase,
+          phaseName: snapshot.phaseName,
           converged: snapshot.converged,
           ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
+          ...(failure === undefined ? {} : { failed: failure }),
           peers: peerNetwork.connectedPeers(),
           allocations: snapshot.allocations,
           needs: snapshot.needs,
@@ -254,6 +296,9 @@ export const command: Command = {
     process.on('SIGTERM', onSignal);
 
     const changes = engine.onDidChange(scheduleStatus);
+    const connections = peerNetwork.on((event) => {
+      if (event.type === 'peer:connect' || event.type === 'peer:disconnect') log('info', `${event.type === 'peer:connect' ? 'connected to' : 'disconnected from'} ${event.peer} (${peersText(peerNetwork.connectedPeers().length)} connected)`);
+    });
     const heartbeat = setInterval(() => void writeStatus(), 1000);
     try {
       await engine.start();
@@ -269,12 +314,14 @@ export const command: Command = {
       await writeStatus();
       await stopped;
     } catch (error) {
-      log('error', `peer failed: ${(error as Error).message}`);
+      failure = describeStartFailure(error as Error);
+      log('error', `peer failed: ${failure}`);
       return 1;
     } finally {
       clearInterval(heartbeat);
       if (statusTimer !== undefined) clearTimeout(statusTimer);
       changes.dispose();
+      connections.dispose();
       await engine.stop().catch((error: Error) => log('warn', `stop: ${error.message}`));
       running = false;
       await writeStatus();

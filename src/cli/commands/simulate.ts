@@ -20,7 +20,10 @@ reached, and prints the result as JSON.
   --epsilon E      relative convergence tolerance per pair (default 1e-6)
   --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)
 
-With --async, one engine per participant runs over an in-memory network on a virtual clock (same output format):
+With --async, one engine per participant runs over an in-memory network on a virtual clock (same output format).
+Who reaches a need first decides the fixed point, so an asynchronous run may settle on other flows than the
+synchronous rounds (which are the normative result, spec 7.6), and seeds may differ from one another; every one
+keeps the properties of spec 7.8 (no need over its quantity, mutual recognition first, work-conserving):
   --seed S         seed of keys and of delivery randomness (default 1)
   --latency-ms A-B delivery latency range in ms, which also reorders messages (default 5-20)
   --loss P         probability that a delivery is lost (0 to 0.9)

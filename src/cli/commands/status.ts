@@ -17,8 +17,10 @@ export const EXIT_NOT_RUNNING = 3;
 const HELP = `usage: mutual status --data-dir DIR
 
 Prints DIR/status.json as written by \`mutual peer\`: peerId, running, pid, updatedAt, addresses, network, round,
-phase, converged, problem (only when the peer's results did not reach the network, and why), peers, allocations,
-needs, capacities (the shapes of \`mutual simulate\`), counters.
+phase (a number) and phaseName (Idle, Discover, Declare, Recognize, Subscribe, Gather, Allocate, Accept, Stabilize,
+Converged: spec chapter 8), converged, problem (only when the peer's results did not reach the network, and why),
+failed (only when the peer stopped on an error, and which), peers, allocations, needs, capacities (the shapes of
+\`mutual simulate\`), counters.
 running is true only when the peer did not stop cleanly, its pid is alive on this machine and updatedAt is at most
 ${STALE_AFTER_MS / 1000} s old (a running peer rewrites the file at least every ${STATUS_REFRESH_MS / 1000} s); otherwise stderr says why.
 Exit 0 when the peer is running, ${EXIT_NOT_RUNNING} when it is not (stopped or crashed: the last status is printed), 1 when
@@ -30,7 +32,7 @@ function notRunningBecause(status: Record<string, unknown>, now: number): string
   const updated = typeof updatedAt === 'string' ? Date.parse(updatedAt) : Number.NaN;
   if (typeof pid !== 'number' || Number.isNaN(updated)) return 'status.json has no pid or updatedAt (written by an older mutual)';
   const last = `last update ${updatedAt as string}`;
-  if (status.running === false) return `it stopped cleanly; ${last}`;
+  if (status.running === false) return typeof status.failed === 'string' ? `it failed: ${status.failed}; ${last}` : `it stopped cleanly; ${last}`;
   if (!processAlive(pid)) return `pid ${pid} is gone; ${last}`;
   const age = Math.round((now - updated) / 1000);
   if (now - updated > STALE_AFTER_MS) return `pid ${pid} exists but has not updated status.json for ${age} s; ${last}`;
