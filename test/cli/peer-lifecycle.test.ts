@@ -130,6 +130,25 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.match(status.stderr, /not running \(it failed: cannot listen on /);
   });
 
+  it('a status.json it cannot write is logged once when it starts failing and once when it works again (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    await start(dataDir);
+    const statusPath = join(dataDir, 'status.json');
+    await waitFor(async () => (existsSync(statusPath) ? true : undefined), 'status.json', 30_000);
+    // A directory in its place: every write fails, as in a data dir made read-only (which root could still write).
+    await rm(statusPath);
+    await mkdir(statusPath);
+    // Rewritten at least every 5 s: wait for the first failure, then for two more seconds of attempts.
+    await waitFor(async () => ((await readFile(join(dataDir, 'peer.log'), 'utf8')).includes('cannot write status') ? true : undefined), 'the failure line', 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await rm(statusPath, { recursive: true });
+    const log = await waitFor(async () => {
+      const text = await readFile(join(dataDir, 'peer.log'), 'utf8');
+      return text.includes('status.json is written again') ? text : undefined;
+    }, 'the recovery line', 15_000);
+    assert.equal(log.match(/cannot write status/g)?.length, 1, log);
+  });
+
   it('a relay-only peer says it listens only through a relay', async () => {
     const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);

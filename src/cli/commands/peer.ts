@@ -155,7 +155,7 @@ export const command: Command = {
     try {
       lock = await lockDataDir(dataDir);
     } catch (error) {
-      console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot lock ${dataDir}: ${(error as Error).message}`}`);
+      console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot create or lock the data dir ${dataDir}: ${(error as Error).message}`}`);
       return 1;
     }
 
@@ -219,6 +219,7 @@ export const command: Command = {
     let statusPending = false;
     let lastStatus = '';
     let lastStatusAt = 0;
+    let statusFailing = false;
     let running = true;
     /** Why the peer stopped, when it did not stop on a signal (status.json keeps it for `mutual status`). */
     let failure: string | undefined;
@@ -261,8 +262,12 @@ export const command: Command = {
         await writeFileAtomic(join(dataDir, STATUS_FILE), `${JSON.stringify({ ...content, updatedAt: updatedAt.toISOString() }, null, 2)}\n`, { mode: 0o644, fsync: false });
         lastStatus = text;
         lastStatusAt = updatedAt.getTime();
+        if (statusFailing) log('info', 'status.json is written again');
+        statusFailing = false;
       }).catch((error: Error) => {
-        log('warn', `cannot write status: ${error.message}`);
+        // Said when it starts failing, not on every attempt (a read-only data dir logged this every second).
+        if (!statusFailing) log('warn', `cannot write status: ${error.message} (trying again every second; \`mutual status\` will call this peer stale)`);
+        statusFailing = true;
       });
       return statusWrite;
     };
