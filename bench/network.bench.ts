@@ -21,7 +21,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createEngine, memoryStorage, PHASES, type Engine } from '../src/engine/index.ts';
 import { createLibp2pNetwork, type Libp2pPeerNetwork } from '../src/network/libp2p-network.ts';
 import { simulate } from '../src/protocol/allocation/index.ts';
-import type { Scenario, SimulationResult } from '../src/protocol/schemas.ts';
+import { lagBehind, ringScenario, type Row } from './ring.ts';
 
 const { values: options } = parseArgs({
   args: process.argv.slice(2),
@@ -71,35 +71,11 @@ interface Peer {
   readonly engine: Engine;
 }
 
-type Row = SimulationResult['allocations'][number];
 
-function ringScenario(ids: readonly string[]): Scenario {
-  const n = ids.length;
-  return {
-    participants: ids.map((id, index) => ({
-      id,
-      displayName: `peer ${index}`,
-      recognition: { [ids[(index + 1) % n]!]: 2, [ids[(index + n - 1) % n]!]: 1 },
-      capacities: [{ id: 'offer', type: 'review', quantity: 4 + (index % 3), skills: [] }],
-      needs: [{ id: 'ask', type: 'review', quantity: 12 + (index % 4), skills: [] }],
-    })),
-  };
-}
 
-/** Why peer `peer` does not (yet) hold the reference: undefined when it does and reports converged. */
+/** Why `peer` does not (yet) hold the reference on its own rows and report converged; undefined when it does. */
 function lagOf(peer: Peer, expected: readonly Row[]): string | undefined {
-  const snapshot = peer.engine.snapshot();
-  const self = peer.net.self;
-  const key = (row: Pick<Row, 'provider' | 'capacity' | 'recipient' | 'need'>) => `${row.provider}/${row.capacity}->${row.recipient}/${row.need}`;
-  const mine = new Map(snapshot.allocations.filter((row) => row.quantity > TOLERANCE).map((row) => [key(row), row.quantity]));
-  const reference = new Map(expected.filter((row) => (row.provider === self || row.recipient === self) && row.quantity > TOLERANCE).map((row) => [key(row), row.quantity]));
-  for (const [name, quantity] of reference) {
-    const got = mine.get(name);
-    if (got === undefined || Math.abs(got - quantity) > TOLERANCE) return `${name}: expected ${quantity.toFixed(3)}, got ${got?.toFixed(3)}`;
-  }
-  for (const [name, quantity] of mine) if (!reference.has(name)) return `${name}: unexpected ${quantity.toFixed(3)}`;
-  if (!snapshot.converged || snapshot.phase !== 9) return `not converged (phase ${snapshot.phaseName}, round ${snapshot.round})`;
-  return undefined;
+  return lagBehind(peer.engine.snapshot(), peer.net.self, expected, TOLERANCE);
 }
 
 /** What a lagging peer knows of its ring neighbours: connection, and which of their records it holds (round). */
@@ -456,8 +432,9 @@ async function runSize(n: number): Promise<void> {
     const started_ = peers.filter((peer) => peer !== undefined);
     const rejected = started_.reduce((sum, peer) => sum + peer.net.counters.rejected, 0);
     const rateLimited = started_.reduce((sum, peer) => sum + peer.net.counters.rateLimited, 0);
+    const timedOut = started_.reduce((sum, peer) => sum + peer.net.counters.timedOut, 0);
     const reasons = [...rejections].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${count}x "${reason}"`);
-    console.log(`  over the whole run: ${rejected} records rejected at the network boundary (${rateLimited} by the per-peer rate limit)${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}`);
+    console.log(`  over the whole run: ${rejected} records rejected at the network boundary (${rateLimited} by the per-peer rate limit)${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}; ${timedOut} sync or lookup exchanges timed out`);
     console.log(`  stopped ${peers.filter((peer) => peer !== undefined).length} nodes in ${ms(performance.now() - stopping)}; size took ${((performance.now() - sizeStarted) / 1000).toFixed(1)} s`);
   }
 }
