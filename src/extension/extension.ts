@@ -10,7 +10,7 @@ import { createDemoNetworkFactory } from './demo-network.ts';
 import { LifecycleDisposable } from './lifecycle.ts';
 import { MutualPanel, MutualPanelSerializer, PANEL_VIEW_TYPE } from './panel.ts';
 import { EngineMutualService, type MutualService, type NetworkFactory } from './service.ts';
-import { parseDisplayName, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
+import { describeOtherNetwork, parseDisplayName, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
 import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
@@ -101,6 +101,9 @@ async function identityLease(context: vscode.ExtensionContext): Promise<{ releas
   }
 }
 
+/** Other networks the user was told about this session (one notification each). */
+const toldOtherNetworks = new Set<string>();
+
 function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
   return async (privateKey) => {
@@ -117,6 +120,15 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings)
       loopback: settings.listenAddresses.every(isLoopbackAddress),
       // Failed dials, rejected input and the listen addresses belong in the user's log.
       logger: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+      // Shown once per network name (the log names every peer): a typo otherwise shows only as having no peers.
+      onOtherNetwork: (_peer, theirs) => {
+        const key = `${theirs.major}/${theirs.network}`;
+        if (toldOtherNetworks.has(key)) return;
+        toldOtherNetworks.add(key);
+        void vscode.window.showWarningMessage(`Mutual: ${describeOtherNetwork(settings.name, theirs)}`, 'Open Settings').then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.network.name');
+        });
+      },
     });
     return { network, addresses: () => network.addresses(), connect: (address) => network.dial(address) };
   };

@@ -1,4 +1,4 @@
-// Room: extension (host side, no vscode import). May touch: engine (config), protocol (schemas), network names and
+// Room: extension (host side, no vscode import). May touch: engine (config), protocol (schemas, limits), network names and
 // address checks, node:os.
 // The extension's settings, parsed: what package.json declares (minimum, maximum, patterns) is checked again here,
 // because VS Code only warns in the settings editor and passes any value through. A value that does not parse falls
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine.ts';
 import { addressProblem, type AddressUse } from '../network/addresses.ts';
 import { isLoopbackAddress } from '../network/names.ts';
+import { PROTOCOL_MAJOR } from '../protocol/limits.ts';
 import { NetworkName, State } from '../protocol/schemas.ts';
 
 const DisplayName = State.shape.displayName;
@@ -113,4 +114,13 @@ function fallbackDisplayName(): string {
 /** Addresses a teammate can dial first: libp2p lists loopback first when it listens on every interface. */
 export function dialableFirst(addresses: readonly string[]): string[] {
   return [...addresses.filter((address) => !isLoopbackAddress(address)), ...addresses.filter(isLoopbackAddress)];
+}
+
+/**
+ * What the user is told when a peer turns out to be on another network or protocol MAJOR (the network closes the
+ * connection): without it, a typo in either side's network name shows only as having no peers.
+ */
+export function describeOtherNetwork(mine: string, theirs: { readonly network: string; readonly major: string }): string {
+  if (theirs.major !== String(PROTOCOL_MAJOR)) return `a peer you reached runs version ${theirs.major} of the Mutual protocol, this extension version ${PROTOCOL_MAJOR}: nothing is shared with it. Whichever side is older needs an update.`;
+  return `a peer you reached is on network "${theirs.network}", yours is "${mine}" (mutual.network.name): nothing is shared with it. If it is a teammate, one of you has a typo in the network name.`;
 }

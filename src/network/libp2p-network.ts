@@ -53,6 +53,11 @@ export interface Libp2pNetworkOptions {
    */
   readonly loopback?: boolean;
   readonly logger?: NetworkLogger;
+  /**
+   * Told once per peer that turns out to be on another network or MAJOR version (read from identify); the connection
+   * is closed. The extension shows it: a typo in the network name otherwise shows only as having no peers.
+   */
+  readonly onOtherNetwork?: (peer: string, theirs: { readonly network: string; readonly major: string }) => void;
   /** How many latest records are held for sync (spec 9.5: 4096). Smaller only so tests can fill it quickly. */
   readonly maxHeldRecords?: number;
 }
@@ -616,6 +621,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         if (otherNetworks.size > NETWORK_LIMITS.maxTrackedPeers) otherNetworks.delete(otherNetworks.values().next().value!);
         const what = theirs.major === String(PROTOCOL_MAJOR) ? `on network "${theirs.network}", not "${network}"` : `on protocol version ${theirs.major}, not ${PROTOCOL_MAJOR}`;
         logger.warn(`peer ${id} is ${what}: nothing is shared with it, so the connection is closed (check the network name both sides use)`);
+        options.onOtherNetwork?.(id, theirs);
       }
       node?.hangUp(peerId).catch(() => undefined);
     });

@@ -1,11 +1,16 @@
 // Room: test (extension host side, no vscode). The settings parser and the scoped record cache.
 import assert from 'node:assert/strict';
-import { parseDisplayName, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
+import { describeOtherNetwork, parseDisplayName, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
 import { mementoStorage, storageScope, type MementoLike } from '../../src/extension/storage.ts';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 
 describe('extension settings', function () {
+  it('tells a peer of another network (a typo) apart from a peer of another protocol version', function () {
+    assert.equal(describeOtherNetwork('my-team', { network: 'my-teem', major: '1' }), 'a peer you reached is on network "my-teem", yours is "my-team" (mutual.network.name): nothing is shared with it. If it is a teammate, one of you has a typo in the network name.');
+    assert.match(describeOtherNetwork('my-team', { network: 'my-team', major: '2' }), /^a peer you reached runs version 2 of the Mutual protocol, this extension version 1: .*needs an update\.$/);
+  });
+
   it('passes valid engine settings and falls back, naming the setting, on values package.json forbids', function () {
     const valid = parseEngineSettings(reader({ 'engine.coordinationGossipMs': 500, 'engine.epsilon': 1e-9 }));
     assert.deepEqual(valid.problems, []);

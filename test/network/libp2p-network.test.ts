@@ -110,7 +110,8 @@ describe('network: libp2p on loopback', function () {
     started.push(a);
     await a.start();
     // A typo in the network name: it bootstraps through A, and keeps dialling A again (the bootstrap retry).
-    const typo = createLibp2pNetwork({ network: 'test-teem', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: a.addresses(), logger });
+    const told: string[] = [];
+    const typo = createLibp2pNetwork({ network: 'test-teem', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: a.addresses(), logger, onOtherNetwork: (peer, theirs) => told.push(`${peer} ${theirs.major}/${theirs.network}`) });
     started.push(typo);
     await typo.start();
     await waitFor(() => warnings.some((warning) => warning.includes(`peer ${a.self} is on network "${NETWORK}", not "test-teem"`)), 'the warning about the other network');
@@ -122,6 +123,7 @@ describe('network: libp2p on loopback', function () {
     }
     assert.ok(connectedSamples <= 5, `connected in ${connectedSamples} of 50 samples`);
     assert.equal(warnings.filter((warning) => warning.includes(`peer ${a.self} is on`)).length, 1, `said once: ${warnings.join(' | ')}`);
+    assert.deepEqual(told, [`${a.self} 1/${NETWORK}`], 'the extension is told once');
   });
 
   it('rejects forged, replayed, oversized and malformed records and a flood, and still delivers honest records', async () => {
