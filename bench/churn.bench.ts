@@ -194,7 +194,7 @@ async function runSize(n: number): Promise<void> {
     const start = async (index: number, storage: EngineStorage) => {
       // Peer 0 listens on the port it had (its address is the bootstrap address of everyone); the others on a new one.
       const bootstrap = index === 0 ? [] : [...new Set([addressOf(0), addressOf(index - 1)])].filter((address) => address !== undefined);
-      const net = createLibp2pNetwork({ network: NETWORK, privateKey: keys[index]!, listen: [`/ip4/127.0.0.1/tcp/${index === 0 ? port0 : 0}`], mdns: false, loopback: true, bootstrap, logger: { info() {}, warn: warn('network') } });
+      const net = createLibp2pNetwork({ network: NETWORK, privateKey: keys[index]!, listen: [`/ip4/127.0.0.1/tcp/${index === 0 ? port0 : 0}`], mdns: false, loopback: true, bootstrap, addressStorage: storage, logger: { info() {}, warn: warn('network') } });
       nets.push(net);
       const engine = createEngine({ network: net, storage, logger: { debug() {}, info() {}, warn: warn('engine') } });
       const peer = { index, net, engine, storage };

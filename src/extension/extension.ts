@@ -104,7 +104,7 @@ async function identityLease(context: vscode.ExtensionContext): Promise<{ releas
 /** Other networks the user was told about this session (one notification each). */
 const toldOtherNetworks = new Set<string>();
 
-function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings): NetworkFactory {
+function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings, memento: vscode.Memento): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
   return async (privateKey) => {
     // Loaded on first join only, so activation does not pay for libp2p.
@@ -120,6 +120,8 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings)
       loopback: settings.listenAddresses.every(isLoopbackAddress),
       // Failed dials, rejected input and the listen addresses belong in the user's log.
       logger: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+      // Beside the engine's cache of this network and identity: where followed teammates last listened.
+      addressStorage: { load: (key) => addressStorage().load(key), save: (key, value) => addressStorage().save(key, value) },
       // Shown once per network name (the log names every peer): a typo otherwise shows only as having no peers.
       onOtherNetwork: (_peer, theirs) => {
         const key = `${theirs.major}/${theirs.network}`;
@@ -130,6 +132,7 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings)
         });
       },
     });
+    const addressStorage = () => mementoStorage(memento, storageScope(settings.transport, settings.name, network.self));
     return { network, addresses: () => network.addresses(), connect: (address) => network.dial(address) };
   };
 }
@@ -154,7 +157,7 @@ class MutualExtension extends LifecycleDisposable {
           const { transport, name } = this.joinSettings();
           return mementoStorage(context.globalState, storageScope(transport, transport === 'demo' ? 'mutual-demo' : name, self), transport === 'libp2p' ? { self } : undefined);
         },
-        createNetwork: (key) => networkFactory(this.log, this.joinSettings())(key),
+        createNetwork: (key) => networkFactory(this.log, this.joinSettings(), context.globalState)(key),
         config: () => readEngineConfig(this.log),
         displayName: () => reported(parseDisplayName(readSetting), this.log),
         exclusive: () => identityLease(context),

@@ -24,6 +24,7 @@ import { MAX_RECORD_BYTES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../protocol/
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
+import { AddressBook, type AddressStorage } from './address-book.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, networkOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
@@ -53,6 +54,11 @@ export interface Libp2pNetworkOptions {
    */
   readonly loopback?: boolean;
   readonly logger?: NetworkLogger;
+  /**
+   * Where the last addresses of followed peers are kept across restarts (the engine's storage; key
+   * `network/addresses`). Without it, a restarted peer reaches teammates only through peers it can connect to.
+   */
+  readonly addressStorage?: AddressStorage;
   /**
    * Told once per peer that turns out to be on another network or MAJOR version (read from identify); the connection
    * is closed. The extension shows it: a typo in the network name otherwise shows only as having no peers.
@@ -474,6 +480,13 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Addresses bound to the author they were given for, at most maxAddressesPerPeer per author over all answers.
       const tried = new Map<string, Set<string>>();
       const dials: Promise<void>[] = [];
+      // Where they last listened (the address book): found even when no connected peer knows them.
+      for (const author of wanted) {
+        const remembered = addressBook.addressesOf(author);
+        if (remembered.length === 0) continue;
+        tried.set(author, new Set(remembered));
+        dials.push(dialAt(author, remembered));
+      }
       // A random sample each time, so a retry can reach peers the previous attempt did not ask.
       const asking = sample(node.getPeers(), NETWORK_LIMITS.maxSyncPeers).map(async (peer) => {
         for (const entry of await lookupAt(peer, new Set(wanted))) {
@@ -505,6 +518,25 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       });
     }, delayMs);
     lookupTimer.unref();
+  }
+
+  const addressBook = new AddressBook(options.addressStorage, (error) => logger.warn(`cannot save the address book: ${error.message}`));
+  /** Whether I follow `peer`'s state or results (the authors whose addresses are worth remembering and dialling). */
+  const follows = (peer: string) => (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, peer)));
+
+  /** A peer followed while already connected: its identify came before, so its addresses come from the peer store. */
+  function rememberIfConnected(author: string): void {
+    let id: Libp2pPeerId;
+    try {
+      id = peerIdFromString(author);
+    } catch {
+      return; // not a libp2p peer id (recognition may name anything): nobody to dial
+    }
+    if (node === undefined || node.getConnections(id).length === 0) return;
+    node.peerStore
+      .get(id)
+      .then((known) => addressBook.remember(author, known.addresses.map((address) => address.multiaddr.toString())))
+      .catch(() => undefined);
   }
 
   /** Peers found on another network or MAJOR version (each is logged once). */
@@ -609,8 +641,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     node.addEventListener('peer:connect', (event) => emit({ type: 'peer:connect', peer: event.detail.toString() }));
     node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
     node.addEventListener('peer:identify', (event) => {
-      const { peerId, protocols } = event.detail;
-      if (protocols.includes(syncProtocol(network))) return;
+      const { peerId, protocols, listenAddrs } = event.detail;
+      if (protocols.includes(syncProtocol(network))) {
+        if (follows(peerId.toString())) addressBook.remember(peerId.toString(), listenAddrs.map((address) => address.toString()));
+        return;
+      }
       const theirs = networkOfProtocols(protocols);
       if (theirs === undefined) return;
       // A peer of another team or version shares no topic and no record: connected, it only looked like a teammate
@@ -631,6 +666,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Discovered peers are dialled (mDNS and bootstrap only announce them).
       node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
     });
+    await addressBook.load();
     listenOn(coordinationTopic(network));
     for (const topic of subscriptions) listenOn(topic);
     if (subscriptions.size > 0) scheduleReach(500);
@@ -664,6 +700,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       const current = node;
       node = undefined;
       if (current !== undefined) await current.stop();
+      await addressBook.flush();
     },
 
     async publish(outgoing) {
@@ -702,6 +739,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       if (node !== undefined) {
         listenOn(topic);
         scheduleReach(200);
+        if (kind !== 'relationships') rememberIfConnected(author);
       }
     },
 

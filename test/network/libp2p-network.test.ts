@@ -4,7 +4,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
 import { startAttacker } from './attacker.ts';
+import { ADDRESS_BOOK_KEY } from '../../src/network/address-book.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
+import { memoryStorage } from '../../src/engine/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import { signRecord } from '../../src/protocol/signature.ts';
 import { sleep, state, waitFor } from './helpers.ts';
@@ -101,6 +103,31 @@ describe('network: libp2p on loopback', function () {
     started.push(d.net);
     d.net.subscribe(c.net.self, 'state');
     await waitFor(() => d.net.connectedPeers().includes(c.net.self), 'the newcomer to reach C', 15_000);
+  });
+
+  it('a restarted peer dials the teammates it follows where they last listened, while its bootstrap peer is down (found by a churn bench)', async function () {
+    this.timeout(60_000);
+    const bootstrapPeer = await startPeer();
+    started.push(bootstrapPeer.net);
+    const c = await startPeer(bootstrapPeer.net.addresses());
+    started.push(c.net);
+    const bKey = await generateKeyPair('Ed25519');
+    const bStorage = memoryStorage();
+    const startB = async () => {
+      const net = createLibp2pNetwork({ network: NETWORK, privateKey: bKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: bootstrapPeer.net.addresses(), addressStorage: bStorage });
+      started.push(net);
+      await net.start();
+      net.subscribe(c.net.self, 'state');
+      return net;
+    };
+    const first = await startB();
+    await waitFor(() => first.connectedPeers().includes(c.net.self), 'B to reach C through the bootstrap peer', 15_000);
+    await first.stop();
+    assert.ok(bStorage.data.has(ADDRESS_BOOK_KEY), 'the address book is saved when the network stops');
+    await bootstrapPeer.net.stop();
+    // On a new port, with nobody to ask: only the address book knows where C listens.
+    const second = await startB();
+    await waitFor(() => second.connectedPeers().includes(c.net.self), 'B to reach C from its address book', 15_000);
   });
 
   it('a peer of another network is named in the log once and hung up on, not listed as a peer (found by an operator pass)', async () => {

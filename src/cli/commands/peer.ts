@@ -200,6 +200,8 @@ export const command: Command = {
     }
 
     const listenAddresses = listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
+    // One store for the engine's records and the network's address book (store/network.addresses.json).
+    const storage = fileStorage(dataDir);
     const peerNetwork = createLibp2pNetwork({
       network,
       privateKey: identity.privateKey,
@@ -210,8 +212,9 @@ export const command: Command = {
       // Peers that only listen on loopback share one host: lift the per-host connection rate limit and IP penalty.
       loopback: listenAddresses.every(isLoopbackAddress),
       logger: { info: (message) => log('info', message), warn: (message) => log('warn', message) },
+      addressStorage: storage,
     });
-    const engine = createEngine({ network: peerNetwork, storage: fileStorage(dataDir), logger });
+    const engine = createEngine({ network: peerNetwork, storage, logger });
 
     // status.json: rewritten (atomically) whenever the engine changes (at most every 100 ms), and at least every
     // STATUS_REFRESH_MS even when nothing changed, so that `mutual status` can tell a live peer from a dead one.
