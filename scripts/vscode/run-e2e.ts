@@ -102,6 +102,13 @@ async function main(): Promise<void> {
     await page.locator('.statusbar-item', { hasText: /round \d+/ }).first().waitFor({ timeout: 30_000 });
     // Declare a need through the palette's six steps, the quantity with its unit, when and where, as a user would.
     await runCommand(page, 'Mutual: Declare Need');
+    // An empty box opens on its prompt (what to type), not on the error of an empty value.
+    // (The palette's own box closes first: wait for the step's title.)
+    await page.locator('.quick-input-widget', { hasText: 'Declare need (1/6)' }).waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await page.waitForTimeout(300);
+    const firstPrompt = await page.locator('.quick-input-widget .quick-input-message').innerText({ timeout: 5_000 }).catch(() => '');
+    console.log(`empty input box: ${/^Id of this need/.test(firstPrompt) ? 'ok' : 'FAILED'}, it says "${firstPrompt}" before any keystroke`);
+    if (!/^Id of this need/.test(firstPrompt)) failures.push(`input box: the empty id box opens on "${firstPrompt}", not its prompt`);
     for (const answer of ['e2e-review', 'review']) await answerInputBox(page, answer);
     // The quantity step says which unit teammates' capacities of the type use, while a different one is typed.
     await page.locator('.quick-input-widget input').fill('2 days');

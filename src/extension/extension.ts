@@ -101,8 +101,9 @@ async function identityLease(context: vscode.ExtensionContext): Promise<{ releas
   }
 }
 
-/** Other networks the user was told about this session (one notification each). */
+/** Other networks the user was told about this session (one notification each, at most MAX_OTHER_NETWORK_NOTICES). */
 const toldOtherNetworks = new Set<string>();
+const MAX_OTHER_NETWORK_NOTICES = 3;
 
 function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings, memento: vscode.Memento): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
@@ -124,8 +125,9 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings,
       addressStorage: { load: (key) => addressStorage().load(key), save: (key, value) => addressStorage().save(key, value) },
       // Shown once per network name (the log names every peer): a typo otherwise shows only as having no peers.
       onOtherNetwork: (_peer, theirs) => {
+        // At most a few per session: fresh peer ids cost a remote peer nothing (the log still names each one).
         const key = `${theirs.major}/${theirs.network}`;
-        if (toldOtherNetworks.has(key)) return;
+        if (toldOtherNetworks.has(key) || toldOtherNetworks.size >= MAX_OTHER_NETWORK_NOTICES) return;
         toldOtherNetworks.add(key);
         void vscode.window.showWarningMessage(`Mutual: ${describeOtherNetwork(settings.name, theirs)}`, 'Open Settings').then((choice) => {
           if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.network.name');

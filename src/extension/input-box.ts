@@ -47,7 +47,9 @@ export function askText(options: AskTextOptions): Promise<string | undefined> {
       }),
       box.onDidHide(() => finish(undefined)),
     ];
-    validate(box.value);
+    // A prefilled value says at once how it reads; an empty box keeps its prompt (what to type) until the first
+    // keystroke, instead of opening on the error of an empty value.
+    if (box.value !== '') validate(box.value);
     box.show();
   });
 }

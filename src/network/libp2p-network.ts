@@ -541,43 +541,59 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
   /** Peers found on another network or MAJOR version (each is logged once). */
   const otherNetworks = new Set<string>();
-  /** Bootstrap addresses whose dial last failed: a failure is logged when it starts, and the reconnection when it ends. */
-  const failingBootstrap = new Set<string>();
-  function dialBootstrap(addresses: readonly string[] = options.bootstrap ?? []): void {
-    for (const address of addresses) {
-      node?.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).then(
-        () => {
-          if (failingBootstrap.delete(address)) logger.info(`reconnected to bootstrap peer ${address}`);
-        },
-        (error: Error) => {
-          if (!failingBootstrap.has(address)) logger.warn(`cannot dial ${address}: ${error.message} (trying again, backing off up to ${NETWORK_LIMITS.bootstrapRetryMaxMs / 1000} s)`);
-          failingBootstrap.add(address);
-        },
-      );
-    }
+  /**
+   * One bootstrap address and its own backoff: one entry that stays down does not slow the redial of the others.
+   * `failing` makes a failure logged when it starts and the reconnection when it ends, not on every retry.
+   */
+  interface BootstrapEntry {
+    readonly address: string;
+    readonly peer: Libp2pPeerId;
+    delayMs: number;
+    nextAt: number;
+    failing: boolean;
   }
-  /** The bootstrap addresses whose peer this node is not connected to (every bootstrap address names its peer). */
-  function unconnectedBootstrap(): string[] {
-    return (options.bootstrap ?? []).filter((address) => {
+  // Every bootstrap address names its peer (the callers check it); one that does not, or names this peer (a list
+  // shared by a team's headless peers), is never dialled.
+  const bootstrapEntries: BootstrapEntry[] = (options.bootstrap ?? []).flatMap((address) => {
+    try {
       const id = multiaddr(address).getComponents().findLast((component) => component.name === 'p2p')?.value;
-      return id === undefined || node === undefined || node.getConnections(peerIdFromString(id)).length === 0;
-    });
+      const peer = id === undefined ? undefined : peerIdFromString(id);
+      return peer === undefined || peer.equals(selfId) ? [] : [{ address, peer, delayMs: NETWORK_LIMITS.bootstrapRetryMs, nextAt: 0, failing: false }];
+    } catch {
+      return [];
+    }
+  });
+  function dialBootstrap(entry: BootstrapEntry, now: number): void {
+    entry.nextAt = now + entry.delayMs;
+    entry.delayMs = Math.min(entry.delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs);
+    node?.dial(multiaddr(entry.address), { signal: AbortSignal.timeout(10_000) }).then(
+      () => {
+        if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
+        entry.failing = false;
+      },
+      (error: Error) => {
+        if (!entry.failing) logger.warn(`cannot dial ${entry.address}: ${error.message} (trying again, backing off up to ${NETWORK_LIMITS.bootstrapRetryMaxMs / 1000} s)`);
+        entry.failing = true;
+      },
+    );
   }
   // A first bootstrap dial can fail (the bootstrap peer is still starting, or the host is busy), and neither libp2p's
   // bootstrap module nor its reconnect queue retries a peer never connected. A bootstrap peer that restarts does not
   // dial its former peers back either: they kept their other connections, and a peer joining through it later reached
-  // none of them (found by an operator pass). So each bootstrap peer not connected is dialled again, backing off.
-  function scheduleBootstrapRetry(delayMs: number): void {
-    if ((options.bootstrap?.length ?? 0) === 0 || node === undefined || bootstrapTimer !== undefined) return;
-    bootstrapTimer = setTimeout(() => {
-      bootstrapTimer = undefined;
+  // none of them (found by an operator pass). So every 2 s, each bootstrap peer not connected is dialled again when its
+  // own backoff allows; a connected one starts its backoff afresh. A peer of another network is not dialled again.
+  function checkBootstrap(): void {
+    const now = Date.now();
+    for (const entry of bootstrapEntries) {
       if (node === undefined) return;
-      const unconnected = unconnectedBootstrap();
-      if (unconnected.length === 0) return scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
-      dialBootstrap(unconnected);
-      scheduleBootstrapRetry(Math.min(delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs));
-    }, delayMs);
-    bootstrapTimer.unref();
+      if (node.getConnections(entry.peer).length > 0) {
+        entry.delayMs = NETWORK_LIMITS.bootstrapRetryMs;
+        entry.nextAt = 0;
+        continue;
+      }
+      if (otherNetworks.has(entry.peer.toString()) || now < entry.nextAt) continue;
+      dialBootstrap(entry, now);
+    }
   }
 
   /** Creates and starts the node; a stop() meanwhile wins (the node created is stopped at once). */
@@ -647,7 +663,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         return;
       }
       const theirs = networkOfProtocols(protocols);
-      if (theirs === undefined) return;
+      // Another MINOR of the sync protocol on this network and MAJOR is a teammate (chapter 10), not another network.
+      if (theirs === undefined || (theirs.network === network && theirs.major === String(PROTOCOL_MAJOR))) return;
       // A peer of another team or version shares no topic and no record: connected, it only looked like a teammate
       // (listed as a peer, while nothing flowed and both sides reported converged). Said once per peer, then hung up.
       const id = peerId.toString();
@@ -671,8 +688,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     for (const topic of subscriptions) listenOn(topic);
     if (subscriptions.size > 0) scheduleReach(500);
     // Bootstrap addresses are dialled straight away, and again while this peer is not connected to them.
-    dialBootstrap();
-    scheduleBootstrapRetry(NETWORK_LIMITS.bootstrapRetryMs);
+    checkBootstrap();
+    if (bootstrapEntries.length > 0) {
+      bootstrapTimer = setInterval(checkBootstrap, NETWORK_LIMITS.bootstrapRetryMs);
+      bootstrapTimer.unref();
+    }
     const addresses = api.addresses();
     // A relay-only peer has no address until its reservation is made.
     logger.info(`peer ${self} on network ${network} ${addresses.length > 0 ? `listening on ${addresses.join(' ')}` : 'listening only through a relay (no direct addresses yet)'}`);
@@ -695,7 +715,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       await starting?.catch(() => undefined);
       if (lookupTimer !== undefined) clearTimeout(lookupTimer);
       lookupTimer = undefined;
-      if (bootstrapTimer !== undefined) clearTimeout(bootstrapTimer);
+      if (bootstrapTimer !== undefined) clearInterval(bootstrapTimer);
       bootstrapTimer = undefined;
       const current = node;
       node = undefined;

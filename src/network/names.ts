@@ -1,8 +1,8 @@
-// Room: network. May touch: protocol types and limits only (pure names and bounds).
+// Room: network. May touch: protocol schemas and limits only (pure names and bounds).
 // Topic and protocol names (spec/PROTOCOL.md, chapter 9). They carry the protocol MAJOR and the network name, so
 // two teams, or two major versions, never share a topic.
 import { PROTOCOL_MAJOR } from '../protocol/limits.ts';
-import type { PeerId, RecordKind } from '../protocol/schemas.ts';
+import { NetworkName, type PeerId, type RecordKind } from '../protocol/schemas.ts';
 
 /** Per-author topic of one record kind; coordination of every peer shares one topic. */
 export function topicFor(network: string, kind: RecordKind, author: PeerId): string {
@@ -26,12 +26,14 @@ export function peersProtocol(network: string): string {
 
 /**
  * The network (and protocol MAJOR) a peer is on, read from the sync protocol it speaks (identify lists it); undefined
- * for a libp2p peer that speaks no Mutual sync protocol.
+ * for a libp2p peer that speaks no Mutual sync protocol. The names are the remote peer's own text, shown in logs and
+ * to the user: only a MAJOR of digits and a valid network name count (a review put newlines and a markdown command
+ * link into them); anything else reads as no Mutual protocol at all.
  */
 export function networkOfProtocols(protocols: readonly string[]): { major: string; network: string } | undefined {
   for (const protocol of protocols) {
-    const match = /^\/mutual\/([^/]+)\/([^/]+)\/sync\/[^/]+$/.exec(protocol);
-    if (match) return { major: match[1]!, network: match[2]! };
+    const match = /^\/mutual\/(\d{1,4})\/([^/]+)\/sync\/[^/]+$/.exec(protocol);
+    if (match && NetworkName.safeParse(match[2]).success) return { major: match[1]!, network: match[2]! };
   }
   return undefined;
 }

@@ -84,6 +84,25 @@ describe('network: exchange bounds', function () {
     await waitFor(() => victim.net.connectedPeers().includes(a.net.self), 'the followed author reached through H', 15_000);
   });
 
+  it('identify text from a remote peer: another MINOR of this network\'s sync is a teammate; junk names are no network, never logged or shown (found by a review)', async () => {
+    const warnings: string[] = [];
+    const told: string[] = [];
+    const victim = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, logger: { info() {}, warn: (message) => warnings.push(message) }, onOtherNetwork: (_peer, theirs) => told.push(theirs.network) });
+    started.push(victim);
+    await victim.start();
+    const answerNothing = async (stream: Stream) => void (await drain(stream));
+    const minor = await rawPeer();
+    await minor.node.handle(`/mutual/1/${NETWORK}/sync/1.1.0`, answerNothing);
+    const junk = await rawPeer();
+    await junk.node.handle('/mutual/1/evil\n2026 warn forged line [Fix](command:workbench.action.quickOpen)/sync/1.0.0', answerNothing);
+    for (const raw of [minor, junk]) await raw.node.dial(multiaddr(victim.addresses()[0]!));
+    await sleep(1500);
+    assert.ok(victim.connectedPeers().includes(minor.id), 'a peer of another MINOR of this network stays connected');
+    assert.ok(victim.connectedPeers().includes(junk.id), 'a junk name reads as a bare libp2p peer: not hung up on');
+    assert.deepEqual(told, []);
+    assert.deepEqual(warnings.filter((warning) => warning.includes('is on')), []);
+  });
+
   it('a request that never closes: the responder caps concurrent serves per connection and aborts held ones by the deadline', async () => {
     const victim = await peer();
     const raw = await rawPeer();

@@ -1,6 +1,7 @@
 // Room: test (network). Real libp2p nodes in this process on 127.0.0.1 (mDNS off, explicit dials): gossip on
 // per-author topics, late-joiner sync, and the boundary defenses against a raw gossipsub attacker.
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
 import { startAttacker } from './attacker.ts';
@@ -86,18 +87,21 @@ describe('network: libp2p on loopback', function () {
     started.push(first);
     await first.start();
     const address = first.addresses()[0]!;
-    const b = await startPeer([address]);
+    // Beside it, a bootstrap entry that never answers: its backoff (grown to 16-30 s below) must not slow the others'.
+    const dead = `/ip4/127.0.0.1/tcp/1/p2p/${peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()}`;
+    const b = await startPeer([address, dead]);
     started.push(b.net);
-    const c = await startPeer([address]);
+    const c = await startPeer([address, dead]);
     started.push(c.net);
     // B follows C, so B dials C: when the bootstrap peer goes, neither is left alone.
     b.net.subscribe(c.net.self, 'state');
     await waitFor(() => b.net.connectedPeers().includes(c.net.self) && c.net.connectedPeers().includes(first.self), 'B to reach C, C the bootstrap peer', 15_000);
+    await sleep(16_000);
     await first.stop();
     const restarted = bootstrapPeer(address.split('/p2p/')[0]!);
     started.push(restarted);
     await restarted.start();
-    await waitFor(() => restarted.connectedPeers().includes(b.net.self) && restarted.connectedPeers().includes(c.net.self), 'B and C to dial the restarted bootstrap peer', 20_000);
+    await waitFor(() => restarted.connectedPeers().includes(b.net.self) && restarted.connectedPeers().includes(c.net.self), 'B and C to dial the restarted bootstrap peer within 6 s', 6_000);
     // A newcomer knows only the bootstrap peer, and finds C through its address lookup.
     const d = await startPeer([address]);
     started.push(d.net);

@@ -232,7 +232,7 @@ export const command: Command = {
     const logConvergence = (snapshot: EngineSnapshot) => {
       if (!running || snapshot.converged === loggedConverged) return;
       loggedConverged = snapshot.converged;
-      log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(snapshot.peers.length)} connected: ${describeOutcome(snapshot)}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
+      log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(peerNetwork.connectedPeers().length)} connected: ${describeOutcome(snapshot)}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
     };
     const writeStatus = () => {
       if (statusPending) return statusWrite;
