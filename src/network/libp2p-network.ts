@@ -26,7 +26,7 @@ import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
-import { coordinationTopic, NETWORK_LIMITS, networkOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
+import { coordinationTopic, NETWORK_LIMITS, networksOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
 
 export interface NetworkLogger {
@@ -480,12 +480,17 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Addresses bound to the author they were given for, at most maxAddressesPerPeer per author over all answers.
       const tried = new Map<string, Set<string>>();
       const dials: Promise<void>[] = [];
-      // Where they last listened (the address book): found even when no connected peer knows them.
+      // Where they last listened (the address book): found even when no connected peer knows them. Apart from the
+      // lookup's budget (remembered addresses of a teammate that restarted on new ports must not crowd out the fresh
+      // ones), and under the book's own backoff: an author gone for good is forgotten after a few failed dials.
       for (const author of wanted) {
-        const remembered = addressBook.addressesOf(author);
+        const remembered = addressBook.dialable(author, now);
         if (remembered.length === 0) continue;
-        tried.set(author, new Set(remembered));
-        dials.push(dialAt(author, remembered));
+        dials.push(
+          node
+            .dial(remembered.map((address) => multiaddr(address)), { signal: AbortSignal.timeout(EXCHANGE_LIMITS.lookupDialTimeoutMs) })
+            .then(() => addressBook.reached(author), () => addressBook.unreached(author, Date.now())),
+        );
       }
       // A random sample each time, so a retry can reach peers the previous attempt did not ask.
       const asking = sample(node.getPeers(), NETWORK_LIMITS.maxSyncPeers).map(async (peer) => {
@@ -587,6 +592,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     for (const entry of bootstrapEntries) {
       if (node === undefined) return;
       if (node.getConnections(entry.peer).length > 0) {
+        // Connected, whoever dialled: the backoff starts afresh, and a failure that ended is said to have ended.
+        if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
+        entry.failing = false;
         entry.delayMs = NETWORK_LIMITS.bootstrapRetryMs;
         entry.nextAt = 0;
         continue;
@@ -647,6 +655,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     gated = created;
     await created.handle(syncProtocol(network), (stream, connection) => serve(stream, connection, 'sync', answerSync), { maxInboundStreams: 32 });
     await created.handle(peersProtocol(network), (stream, connection) => serve(stream, connection, 'lookup', answerLookup), { maxInboundStreams: 8 });
+    // Loaded before the node starts, so no identify heard meanwhile is overwritten by an older saved entry.
+    await addressBook.load();
     if (!stopped) await created.start();
     if (stopped) {
       // stop() was called while the node was being created: it must not outlive the network object.
@@ -658,16 +668,17 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     node.addEventListener('peer:disconnect', (event) => emit({ type: 'peer:disconnect', peer: event.detail.toString() }));
     node.addEventListener('peer:identify', (event) => {
       const { peerId, protocols, listenAddrs } = event.detail;
-      if (protocols.includes(syncProtocol(network))) {
-        if (follows(peerId.toString())) addressBook.remember(peerId.toString(), listenAddrs.map((address) => address.toString()));
+      const id = peerId.toString();
+      const networks = networksOfProtocols(protocols);
+      if (networks.length === 0) return; // a bare libp2p peer: nothing to say about it
+      // Any MINOR of this network's sync protocol on this MAJOR is a teammate (chapter 10).
+      if (networks.some((theirs) => theirs.network === network && theirs.major === String(PROTOCOL_MAJOR))) {
+        if (follows(id)) addressBook.remember(id, listenAddrs.map((address) => address.toString()));
         return;
       }
-      const theirs = networkOfProtocols(protocols);
-      // Another MINOR of the sync protocol on this network and MAJOR is a teammate (chapter 10), not another network.
-      if (theirs === undefined || (theirs.network === network && theirs.major === String(PROTOCOL_MAJOR))) return;
+      const theirs = networks[0]!;
       // A peer of another team or version shares no topic and no record: connected, it only looked like a teammate
       // (listed as a peer, while nothing flowed and both sides reported converged). Said once per peer, then hung up.
-      const id = peerId.toString();
       if (!otherNetworks.has(id)) {
         otherNetworks.add(id);
         if (otherNetworks.size > NETWORK_LIMITS.maxTrackedPeers) otherNetworks.delete(otherNetworks.values().next().value!);
@@ -683,7 +694,6 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Discovered peers are dialled (mDNS and bootstrap only announce them).
       node.dial(info.id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
     });
-    await addressBook.load();
     listenOn(coordinationTopic(network));
     for (const topic of subscriptions) listenOn(topic);
     if (subscriptions.size > 0) scheduleReach(500);

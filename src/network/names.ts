@@ -25,17 +25,18 @@ export function peersProtocol(network: string): string {
 }
 
 /**
- * The network (and protocol MAJOR) a peer is on, read from the sync protocol it speaks (identify lists it); undefined
+ * The networks (and protocol MAJORs) a peer is on, read from the sync protocols it speaks (identify lists them); empty
  * for a libp2p peer that speaks no Mutual sync protocol. The names are the remote peer's own text, shown in logs and
- * to the user: only a MAJOR of digits and a valid network name count (a review put newlines and a markdown command
- * link into them); anything else reads as no Mutual protocol at all.
+ * to the user: only a MAJOR of digits (without leading zeros) and a valid network name count (a review put newlines
+ * and a markdown command link into them); anything else reads as no Mutual protocol at all.
  */
-export function networkOfProtocols(protocols: readonly string[]): { major: string; network: string } | undefined {
+export function networksOfProtocols(protocols: readonly string[]): { major: string; network: string }[] {
+  const found = [];
   for (const protocol of protocols) {
-    const match = /^\/mutual\/(\d{1,4})\/([^/]+)\/sync\/[^/]+$/.exec(protocol);
-    if (match && NetworkName.safeParse(match[2]).success) return { major: match[1]!, network: match[2]! };
+    const match = /^\/mutual\/(0|[1-9]\d{0,3})\/([^/]+)\/sync\/[^/]+$/.exec(protocol);
+    if (match && NetworkName.safeParse(match[2]).success) found.push({ major: match[1]!, network: match[2]! });
   }
-  return undefined;
+  return found;
 }
 
 /** Parses a topic name back into (kind, author); undefined when it is not one of this network's topics. */

@@ -92,6 +92,8 @@ describe('network: exchange bounds', function () {
     await victim.start();
     const answerNothing = async (stream: Stream) => void (await drain(stream));
     const minor = await rawPeer();
+    // Listed after another MAJOR's: any of its sync protocols on this network and MAJOR makes it a teammate.
+    await minor.node.handle(`/mutual/2/${NETWORK}/sync/1.0.0`, answerNothing);
     await minor.node.handle(`/mutual/1/${NETWORK}/sync/1.1.0`, answerNothing);
     const junk = await rawPeer();
     await junk.node.handle('/mutual/1/evil\n2026 warn forged line [Fix](command:workbench.action.quickOpen)/sync/1.0.0', answerNothing);

@@ -134,6 +134,23 @@ describe('network: libp2p on loopback', function () {
     await waitFor(() => second.connectedPeers().includes(c.net.self), 'B to reach C from its address book', 15_000);
   });
 
+  it('remembered addresses that no longer answer do not crowd out a lookup\'s fresh answer (found by a review)', async function () {
+    this.timeout(60_000);
+    const b = await startPeer();
+    started.push(b.net);
+    const c = await startPeer(b.net.addresses());
+    started.push(c.net);
+    await waitFor(() => c.net.connectedPeers().includes(b.net.self), 'C to know B');
+    // A remembers 8 addresses of B where nothing listens any more (B restarted on new ports).
+    const stale = Array.from({ length: 8 }, (_, index) => `/ip4/127.0.0.1/tcp/${index + 1}/p2p/${b.net.self}`);
+    const a = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: c.net.addresses(), addressStorage: memoryStorage({ [ADDRESS_BOOK_KEY]: [[b.net.self, stale]] }) });
+    started.push(a);
+    await a.start();
+    await waitFor(() => a.connectedPeers().includes(c.net.self), 'A to reach C');
+    a.subscribe(b.net.self, 'state');
+    await waitFor(() => a.connectedPeers().includes(b.net.self), 'A to reach B through C\'s lookup answer', 15_000);
+  });
+
   it('a peer of another network is named in the log once and hung up on, not listed as a peer (found by an operator pass)', async () => {
     const warnings: string[] = [];
     const logger = { info() {}, warn: (message: string) => warnings.push(message) };
