@@ -1,4 +1,4 @@
-// Room: extension. May touch: vscode, ./service, ./settings (address checks), ./slot-text, ./input-box, protocol (schemas, computeResults).
+// Room: extension. May touch: vscode, ./service, ./settings (address checks), network/addresses (dial wording), ./slot-text, ./input-box, protocol (schemas, computeResults).
 // The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
 // user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
 // keybindings, the webview), validated with the same schemas.
@@ -8,6 +8,7 @@ import { computeResults } from '../protocol/allocation/index.ts';
 import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { askText } from './input-box.ts';
+import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
 import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType, type ParsedText } from './slot-text.ts';
 
@@ -300,8 +301,22 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       const Multiaddr = multiaddrSchema('dial');
       const address = argument !== undefined ? Multiaddr.parse(argument) : await askText({ title: 'Connect to peer', prompt: 'Multiaddr of the peer', validateInput: validator(Multiaddr), ignoreFocusOut: true });
       if (address === undefined) return undefined;
-      await service.connect(address);
+      const id = peerIdOfAddress(address);
+      const known = service.viewModel().peers.find((peer) => peer.id === id);
+      const name = known?.displayName ?? id ?? address;
+      // libp2p answers a dial of a peer already connected with that connection, whatever the address: say so rather
+      // than 'connected' for an address where nothing may listen (found by a usability pass).
+      if (known?.active === true) {
+        void vscode.window.showInformationMessage(`Mutual: already connected to ${name}; the address was not dialled.`);
+        return address;
+      }
+      try {
+        await service.connect(address);
+      } catch (error) {
+        throw new Error(describeDialFailure(address, error as Error), { cause: error });
+      }
       log.info(`connected to ${address}`);
+      void vscode.window.showInformationMessage(`Mutual: connected to ${name}.`);
       return address;
     }),
     [COMMANDS.copyMyAddress]: guarded('copy my address', async () => {
@@ -364,8 +379,17 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       return argument === 'return' ? clocks : showJson('causal clocks', clocks);
     }),
     [COMMANDS.forcePhaseAdvancement]: guarded('force phase advancement', () => {
+      const before = service.viewModel();
       service.forcePhaseAdvancement();
+      const after = service.viewModel();
       log.info('forced phase advancement');
+      // Said either way: forcing a converged peer changes nothing, which looked like a command that did not run.
+      const what =
+        after.phase === before.phase && after.round === before.round
+          ? `nothing to advance: phase ${after.phaseName}, round ${after.round}${after.phaseName === 'Converged' ? ' (converged: a change of declarations starts the next round)' : ''}`
+          : `phase ${before.phaseName} (round ${before.round}) -> ${after.phaseName} (round ${after.round})`;
+      void vscode.window.showInformationMessage(`Mutual: ${what}.`);
+      return what;
     }),
   };
 

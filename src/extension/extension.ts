@@ -126,7 +126,8 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings,
       // Shown once per network name (the log names every peer): a typo otherwise shows only as having no peers.
       onOtherNetwork: (_peer, theirs) => {
         // At most a few per session: fresh peer ids cost a remote peer nothing (the log still names each one).
-        const key = `${theirs.major}/${theirs.network}`;
+        // Keyed by both names: a second typo of mine (another value of my setting) is news again.
+        const key = `${settings.name} ${theirs.major}/${theirs.network}`;
         if (toldOtherNetworks.has(key) || toldOtherNetworks.size >= MAX_OTHER_NETWORK_NOTICES) return;
         toldOtherNetworks.add(key);
         void vscode.window.showWarningMessage(`Mutual: ${describeOtherNetwork(settings.name, theirs)}`, 'Open Settings').then((choice) => {

@@ -56,6 +56,15 @@ export type { Tier };
  * How many of a participant's needs its own latest results leave short (what it accepted from all providers, against
  * what it declared). Without its results (a peer whose results I do not follow) nothing is known: 0.
  */
+/**
+ * How far the network is, as the status bar and the panel say it. Converged with no active peer is said as such: a
+ * typo in the network name read "0 peers · converged" with a check mark (found by a usability pass).
+ */
+export function networkProgress(model: Pick<ViewModel, 'converged' | 'peers'>): 'converged' | 'syncing' | 'no active peers' {
+  if (!model.peers.some((peer) => peer.active)) return 'no active peers';
+  return model.converged ? 'converged' : 'syncing';
+}
+
 export function countUnmetNeeds(state: State | undefined, results: Results | undefined): number {
   if (state === undefined || results === undefined) return 0;
   const received = new Map<string, number>();

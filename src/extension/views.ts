@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { LifecycleDisposable } from './lifecycle.ts';
 import type { MutualService } from './service.ts';
 import { describeSlot } from './slot-text.ts';
-import type { PeerRow } from './view-model.ts';
+import { networkProgress, type PeerRow } from './view-model.ts';
 
 type Group = 'primary' | 'secondary' | 'active';
 /** Slots of each kind listed in a peer's hover; the panel's State tab lists all. */
@@ -98,9 +98,11 @@ export class StatusBar extends LifecycleDisposable {
     }
     const model = this.service.viewModel();
     const active = model.peers.filter((peer) => peer.active).length;
-    const progress = model.problem !== undefined ? '$(warning) results not published' : model.converged ? '$(check) converged' : '$(sync~spin) syncing';
+    const reading = networkProgress(model);
+    const progress = model.problem !== undefined ? '$(warning) results not published' : { converged: '$(check) converged', syncing: '$(sync~spin) syncing', 'no active peers': '$(circle-slash) alone' }[reading];
     this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${progress}`;
-    this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}${model.problem === undefined ? '' : `\n${model.problem}`}`;
+    const alone = reading === 'no active peers' ? '\nNo teammate is active: check mutual.network.name and mutual.network.bootstrapPeers (the log names peers of another network), or wait for teammates to join.' : '';
+    this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}${alone}${model.problem === undefined ? '' : `\n${model.problem}`}`;
   }
 
   get text(): string {

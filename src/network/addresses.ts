@@ -36,3 +36,26 @@ export function addressProblem(text: string, use: AddressUse): string | undefine
   if (![TCP, WebSockets, WebSocketsSecure, Circuit].some((matcher) => matcher.exactMatch(address))) return `is not an address Mutual can dial: use /ip4|ip6|dns…/tcp/<port>[/ws|/wss]/p2p/<peer id>, or a relay's address with /p2p-circuit/p2p/<peer id>`;
   return undefined;
 }
+
+/** The peer id an address to dial ends with (/p2p/<id>); undefined when it names none. */
+export function peerIdOfAddress(text: string): string | undefined {
+  try {
+    return multiaddr(text).getComponents().findLast((component) => component.name === 'p2p')?.value;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a dial of `address` failed, said for a person: libp2p's text names identity keys, sockets and its own options
+ * ("Payload identity key … does not match expected remote identity key …", "connect ECONNREFUSED", "Can not dial
+ * self"), found by a usability pass. Other errors as they are.
+ */
+export function describeDialFailure(address: string, error: Error): string {
+  const message = error.message;
+  if (/does not match expected remote identity key/i.test(message)) return `the peer listening at ${address.replace(/\/p2p\/[^/]+$/, '')} is not ${peerIdOfAddress(address) ?? 'the peer this address names'}: check the peer id after /p2p/`;
+  if (/ECONNREFUSED/.test(message)) return `nothing listens at ${address.replace(/\/p2p\/[^/]+$/, '')}: is the peer running, and are the host and port right?`;
+  if (/dial self/i.test(message)) return 'that is your own address';
+  if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|aborted|timed? ?out/i.test(message)) return `no answer from ${address.replace(/\/p2p\/[^/]+$/, '')}: is the host reachable from here (network, firewall)?`;
+  return message;
+}

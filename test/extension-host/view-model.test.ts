@@ -1,9 +1,17 @@
 // Room: test (extension host side, plain mocha). Pure parts of the view model the panel and the Peers tree show.
 import assert from 'node:assert/strict';
-import { countUnmetNeeds } from '../../src/extension/view-model.ts';
+import { countUnmetNeeds, networkProgress } from '../../src/extension/view-model.ts';
 import { Results, State } from '../../src/protocol/schemas.ts';
 
 describe('extension: view model', function () {
+  it('does not call a network with no active peer converged (a typo in the network name read "0 peers · converged")', function () {
+    const peer = (active: boolean) => ({ active }) as never;
+    assert.equal(networkProgress({ converged: true, peers: [] }), 'no active peers');
+    assert.equal(networkProgress({ converged: true, peers: [peer(false)] }), 'no active peers');
+    assert.equal(networkProgress({ converged: true, peers: [peer(false), peer(true)] }), 'converged');
+    assert.equal(networkProgress({ converged: false, peers: [peer(true)] }), 'syncing');
+  });
+
   it("counts a peer's unmet needs from its own results (the Peers tree's badge and warning icons)", function () {
     const state = State.parse({ displayName: 'Ben', capacities: [], needs: [{ id: 'review', type: 'review', quantity: 5 }, { id: 'pairing', type: 'pairing', quantity: 2 }, { id: 'none', type: 'x', quantity: 0 }] });
     const results = Results.parse({

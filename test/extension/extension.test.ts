@@ -120,6 +120,8 @@ export function suite(): void {
       assert.ok(Object.values(factors).every((factor) => factor >= 0 && factor <= 1));
       const exported = await vscode.commands.executeCommand<{ state: { capacities: { id: string }[] } }>('mutual.exportState', 'return');
       assert.equal(exported.state.capacities[0]?.id, 'me-review');
+      // Said either way, also when there is nothing to advance (found by a usability pass).
+      assert.match((await vscode.commands.executeCommand<string>('mutual.debug.forcePhaseAdvancement')) ?? '', /^(nothing to advance: phase \w+, round \d+|phase \w+ \(round \d+\) -> \w+ \(round \d+\))/);
     });
 
     it('opens the panel', async function () {
@@ -185,6 +187,12 @@ export function suite(): void {
         await vscode.commands.executeCommand('mutual.setRecognition', { peer: headless.self, weight: 1 });
         await until('the headless peer holding my need', () => headless.stores.networkStates.value.get(self)?.needs.some((need) => need.id === 'vscode-pairing') ?? false, 30_000);
         await until('the headless peer allocating to my need', () => api.service.viewModel().allocations.some((row) => row.provider === headless.self && row.recipient === self && row.quantity > 0), 30_000);
+        // Connect to Peer says what happened (found by a usability pass): a peer already connected is not dialled at
+        // another address, and a failed dial is said for a person, not in libp2p's words.
+        await until('the headless peer active', () => api.service.viewModel().peers.some((peer) => peer.id === headless.self && peer.active), 30_000);
+        assert.equal(await vscode.commands.executeCommand('mutual.connectToPeer', `/ip4/127.0.0.1/tcp/1/p2p/${headless.self}`), `/ip4/127.0.0.1/tcp/1/p2p/${headless.self}`);
+        const stranger = (await createLibp2pNetwork({ network: 'unused', privateKey: await generateKeyPair('Ed25519') })).self;
+        await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.connectToPeer', `/ip4/127.0.0.1/tcp/1/p2p/${stranger}`)), /nothing listens at \/ip4\/127\.0\.0\.1\/tcp\/1: is the peer running/);
       } finally {
         await vscode.commands.executeCommand('mutual.leaveNetwork');
         await headless.stop();

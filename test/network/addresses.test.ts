@@ -1,6 +1,6 @@
 // Room: test (network). The one address check shared by `mutual peer`, the extension's settings and its Connect command.
 import assert from 'node:assert/strict';
-import { addressProblem } from '../../src/network/addresses.ts';
+import { addressProblem, describeDialFailure, peerIdOfAddress } from '../../src/network/addresses.ts';
 
 const PEER_ID = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
 
@@ -36,5 +36,18 @@ describe('network: address checks', function () {
       [`/ip4/127.0.0.1/udp/1/webrtc-direct/p2p/${PEER_ID}`, 'dial', /^is not an address Mutual can dial/],
     ];
     for (const [address, use, problem] of cases) assert.match(addressProblem(address, use) ?? 'accepted', problem, `${use} ${JSON.stringify(address)}`);
+  });
+});
+
+describe('network: dial failures said for a person (found by a usability pass)', () => {
+  const id = '12D3KooWLAtvnKwov8igkwEG3jDEHSgazW142L7DdD2ruCrv5mvm';
+  const address = `/ip4/127.0.0.1/tcp/4001/p2p/${id}`;
+  it('names what went wrong instead of libp2p\'s text', () => {
+    assert.equal(peerIdOfAddress(address), id);
+    assert.equal(peerIdOfAddress('not an address'), undefined);
+    assert.equal(describeDialFailure(address, new Error('Payload identity key 12D3KooWMWZ9 does not match expected remote identity key 12D3KooWLa1v')), `the peer listening at /ip4/127.0.0.1/tcp/4001 is not ${id}: check the peer id after /p2p/`);
+    assert.equal(describeDialFailure(address, new Error('connection error 127.0.0.1:4001: connect ECONNREFUSED 127.0.0.1:4001')), 'nothing listens at /ip4/127.0.0.1/tcp/4001: is the peer running, and are the host and port right?');
+    assert.equal(describeDialFailure(address, new Error('Can not dial self')), 'that is your own address');
+    assert.equal(describeDialFailure(address, new Error('something else')), 'something else');
   });
 });

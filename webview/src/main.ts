@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { explainUnmetNeed, unitMismatch } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
-import { HostMessage, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
+import { HostMessage, networkProgress, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
 /** Text that wraps only between its words and after a "/" ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
 const unbroken = (text: string): TemplateResult[] =>
@@ -152,6 +152,12 @@ class MutualApp extends LitElement {
     return model.peers.find((peer) => peer.id === id)?.displayName ?? short(id);
   }
 
+  private renderProgress(model: ViewModel): TemplateResult {
+    const reading = networkProgress(model);
+    if (reading === 'no active peers') return html`<span class="warn" data-testid="converged" role="status" title="No teammate is active: check mutual.network.name and mutual.network.bootstrapPeers, or wait for teammates to join">○ no active peers</span>`;
+    return html`<span class=${reading === 'converged' ? 'ok' : 'warn'} data-testid="converged" role="status">${reading === 'converged' ? '✓ converged' : '⟳ syncing'}</span>`;
+  }
+
   override render(): TemplateResult {
     const model = this.model;
     if (!model) return html`<p class="muted">Loading…</p>`;
@@ -161,7 +167,7 @@ class MutualApp extends LitElement {
         <strong>Mutual</strong>
         ${model.joined
           ? html`<span>${plural(model.peers.filter((peer) => peer.active).length, 'active peer')}</span><span>round ${model.round}</span><span>phase ${model.phaseName}</span>
-              <span class=${model.converged ? 'ok' : 'warn'} data-testid="converged" role="status">${model.converged ? '✓ converged' : '⟳ syncing'}</span>
+              ${this.renderProgress(model)}
               ${model.problem === undefined ? nothing : html`<p class="warn problem" role="alert" data-testid="problem">⚠ ${model.problem}</p>`}`
           : html`<span class="muted">not connected</span><vscode-button @click=${this.command('joinNetwork')}>Join Network</vscode-button>`}
       </div>
@@ -361,7 +367,7 @@ class MutualApp extends LitElement {
       <p class="hint muted">How each peer's computation stands. A round is one computation of a peer's allocation (each peer counts its own); the causal clock orders what peers have seen of each other; a stability factor below 1 means a need was offered more than it asked for in recent rounds.</p>
       ${model.joined ? html`<div class="header"><vscode-button secondary @click=${this.command('forcePhaseAdvancement')}>Debug: Force Phase Advancement</vscode-button></div>` : nothing}
       <div class="scroll"><table aria-label="Coordination">
-        <thead><tr><th>Peer</th><th title="Where the peer is in its round: 5 Gather … 9 Converged">Phase</th><th class="num" title="The peer's own round counter">Round</th><th title="Per peer: how many records of that peer it has seen">Causal clock</th><th class="num" title="Seconds since its last announcement; over 30 s it is inactive">Freshness</th><th class="num" title="1 when steady; lower while its needs are over-offered">Stability factor</th></tr></thead>
+        <thead><tr><th>Peer</th><th title="Where the peer is in its round: 5 Gather … 9 Converged">Phase</th><th class="num" title="The peer's own round counter">Round</th><th title="Per peer: how many records of that peer it has seen">Causal clock</th><th class="num" title="Seconds since its last announcement. A peer is active while it announced within 30 s, or said it converged and is still connected: a settled network goes quiet">Freshness</th><th class="num" title="1 when steady; lower while its needs are over-offered">Stability factor</th></tr></thead>
         <tbody>${model.coordination.map((row) => html`<tr class=${row.peer === model.self ? 'mine' : ''}>
           <td>${this.name(row.peer)}</td><td>${row.phaseName}</td><td class="num">${row.round}</td>
           <td><code>${Object.entries(row.clock).map(([peer, tick]) => `${this.name(peer)}:${tick}`).join(' ')}</code></td>
