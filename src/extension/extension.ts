@@ -10,7 +10,7 @@ import { createDemoNetworkFactory } from './demo-network.ts';
 import { LifecycleDisposable } from './lifecycle.ts';
 import { MutualPanel, MutualPanelSerializer, PANEL_VIEW_TYPE } from './panel.ts';
 import { EngineMutualService, type MutualService, type NetworkFactory } from './service.ts';
-import { describeOtherNetwork, parseDisplayName, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
+import { describeOtherNetwork, parseDisplayName, settingsEditorFor, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
 import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
@@ -29,6 +29,13 @@ export interface MutualExtensionApi {
 
 const readSetting: SettingReader = (key) => vscode.workspace.getConfiguration('mutual').get<unknown>(key);
 
+/** Opens the Settings editor on `mutual.<key>` (or a section), in the tab whose value applies. */
+function openSetting(section: string): void {
+  const key = section.replace(/^mutual\.?/, '');
+  const inspected = key === '' ? undefined : vscode.workspace.getConfiguration('mutual').inspect(key);
+  void vscode.commands.executeCommand(settingsEditorFor(inspected), section);
+}
+
 /** Problems already shown, so a bad setting is reported once per value, not at every read. */
 const reportedProblems = new Set<string>();
 function reported<T>(parsed: Parsed<T>, log?: vscode.LogOutputChannel): T {
@@ -38,7 +45,7 @@ function reported<T>(parsed: Parsed<T>, log?: vscode.LogOutputChannel): T {
     log?.warn(problem);
     void vscode.window.showWarningMessage(`Mutual: ${problem}`, 'Open Settings').then((choice) => {
       // The setting's key: `mutual.network.listenAddresses (item 1): ...` opens mutual.network.listenAddresses.
-      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', /^[\w.]+/.exec(problem)?.[0] ?? 'mutual');
+      if (choice) openSetting(/^[\w.]+/.exec(problem)?.[0] ?? 'mutual');
     });
   }
   return parsed.value;
@@ -131,7 +138,7 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings,
         if (toldOtherNetworks.has(key) || toldOtherNetworks.size >= MAX_OTHER_NETWORK_NOTICES) return;
         toldOtherNetworks.add(key);
         void vscode.window.showWarningMessage(`Mutual: ${describeOtherNetwork(settings.name, theirs)}`, 'Open Settings').then((choice) => {
-          if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.network.name');
+          if (choice) openSetting('mutual.network.name');
         });
       },
     });
@@ -256,7 +263,7 @@ class MutualExtension extends LifecycleDisposable {
     void this.context.globalState.update(SHOWN, true);
     void vscode.window
       .showInformationMessage(`Mutual: teammates see you as "${this.service.myState().displayName}", your user name on this machine.`, 'Change Name')
-      .then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.displayName'));
+      .then((choice) => choice && openSetting('mutual.displayName'));
   }
 
   /** A join nobody asked for in a dialog (auto-join, rejoin) fails visibly, with the way to the cause. */
@@ -265,7 +272,7 @@ class MutualExtension extends LifecycleDisposable {
     this.log.error(`joining failed: ${message}`);
     void vscode.window.showErrorMessage(`Mutual: joining the network failed: ${message}`, 'Open Log', 'Open Settings').then((choice) => {
       if (choice === 'Open Log') this.log.show();
-      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'mutual.network');
+      if (choice === 'Open Settings') openSetting('mutual.network');
     });
   }
 }

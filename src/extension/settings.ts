@@ -124,3 +124,11 @@ export function describeOtherNetwork(mine: string, theirs: { readonly network: s
   if (theirs.major !== String(PROTOCOL_MAJOR)) return `a peer you reached runs version ${theirs.major} of the Mutual protocol, this extension version ${PROTOCOL_MAJOR}: nothing is shared with it. Whichever side is older needs an update.`;
   return `a peer you reached is on network "${theirs.network}", yours is "${mine}" (mutual.network.name): nothing is shared with it. If it is a teammate, one of you has a typo in the network name.`;
 }
+
+/**
+ * Which Settings editor tab to open for a setting: the Workspace tab when the workspace sets it (the User tab showed it
+ * "Modified in Workspace", and a value typed there changed nothing: found by a usability pass), else the User tab.
+ */
+export function settingsEditorFor(inspected: { readonly workspaceValue?: unknown; readonly workspaceFolderValue?: unknown } | undefined): 'workbench.action.openWorkspaceSettings' | 'workbench.action.openSettings' {
+  return inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined ? 'workbench.action.openWorkspaceSettings' : 'workbench.action.openSettings';
+}

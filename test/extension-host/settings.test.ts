@@ -1,11 +1,18 @@
 // Room: test (extension host side, no vscode). The settings parser and the scoped record cache.
 import assert from 'node:assert/strict';
-import { describeOtherNetwork, parseDisplayName, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
+import { describeOtherNetwork, parseDisplayName, settingsEditorFor, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
 import { mementoStorage, storageScope, type MementoLike } from '../../src/extension/storage.ts';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 
 describe('extension settings', function () {
+  it('opens the Settings tab whose value applies: the workspace\'s when it sets one', function () {
+    assert.equal(settingsEditorFor({ workspaceValue: 'mutual-demoo' }), 'workbench.action.openWorkspaceSettings');
+    assert.equal(settingsEditorFor({ workspaceFolderValue: 'x' }), 'workbench.action.openWorkspaceSettings');
+    assert.equal(settingsEditorFor({}), 'workbench.action.openSettings');
+    assert.equal(settingsEditorFor(undefined), 'workbench.action.openSettings');
+  });
+
   it('tells a peer of another network (a typo) apart from a peer of another protocol version', function () {
     assert.equal(describeOtherNetwork('my-team', { network: 'my-teem', major: '1' }), 'a peer you reached is on network "my-teem", yours is "my-team" (mutual.network.name): nothing is shared with it. If it is a teammate, one of you has a typo in the network name.');
     assert.match(describeOtherNetwork('my-team', { network: 'my-team', major: '2' }), /^a peer you reached runs version 2 of the Mutual protocol, this extension version 1: .*needs an update\.$/);
