@@ -141,6 +141,8 @@ export interface Engine {
   declareState(state: unknown): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
   forcePhaseAdvancement(): void;
+  /** What computeResults gives now, from the same records a round would use; published nowhere (a debugging dry run). */
+  dryRunResults(): Results;
   /**
    * Explicit interest in a peer's records beyond the subscriptions the algorithm selects (a view the user opened, a
    * debugging session). Reference counted; dispose releases it, and the peer is unsubscribed unless the algorithm
@@ -495,6 +497,17 @@ export function createEngine(options: EngineOptions): Engine {
   // A results publish that failed for another reason than its size (a transport error) is tried again, backing off.
   let publishRetryMs = 0;
   let publishRetryHandle: unknown;
+  /** What a round computes from: the records held now (a dry run reads the same). */
+  const roundInputs = () => ({
+    self,
+    round: round.peek() + 1,
+    states: payloadsOf(states.records.peek()),
+    relationships: payloadsOf(relationships.records.peek()),
+    previousResults: payloadsOf(results.records.peek()),
+    options: { epsilon: config.epsilon },
+    sourcesOfMe: [...primarySourcesForMe.peek(), ...secondarySourcesForMe.peek()],
+  });
+
   const computeOnce = async () => {
     const started = generation;
     computingGeneration = started;
@@ -503,16 +516,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       repairMissing();
       setPhase(6);
-      const view = {
-        self,
-        round: round.peek() + 1,
-        states: payloadsOf(states.records.peek()),
-        relationships: payloadsOf(relationships.records.peek()),
-        previousResults: payloadsOf(results.records.peek()),
-        options: { epsilon: config.epsilon },
-        sourcesOfMe: [...primarySourcesForMe.peek(), ...secondarySourcesForMe.peek()],
-      };
-      const next = computeResults(view);
+      const next = computeResults(roundInputs());
       recomputations.value++;
       setPhase(7);
       const previous = stores.myResults.peek();
@@ -815,6 +819,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!running) return;
       compute();
     },
+    dryRunResults: () => computeResults(roundInputs()),
     subscribeToState: (peer) => addInterest(peer, ['state']),
     subscribeToResults: (peer) => addInterest(peer, ['results']),
     subscribeToRelationships: (peer) => addInterest(peer, ['relationships']),

@@ -1,11 +1,10 @@
-// Room: extension. May touch: vscode, ./service, ./settings (address checks), network/addresses (dial wording), ./slot-text, ./input-box, protocol (schemas, computeResults).
+// Room: extension. May touch: vscode, ./service, ./settings (address checks), network/addresses (dial wording), ./slot-text, ./input-box, protocol (schemas).
 // The command palette: every command in category "Mutual". Inputs are validated with the protocol schemas while the
 // user types; a rejected input says why and changes nothing. Commands also accept their input as arguments (tests,
 // keybindings, the webview), validated with the same schemas.
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { computeResults } from '../protocol/allocation/index.ts';
-import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type Results, type State } from '../protocol/schemas.ts';
+import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
@@ -357,15 +356,10 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       return snapshot;
     }),
     [COMMANDS.computeResults]: guarded('compute results', async (argument?: unknown) => {
-      const model = service.viewModel();
-      const engineSnapshot = requireSnapshot();
-      const self = engineSnapshot.self;
-      const states = new Map<string, State>(model.peers.flatMap((peer) => (peer.state ? [[peer.id, peer.state] as const] : [])));
-      states.set(self, service.myState());
-      const relationships = new Map(model.peers.map((peer) => [peer.id, { recognition: peer.recognition }] as const));
-      relationships.set(self, { recognition: service.myRecognition() });
-      // A dry run: computed from what this peer holds now, published nowhere.
-      const results: Results = computeResults({ self, round: engineSnapshot.round + 1, states, relationships, previousResults: new Map() });
+      requireSnapshot();
+      // A dry run from the records a round would use (the providers' offers included), published nowhere. Computed
+      // here from the panel's copies without them, it showed every need unmet beside a converged panel.
+      const results = service.dryRunResults();
       return argument === 'return' ? results : showJson('dry-run results', results);
     }),
     [COMMANDS.computeStabilityFactor]: guarded('compute stability factor', async (argument?: unknown) => {

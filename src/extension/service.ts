@@ -56,6 +56,8 @@ export interface MutualService extends Disposable {
   snapshot(): EngineSnapshot | undefined;
   viewModel(): ViewModel;
   forcePhaseAdvancement(): void;
+  /** My results as a round would compute them now; published nowhere (Debug: Compute Results). */
+  dryRunResults(): Results;
   onDidChange(listener: () => void): Disposable;
 }
 
@@ -317,6 +319,10 @@ export class EngineMutualService implements MutualService {
 
   forcePhaseAdvancement(): void {
     this.requireEngine().forcePhaseAdvancement();
+  }
+
+  dryRunResults(): Results {
+    return this.requireEngine().dryRunResults();
   }
 
   onDidChange(listener: () => void): Disposable {
