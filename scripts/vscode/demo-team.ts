@@ -29,6 +29,8 @@ export interface DemoTeam {
   /** The VS Code workspace settings that join this demo network (loopback only, mDNS off). */
   readonly workspaceSettings: Record<string, unknown>;
   stop(): Promise<void>;
+  /** Stops one teammate's peer (by display name), as when a teammate closes VS Code. */
+  stopTeammate(name: string): Promise<void>;
 }
 
 /**
@@ -59,9 +61,13 @@ export async function startDemoTeam(folder: string): Promise<DemoTeam> {
   const stop = () => stopChildren(children);
   try {
     const [first, ...rest] = teammates;
-    const track = (child: ChildProcess) => children.push(child);
-    const bootstrap = await startHeadlessPeer(first!.dataDir, DEMO_NETWORK, ['--profile', join(first!.dataDir, 'profile.json')], track);
-    await Promise.all(rest.map((teammate) => startHeadlessPeer(teammate.dataDir, DEMO_NETWORK, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], track)));
+    const byName = new Map<string, ChildProcess>();
+    const track = (name: string) => (child: ChildProcess) => {
+      children.push(child);
+      byName.set(name, child);
+    };
+    const bootstrap = await startHeadlessPeer(first!.dataDir, DEMO_NETWORK, ['--profile', join(first!.dataDir, 'profile.json')], track(first!.name));
+    await Promise.all(rest.map((teammate) => startHeadlessPeer(teammate.dataDir, DEMO_NETWORK, ['--profile', join(teammate.dataDir, 'profile.json'), '--bootstrap', bootstrap], track(teammate.name))));
     return {
       bootstrap,
       userIdentityFile: join(userDir, 'identity.key'),
@@ -75,6 +81,11 @@ export async function startDemoTeam(folder: string): Promise<DemoTeam> {
         'mutual.network.mdns': false,
       },
       stop,
+      stopTeammate: async (name) => {
+        const child = byName.get(name);
+        if (child === undefined) throw new Error(`no teammate named ${name}`);
+        await stopChildren([child]);
+      },
     };
   } catch (error) {
     await stop();

@@ -191,6 +191,16 @@ async function main(): Promise<void> {
     const relationshipsVisible = await app.locator('vscode-tab-panel[data-tab="relationships"]').innerText().catch(() => '');
     if (!/Recognizes me/.test(relationshipsVisible)) failures.push('ArrowRight did not move to the Relationships tab');
     await page.locator('.activitybar').screenshot({ path: join(RESULTS, 'activity-bar.png') }).catch(() => undefined);
+    // A teammate goes offline: its flows stay (declarations persist) and are marked inactive, not shown as live.
+    await team.stopTeammate('Dara');
+    await app.locator('vscode-tab-header[data-tab-header="allocations"]').click();
+    const marked = await app
+      .locator('vscode-tab-panel[data-tab="allocations"] td', { hasText: /Dara \(inactive\)/ })
+      .first()
+      .waitFor({ timeout: 20_000 })
+      .then(() => true, () => false);
+    console.log(`an offline teammate's flows: ${marked ? 'ok, marked (inactive)' : 'FAILED'}`);
+    if (!marked) failures.push('the flows of a teammate that stopped are not marked (inactive) in the Allocations tab');
   } catch (error) {
     for (const page of browser.contexts().flatMap((context) => context.pages())) await page.screenshot({ path: join(RESULTS, 'failure.png') }).catch(() => undefined);
     throw error;

@@ -288,13 +288,16 @@ class MutualApp extends LitElement {
   }
 
   private renderAllocations(model: ViewModel): TemplateResult {
+    // A flow of a teammate gone offline is its last word, not a live one (found by a usability pass): marked as such.
+    const inactive = new Set(model.peers.filter((peer) => !peer.active).map((peer) => peer.id));
+    const inactiveMark = (id: string) => (inactive.has(id) ? html` <span class="muted" title="No announcement lately and not connected: this flow is what the peer last published, and still counts">(inactive)</span>` : nothing);
     const table = (title: string, rows: ViewModel['allocations'], highlightMine: boolean) => html`
       <h2>${title}</h2>
       ${rows.length === 0
         ? html`<p class="muted">none yet</p>`
         : html`<div class="scroll"><table aria-label=${title}>
             <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
-            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
+            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}${inactiveMark(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}${inactiveMark(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
           </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
     const myNeeds = model.needs.filter((row) => row.participant === model.self);
