@@ -31,6 +31,9 @@ export const COMMANDS = {
   forcePhaseAdvancement: 'mutual.debug.forcePhaseAdvancement',
 } as const;
 
+/** The scheme of the read-only documents the debug commands open. */
+export const DEBUG_SCHEME = 'mutual-debug';
+
 export interface CommandContext {
   readonly service: MutualService;
   readonly log: vscode.LogOutputChannel;
@@ -211,8 +214,20 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       return slot;
     });
 
+  // Debug output opens as read-only documents of their own scheme: untitled editors asked to be saved on close, one
+  // per command run (found by a usability pass). Each title keeps its latest content.
+  const debugDocuments = new Map<string, string>();
+  const debugDocumentChanged = new vscode.EventEmitter<vscode.Uri>();
+  const debugProvider = vscode.workspace.registerTextDocumentContentProvider(DEBUG_SCHEME, {
+    onDidChange: debugDocumentChanged.event,
+    provideTextDocumentContent: (uri) => debugDocuments.get(uri.path) ?? '',
+  });
   const showJson = async (title: string, value: unknown) => {
-    const document = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(value, null, 2) });
+    const uri = vscode.Uri.from({ scheme: DEBUG_SCHEME, path: `/${title.replace(/[^\w-]+/g, '-')}.json` });
+    debugDocuments.set(uri.path, JSON.stringify(value, null, 2));
+    debugDocumentChanged.fire(uri);
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(document, 'json');
     await vscode.window.showTextDocument(document, { preview: true });
     log.info(title);
     return value;
@@ -288,11 +303,17 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         title: `Recognition of ${picked.label}`,
         prompt: 'Weight, relative to your other recognitions (2 is twice as much as 1; 0 removes)',
         value: String(mine[picked.peer] ?? 1),
-        validateInput: validator(RecognitionWeights.valueType, toNumber),
+        // In words, not the schema's ("Too small: expected number to be >=0", "expected number, received NaN").
+        validateInput: (text) => (validator(RecognitionWeights.valueType, toNumber)(text) === undefined ? undefined : 'a weight is a number of 0 or more, e.g. 1 or 2.5 (0 stops recognizing)'),
         ignoreFocusOut: true,
       });
       if (weight === undefined) return undefined;
       await service.setRecognition(picked.peer, Number(weight));
+      // Said where the user looks after a palette command (found by a usability pass: nothing was said or logged).
+      const all = Object.values(service.myRecognition()).reduce((sum, value) => sum + value, 0);
+      const share = all > 0 && Number(weight) > 0 ? ` (${Math.round((100 * Number(weight)) / all)} % of your recognition)` : '';
+      log.info(`recognition of ${picked.peer}: ${Number(weight)}`);
+      vscode.window.setStatusBarMessage(`Mutual: ${Number(weight) === 0 ? `you no longer recognize ${picked.label}` : `you recognize ${picked.label} with ${Number(weight)}${share}`}`, 8_000);
       return Number(weight);
     }),
     [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
@@ -334,12 +355,35 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     [COMMANDS.joinNetwork]: guarded('join network', () => context.join()),
     [COMMANDS.leaveNetwork]: guarded('leave network', async () => {
+      if (!service.joined) {
+        vscode.window.setStatusBarMessage('Mutual: not joined to a network', 5_000);
+        return;
+      }
       await service.leave();
       log.info('left the network');
+      vscode.window.setStatusBarMessage('Mutual: left the network; your declarations stay for the next join', 8_000);
     }),
     [COMMANDS.exportState]: guarded('export state', async (argument?: unknown) => {
       const snapshot = requireSnapshot();
-      const exported = { exportedAt: new Date().toISOString(), state: service.myState(), recognition: service.myRecognition(), snapshot };
+      // Everything the panel shows, not only my own slots: the teammates' declarations and recognition, every flow,
+      // the convergence history and coordination (a usability pass found the export held my state and an empty
+      // history while the panel showed rounds).
+      const { peers, allocations, needs, capacities, history, coordination, round, phaseName, converged } = service.viewModel();
+      const exported = {
+        exportedAt: new Date().toISOString(),
+        self: snapshot.self,
+        state: service.myState(),
+        recognition: service.myRecognition(),
+        round,
+        phaseName,
+        converged,
+        peers: peers.map(({ id, displayName, tier, active, state, recognition }) => ({ id, displayName, tier, active, state, recognition })),
+        allocations,
+        needs,
+        capacities,
+        history,
+        coordination,
+      };
       if (argument === 'return') return exported;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
       const target = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'mutual-state.json') } : {}) });
@@ -387,5 +431,5 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
   };
 
-  return Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown));
+  return [debugProvider, debugDocumentChanged, ...Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown))];
 }

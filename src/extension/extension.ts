@@ -10,7 +10,7 @@ import { createDemoNetworkFactory } from './demo-network.ts';
 import { LifecycleDisposable } from './lifecycle.ts';
 import { MutualPanel, MutualPanelSerializer, PANEL_VIEW_TYPE } from './panel.ts';
 import { EngineMutualService, type MutualService, type NetworkFactory } from './service.ts';
-import { describeOtherNetwork, parseDisplayName, settingsEditorFor, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
+import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingsEditorFor, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
 import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
@@ -215,8 +215,10 @@ class MutualExtension extends LifecycleDisposable {
         await this.service.setDisplayName(name).catch((error: unknown) => this.log.error(`declaring the display name failed: ${String(error)}`));
       }
     }
-    if (!event.affectsConfiguration('mutual.network') && !event.affectsConfiguration('mutual.engine')) return;
-    const choice = await vscode.window.showInformationMessage('Mutual: network settings changed. They apply when you rejoin the network.', 'Rejoin Now');
+    const changed = REJOIN_SETTINGS.filter((key) => event.affectsConfiguration(`mutual.${key}`));
+    if (changed.length === 0) return;
+    // Named: a prompt for "network settings" did not say which (found by a usability pass).
+    const choice = await vscode.window.showInformationMessage(`Mutual: ${changed.map((key) => `mutual.${key}`).join(', ')} changed. ${changed.length === 1 ? 'It applies' : 'They apply'} when you rejoin the network.`, 'Rejoin Now');
     // Checked after the click: the user may have left, or rejoined, meanwhile; and a join that cannot listen here
     // would leave the user offline.
     if (choice !== 'Rejoin Now' || !this.service.joined) return;
@@ -241,6 +243,11 @@ class MutualExtension extends LifecycleDisposable {
   }
 
   async join(): Promise<void> {
+    if (this.service.joined) {
+      // Said, not logged as a new join (found by a usability pass: the log said "joined" again, the UI nothing).
+      vscode.window.setStatusBarMessage(`Mutual: already joined network "${readNetworkSettings(this.log).name}"`, 5_000);
+      return;
+    }
     if (!this.mayListen()) {
       throw new Error(UNTRUSTED);
     }

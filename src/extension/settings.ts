@@ -132,3 +132,18 @@ export function describeOtherNetwork(mine: string, theirs: { readonly network: s
 export function settingsEditorFor(inspected: { readonly workspaceValue?: unknown; readonly workspaceFolderValue?: unknown } | undefined): 'workbench.action.openWorkspaceSettings' | 'workbench.action.openSettings' {
   return inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined ? 'workbench.action.openWorkspaceSettings' : 'workbench.action.openSettings';
 }
+
+/** The settings read when joining: a change while joined takes a rejoin (package.json contributes each). */
+export const REJOIN_SETTINGS = [
+  'network.name',
+  'network.transport',
+  'network.listenAddresses',
+  'network.bootstrapPeers',
+  'network.mdns',
+  'network.listenInUntrustedWorkspaces',
+  'engine.subscriptionDebounceMs',
+  'engine.coordinationGossipMs',
+  'engine.phaseThreshold',
+  'engine.freshnessMs',
+  'engine.epsilon',
+] as const;

@@ -1,11 +1,19 @@
 // Room: test (extension host side, no vscode). The settings parser and the scoped record cache.
 import assert from 'node:assert/strict';
-import { describeOtherNetwork, parseDisplayName, settingsEditorFor, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
+import { readFileSync } from 'node:fs';
+import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingsEditorFor, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
 import { mementoStorage, storageScope, type MementoLike } from '../../src/extension/storage.ts';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 
 describe('extension settings', function () {
+  it('names every network and engine setting package.json contributes among those a rejoin applies', function () {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { contributes: { configuration: { properties: Record<string, unknown> } | { properties: Record<string, unknown> }[] } };
+    const sections = [manifest.contributes.configuration].flat();
+    const contributed = sections.flatMap((section) => Object.keys(section.properties)).filter((key) => /^mutual\.(network|engine)\./.test(key));
+    assert.deepEqual([...REJOIN_SETTINGS].map((key) => `mutual.${key}`).sort(), contributed.sort());
+  });
+
   it('opens the Settings tab whose value applies: the workspace\'s when it sets one', function () {
     assert.equal(settingsEditorFor({ workspaceValue: 'mutual-demoo' }), 'workbench.action.openWorkspaceSettings');
     assert.equal(settingsEditorFor({ workspaceFolderValue: 'x' }), 'workbench.action.openWorkspaceSettings');

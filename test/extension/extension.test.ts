@@ -122,8 +122,18 @@ export function suite(): void {
       assert.ok(Object.keys(clocks).length >= 2);
       const factors = await vscode.commands.executeCommand<Record<string, number>>('mutual.debug.computeStabilityFactor', 'return');
       assert.ok(Object.values(factors).every((factor) => factor >= 0 && factor <= 1));
-      const exported = await vscode.commands.executeCommand<{ state: { capacities: { id: string }[] } }>('mutual.exportState', 'return');
+      // From the palette: a read-only JSON document, not an untitled editor that asks to be saved on close.
+      await vscode.commands.executeCommand('mutual.debug.computeStabilityFactor');
+      const shown = vscode.window.activeTextEditor?.document;
+      assert.equal(shown?.uri.scheme, 'mutual-debug');
+      assert.equal(shown?.isUntitled, false);
+      assert.deepEqual(JSON.parse(shown?.getText() ?? 'null'), factors);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      const exported = await vscode.commands.executeCommand<{ state: { capacities: { id: string }[] }; peers: { state?: unknown }[]; history: unknown[]; allocations: unknown[] }>('mutual.exportState', 'return');
       assert.equal(exported.state.capacities[0]?.id, 'me-review');
+      // The teammates' declarations, the flows and the rounds, as the panel shows them.
+      assert.ok(exported.peers.some((peer) => peer.state !== undefined), 'teammates\' declarations');
+      assert.ok(exported.history.length > 0 && exported.allocations.length > 0, 'history and flows');
       // Said either way, also when there is nothing to advance (found by a usability pass).
       assert.match((await vscode.commands.executeCommand<string>('mutual.debug.forcePhaseAdvancement')) ?? '', /^(nothing to advance: phase \w+, round \d+|phase \w+ \(round \d+\) -> \w+ \(round \d+\))/);
     });
