@@ -61,6 +61,8 @@ export interface MutualService extends Disposable {
   onDidChange(listener: () => void): Disposable;
 }
 
+const DEFAULT_STATE: State = { displayName: 'Me', capacities: [], needs: [] };
+
 export async function loadOrCreateIdentity(identity: MutualServiceOptions['identity']): Promise<PrivateKey> {
   const stored = await identity.load();
   if (stored !== undefined) return privateKeyFromProtobuf(Buffer.from(stored, 'base64'));
@@ -75,6 +77,8 @@ export class EngineMutualService implements MutualService {
   private node: Awaited<ReturnType<NetworkFactory>> | undefined;
   private engineSubscription: Disposable | undefined;
   private readonly listeners = new Set<() => void>();
+  /** My declarations as they were when I left (until the next join). */
+  private lastDeclarations: { readonly state: State; readonly recognition: RecognitionWeights } | undefined;
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private readonly history: { round: number; residualNeedNorm: number; maxDelta: number }[] = [];
@@ -142,6 +146,8 @@ export class EngineMutualService implements MutualService {
     this.node = undefined;
     this.engineSubscription?.dispose();
     this.engineSubscription = undefined;
+    // Shown while offline (the panel said "no declarations yet"); the next join declares them again from the cache.
+    if (engine) this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
     if (engine) await engine.stop();
     if (node?.stop) await node.stop();
     else if (node) await node.network.stop();
@@ -171,7 +177,7 @@ export class EngineMutualService implements MutualService {
   }
 
   myState(): State {
-    return this.engine?.stores.myState.value ?? { displayName: 'Me', capacities: [], needs: [] };
+    return this.engine?.stores.myState.value ?? this.lastDeclarations?.state ?? DEFAULT_STATE;
   }
 
   async declare(kind: SlotKind, slot: Slot, options: { replace?: boolean } = {}): Promise<void> {
@@ -208,7 +214,7 @@ export class EngineMutualService implements MutualService {
   }
 
   myRecognition(): RecognitionWeights {
-    return this.engine?.stores.myRelationships.value?.recognition ?? {};
+    return this.engine?.stores.myRelationships.value?.recognition ?? this.lastDeclarations?.recognition ?? {};
   }
 
   async setRecognition(peer: PeerId, weight: number): Promise<void> {

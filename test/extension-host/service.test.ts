@@ -80,6 +80,11 @@ describe('extension service', function () {
         [['c1', 5], ['c2', 1]],
       );
       assert.deepEqual(mutual.myState().needs, []);
+      await mutual.setRecognition(mutual.selfId()!, 1);
+      // After leaving, my declarations still show (the panel said "no declarations yet", found by a usability pass).
+      await mutual.leave();
+      assert.deepEqual(mutual.myState().capacities.map((slot) => slot.id), ['c1', 'c2']);
+      assert.equal(Object.keys(mutual.myRecognition()).length, 1);
     } finally {
       await mutual.leave();
     }
