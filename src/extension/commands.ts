@@ -308,13 +308,14 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         ignoreFocusOut: true,
       });
       if (weight === undefined) return undefined;
-      await service.setRecognition(picked.peer, Number(weight));
+      const value = Number(weight);
+      await service.setRecognition(picked.peer, value);
       // Said where the user looks after a palette command (found by a usability pass: nothing was said or logged).
-      const all = Object.values(service.myRecognition()).reduce((sum, value) => sum + value, 0);
-      const share = all > 0 && Number(weight) > 0 ? ` (${Math.round((100 * Number(weight)) / all)} % of your recognition)` : '';
-      log.info(`recognition of ${picked.peer}: ${Number(weight)}`);
-      vscode.window.setStatusBarMessage(`Mutual: ${Number(weight) === 0 ? `you no longer recognize ${picked.label}` : `you recognize ${picked.label} with ${Number(weight)}${share}`}`, 8_000);
-      return Number(weight);
+      const all = Object.values(service.myRecognition()).reduce((sum, each) => sum + each, 0);
+      const share = all > 0 && value > 0 ? ` (${Math.round((100 * value) / all)} % of your recognition)` : '';
+      log.info(`recognition of ${picked.peer}: ${value}`);
+      vscode.window.setStatusBarMessage(`Mutual: ${value === 0 ? `you no longer recognize ${picked.label}` : `you recognize ${picked.label} with ${value}${share}`}`, 8_000);
+      return value;
     }),
     [COMMANDS.connectToPeer]: guarded('connect to peer', async (argument?: unknown) => {
       await ensureJoined();
@@ -417,9 +418,10 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       return argument === 'return' ? clocks : showJson('causal clocks', clocks);
     }),
     [COMMANDS.forcePhaseAdvancement]: guarded('force phase advancement', () => {
-      const before = service.viewModel();
+      // The engine's snapshot, not the panel's whole view model, twice.
+      const before = requireSnapshot();
       service.forcePhaseAdvancement();
-      const after = service.viewModel();
+      const after = requireSnapshot();
       log.info('forced phase advancement');
       // Said either way: forcing a converged peer changes nothing, which looked like a command that did not run.
       const what =

@@ -247,7 +247,7 @@ export class EngineMutualService implements MutualService {
 
   viewModel(): ViewModel {
     const engine = this.engine;
-    if (!engine) return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: {}, peers: [], allocations: [], needs: [], capacities: [], history: [], coordination: [] };
+    if (!engine) return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: this.myRecognition(), peers: [], allocations: [], needs: [], capacities: [], history: [], coordination: [] };
     const snapshot = engine.snapshot();
     const states = engine.stores.networkStates.value;
     const relationships = engine.stores.networkRelationships.value;

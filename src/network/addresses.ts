@@ -53,9 +53,11 @@ export function peerIdOfAddress(text: string): string | undefined {
  */
 export function describeDialFailure(address: string, error: Error): string {
   const message = error.message;
-  if (/does not match expected remote identity key/i.test(message)) return `the peer listening at ${address.replace(/\/p2p\/[^/]+$/, '')} is not ${peerIdOfAddress(address) ?? 'the peer this address names'}: check the peer id after /p2p/`;
-  if (/ECONNREFUSED/.test(message)) return `nothing listens at ${address.replace(/\/p2p\/[^/]+$/, '')}: is the peer running, and are the host and port right?`;
+  /** Where the address points, without the peer it names. */
+  const where = address.replace(/\/p2p\/[^/]+$/, '');
+  if (/does not match expected remote identity key/i.test(message)) return `the peer listening at ${where} is not ${peerIdOfAddress(address) ?? 'the peer this address names'}: check the peer id after /p2p/`;
+  if (/ECONNREFUSED/.test(message)) return `nothing listens at ${where}: is the peer running, and are the host and port right?`;
   if (/dial self/i.test(message)) return 'that is your own address';
-  if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|aborted|timed? ?out/i.test(message)) return `no answer from ${address.replace(/\/p2p\/[^/]+$/, '')}: is the host reachable from here (network, firewall)?`;
+  if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|aborted|timed? ?out/i.test(message)) return `no answer from ${where}: is the host reachable from here (network, firewall)?`;
   return message;
 }

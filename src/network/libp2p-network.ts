@@ -25,6 +25,7 @@ import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/
 import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
+import { peerIdOfAddress } from './addresses.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, networksOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
@@ -136,7 +137,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
    * Latest verified record per (author, kind), my own included: what the sync protocol answers with. When full, my own
    * and those of authors I follow are kept first (9.5).
    */
-  const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author))), self);
+  /** Whether I follow `author`'s state or results: its records are worth holding, its addresses worth remembering. */
+  const follows = (author: string) => (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author)));
+  const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || follows(author), self);
   /**
    * Token buckets of publishers (gossip, keyed by the gossipsub publisher, the record's author) and of peers asking or
    * answering a sync or lookup; insertion order = age, so the oldest is evicted when full.
@@ -526,8 +529,6 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   }
 
   const addressBook = new AddressBook(options.addressStorage, (error) => logger.warn(`cannot save the address book: ${error.message}`));
-  /** Whether I follow `peer`'s state or results (the authors whose addresses are worth remembering and dialling). */
-  const follows = (peer: string) => (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, peer)));
 
   /** A peer followed while already connected: its identify came before, so its addresses come from the peer store. */
   function rememberIfConnected(author: string): void {
@@ -562,22 +563,24 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   // Every bootstrap address names its peer (the callers check it); one that does not, or names this peer (a list
   // shared by a team's headless peers), is never dialled.
   const bootstrapEntries: BootstrapEntry[] = (options.bootstrap ?? []).flatMap((address) => {
+    const id = peerIdOfAddress(address);
     try {
-      const id = multiaddr(address).getComponents().findLast((component) => component.name === 'p2p')?.value;
       const peer = id === undefined ? undefined : peerIdFromString(id);
       return peer === undefined || peer.equals(selfId) ? [] : [{ address, peer, delayMs: NETWORK_LIMITS.bootstrapRetryMs, nextAt: 0, failing: false, wasConnected: false }];
     } catch {
       return [];
     }
   });
+  /** A bootstrap peer reached again (by my dial or its own): a failure that ended is said to have ended. */
+  function bootstrapReached(entry: BootstrapEntry): void {
+    if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
+    entry.failing = false;
+  }
   function dialBootstrap(entry: BootstrapEntry, now: number): void {
     entry.nextAt = now + entry.delayMs;
     entry.delayMs = Math.min(entry.delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs);
     node?.dial(multiaddr(entry.address), { signal: AbortSignal.timeout(10_000) }).then(
-      () => {
-        if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
-        entry.failing = false;
-      },
+      () => bootstrapReached(entry),
       (error: Error) => {
         if (!entry.failing) logger.warn(`cannot dial ${entry.address}: ${error.message} (trying again, backing off up to ${NETWORK_LIMITS.bootstrapRetryMaxMs / 1000} s)`);
         entry.failing = true;
@@ -598,9 +601,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     for (const entry of bootstrapEntries) {
       if (node === undefined) return;
       if (node.getConnections(entry.peer).length > 0) {
-        // Connected, whoever dialled: the backoff starts afresh, and a failure that ended is said to have ended.
-        if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
-        entry.failing = false;
+        // Connected, whoever dialled: the backoff starts afresh.
+        bootstrapReached(entry);
         entry.wasConnected = true;
         entry.delayMs = NETWORK_LIMITS.bootstrapRetryMs;
         entry.nextAt = 0;

@@ -16,6 +16,9 @@ import { HostMessage, networkProgress, PANEL_TABS, PanelState, type PanelTab, ty
 const unbroken = (text: string): TemplateResult[] =>
   text === '' ? [] : text.split(' ').map((word, index) => html`${index > 0 ? ' ' : ''}${word.split('/').map((part, at) => html`${at > 0 ? html`/<wbr>` : ''}<span class="word">${part}</span>`)}`);
 
+/** The mark of a peer that is not active, and what still counts of it (its declarations, its flows). */
+const inactiveMark = (stillCounts: string) => html` <span class="muted" title=${`No announcement lately and not connected: ${stillCounts}`}>(inactive)</span>`;
+
 /** "1 active peer", "4 active peers". */
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -210,7 +213,7 @@ class MutualApp extends LitElement {
             ...(['capacity', 'need'] as const).flatMap((kind) =>
               (kind === 'capacity' ? state.capacities : state.needs).map(
                 (slot) =>
-                  html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : html` <span class="muted" title="No announcement lately and not connected: these declarations still count in the allocation">(inactive)</span>`}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
+                  html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : inactiveMark('these declarations still count in the allocation')}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
               ),
             ),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
@@ -290,14 +293,14 @@ class MutualApp extends LitElement {
   private renderAllocations(model: ViewModel): TemplateResult {
     // A flow of a teammate gone offline is its last word, not a live one (found by a usability pass): marked as such.
     const inactive = new Set(model.peers.filter((peer) => !peer.active).map((peer) => peer.id));
-    const inactiveMark = (id: string) => (inactive.has(id) ? html` <span class="muted" title="No announcement lately and not connected: this flow is what the peer last published, and still counts">(inactive)</span>` : nothing);
+    const flowMark = (id: string) => (inactive.has(id) ? inactiveMark('this flow is what the peer last published, and still counts') : nothing);
     const table = (title: string, rows: ViewModel['allocations'], highlightMine: boolean) => html`
       <h2>${title}</h2>
       ${rows.length === 0
         ? html`<p class="muted">none yet</p>`
         : html`<div class="scroll"><table aria-label=${title}>
             <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
-            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}${inactiveMark(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}${inactiveMark(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
+            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}${flowMark(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}${flowMark(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
           </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
     const myNeeds = model.needs.filter((row) => row.participant === model.self);
