@@ -409,12 +409,13 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     [COMMANDS.computeStabilityFactor]: guarded('compute stability factor', async (argument?: unknown) => {
       requireSnapshot();
-      const factors = Object.fromEntries(service.viewModel().coordination.map((row) => [row.displayName ?? row.peer, row.stabilityFactor]));
+      // Keyed by peer id: keyed by display name, two teammates of one name were one entry.
+      const factors = Object.fromEntries(service.viewModel().coordination.map((row) => [row.peer, { ...(row.displayName === undefined ? {} : { displayName: row.displayName }), stabilityFactor: row.stabilityFactor }]));
       return argument === 'return' ? factors : showJson('stability factors', factors);
     }),
     [COMMANDS.inspectCausalClocks]: guarded('inspect causal clocks', async (argument?: unknown) => {
       requireSnapshot();
-      const clocks = Object.fromEntries(service.viewModel().coordination.map((row) => [row.displayName ?? row.peer, { peer: row.peer, round: row.round, phase: row.phaseName, clock: row.clock }]));
+      const clocks = service.causalClocks();
       return argument === 'return' ? clocks : showJson('causal clocks', clocks);
     }),
     [COMMANDS.forcePhaseAdvancement]: guarded('force phase advancement', () => {

@@ -7,7 +7,7 @@ import { createEngine, type Engine, type EngineConfig, type EngineLogger, type E
 import { PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
 import { computeStabilityFactors, countUnmetNeeds, type ViewModel } from './view-model.ts';
-import { RecognitionWeights, State, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
+import { RecognitionWeights, State, type CausalClock, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
 
 export interface Disposable {
   dispose(): void;
@@ -58,7 +58,19 @@ export interface MutualService extends Disposable {
   forcePhaseAdvancement(): void;
   /** My results as a round would compute them now; published nowhere (Debug: Compute Results). */
   dryRunResults(): Results;
+  /** My live causal clock and each neighbour's last announced one, keyed by peer id (Debug: Inspect Causal Clocks). */
+  causalClocks(): CausalClocksReport;
   onDidChange(listener: () => void): Disposable;
+}
+
+/**
+ * Clocks are keyed by peer id, as on the wire; `names` gives a display name for every id that appears. Keyed by
+ * display name, two teammates of one name were one entry, and the report's keys did not match its clocks' keys.
+ */
+export interface CausalClocksReport {
+  readonly self: { readonly peer: PeerId; readonly round: number; readonly phase: string; readonly clock: CausalClock };
+  readonly peers: Readonly<Record<PeerId, { readonly round: number; readonly phase: string; readonly active: boolean; readonly issuedAt: string; readonly clock: CausalClock }>>;
+  readonly names: Readonly<Record<PeerId, string>>;
 }
 
 const DEFAULT_STATE: State = { displayName: 'Me', capacities: [], needs: [] };
@@ -329,6 +341,25 @@ export class EngineMutualService implements MutualService {
 
   dryRunResults(): Results {
     return this.requireEngine().dryRunResults();
+  }
+
+  causalClocks(): CausalClocksReport {
+    const engine = this.requireEngine();
+    const snapshot = engine.snapshot();
+    const model = this.viewModel();
+    const peers: Record<PeerId, CausalClocksReport['peers'][PeerId]> = {};
+    for (const row of model.coordination) {
+      if (row.peer !== engine.self) peers[row.peer] = { round: row.round, phase: row.phaseName, active: row.active, issuedAt: row.issuedAt, clock: row.clock };
+    }
+    const known = new Map<PeerId, string | undefined>(this.knownPeers().map(({ id, displayName }) => [id, displayName]));
+    known.set(engine.self, this.myState().displayName);
+    const names: Record<PeerId, string> = {};
+    const ids = new Set<PeerId>([engine.self, ...Object.keys(peers), ...Object.keys(engine.clock.value), ...Object.values(peers).flatMap((peer) => Object.keys(peer.clock))]);
+    for (const id of [...ids].sort()) {
+      const name = known.get(id);
+      if (name !== undefined) names[id] = name;
+    }
+    return { self: { peer: engine.self, round: snapshot.round, phase: snapshot.phaseName, clock: engine.clock.value }, peers, names };
   }
 
   onDidChange(listener: () => void): Disposable {

@@ -112,16 +112,23 @@ export function suite(): void {
 
     it('debug commands return the protocol state', async function () {
       await until('convergence', () => api.service.viewModel().converged, 45_000);
+      const self = api.service.selfId()!;
       const results = await vscode.commands.executeCommand<{ allocations: unknown[]; metrics: unknown; converged: boolean }>('mutual.debug.computeResults', 'return');
       assert.ok(Array.isArray(results.allocations));
       assert.ok(results.metrics);
       // From the records a round uses: in a converged network the dry run changes nothing (it ignored the providers'
       // offers and read every need unmet, found by a usability pass).
       assert.equal(results.converged, true);
-      const clocks = await vscode.commands.executeCommand<Record<string, { clock: Record<string, number> }>>('mutual.debug.inspectCausalClocks', 'return');
-      assert.ok(Object.keys(clocks).length >= 2);
-      const factors = await vscode.commands.executeCommand<Record<string, number>>('mutual.debug.computeStabilityFactor', 'return');
-      assert.ok(Object.values(factors).every((factor) => factor >= 0 && factor <= 1));
+      // Keyed by peer id as the clocks are, my own live clock included, and a name for every id (they were keyed by
+      // display name, beside clock values keyed by id, and mine was missing).
+      const clocks = await vscode.commands.executeCommand<{ self: { peer: string; clock: Record<string, number> }; peers: Record<string, { clock: Record<string, number> }>; names: Record<string, string> }>('mutual.debug.inspectCausalClocks', 'return');
+      assert.equal(clocks.self.peer, self);
+      assert.ok((clocks.self.clock[self] ?? 0) > 0, 'my clock counts my own records');
+      assert.ok(Object.keys(clocks.peers).length >= 1 && !(self in clocks.peers));
+      for (const id of [self, ...Object.keys(clocks.peers), ...Object.values(clocks.peers).flatMap((peer) => Object.keys(peer.clock))]) assert.ok(id in clocks.names, `a name for ${id}`);
+      const factors = await vscode.commands.executeCommand<Record<string, { stabilityFactor: number }>>('mutual.debug.computeStabilityFactor', 'return');
+      assert.ok(Object.keys(factors).every((peer) => peer.startsWith('12D3') || peer.startsWith('Qm')), 'keyed by peer id');
+      assert.ok(Object.values(factors).every(({ stabilityFactor }) => stabilityFactor >= 0 && stabilityFactor <= 1));
       // From the palette: a read-only JSON document, not an untitled editor that asks to be saved on close.
       await vscode.commands.executeCommand('mutual.debug.computeStabilityFactor');
       const shown = vscode.window.activeTextEditor?.document;
