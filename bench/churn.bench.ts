@@ -305,8 +305,8 @@ async function runSize(n: number): Promise<void> {
   } finally {
     const stopping = performance.now();
     await Promise.all(running().map((peer) => stop(peer.index).catch((error: Error) => console.log(`  stop p${peer.index}: ${error.message}`))));
-    const sum = (key: 'rejected' | 'rateLimited' | 'stale' | 'timedOut') => nets.reduce((total, net) => total + net.counters[key], 0);
-    console.log(`    over the run (${nets.length} network instances): ${sum('rejected')} records rejected at the network boundary (${sum('rateLimited')} rate-limited), ${sum('stale')} stale dropped, ${sum('timedOut')} sync or lookup exchanges timed out`);
+    const sum = (key: 'rejected' | 'rateLimited' | 'stale' | 'timedOut' | 'abandoned') => nets.reduce((total, net) => total + net.counters[key], 0);
+    console.log(`    over the run (${nets.length} network instances): ${sum('rejected')} records rejected at the network boundary (${sum('rateLimited')} rate-limited), ${sum('stale')} stale dropped, ${sum('timedOut')} sync or lookup exchanges timed out, ${sum('abandoned')} requests closed empty by a stopping peer`);
     const logged = [...warnings].sort((a, b) => b[1] - a[1]);
     console.log(`    warnings logged: ${logged.length === 0 ? 'none' : logged.reduce((total, [, count]) => total + count, 0)}`);
     for (const [message, count] of logged.slice(0, 8)) console.log(`      ${count}x ${message.slice(0, 220)}`);

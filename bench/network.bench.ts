@@ -433,8 +433,9 @@ async function runSize(n: number): Promise<void> {
     const rejected = started_.reduce((sum, peer) => sum + peer.net.counters.rejected, 0);
     const rateLimited = started_.reduce((sum, peer) => sum + peer.net.counters.rateLimited, 0);
     const timedOut = started_.reduce((sum, peer) => sum + peer.net.counters.timedOut, 0);
+    const abandoned = started_.reduce((sum, peer) => sum + peer.net.counters.abandoned, 0);
     const reasons = [...rejections].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${count}x "${reason}"`);
-    console.log(`  over the whole run: ${rejected} records rejected at the network boundary (${rateLimited} by the per-peer rate limit)${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}; ${timedOut} sync or lookup exchanges timed out`);
+    console.log(`  over the whole run: ${rejected} records rejected at the network boundary (${rateLimited} by the per-peer rate limit)${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}; ${timedOut} sync or lookup exchanges timed out, ${abandoned} requests closed empty`);
     console.log(`  stopped ${peers.filter((peer) => peer !== undefined).length} nodes in ${ms(performance.now() - stopping)}; size took ${((performance.now() - sizeStarted) / 1000).toFixed(1)} s`);
   }
 }

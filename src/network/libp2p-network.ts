@@ -82,6 +82,8 @@ export interface NetworkCounters {
   rateLimited: number;
   /** Sync and lookup exchanges abandoned at their deadline (either side); a stall, not counted as rejected input. */
   timedOut: number;
+  /** Sync and lookup requests closed before their first byte (the requester stopped meanwhile); not rejected input. */
+  abandoned: number;
   syncRequestsServed: number;
   syncRecordsReceived: number;
 }
@@ -147,7 +149,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const buckets = new Map<string, Bucket>();
   /** Per relaying peer: the backstop bucket of gossip it delivers, and the log throttle of its invalid input. */
   const relays = new Map<string, Bucket>();
-  const counters: NetworkCounters = { published: 0, publishedBytes: 0, publishedCoordination: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, timedOut: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
+  const counters: NetworkCounters = { published: 0, publishedBytes: 0, publishedCoordination: 0, received: 0, receivedBytes: 0, rejected: 0, stale: 0, rateLimited: 0, timedOut: 0, abandoned: 0, syncRequestsServed: 0, syncRecordsReceived: 0 };
   let node: Libp2p<{ pubsub: GossipSub }> | undefined;
   let stopped = false;
   /** The start() in flight, which stop() waits for. */
@@ -338,9 +340,21 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     }
   }
 
+  /**
+   * A request stream closed before its first byte: the requester stopped between opening the stream and writing (a
+   * node stopping closes its streams gracefully). No malformed input (spec 9.3): counted apart and closed in return.
+   * Counted as rejected, every restart in a churn run blamed an honest peer.
+   */
+  async function abandoned(stream: Stream, signal: AbortSignal): Promise<void> {
+    counters.abandoned++;
+    await stream.close({ signal });
+  }
+
   /** Answers a sync request with the latest record held of each distinct requested (author, kind) (spec 9.3). */
   async function answerSync(stream: Stream, signal: AbortSignal): Promise<void> {
-    const raw = decodeJson(await readAll(stream, NETWORK_LIMITS.maxSyncRequestBytes), { maxBytes: NETWORK_LIMITS.maxSyncRequestBytes });
+    const requestBytes = await readAll(stream, NETWORK_LIMITS.maxSyncRequestBytes);
+    if (requestBytes.byteLength === 0) return abandoned(stream, signal);
+    const raw = decodeJson(requestBytes, { maxBytes: NETWORK_LIMITS.maxSyncRequestBytes });
     const request = SyncRequest.safeParse(raw);
     if (!request.success || request.data.network !== network) throw new DecodeError('malformed sync request');
     counters.syncRequestsServed++;
@@ -363,7 +377,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
 
   /** Answers an address lookup from this node's peer store (addresses learnt through identify). */
   async function answerLookup(stream: Stream, signal: AbortSignal): Promise<void> {
-    const request = LookupRequest.safeParse(decodeJson(await readAll(stream, NETWORK_LIMITS.maxLookupBytes), { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
+    const bytes = await readAll(stream, NETWORK_LIMITS.maxLookupBytes);
+    if (bytes.byteLength === 0) return abandoned(stream, signal);
+    const request = LookupRequest.safeParse(decodeJson(bytes, { maxBytes: NETWORK_LIMITS.maxLookupBytes }));
     if (!request.success) throw new DecodeError('malformed address lookup');
     const peers = [];
     for (const id of new Set(request.data.peers)) {

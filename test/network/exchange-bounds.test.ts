@@ -105,6 +105,26 @@ describe('network: exchange bounds', function () {
     assert.deepEqual(warnings.filter((warning) => warning.includes('is on')), []);
   });
 
+  it('a request closed before its first byte (the requester stopped) is closed in return, not counted as rejected input; a cut one is', async () => {
+    const victim = await peer();
+    const address = multiaddr(victim.net.addresses()[0]!);
+    // Stopping between opening the stream and writing: libp2p closes the stream gracefully, so the responder reads an
+    // empty request. Before, every such stop counted as rejected input (3 per churn bench run).
+    const stopping = await startRawPeer();
+    await stopping.node.dialProtocol(address, syncProtocol(NETWORK));
+    await stopping.stop();
+    const closing = await rawPeer();
+    await (await closing.node.dialProtocol(address, peersProtocol(NETWORK))).close();
+    await waitFor(() => victim.net.counters.abandoned === 2, 'both empty requests seen', 4_000);
+    assert.equal(victim.net.counters.rejected, 0, rejections(victim.events).join('\n'));
+    // A request cut inside its JSON is still malformed input.
+    const cut = await closing.node.dialProtocol(address, syncProtocol(NETWORK));
+    cut.send(new TextEncoder().encode('{"network":"bounds-te'));
+    await cut.close();
+    await waitFor(() => victim.net.counters.rejected === 1, 'the cut request rejected', 4_000);
+    assert.match(rejections(victim.events).join('\n'), /sync: input is not valid JSON/);
+  });
+
   it('a request that never closes: the responder caps concurrent serves per connection and aborts held ones by the deadline', async () => {
     const victim = await peer();
     const raw = await rawPeer();
