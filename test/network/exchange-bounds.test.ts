@@ -125,6 +125,40 @@ describe('network: exchange bounds', function () {
     assert.match(rejections(victim.events).join('\n'), /sync: input is not valid JSON/);
   });
 
+  it('records of an author not connected come from two peers, and from more only while none had one newer than held', async () => {
+    const victim = await peer();
+    const author = await generateKeyPair('Ed25519');
+    const authorId = peerIdFromPrivateKey(author).toString();
+    const [first, second] = [encodeJson(await signed(author, 'state', 1)), encodeJson(await signed(author, 'state', 2))];
+    // Four peers holding the author's state; each answers with the record it is given and counts the requests.
+    const holding = [first, first, first, first];
+    const asked = [0, 0, 0, 0];
+    for (let index = 0; index < 4; index++) {
+      const raw = await rawPeer();
+      await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+        await drain(stream);
+        asked[index]!++;
+        stream.send(Buffer.concat([holding[index]!, NEWLINE]));
+        await stream.close();
+      });
+      await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+      await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'holder connected');
+    }
+    // Asked of all four at once, the same record came four times (a restarted bootstrap peer took 243 records where
+    // 41 were new, at 10 peers in the churn bench).
+    await victim.net.requestSync([authorId], ['state']);
+    assert.deepEqual(records(victim.events).map((record) => record.sequence), [1]);
+    assert.equal(asked.reduce((sum, count) => sum + count, 0), 2, `asked: ${asked.join(', ')}`);
+    // The author's heads name sequence 2, which one peer holds: the ones answering the record already held do not end
+    // the repair.
+    holding[3] = second;
+    asked.fill(0);
+    await victim.net.requestSync([authorId], ['state']);
+    assert.deepEqual(records(victim.events).map((record) => record.sequence), [1, 2]);
+    assert.ok(asked[3] === 1, `asked: ${asked.join(', ')}`);
+    assert.equal(victim.net.counters.rejected, 0);
+  });
+
   it('a request that never closes: the responder caps concurrent serves per connection and aborts held ones by the deadline', async () => {
     const victim = await peer();
     const raw = await rawPeer();
