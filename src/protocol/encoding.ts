@@ -1,7 +1,8 @@
 // Room: protocol (pure). May touch: canonicalize, ./limits. No I/O.
 // Wire encoding: UTF-8 JSON. The signed form is the RFC 8785 canonical JSON (JCS) of the record without `signature`.
 // decodeJson is the only way bytes from outside become values: it bounds size before parsing, bounds nesting depth,
-// refuses duplicate member names and keys that could reach Object.prototype, so nothing is silently dropped later.
+// refuses duplicate member names, keys that could reach Object.prototype and lone surrogates, so nothing is silently
+// dropped or read differently later.
 import canonicalize from 'canonicalize';
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES } from './limits.ts';
 
@@ -62,7 +63,7 @@ export function decodeJson(input: Uint8Array | string, options: DecodeOptions = 
   } catch (error) {
     throw new DecodeError(`input is not valid JSON: ${(error as Error).message}`);
   }
-  assertNoForbiddenKeys(value, '');
+  assertAllowedValue(value, '');
   return value;
 }
 
@@ -118,14 +119,25 @@ function decodeName(token: string): string | undefined {
   }
 }
 
-function assertNoForbiddenKeys(value: unknown, path: string): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => assertNoForbiddenKeys(item, `${path}[${index}]`));
+/** A UTF-16 surrogate without its partner: JSON.parse lets `"\ud800"` through; no Unicode text holds one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Refuses the keys that could reach Object.prototype, and strings (keys and values) with a lone surrogate escape: not
+ * I-JSON (RFC 7493 2.1), and the canonical form of such a string differs between implementations, so a signature
+ * over it would not mean the same text to all of them (spec 4).
+ */
+function assertAllowedValue(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new DecodeError(`${path === '' ? 'the value' : path}: a string holds a lone UTF-16 surrogate (not Unicode text)`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => assertAllowedValue(item, `${path}[${index}]`));
   } else if (value !== null && typeof value === 'object') {
     for (const key of Object.keys(value)) {
       const where = path === '' ? key : `${path}.${key}`;
       if (FORBIDDEN_KEYS.has(key)) throw new DecodeError(`${where}: the key "${key}" is not allowed anywhere`);
-      assertNoForbiddenKeys((value as Record<string, unknown>)[key], where);
+      if (LONE_SURROGATE.test(key)) throw new DecodeError(`${where}: a member name holds a lone UTF-16 surrogate (not Unicode text)`);
+      assertAllowedValue((value as Record<string, unknown>)[key], where);
     }
   }
 }

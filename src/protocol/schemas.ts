@@ -88,7 +88,7 @@ export const AbsoluteWindow = z
   .meta({
     id: 'AbsoluteWindow',
     title: 'Absolute time window',
-    description: 'A single interval between two instants, ISO 8601 with UTC offset. end must be after start.',
+    description: 'A single interval [start, end) between two instants, ISO 8601 with UTC offset. An end not after start makes the window empty: valid, and it matches nothing.',
   });
 
 export const WeeklyWindow = z
@@ -103,7 +103,7 @@ export const WeeklyWindow = z
     id: 'WeeklyWindow',
     title: 'Weekly recurring window',
     description:
-      'Every listed weekday from start to end local time in timeZone (IANA). end before start means the window runs past midnight into the next day.',
+      'Every listed weekday from start to end local time in timeZone (IANA). An end not after start means the window runs past midnight to end on the next day (equal times: 24 hours).',
   });
 
 export const TimeWindow = z.discriminatedUnion('kind', [AbsoluteWindow, WeeklyWindow]).meta({

@@ -486,6 +486,17 @@ describe('allocation', () => {
       assert.deepEqual(fromP1.map(({ need, quantity }) => ({ need, quantity })), [{ need: 'r1', quantity: 1 }, { need: 'r2', quantity: 1 }]);
     });
 
+    it('a room reduced to rounding residue by the provider\'s own earlier offer is no room (found by an implementer\'s pass)', () => {
+      // q's 999997.9999999994 and p's 2 fill N (1e6) to within 6e-10 of rounding. p's 1e-9 slot fits N and its own
+      // need M of 1e-9: it put 6e-10 on N's residue and M stayed short.
+      const result = run([
+        { id: 'r', recognition: { p: 3 }, capacities: [], needs: [slot('N', 1e6, 'pairing')] },
+        { id: 'q', recognition: { r: 0.5 }, capacities: [slot('q1', 1e6, 'pairing')], needs: [] },
+        { id: 'p', recognition: { r: 3, q: 0.5, p: 2 }, capacities: [slot('p1', 2, 'pairing'), { ...slot('p2', 1e-9, 'pairing'), skills: ['GO'] }], needs: [{ ...slot('M', 1e-9, 'pairing'), skills: ['go'] }] },
+      ]);
+      assert.deepEqual(result.allocations.filter((entry) => entry.capacity === 'p2').map(({ recipient, need, quantity }) => ({ recipient, need, quantity })), [{ recipient: 'p', need: 'M', quantity: 1e-9 }]);
+    });
+
     it('publishes no rounding residue as a flow: what tier 1 left of rooms of 1e11 is nothing (found by review)', () => {
       // P's capacity and c's together fill A and A2 exactly, so c has nothing left for S. The rooms of 1e11 and 2e11
       // round by about 1e-5, which before reached S as a flow of 1.5e-5.

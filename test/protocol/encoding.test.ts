@@ -63,4 +63,11 @@ describe('encoding', () => {
     assert.throws(() => decodeJson('{"payload":{"recognition":{"constructor":1}}}'), /payload\.recognition\.constructor: the key "constructor" is not allowed/);
     assert.throws(() => decodeJson('[{"__proto__":{}}]'), /\[0\]\.__proto__: the key/);
   });
+
+  it('refuses a lone surrogate escape in a value or a member name, and keeps a pair (spec 4: not I-JSON)', () => {
+    assert.throws(() => decodeJson('{"payload":{"displayName":"a\\ud800"}}'), /payload\.displayName: a string holds a lone UTF-16 surrogate/);
+    assert.throws(() => decodeJson('["\\udc00x"]'), /\[0\]: a string holds a lone/);
+    assert.throws(() => decodeJson('{"\\ud83d":1}'), /a member name holds a lone/);
+    assert.equal(decodeJson('"\\ud83d\\ude00"'), '\u{1F600}');
+  });
 });

@@ -426,7 +426,10 @@ function distribute(
         if (factor < 1 && offers[pair]! + given > previous) given = Math.max(0, previous + factor * (offers[pair]! + given - previous) - offers[pair]!);
       }
       offers[pair]! += given;
-      room[need] = Math.max(0, room[need]! - given);
+      // Residue of this subtraction is no room either (spec 7.6): a 1e-9 slot put half its amount on the 1e-10 that
+      // an earlier slot's offer left of a need of 1e6 (found by an implementer's pass that zeroed it here).
+      const left = room[need]! - given;
+      room[need] = left <= RESIDUE_FRACTION * needDeclared[need]! ? 0 : left;
     }
   }
 }
