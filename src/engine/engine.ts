@@ -21,7 +21,7 @@ import {
 import { RecordTooLargeError } from '../protocol/signature.ts';
 import { describeIssues } from '../protocol/validate.ts';
 import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
-import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
+import type { Disposable, HeldSequence, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { mulberry32, seedFromString } from './random.ts';
 import { debounced, realScheduler, throttled, type Scheduler } from './scheduler.ts';
 import { createProtocolStores, payloadsOf, type ProtocolStores } from './protocol-stores.ts';
@@ -194,6 +194,9 @@ export function createEngine(options: EngineOptions): Engine {
     ...(network.network === undefined ? {} : { network: network.network }),
   });
   const { states, relationships, results, coordination } = stores;
+  const storeOf = { state: states, relationships, results, coordination } as const;
+  /** What I hold goes with every sync request, so peers send only newer records (spec 9.3). */
+  const heldSequence: HeldSequence = (author, kind) => storeOf[kind].get(author)?.sequence;
 
   const phase = signal(0);
   const round = signal(0);
@@ -369,7 +372,7 @@ export function createEngine(options: EngineOptions): Engine {
       subscribed.delete(entry);
     }
     // A new subscription starts with what the network already holds (late joiner, or a peer newly relevant).
-    if (added.length > 0) void network.requestSync([...new Set(added)], ['state', 'relationships', 'results', 'coordination']);
+    if (added.length > 0) void network.requestSync([...new Set(added)], ['state', 'relationships', 'results', 'coordination'], heldSequence);
   };
   const subscriptionUpdate = debounced(scheduler, config.subscriptionDebounceMs, applySubscriptions);
 
@@ -428,7 +431,7 @@ export function createEngine(options: EngineOptions): Engine {
       const peers = new Set([...(wanted.get('coordination') ?? []), ...neighbourhood.peek()]);
       wanted.set('coordination', [...peers]);
     }
-    for (const [kind, peers] of wanted) void network.requestSync(peers, [kind]);
+    for (const [kind, peers] of wanted) void network.requestSync(peers, [kind], heldSequence);
   };
   let lastCoordinationPull = scheduler.now();
   // --- Publishing. Sequences continue from the cached record, or from the clock when there is none. A sequence is
@@ -639,7 +642,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (event.type === 'peer:connect') {
         knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
         // A (re)connected peer may hold news, and may lack mine: ask, and tell where I am.
-        void network.requestSync([event.peer], ['state', 'relationships', 'results', 'coordination']);
+        void network.requestSync([event.peer], ['state', 'relationships', 'results', 'coordination'], heldSequence);
         if (running) announceAfterConnect.request();
       }
       return;
@@ -665,7 +668,7 @@ export function createEngine(options: EngineOptions): Engine {
       // only a second announcement of the same round while I am still behind triggers a sync (lost message repair).
       const held = results.get(record.author);
       if (subscribed.has(`${record.author}\u0000results`) && record.payload.round > (held?.payload.round ?? 0)) {
-        if (behind.get(record.author) === record.payload.round) void network.requestSync([record.author], ['results', 'state', 'relationships']);
+        if (behind.get(record.author) === record.payload.round) void network.requestSync([record.author], ['results', 'state', 'relationships'], heldSequence);
         behind.set(record.author, record.payload.round);
       } else behind.delete(record.author);
       // Threshold advancement: when enough active peers are ahead, my window closes early.

@@ -8,7 +8,7 @@ import { encodeJson } from '../protocol/encoding.ts';
 import { PROTOCOL_VERSION } from '../protocol/limits.ts';
 import type { PeerId, RecordKind, SignedRecord } from '../protocol/schemas.ts';
 import { signRecord, type UnsignedRecord } from '../protocol/signature.ts';
-import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
+import type { Disposable, HeldSequence, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
 import { mulberry32 } from './random.ts';
 
@@ -126,13 +126,14 @@ export class MemoryNetworkHub {
    * @internal Late-joiner sync: the latest records of these authors/kinds. Every peer relays in this model, so a record
    * is available when its author is reachable, or is offline (others keep what it published).
    */
-  sync(to: MemoryPeerNetwork, authors: readonly PeerId[], kinds: readonly RecordKind[]): void {
+  sync(to: MemoryPeerNetwork, authors: readonly PeerId[], kinds: readonly RecordKind[], heldSequence?: HeldSequence): void {
     for (const author of authors) {
       const holder = this.peers.get(author);
       if (holder !== undefined && holder !== to && !this.canReach(author, to.self)) continue;
       for (const kind of kinds) {
         const record = this.latest.get(`${author}\u0000${kind}`);
-        if (record !== undefined) this.deliver(holder ?? to, to, record, encodeJson(record).length);
+        // As on libp2p (spec 9.3): only what is newer than what the requester holds.
+        if (record !== undefined && record.sequence > (heldSequence?.(author, kind) ?? 0)) this.deliver(holder ?? to, to, record, encodeJson(record).length);
       }
     }
   }
@@ -217,8 +218,8 @@ export class MemoryPeerNetwork implements PeerNetwork {
     return this.started && (kind === 'coordination' || this.subscriptions.has(`${author}\u0000${kind}`));
   }
 
-  async requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[]): Promise<void> {
-    if (this.started) this.hub.sync(this, authors, kinds);
+  async requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[], heldSequence?: HeldSequence): Promise<void> {
+    if (this.started) this.hub.sync(this, authors, kinds, heldSequence);
   }
 
   connectedPeers(): readonly PeerId[] {

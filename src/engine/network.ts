@@ -27,6 +27,9 @@ export type NetworkEvent =
   /** Input dropped at the boundary (bad signature, oversized, malformed, rate limited, ...). */
   | { readonly type: 'rejected'; readonly from: PeerId | undefined; readonly reason: string };
 
+/** The sequence of the record I hold of an author and kind, if any. */
+export type HeldSequence = (author: PeerId, kind: RecordKind) => number | undefined;
+
 export interface PeerNetwork {
   /** My peer id (the author of what I publish). */
   readonly self: PeerId;
@@ -40,8 +43,11 @@ export interface PeerNetwork {
   /** Receive an author's records of a kind from now on (idempotent). Coordination of all peers is one shared topic. */
   subscribe(author: PeerId, kind: RecordKind): void;
   unsubscribe(author: PeerId, kind: RecordKind): void;
-  /** Ask connected peers for the latest records they hold of these authors/kinds (late joiners); results arrive as events. */
-  requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[]): Promise<void>;
+  /**
+   * Ask connected peers for the latest records they hold of these authors/kinds (late joiners, repair); results arrive
+   * as events. `heldSequence` says what I hold already, so that only newer records are sent (spec 9.3).
+   */
+  requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[], heldSequence?: HeldSequence): Promise<void>;
   /** Peers currently connected. */
   connectedPeers(): readonly PeerId[];
   on(listener: (event: NetworkEvent) => void): Disposable;

@@ -18,8 +18,6 @@ export const EXCHANGE_LIMITS = {
   /** Gossip messages one relaying peer delivers, whoever published them: burst and refill per second. */
   relayBurst: 2000,
   relayPerSecond: 1000,
-  /** Peers asked at once for the records of authors I am not connected to; the next ones only for what is still missing. */
-  syncPeersPerWave: 2,
   /** One dial of a looked-up author, to all its addresses at once. */
   lookupDialTimeoutMs: 5_000,
 } as const;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
-import { createEngine, createProtocolStores, MemoryNetworkHub, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
+import { createEngine, createProtocolStores, MemoryNetworkHub, MemoryPeerNetwork, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
 import { throttled } from '../../src/engine/scheduler.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../../src/protocol/limits.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
@@ -149,14 +149,29 @@ describe('engine', function () {
     await declareDemoTeam(net);
     await net.settle(() => net.allConverged(), 20_000);
     const before = net.engines[1]!.stores.myState.peek();
+    const restartedId = net.engines[1]!.self;
+    const teammate = net.engines[0]!.self;
+    const cachedSequence = net.engines[1]!.stores.states.get(teammate)!.sequence;
     await net.engines[1]!.stop();
-    // Restart: same key, same storage, nothing declared again.
-    const restarted = await net.addEngine(1, { storage: storages[1] });
-    net.engines.splice(1, 1);
-    net.engines.splice(1, 0, net.engines.pop()!);
-    assert.deepEqual(restarted.stores.myState.peek(), before);
-    assert.ok(restarted.stores.myRelationships.peek() !== undefined);
-    await net.settle(() => net.allConverged(), 30_000);
+    // Every sync request says what the peer holds (spec 9.3): after a restart, its cache, so peers send only newer.
+    const syncs: { authors: readonly string[]; held: number | undefined }[] = [];
+    const requestSync = MemoryPeerNetwork.prototype.requestSync;
+    MemoryPeerNetwork.prototype.requestSync = function (this: MemoryPeerNetwork, authors, kinds, heldSequence) {
+      if (this.self === restartedId && authors.includes(teammate) && kinds.includes('state')) syncs.push({ authors, held: heldSequence?.(teammate, 'state') });
+      return requestSync.call(this, authors, kinds, heldSequence);
+    };
+    try {
+      // Restart: same key, same storage, nothing declared again.
+      const restarted = await net.addEngine(1, { storage: storages[1] });
+      net.engines.splice(1, 1);
+      net.engines.splice(1, 0, net.engines.pop()!);
+      assert.deepEqual(restarted.stores.myState.peek(), before);
+      assert.ok(restarted.stores.myRelationships.peek() !== undefined);
+      await net.settle(() => net.allConverged(), 30_000);
+    } finally {
+      MemoryPeerNetwork.prototype.requestSync = requestSync;
+    }
+    assert.ok(syncs.length > 0 && syncs[0]!.held === cachedSequence, JSON.stringify(syncs));
     assertSameFlows(summarize(net), simulate(demoTeam));
     for (const engine of net.engines) await engine.stop();
   });
