@@ -119,13 +119,14 @@ export function suite(): void {
       // From the records a round uses: in a converged network the dry run changes nothing (it ignored the providers'
       // offers and read every need unmet, found by a usability pass).
       assert.equal(results.converged, true);
-      // Keyed by peer id as the clocks are, my own live clock included, and a name for every id (they were keyed by
-      // display name, beside clock values keyed by id, and mine was missing).
+      // Keyed by peer id as the clocks are, my own live clock included, and a name for me and every teammate (they were
+      // keyed by display name, beside clock values keyed by id, and mine was missing).
       const clocks = await vscode.commands.executeCommand<{ self: { peer: string; clock: Record<string, number> }; peers: Record<string, { clock: Record<string, number> }>; names: Record<string, string> }>('mutual.debug.inspectCausalClocks', 'return');
       assert.equal(clocks.self.peer, self);
       assert.ok((clocks.self.clock[self] ?? 0) > 0, 'my clock counts my own records');
       assert.ok(Object.keys(clocks.peers).length >= 1 && !(self in clocks.peers));
-      for (const id of [self, ...Object.keys(clocks.peers), ...Object.values(clocks.peers).flatMap((peer) => Object.keys(peer.clock))]) assert.ok(id in clocks.names, `a name for ${id}`);
+      for (const { id } of api.service.knownPeers()) assert.equal(clocks.names[id], api.service.knownPeers().find((peer) => peer.id === id)?.displayName);
+      assert.equal(clocks.names[self], api.service.myState().displayName);
       const factors = await vscode.commands.executeCommand<Record<string, { stabilityFactor: number }>>('mutual.debug.computeStabilityFactor', 'return');
       assert.ok(Object.keys(factors).every((peer) => peer.startsWith('12D3') || peer.startsWith('Qm')), 'keyed by peer id');
       assert.ok(Object.values(factors).every(({ stabilityFactor }) => stabilityFactor >= 0 && stabilityFactor <= 1));
