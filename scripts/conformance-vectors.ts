@@ -98,6 +98,12 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'negative weight', valid: false, why: 'weights are >= 0', value: { recognition: { bob: -1 } } },
         { name: 'weight as string', valid: false, why: 'weights are numbers', value: { recognition: { bob: '1' } } },
         { name: 'peer id with a space', valid: false, why: 'peer ids have no whitespace', value: { recognition: { 'bob smith': 1 } } },
+        {
+          name: 'peer id with a trailing line feed',
+          valid: false,
+          why: 'patterns are ECMA-262 regular expressions: $ matches only at the very end, so "bob\\n" is not a peer id (Python re would match $ before the final line feed)',
+          value: { recognition: { 'bob\n': 1 } },
+        },
         { name: 'missing recognition', valid: false, why: 'recognition is required', value: {} },
       ],
     },
@@ -125,6 +131,12 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'negative clock entry', valid: false, why: 'clock entries are non-negative integers', value: { ...coordination, clock: { ana: -1 } } },
         { name: 'fractional clock entry', valid: false, why: 'clock entries are integers', value: { ...coordination, clock: { ana: 1.5 } } },
         { name: 'timestamp without offset', valid: false, why: 'timestamps carry a UTC offset', value: { ...coordination, updatedAt: '2026-11-24 10:00' } },
+        {
+          name: 'timestamp with Arabic-Indic digits',
+          valid: false,
+          why: 'patterns are ECMA-262 regular expressions: \\d is 0-9 only, so a year written \u0662\u0660\u0662\u0666 is not a timestamp (Python re matches any Unicode digit)',
+          value: { ...coordination, updatedAt: `${ARABIC_INDIC_2026}-11-24T10:00:01.250Z` },
+        },
         { name: 'head sequence 0', valid: false, why: 'sequences start at 1', value: { ...coordination, heads: { state: 0 } } },
       ],
     },
@@ -144,6 +156,12 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'unknown window kind', valid: false, why: 'a window is absolute or weekly', value: { ...slot, window: { kind: 'monthly' } } },
         { name: 'weekly window on no day', valid: false, why: 'a weekly window lists at least one day', value: { ...slot, window: { kind: 'weekly', days: [], start: '09:00', end: '10:00', timeZone: 'UTC' } } },
         { name: 'country not ISO 3166 alpha-2', valid: false, why: 'countries are two upper-case letters', value: { ...slot, location: { country: 'Portugal' } } },
+        {
+          name: 'type with a trailing line feed',
+          valid: false,
+          why: 'patterns are ECMA-262 regular expressions: $ matches only at the very end, so "review\\n" is not a type (Python re would match $ before the final line feed)',
+          value: { ...slot, type: 'review\n' },
+        },
       ],
     },
     'causal-clock': {
@@ -159,6 +177,9 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
     },
   };
 }
+
+/** 2026 in Arabic-Indic digits (U+0662 U+0660 U+0662 U+0666): digits to Unicode, not to an ECMA-262 \d. */
+const ARABIC_INDIC_2026 = '\u0662\u0660\u0662\u0666';
 
 /** The same 64 bytes under a lenient base64url decoder: the last character with one of its 4 unused bits set. */
 function respellLastCharacter(signature: string): string {
@@ -181,6 +202,10 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
   // Signed as sent by a 1.2 peer: the unknown member is covered by the signature, and a 1.0 reader accepts it.
   const newerMinor = { ...base, version: '1.2', kind: 'relationships', sequence: 2, payload: { ...relationships, note: 'new in 1.2' }, hint: 'new in 1.2' };
   const newerMinorRecord = { ...newerMinor, signature: Buffer.from(await key.sign(signingBytes(newerMinor))).toString('base64url') };
+  // Signed as it stands, so that the issuedAt pattern is the only thing wrong with it.
+  const { signature: _signature, ...stateUnsigned } = stateRecord;
+  const arabicDigits = { ...stateUnsigned, issuedAt: `${ARABIC_INDIC_2026}-11-24T10:00:00Z` };
+  const arabicDigitsRecord = { ...arabicDigits, signature: Buffer.from(await key.sign(signingBytes(arabicDigits))).toString('base64url') };
   return {
     schema: 'SignedRecord.schema.json',
     cases: [
@@ -206,6 +231,12 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
         value: { ...stateRecord, signature: respellLastCharacter(stateRecord.signature) },
       },
       { name: 'network name with upper case', valid: false, why: 'network names are lower case', value: { ...stateRecord, network: 'Team' } },
+      {
+        name: 'issuedAt with Arabic-Indic digits, signed as it stands',
+        valid: false,
+        why: 'patterns are ECMA-262 regular expressions: \\d is 0-9 only, so a year written \u0662\u0660\u0662\u0666 is not a timestamp (Python re matches any Unicode digit); the signature verifies',
+        value: arabicDigitsRecord,
+      },
       {
         name: 'tampered payload',
         valid: false,
@@ -330,6 +361,8 @@ async function signatureVectors() {
 }
 
 const review = (id: string, quantity: number, extra: Record<string, unknown> = {}) => ({ id, type: 'review', quantity, ...extra });
+const absolute = (start: string, end: string) => ({ kind: 'absolute', start, end });
+const weekly = (days: string[], start: string, end: string, timeZone: string) => ({ kind: 'weekly', days, start, end, timeZone });
 
 /** Allocation scenarios (spec chapter 7) with what a conforming implementation must compute. */
 function allocationScenarios(): Record<string, { description: string; scenario: unknown }> {
@@ -401,6 +434,103 @@ function allocationScenarios(): Record<string, { description: string; scenario: 
       scenario: { participants: [
         { id: 'a', recognition: { a: 1, b: 1 }, capacities: [review('a1', 10)], needs: [review('a2', 4)] },
         { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 10)] },
+      ] },
+    },
+    'slot-order-most-constrained-first': {
+      description:
+        "Spec 7.3's example of the order of a provider's slots: p's 1-hour Go slot p1 fits both of r's needs, its 25-hour general slot p2 only the general one. Served most constrained first (p2, then p1), each need gets 1; served in id order, p1 would split 0.5 / 0.5 and the Go need would get only 0.5.",
+      scenario: { participants: [
+        { id: 'p', recognition: { r: 1 }, capacities: [review('p1', 1, { skills: ['go'] }), review('p2', 25)], needs: [] },
+        { id: 'r', recognition: { p: 1 }, capacities: [], needs: [review('go', 1, { skills: ['go'] }), review('general', 1)] },
+      ] },
+    },
+    'rationing-fewer-fits-first': {
+      description:
+        "Rationing classes (spec 7.4): r prefers a and b equally, and places a's general slot (it fits one of r's needs) before b's Go slot (it fits both). a fills the general need (1) and b's offer ends on the Go need (1); placed in one class, a and b would share the general need 0.5 / 0.5 for good and the Go need would stay at 0.5.",
+      scenario: { participants: [
+        { id: 'a', recognition: { r: 1 }, capacities: [review('a1', 1)], needs: [] },
+        { id: 'b', recognition: { r: 1 }, capacities: [review('b1', 1, { skills: ['go'] })], needs: [] },
+        { id: 'r', recognition: { a: 1, b: 1 }, capacities: [], needs: [review('go', 1, { skills: ['go'] }), review('general', 1)] },
+      ] },
+    },
+    'rationing-step-4-re-placement': {
+      description:
+        "Step 4 of spec 7.4: c proposes 1 on each of a's needs, but a's own preferred slot fills the general need; step 4 places c's other 1 on the Go need, so c fills it (2) and b, which a does not recognize, gets nothing. Without step 4, b takes 0.5 of the Go need in round 1 and keeps it (c 1.5, b 0.5).",
+      scenario: { participants: [
+        { id: 'a', recognition: { a: 2, c: 1 }, capacities: [review('a1', 2)], needs: [review('go', 2, { skills: ['go'] }), review('general', 2)] },
+        { id: 'b', recognition: { a: 1 }, capacities: [review('b1', 1, { skills: ['go'] })], needs: [] },
+        { id: 'c', recognition: { a: 1 }, capacities: [review('c1', 2, { skills: ['go'] })], needs: [] },
+      ] },
+    },
+    'room-residue-after-offer': {
+      description:
+        "Residue of a room after the provider's own offer (spec 7.6): b fills the rest of a's need of 10^6; once a's slot a1 has offered its 1, the room left on that need is the 0.5e-9 that a2 got there the round before, at most 10^-14 x 10^6, so it counts as 0 and a's 10^-9 Go slot a2 gives all of it to c (not half).",
+      scenario: { participants: [
+        { id: 'a', recognition: { a: 1, c: 1 }, capacities: [review('a1', 1), review('a2', 1e-9, { skills: ['go'] })], needs: [review('a3', 1e6)] },
+        { id: 'b', recognition: { a: 1 }, capacities: [review('b1', 1e6)], needs: [] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [review('c1', 1, { skills: ['go'] })] },
+      ] },
+    },
+    'tier-one-residue': {
+      description:
+        "What tier 1 leaves as rounding is not capacity (spec 7.6): a's 0.9 exactly fills its mutual recipients b (0.3) and c (0.6); in binary floating point 0.3 + 0.6 falls 1.1e-16 short of 0.9, which counts as 0, so the one-way recipient d gets nothing, not a flow of 1e-16.",
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1, c: 1, d: 1 }, capacities: [review('a1', 0.9)], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [review('b1', 0.3)] },
+        { id: 'c', recognition: { a: 1 }, capacities: [], needs: [review('c1', 0.6)] },
+        { id: 'd', recognition: {}, capacities: [], needs: [review('d1', 1)] },
+      ] },
+    },
+    'absolute-windows': {
+      description:
+        'Absolute windows compared as UTC instants, half-open (spec 7.2): against 09:00-12:00Z on Tue 2026-12-01, 12:30-13:30+02:00 overlaps; 07:00-10:00-05:00 (12:00-15:00Z) only touches the end; an empty window meets nothing; a weekly Tue 10:00-11:00 Europe/Berlin (+01:00, so 09:00-10:00Z) overlaps and Tue 13:00-14:00 Europe/Berlin only touches. Each compatible need of 2 gets 2.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { window: absolute('2026-12-01T09:00:00Z', '2026-12-01T12:00:00Z') })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('offset-inside', 2, { window: absolute('2026-12-01T12:30:00+02:00', '2026-12-01T13:30:00+02:00') }),
+          review('starts-at-end', 2, { window: absolute('2026-12-01T07:00:00-05:00', '2026-12-01T10:00:00-05:00') }),
+          review('empty', 2, { window: absolute('2026-12-01T10:00:00Z', '2026-12-01T09:30:00Z') }),
+          review('weekly-inside', 2, { window: weekly(['tue'], '10:00', '11:00', 'Europe/Berlin') }),
+          review('weekly-at-end', 2, { window: weekly(['tue'], '13:00', '14:00', 'Europe/Berlin') }),
+        ] },
+      ] },
+    },
+    'weekly-windows-time-zones': {
+      description:
+        'Weekly windows in their time zones (spec 7.2): Mon 15:00-17:00 Europe/Berlin is 14:00-16:00 UTC in the winter reference week and 13:00-15:00 in the summer one. Mon 09:00-10:00 America/New_York (14:00-15:00 / 13:00-14:00 UTC) overlaps; 11:00-12:00 New York only touches the end in both weeks; Mon 13:00-14:00 UTC overlaps in summer only, which is enough; 16:30-17:30 UTC in neither.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { window: weekly(['mon'], '15:00', '17:00', 'Europe/Berlin') })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('new-york-9', 2, { window: weekly(['mon'], '09:00', '10:00', 'America/New_York') }),
+          review('new-york-11', 2, { window: weekly(['mon'], '11:00', '12:00', 'America/New_York') }),
+          review('utc-13', 2, { window: weekly(['mon'], '13:00', '14:00', 'UTC') }),
+          review('utc-16', 2, { window: weekly(['mon'], '16:30', '17:30', 'UTC') }),
+        ] },
+      ] },
+    },
+    'weekly-window-wraps-week': {
+      description:
+        'The week is cyclic (spec 7.2): Sun 19:00-21:00 America/New_York is Mon 00:00-02:00 UTC in winter and Sun 23:00 - Mon 01:00 UTC in summer, past Sunday 24:00 UTC, so it wraps to Monday. It meets Mon 00:00-00:30 UTC and Sun 23:30-00:30 UTC (itself past midnight), not Mon 02:00-03:00 UTC.',
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { window: weekly(['sun'], '19:00', '21:00', 'America/New_York') })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('mon-0000', 2, { window: weekly(['mon'], '00:00', '00:30', 'UTC') }),
+          review('mon-0200', 2, { window: weekly(['mon'], '02:00', '03:00', 'UTC') }),
+          review('sun-2330', 2, { window: weekly(['sun'], '23:30', '00:30', 'UTC') }),
+        ] },
+      ] },
+    },
+    'coordinates-and-remote': {
+      description:
+        "Locations (spec 7.2), against a capacity in Lisbon at 38.72, -9.14: coordinates 30 km away are compatible whatever the city names; 80 km away are not, though both say Lisbon (coordinates decide before cities); a remote need is compatible from Tokyo; a need with only a city matches ' lisbon ' trimmed and lower-cased. Each compatible need of 2 gets 2.",
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { location: { city: 'Lisbon', country: 'PT', lat: 38.72, lon: -9.14 } })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('km-30', 2, { location: { city: 'Mafra', lat: 38.99, lon: -9.14 } }),
+          review('km-80', 2, { location: { city: 'Lisbon', country: 'PT', lat: 39.44, lon: -9.14 } }),
+          review('remote', 2, { location: { remote: true, city: 'Tokyo', lat: 35.68, lon: 139.69 } }),
+          review('city-only', 2, { location: { city: ' lisbon ' } }),
+        ] },
       ] },
     },
   };
