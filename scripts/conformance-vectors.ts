@@ -481,6 +481,17 @@ function allocationScenarios(): Record<string, { description: string; scenario: 
         { id: 'd', recognition: {}, capacities: [], needs: [review('d1', 1)] },
       ] },
     },
+    'sub-millisecond-instants': {
+      description:
+        "Instants are compared in whole milliseconds, fraction digits beyond the third dropped (spec 7.2): a's window ends at 12:00:00.0009Z and b's need starts at 12:00:00.0001Z; both read as 12:00:00.000Z, so the windows only touch and nothing flows. Compared to the microsecond they would overlap. b's other need, from 11:59:59.9990Z, overlaps and gets 1.",
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 2, { window: absolute('2026-12-01T11:00:00Z', '2026-12-01T12:00:00.0009Z') })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('touching', 1, { window: absolute('2026-12-01T12:00:00.0001Z', '2026-12-01T13:00:00Z') }),
+          review('overlapping', 1, { window: absolute('2026-12-01T11:59:59.9990Z', '2026-12-01T13:00:00Z') }),
+        ] },
+      ] },
+    },
     'absolute-windows': {
       description:
         'Absolute windows compared as UTC instants, half-open (spec 7.2): against 09:00-12:00Z on Tue 2026-12-01, 12:30-13:30+02:00 overlaps; 07:00-10:00-05:00 (12:00-15:00Z) only touches the end; an empty window meets nothing; a weekly Tue 10:00-11:00 Europe/Berlin (+01:00, so 09:00-10:00Z) overlaps and Tue 13:00-14:00 Europe/Berlin only touches. Each compatible need of 2 gets 2.',
