@@ -74,29 +74,54 @@ export async function readAll(stream: Stream, maxBytes: number): Promise<Uint8Ar
   return Buffer.concat(chunks);
 }
 
+/** The lines of a sync response, and what was dropped of it (each reported as rejected input). */
+export interface ResponseLines {
+  readonly lines: Uint8Array[];
+  readonly dropped: string[];
+}
+
 /**
- * Reads newline-separated records until the other side closes: at most maxRecords lines and maxBytes in all; a line
- * longer than a record can be is refused before it is ever parsed.
+ * Reads newline-separated records until the other side closes (spec 9.3): a line longer than a record can be is
+ * dropped before it is ever parsed, and the lines after it are still read; past maxRecords lines or maxBytes in all,
+ * reading stops and the stream is aborted, keeping the lines before. (Thrown instead, one long line or one record
+ * too many lost a whole response, valid records included.)
  */
-export async function readLines(stream: Stream, maxRecords: number, maxBytes: number): Promise<Uint8Array[]> {
+export async function readLines(stream: Stream, maxRecords: number, maxBytes: number): Promise<ResponseLines> {
   let pending: Uint8Array = new Uint8Array(0);
   let total = 0;
+  /** Inside a line already dropped for its length: its bytes up to the next newline are skipped. */
+  let skipping = false;
   const lines: Uint8Array[] = [];
-  for await (const chunk of stream) {
+  const dropped: string[] = [];
+  reading: for await (const chunk of stream) {
     const bytes = chunkBytes(chunk);
     total += bytes.byteLength;
-    if (total > maxBytes) throw new DecodeError(`sync response larger than ${maxBytes} bytes`);
+    if (total > maxBytes) {
+      dropped.push(`sync response larger than ${maxBytes} bytes: the rest was not read`);
+      break;
+    }
     pending = pending.byteLength === 0 ? bytes : Buffer.concat([pending, bytes]);
     let newline: number;
     while ((newline = pending.indexOf(0x0a)) >= 0) {
-      lines.push(pending.subarray(0, newline));
+      if (skipping) skipping = false;
+      else if (lines.length === maxRecords) {
+        dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
+        break reading;
+      } else lines.push(pending.subarray(0, newline));
       pending = pending.subarray(newline + 1);
-      if (lines.length > maxRecords) throw new DecodeError(`sync response has more than ${maxRecords} records`);
     }
-    if (pending.byteLength > MAX_RECORD_BYTES) throw new DecodeError(`sync record larger than ${MAX_RECORD_BYTES} bytes`);
+    if (pending.byteLength > MAX_RECORD_BYTES) {
+      if (!skipping) dropped.push(`a sync line larger than ${MAX_RECORD_BYTES} bytes, dropped unparsed`);
+      skipping = true;
+      pending = new Uint8Array(0);
+    }
   }
-  if (pending.byteLength > 0) lines.push(pending);
-  return lines;
+  if (dropped.some((reason) => reason.endsWith('was not read'))) stream.abort(new DecodeError('sync response beyond its bounds'));
+  else if (pending.byteLength > 0 && !skipping) {
+    if (lines.length === maxRecords) dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
+    else lines.push(pending);
+  }
+  return { lines, dropped };
 }
 
 /** Counts serves in progress per connection and in all; `take` gives a release function, or undefined at a cap. */

@@ -2,10 +2,18 @@
 // The latest records a peer holds for late-joiner sync (spec 9.3, 9.5), kept by value: records of authors this peer
 // values (its own, and those it follows) first; among the rest the least recently updated is evicted first. A key
 // evicted (or never held for want of room) leaves its newest (sequence, signature), so its replays stay detected.
+// Each record is kept with its bytes as received: sync serves those, since the parsed record has lost the members of
+// a newer MINOR that the signature covers (served re-encoded, such a record failed every requester's check).
 import { resolveConflict } from '../protocol/conflict.ts';
 import type { CausalClock, SignedRecord } from '../protocol/schemas.ts';
 
 export type Holding = 'newer' | 'old' | 'duplicate';
+
+/** A held record, and its JSON text as it was received (or sent) and verified. */
+export interface HeldRecord {
+  readonly record: SignedRecord;
+  readonly wire: Uint8Array;
+}
 
 interface Mark {
   readonly sequence: number;
@@ -17,8 +25,8 @@ const KINDS = ['state', 'relationships', 'results', 'coordination'] as const;
 
 export class HeldRecords {
   /** Records of valued authors, and of the others; each map in order of last update, least recent first. */
-  private readonly valued = new Map<string, SignedRecord>();
-  private readonly others = new Map<string, SignedRecord>();
+  private readonly valued = new Map<string, HeldRecord>();
+  private readonly others = new Map<string, HeldRecord>();
   /** The newest record seen of keys no longer (or never) held, least recently evicted first; at most `max`. */
   private readonly marks = new Map<string, Mark>();
 
@@ -41,7 +49,7 @@ export class HeldRecords {
     return this.valued.size + this.others.size;
   }
 
-  get(kind: string, author: string): SignedRecord | undefined {
+  get(kind: string, author: string): HeldRecord | undefined {
     const key = `${kind}/${author}`;
     return this.valued.get(key) ?? this.others.get(key);
   }
@@ -50,9 +58,9 @@ export class HeldRecords {
    * Keeps the latest record per (author, kind) by the rule of spec 8.3, as the engine's stores do (sync then serves
    * the record every peer keeps): higher sequence; at an equal sequence, the later clock, then the greater signature.
    */
-  hold(record: SignedRecord): Holding {
+  hold(record: SignedRecord, wire: Uint8Array): Holding {
     const key = `${record.kind}/${record.author}`;
-    const outcome = resolveConflict(this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key), record);
+    const outcome = resolveConflict(this.valued.get(key)?.record ?? this.others.get(key)?.record ?? this.marks.get(key), record);
     // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
     if (outcome === 'duplicate') return 'duplicate';
     if (outcome === 'stale' || outcome === 'equivocation-ignored') return 'old';
@@ -65,7 +73,7 @@ export class HeldRecords {
       this.mark(key, record);
       return 'newer';
     }
-    pool.set(key, record);
+    pool.set(key, { record, wire });
     return 'newer';
   }
 
@@ -85,7 +93,7 @@ export class HeldRecords {
   private evictFor(valued: boolean): boolean {
     const pools = valued ? [this.others, this.valued] : [this.others];
     for (const pool of pools) {
-      for (const [key, record] of pool) {
+      for (const [key, { record }] of pool) {
         if (record.author === this.self) continue;
         pool.delete(key);
         this.mark(key, record);

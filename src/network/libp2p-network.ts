@@ -113,7 +113,8 @@ type SyncHave = z.infer<typeof SyncHave>;
 const SyncRequest = z.object({
   network: NetworkName,
   authors: z.array(PeerId).max(NETWORK_LIMITS.maxSyncAuthors),
-  kinds: z.array(RecordKind).max(4),
+  /** Kinds this version does not know (a newer MINOR's) are ignored, and a kind named twice is answered once (spec 9.3, 10). */
+  kinds: z.array(z.string().min(1).max(32)).max(16),
   /** Optional (spec 9.3): a responder that does not know it answers everything, which is only more traffic. */
   have: SyncHave.optional(),
 });
@@ -262,7 +263,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
-    const holding = held.hold(record);
+    const holding = held.hold(record, bytes);
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
       // Honest peers relay late and syncs cross gossip, so an old record is no evidence of misbehaviour: counted on its
@@ -375,13 +376,14 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     const { authors, kinds, have } = request.data;
     let count = 0;
     let bytes = 0;
-    answering: for (const kind of new Set(kinds)) {
+    answering: for (const kind of new Set(kinds.filter((named): named is RecordKind => RecordKind.safeParse(named).success))) {
       for (const [index, author] of authors.entries()) {
         if (authors.indexOf(author) !== index) continue; // a pair named twice is answered once
-        const record = held.get(kind, author);
+        const entry = held.get(kind, author);
         // Nothing the requester holds already (its `have`, aligned with `authors`; absent or 0: nothing).
-        if (record === undefined || record.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
-        const encoded = encodeJson(record);
+        if (entry === undefined || entry.record.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
+        // The bytes as verified: re-encoded, a newer MINOR's record would have lost members its signature covers.
+        const encoded = entry.wire;
         if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break answering;
         count++;
         bytes += encoded.byteLength + 1;
@@ -448,7 +450,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   async function provesMembership(current: Libp2p | undefined, peer: Libp2pPeerId): Promise<boolean> {
     if (stopped || current === undefined) return false;
     const answer = await ask(peer, syncProtocol(network), 'membership check', { network, authors: [peer.toString()], kinds: [] }, (stream) => readLines(stream, 0, 0), current);
-    const granted = answer !== undefined && answer.length === 0;
+    const granted = answer !== undefined && answer.lines.length === 0 && answer.dropped.length === 0;
     if (!granted) logThrottled(peer.toString(), 'relay reservation refused', 'it did not complete a sync exchange of this network');
     return granted;
   }
@@ -456,9 +458,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   /** Asks `peer` for the latest records of `authors` x `kinds` (at most maxSyncAuthors authors), newer than `have`. */
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
     const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
-    const lines = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
-    if (lines === undefined || lines.length === 0) return;
+    const response = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
+    if (response === undefined) return;
     const remote = peer.toString();
+    for (const reason of response.dropped) reject(remote, reason);
+    const lines = response.lines;
+    if (lines.length === 0) return;
     // One token per exchange: the response's own bounds (512 records, 4 MiB) cap what one exchange costs.
     if (!takeToken(remote)) return rateLimited(remote, 'sync response');
     // Each requested (author, kind) at most once; anything else is not what I asked for.
@@ -789,9 +794,9 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         payload: outgoing.payload,
       } as UnsignedRecord;
       const record = await signRecord(unsigned, options.privateKey);
-      held.hold(record);
+      const bytes = encodeJson(record);
+      held.hold(record, bytes);
       if (node !== undefined) {
-        const bytes = encodeJson(record);
         counters.published++;
         if (record.kind === 'coordination') counters.publishedCoordination++;
         counters.publishedBytes += bytes.byteLength;

@@ -10,7 +10,7 @@ import type { NetworkEvent } from '../../src/engine/network.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, peersProtocol, syncProtocol, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { encodeJson } from '../../src/protocol/encoding.ts';
 import type { SignedRecord } from '../../src/protocol/schemas.ts';
-import { signRecord } from '../../src/protocol/signature.ts';
+import { signingBytes, signRecord, toBase64Url, verifyRecordBytes } from '../../src/protocol/signature.ts';
 import { startAttacker, startRawPeer, type Attacker } from './attacker.ts';
 import { sleep, waitFor } from './helpers.ts';
 
@@ -156,6 +156,73 @@ describe('network: exchange bounds', function () {
     assert.deepEqual(requests.map((got) => got.at(-1)?.have), [{ state: [2] }, { state: [2] }, { state: [2] }, { state: [2] }]);
     assert.equal(victim.net.counters.syncRecordsReceived, received);
     assert.equal(victim.net.counters.rejected, 0);
+  });
+
+  it('a sync response: a line too long is dropped unparsed and the lines after it still count', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    const keys = await Promise.all(Array.from({ length: 3 }, () => generateKeyPair('Ed25519')));
+    const ids = keys.map((key) => peerIdFromPrivateKey(key).toString());
+    const lines = await Promise.all(keys.map(async (key) => encodeJson(await signed(key, 'state'))));
+    await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      await drain(stream);
+      // A responder whose bounds differ: one line of 70 KiB between two records, sent in parts so that the requester
+      // holds more than a record's bound with no newline yet.
+      const parts = [Buffer.concat([lines[0]!, NEWLINE]), new Uint8Array(35 * 1024).fill(0x20), new Uint8Array(35 * 1024).fill(0x20), Buffer.concat([NEWLINE, lines[1]!, NEWLINE, lines[2]!, NEWLINE])];
+      for (const part of parts) {
+        if (!stream.send(part)) await stream.onDrain();
+        await sleep(50);
+      }
+      await stream.close();
+    });
+    await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    await victim.net.requestSync(ids, ['state']);
+    // Thrown before, the long line lost the whole response.
+    assert.deepEqual(records(victim.events).map((record) => record.author).sort(), [...ids].sort());
+    assert.match(rejections(victim.events).join('\n'), /a sync line larger than 65536 bytes, dropped unparsed/);
+    assert.equal(victim.net.counters.rejected, 1);
+  });
+
+  it('a sync response past its record bound: the records before it count, the rest is not read', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    const keys = await Promise.all(Array.from({ length: NETWORK_LIMITS.maxSyncRecords + 2 }, () => generateKeyPair('Ed25519')));
+    const lines = await Promise.all(keys.map(async (key) => encodeJson(await signed(key, 'state'))));
+    await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      await drain(stream);
+      for (const line of lines) if (!stream.send(Buffer.concat([line, NEWLINE]))) await stream.onDrain();
+      await stream.close().catch(() => undefined);
+    });
+    await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    await victim.net.requestSync(keys.map((key) => peerIdFromPrivateKey(key).toString()), ['state']);
+    await waitFor(() => records(victim.events).length >= NETWORK_LIMITS.maxSyncRecords, 'the records within the bound', 10_000);
+    await sleep(300);
+    assert.equal(records(victim.events).length, NETWORK_LIMITS.maxSyncRecords);
+    assert.match(rejections(victim.events).join('\n'), new RegExp(`more than ${NETWORK_LIMITS.maxSyncRecords} records: the rest was not read`));
+  });
+
+  it('sync serves a newer MINOR\'s record as received, unknown members included, so its signature still verifies; unknown and repeated kinds are ignored', async () => {
+    const holder = await peer();
+    const author = await startAttacker(holder.net.addresses()[0]!, holder.net.self, coordinationTopic(NETWORK));
+    started.push(author);
+    const now = new Date().toISOString();
+    const unsigned = { version: '1.7', network: NETWORK, kind: 'coordination', author: author.id, sequence: 5, clock: { [author.id]: 1 }, issuedAt: now, hint: 'new in 1.7', payload: { round: 1, phase: 5, clock: { [author.id]: 1 }, converged: false, phaseStartedAt: now, updatedAt: now, newMember: { a: 1 } } };
+    const sent = { ...unsigned, signature: toBase64Url(await author.key.sign(signingBytes(unsigned))) };
+    await author.send(encodeJson(sent));
+    await waitFor(() => records(holder.events).some((record) => record.author === author.id), 'the holder received the record');
+    const raw = await rawPeer();
+    const stream = await raw.node.dialProtocol(multiaddr(holder.net.addresses()[0]!), syncProtocol(NETWORK));
+    // A later version may ask for kinds this one does not know, and name one twice.
+    stream.send(encodeJson({ network: NETWORK, authors: [author.id], kinds: ['coordination', 'coordination', 'endorsement'] }));
+    await stream.close();
+    const lines = new TextDecoder().decode(await drain(stream)).split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 1);
+    // Served re-encoded from the parsed record, it had lost hint and newMember, and failed every requester's check.
+    assert.deepEqual(JSON.parse(lines[0]!), sent);
+    assert.equal((await verifyRecordBytes(new TextEncoder().encode(lines[0]!))).ok, true);
+    assert.equal(holder.net.counters.rejected, 0);
   });
 
   it('sync responder: leaves out what the requester holds (have, aligned with authors), and answers everything without it', async () => {
