@@ -342,8 +342,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     }
     try {
       if (!takeToken(remote)) {
-        counters.rateLimited++;
-        throw new DecodeError('rate limit exceeded');
+        // Over the requester's rate (9.2): counted as rateLimited and dropped, not as rejected input.
+        rateLimited(remote, `${what} request over the rate limit`);
+        stream.abort(new Error('rate limit exceeded'));
+        return;
       }
       await withDeadline(NETWORK_LIMITS.syncTimeoutMs, `${what} request`, (deadline) => answer(deadline.bind(stream), deadline.signal));
     } catch (error) {

@@ -203,6 +203,24 @@ describe('network: exchange bounds', function () {
     assert.match(rejections(victim.events).join('\n'), new RegExp(`more than ${NETWORK_LIMITS.maxSyncRecords} records: the rest was not read`));
   });
 
+  it('sync requests over the requester\'s rate are dropped and counted as rate limited, not as rejected input (spec 9.2)', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    const address = multiaddr(victim.net.addresses()[0]!);
+    for (let index = 0; index < 3 * NETWORK_LIMITS.rateBurst && victim.net.counters.rateLimited === 0; index++) {
+      const stream = await raw.node.dialProtocol(address, syncProtocol(NETWORK));
+      try {
+        stream.send(encodeJson({ network: NETWORK, authors: [], kinds: [] }));
+        await stream.close();
+      } catch {
+        // reset by the responder already (over the rate)
+      }
+      await drain(stream);
+    }
+    assert.ok(victim.net.counters.rateLimited > 0, 'the requests outran the rate');
+    assert.equal(victim.net.counters.rejected, 0, rejections(victim.events).join('\n'));
+  });
+
   it('sync serves a newer MINOR\'s record as received, unknown members included, so its signature still verifies; unknown and repeated kinds are ignored', async () => {
     const holder = await peer();
     const author = await startAttacker(holder.net.addresses()[0]!, holder.net.self, coordinationTopic(NETWORK));
