@@ -687,7 +687,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         // granted only to teammates (the connection gater above).
         ...(options.relay === true ? { relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: NETWORK_LIMITS.maxRelayReservations } }) } : {}),
         pubsub: gossipsub({
-          // Our records are signed at the application level; gossipsub's own signature binds the relaying hop.
+          // Records are signed at the application level as well; gossipsub's own signature (StrictSign, the default)
+          // binds each message to its publisher, whose bucket the rate limit of 9.2 takes from.
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
           floodPublish: true,
