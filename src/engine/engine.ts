@@ -20,6 +20,7 @@ import {
 } from '../protocol/schemas.ts';
 import { RecordTooLargeError } from '../protocol/signature.ts';
 import { describeIssues } from '../protocol/validate.ts';
+import { assertAllowedValue } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
 import type { Disposable, HeldSequence, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { mulberry32, seedFromString } from './random.ts';
@@ -38,6 +39,18 @@ function olderThanHead(announced: RecordOf<'coordination'>['payload'] | undefine
   const head = announced?.heads?.[kind];
   return head !== undefined && held !== undefined && held.sequence < head;
 }
+/**
+ * What the schema lets through but no peer would accept (a lone surrogate from an input box): refused before a
+ * sequence and a clock tick are spent on a record that cannot be signed (signRecord said only "cannot canonicalize").
+ */
+function assertWireText(value: unknown, what: string): void {
+  try {
+    assertAllowedValue(value);
+  } catch (error) {
+    throw new Error(`invalid ${what}:\n  ${(error as Error).message}`);
+  }
+}
+
 /** Entries my causal clock keeps at most: 256 x 59 bytes, twice in a coordination record, stays far below 64 KiB. */
 export const CLOCK_ENTRIES_KEPT = 256;
 
@@ -802,6 +815,7 @@ export function createEngine(options: EngineOptions): Engine {
     async declareState(raw) {
       const parsed = StateSchema.safeParse(raw, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid state:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      assertWireText(parsed.data, 'state');
       await inPhase(2, () => publish('state', parsed.data));
       await states.flush();
       myConverged.value = false;
@@ -810,6 +824,7 @@ export function createEngine(options: EngineOptions): Engine {
     async setRecognition(raw) {
       const parsed = RelationshipsSchema.safeParse({ recognition: raw }, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      assertWireText(parsed.data.recognition, 'recognition');
       await inPhase(3, () => publish('relationships', parsed.data));
       await relationships.flush();
       myConverged.value = false;

@@ -126,7 +126,7 @@ function decodeName(token: string): string | undefined {
  * I-JSON (RFC 7493 2.1), and the canonical form of such a string differs between implementations, so a signature
  * over it would not mean the same text to all of them (spec 4).
  */
-function assertAllowedValue(value: unknown, path: string): void {
+export function assertAllowedValue(value: unknown, path = ''): void {
   if (typeof value === 'string') {
     if (!value.isWellFormed()) throw new DecodeError(`${path === '' ? 'the value' : path}: a string holds a lone UTF-16 surrogate (not Unicode text)`);
   } else if (Array.isArray(value)) {

@@ -273,6 +273,11 @@ describe('engine', function () {
     const before = engine.stores.myState.peek();
     await assert.rejects(engine.declareState({ displayName: 'Ana', capacities: [{ id: 'c1', type: 'review', quantity: -2 }] }), /capacities\[0\]\.quantity: must be at least 0/);
     await assert.rejects(engine.setRecognition({ bob: Number.NaN }), /invalid recognition/);
+    // A lone surrogate (no Unicode text, no peer would accept it) is refused before a sequence is spent on it.
+    const sequence = engine.stores.states.get(engine.self)!.sequence;
+    await assert.rejects(engine.declareState({ displayName: 'Ana \ud83d', capacities: [] }), /invalid state:\n {2}displayName: a string holds a lone UTF-16 surrogate/);
+    await assert.rejects(engine.setRecognition({ ['x\udc00']: 1 }), /invalid recognition/);
+    assert.equal(engine.stores.states.get(engine.self)!.sequence, sequence);
     assert.deepEqual(engine.stores.myState.peek(), before);
     await engine.stop();
   });
