@@ -16,6 +16,7 @@ import {
   type Relationships,
   type Results,
   type SimulationResult,
+  type SignedRecord,
   type State,
 } from '../protocol/schemas.ts';
 import { RecordTooLargeError } from '../protocol/signature.ts';
@@ -720,6 +721,11 @@ export function createEngine(options: EngineOptions): Engine {
     networkListener = network.on(onNetworkEvent);
     await network.start();
     // stop() came while the network started: it cleaned up what existed then; add nothing after it.
+    if (generation !== started) return;
+    // What I cached of others, served to late joiners like what arrives: my sync requests say I hold it (have), so
+    // nobody sends it to me again.
+    const cachedOfOthers = [states, relationships, results].flatMap((store): SignedRecord[] => [...store.records.peek().values()].filter((record) => record.author !== self));
+    if (cachedOfOthers.length > 0) await network.holdForSync?.(cachedOfOthers);
     if (generation !== started) return;
     connected.value = new Set(network.connectedPeers());
     if (connected.peek().size > 0) knownPeers.value = new Set([...knownPeers.peek(), ...connected.peek()]);

@@ -48,6 +48,11 @@ export interface PeerNetwork {
    * as events. `heldSequence` says what I hold already, so that only newer records are sent (spec 9.3).
    */
   requestSync(authors: readonly PeerId[], kinds: readonly RecordKind[], heldSequence?: HeldSequence): Promise<void>;
+  /**
+   * Records of others from my cache, for the network to serve to late joiners as it serves what it received (spec
+   * 9.3); optional (the in-memory network keeps one medium for all).
+   */
+  holdForSync?(records: readonly SignedRecord[]): Promise<void>;
   /** Peers currently connected. */
   connectedPeers(): readonly PeerId[];
   on(listener: (event: NetworkEvent) => void): Disposable;

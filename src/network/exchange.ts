@@ -94,12 +94,11 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
   const lines: Uint8Array[] = [];
   const dropped: string[] = [];
   reading: for await (const chunk of stream) {
-    const bytes = chunkBytes(chunk);
+    let bytes = chunkBytes(chunk);
+    const over = total + bytes.byteLength > maxBytes;
+    // The lines that end within the bound still count; the rest of the chunk and of the stream is not read.
+    if (over) bytes = bytes.subarray(0, maxBytes - total);
     total += bytes.byteLength;
-    if (total > maxBytes) {
-      dropped.push(`sync response larger than ${maxBytes} bytes: the rest was not read`);
-      break;
-    }
     pending = pending.byteLength === 0 ? bytes : Buffer.concat([pending, bytes]);
     let newline: number;
     while ((newline = pending.indexOf(0x0a)) >= 0) {
@@ -114,6 +113,10 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
       if (!skipping) dropped.push(`a sync line larger than ${MAX_RECORD_BYTES} bytes, dropped unparsed`);
       skipping = true;
       pending = new Uint8Array(0);
+    }
+    if (over) {
+      dropped.push(`sync response larger than ${maxBytes} bytes: the rest was not read`);
+      break;
     }
   }
   if (dropped.some((reason) => reason.endsWith('was not read'))) stream.abort(new DecodeError('sync response beyond its bounds'));

@@ -2,14 +2,17 @@
 // The latest records a peer holds for late-joiner sync (spec 9.3, 9.5), kept by value: records of authors this peer
 // values (its own, and those it follows) first; among the rest the least recently updated is evicted first. A key
 // evicted (or never held for want of room) leaves its newest (sequence, signature), so its replays stay detected.
-// Each record is kept with its bytes as received: sync serves those, since the parsed record has lost the members of
-// a newer MINOR that the signature covers (served re-encoded, such a record failed every requester's check).
+// Each record is kept with the canonical text (RFC 8785) of the record as received: sync serves that, since the parsed
+// record has lost the members of a newer MINOR that the signature covers (served re-encoded, such a record failed
+// every requester's check). Canonical, not the bytes received: JSON whitespace may hold newlines, which split a sync
+// answer's lines (one padded record cut off every record after it), and a view of the received bytes kept the whole
+// frame it came in alive.
 import { resolveConflict } from '../protocol/conflict.ts';
 import type { CausalClock, SignedRecord } from '../protocol/schemas.ts';
 
 export type Holding = 'newer' | 'old' | 'duplicate';
 
-/** A held record, and its JSON text as it was received (or sent) and verified. */
+/** A held record, and the canonical JSON text of the record as verified, unknown members included. */
 export interface HeldRecord {
   readonly record: SignedRecord;
   readonly wire: Uint8Array;
@@ -58,7 +61,7 @@ export class HeldRecords {
    * Keeps the latest record per (author, kind) by the rule of spec 8.3, as the engine's stores do (sync then serves
    * the record every peer keeps): higher sequence; at an equal sequence, the later clock, then the greater signature.
    */
-  hold(record: SignedRecord, wire: Uint8Array): Holding {
+  hold(record: SignedRecord, wire: () => Uint8Array): Holding {
     const key = `${record.kind}/${record.author}`;
     const outcome = resolveConflict(this.valued.get(key)?.record ?? this.others.get(key)?.record ?? this.marks.get(key), record);
     // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
@@ -73,7 +76,7 @@ export class HeldRecords {
       this.mark(key, record);
       return 'newer';
     }
-    pool.set(key, { record, wire });
+    pool.set(key, { record, wire: wire() });
     return 'newer';
   }
 

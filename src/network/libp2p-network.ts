@@ -19,10 +19,10 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
-import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
+import { canonicalJson, encodeJson, decodeJson, DecodeError, utf8Bytes } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
-import { signRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
+import { signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
 import { peerIdOfAddress } from './addresses.ts';
@@ -93,6 +93,8 @@ export interface Libp2pPeerNetwork extends PeerNetwork {
   addresses(): string[];
   readonly network: string;
   readonly counters: Readonly<NetworkCounters>;
+  /** Records of others from the engine's cache, verified and held for sync (spec 9.3). */
+  holdForSync(records: readonly SignedRecord[]): Promise<void>;
   /** Dials a multiaddr (with /p2p/<id>); for tests and manual joins. */
   dial(address: string): Promise<void>;
   /** How many (author, kind) records are held for sync; bounded by NETWORK_LIMITS.maxHeldRecords. */
@@ -263,7 +265,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
-    const holding = held.hold(record, bytes);
+    const holding = held.hold(record, () => utf8Bytes(canonicalJson(verified.raw)));
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
       // Honest peers relay late and syncs cross gossip, so an old record is no evidence of misbehaviour: counted on its
@@ -376,11 +378,13 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     if (!request.success || request.data.network !== network) throw new DecodeError('malformed sync request');
     counters.syncRequestsServed++;
     const { authors, kinds, have } = request.data;
+    // Each author at its first position (a pair named twice is answered once; `have` is read there).
+    const firstIndex = new Map<string, number>();
+    for (const [index, author] of authors.entries()) if (!firstIndex.has(author)) firstIndex.set(author, index);
     let count = 0;
     let bytes = 0;
     answering: for (const kind of new Set(kinds.filter((named): named is RecordKind => RecordKind.safeParse(named).success))) {
-      for (const [index, author] of authors.entries()) {
-        if (authors.indexOf(author) !== index) continue; // a pair named twice is answered once
+      for (const [author, index] of firstIndex) {
         const entry = held.get(kind, author);
         // Nothing the requester holds already (its `have`, aligned with `authors`; absent or 0: nothing).
         if (entry === undefined || entry.record.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
@@ -798,7 +802,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       } as UnsignedRecord;
       const record = await signRecord(unsigned, options.privateKey);
       const bytes = encodeJson(record);
-      held.hold(record, bytes);
+      held.hold(record, () => utf8Bytes(canonicalJson(record)));
       if (node !== undefined) {
         counters.published++;
         if (record.kind === 'coordination') counters.publishedCoordination++;
@@ -849,12 +853,25 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // Others in random order, so that repeated syncs spread over the peers instead of asking the same ones.
       const peers = [...connected.filter((peer) => wanted.has(peer.toString())), ...sample(connected.filter((peer) => !wanted.has(peer.toString())), NETWORK_LIMITS.maxSyncPeers)].slice(0, NETWORK_LIMITS.maxSyncPeers);
       const asked = authors.slice(0, NETWORK_LIMITS.maxSyncAuthors);
-      const have = heldSequence === undefined ? undefined : haveOf(asked, kinds, heldSequence);
+      // What I hold *and serve*: a record the engine holds but this layer does not (evicted, or cached and not handed
+      // over) is asked for again, so that I serve it to late joiners as well (a review's probe: after a restart, a
+      // teammate's cached state was neither fetched nor served until its author published again).
+      const have = heldSequence === undefined ? undefined : haveOf(asked, kinds, (author, kind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.record.sequence ?? 0));
       await Promise.all(peers.map((peer) => syncWith(peer, asked, kinds, have)));
     },
 
     connectedPeers() {
       return node === undefined ? [] : node.getPeers().map((peer) => peer.toString());
+    },
+
+    async holdForSync(records) {
+      for (const record of records) {
+        if (record.author === self || record.network !== network) continue;
+        // Verified again: a cached record is stored as this version read it, and one of a newer MINOR has lost the
+        // members its signature covers; such a record is not held, and so is asked for again (requestSync's have).
+        const verified = await verifyRecord(record);
+        if (verified.ok) held.hold(verified.record, () => utf8Bytes(canonicalJson(verified.raw)));
+      }
     },
 
     on(listener) {

@@ -14,7 +14,8 @@ export const SIGNATURE_DOMAIN = 'mutual/record/v1';
 type WithoutSignature<T> = T extends unknown ? Omit<T, 'signature'> : never;
 export type UnsignedRecord = WithoutSignature<SignedRecord>;
 
-export type VerifyResult = { ok: true; record: SignedRecord } | { ok: false; reason: string };
+/** `raw` is the record as received, members of a newer MINOR included (what the signature covers); `record` is what this version reads of it. */
+export type VerifyResult = { ok: true; record: SignedRecord; raw: Record<string, unknown> } | { ok: false; reason: string };
 
 /** UTF-8(SIGNATURE_DOMAIN) || 0x00 || UTF-8(canonical JSON of the record without `signature`). */
 export function signingBytes(record: Record<string, unknown>): Uint8Array {
@@ -94,7 +95,7 @@ export async function verifyRecord(raw: unknown): Promise<VerifyResult> {
   }
   const valid = await publicKey.verify(message, fromBase64Url(record.signature));
   if (!valid) return { ok: false, reason: `signature does not verify for author ${record.author}` };
-  return { ok: true, record };
+  return { ok: true, record, raw: raw as Record<string, unknown> };
 }
 
 /** verifyRecord for bytes off the wire: the size is checked before anything is parsed. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { effect } from '@preact/signals-core';
-import { createEngine, createProtocolStores, MemoryNetworkHub, MemoryPeerNetwork, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent } from '../../src/engine/index.ts';
+import { createEngine, createProtocolStores, MemoryNetworkHub, MemoryPeerNetwork, memoryStorage, runAsyncSimulation, VirtualScheduler, type NetworkEvent, type PeerNetwork } from '../../src/engine/index.ts';
 import { throttled } from '../../src/engine/scheduler.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../../src/protocol/limits.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
@@ -160,6 +160,11 @@ describe('engine', function () {
       if (this.self === restartedId && authors.includes(teammate) && kinds.includes('state')) syncs.push({ authors, held: heldSequence?.(teammate, 'state') });
       return requestSync.call(this, authors, kinds, heldSequence);
     };
+    // ... and its cache of others goes to the network to serve to late joiners (libp2p holds it, 9.3).
+    const handedOver: string[] = [];
+    (MemoryPeerNetwork.prototype as PeerNetwork).holdForSync = async function (this: MemoryPeerNetwork, records) {
+      if (this.self === restartedId) handedOver.push(...records.map((record) => `${record.kind} ${record.author}`));
+    };
     try {
       // Restart: same key, same storage, nothing declared again.
       const restarted = await net.addEngine(1, { storage: storages[1] });
@@ -170,8 +175,10 @@ describe('engine', function () {
       await net.settle(() => net.allConverged(), 30_000);
     } finally {
       MemoryPeerNetwork.prototype.requestSync = requestSync;
+      delete (MemoryPeerNetwork.prototype as PeerNetwork).holdForSync;
     }
     assert.ok(syncs.length > 0 && syncs[0]!.held === cachedSequence, JSON.stringify(syncs));
+    assert.ok(handedOver.includes(`state ${teammate}`) && !handedOver.some((entry) => entry.endsWith(restartedId)), handedOver.join(', '));
     assertSameFlows(summarize(net), simulate(demoTeam));
     for (const engine of net.engines) await engine.stop();
   });

@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, peersProtocol, syncProtocol, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
-import { encodeJson } from '../../src/protocol/encoding.ts';
+import { canonicalJson, encodeJson } from '../../src/protocol/encoding.ts';
 import type { SignedRecord } from '../../src/protocol/schemas.ts';
 import { signingBytes, signRecord, toBase64Url, verifyRecordBytes } from '../../src/protocol/signature.ts';
 import { startAttacker, startRawPeer, type Attacker } from './attacker.ts';
@@ -228,7 +228,9 @@ describe('network: exchange bounds', function () {
     const now = new Date().toISOString();
     const unsigned = { version: '1.7', network: NETWORK, kind: 'coordination', author: author.id, sequence: 5, clock: { [author.id]: 1 }, issuedAt: now, hint: 'new in 1.7', payload: { round: 1, phase: 5, clock: { [author.id]: 1 }, converged: false, phaseStartedAt: now, updatedAt: now, newMember: { a: 1 } } };
     const sent = { ...unsigned, signature: toBase64Url(await author.key.sign(signingBytes(unsigned))) };
-    await author.send(encodeJson(sent));
+    // Sent with 600 newlines of JSON whitespace (any equivalent text is allowed on the wire, spec 4): served as
+    // received, they split the sync answer into 601 lines and cut off every record after it (found by a review).
+    await author.send(new TextEncoder().encode(`{${'\n'.repeat(600)}${JSON.stringify(sent).slice(1)}`));
     await waitFor(() => records(holder.events).some((record) => record.author === author.id), 'the holder received the record');
     const raw = await rawPeer();
     const stream = await raw.node.dialProtocol(multiaddr(holder.net.addresses()[0]!), syncProtocol(NETWORK));
@@ -237,10 +239,44 @@ describe('network: exchange bounds', function () {
     await stream.close();
     const lines = new TextDecoder().decode(await drain(stream)).split('\n').filter((line) => line !== '');
     assert.equal(lines.length, 1);
-    // Served re-encoded from the parsed record, it had lost hint and newMember, and failed every requester's check.
+    // Served re-encoded from the parsed record, it had lost hint and newMember, and failed every requester's check;
+    // now its canonical text (RFC 8785), which keeps them.
     assert.deepEqual(JSON.parse(lines[0]!), sent);
+    assert.equal(lines[0], canonicalJson(sent));
     assert.equal((await verifyRecordBytes(new TextEncoder().encode(lines[0]!))).ok, true);
     assert.equal(holder.net.counters.rejected, 0);
+  });
+
+  it('sync: have says only what this peer also holds to serve; cached records handed over are served and not asked for again', async () => {
+    const victim = await peer();
+    const author = await generateKeyPair('Ed25519');
+    const authorId = peerIdFromPrivateKey(author).toString();
+    const cached = await signed(author, 'state', 7);
+    const raw = await rawPeer();
+    const haves: unknown[] = [];
+    await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      haves.push((JSON.parse(new TextDecoder().decode(await drain(stream))) as { have?: unknown }).have);
+      await stream.close();
+    });
+    await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    const engineHolds = () => 7;
+    // The engine holds sequence 7 (from its cache) but the network layer does not: asked again, so that it can serve it.
+    await victim.net.requestSync([authorId], ['state'], engineHolds);
+    assert.deepEqual(haves.at(-1), { state: [0] });
+    // Handed over from the cache: held, served to a late joiner, and claimed in have.
+    await victim.net.holdForSync([cached]);
+    await victim.net.requestSync([authorId], ['state'], engineHolds);
+    assert.deepEqual(haves.at(-1), { state: [7] });
+    const asking = await raw.node.dialProtocol(multiaddr(victim.net.addresses()[0]!), syncProtocol(NETWORK));
+    asking.send(encodeJson({ network: NETWORK, authors: [authorId], kinds: ['state'] }));
+    await asking.close();
+    const served = new TextDecoder().decode(await drain(asking)).split('\n').filter((line) => line !== '');
+    assert.deepEqual(served.map((line) => (JSON.parse(line) as SignedRecord).sequence), [7]);
+    // A cached record that no longer verifies (stored as read, a newer MINOR's members lost) is not held.
+    await victim.net.holdForSync([{ ...(await signed(author, 'state', 8)), sequence: 9 }]);
+    await victim.net.requestSync([authorId], ['state'], () => 9);
+    assert.deepEqual(haves.at(-1), { state: [7] });
   });
 
   it('sync responder: leaves out what the requester holds (have, aligned with authors), and answers everything without it', async () => {

@@ -28,7 +28,7 @@ describe('record signatures', () => {
   it('verifies what it signed, from objects and from bytes', async () => {
     const { key, id } = await author();
     const record = await signRecord(unsignedState(id), key);
-    assert.deepEqual(await verifyRecord(record), { ok: true, record });
+    assert.deepEqual(await verifyRecord(record), { ok: true, record, raw: record });
     assert.equal((await verifyRecordBytes(encodeJson(record))).ok, true);
   });
 
