@@ -12,9 +12,13 @@ import type { CausalClock, SignedRecord } from '../protocol/schemas.ts';
 
 export type Holding = 'newer' | 'old' | 'duplicate';
 
-/** A held record, and the canonical JSON text of the record as verified, unknown members included. */
-export interface HeldRecord {
-  readonly record: SignedRecord;
+/**
+ * A held record: what the conflict rule and sync need of it, and the canonical JSON text of the record as verified,
+ * unknown members included. Not the parsed record beside its text: its payload is the engine's, and kept twice the
+ * store cost up to 4096 x (64 KiB parsed + 64 KiB of text).
+ */
+export interface HeldRecord extends Mark {
+  readonly author: string;
   readonly wire: Uint8Array;
 }
 
@@ -63,7 +67,7 @@ export class HeldRecords {
    */
   hold(record: SignedRecord, wire: () => Uint8Array): Holding {
     const key = `${record.kind}/${record.author}`;
-    const outcome = resolveConflict(this.valued.get(key)?.record ?? this.others.get(key)?.record ?? this.marks.get(key), record);
+    const outcome = resolveConflict(this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key), record);
     // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
     if (outcome === 'duplicate') return 'duplicate';
     if (outcome === 'stale' || outcome === 'equivocation-ignored') return 'old';
@@ -76,7 +80,7 @@ export class HeldRecords {
       this.mark(key, record);
       return 'newer';
     }
-    pool.set(key, { record, wire: wire() });
+    pool.set(key, { author: record.author, sequence: record.sequence, clock: record.clock, signature: record.signature, wire: wire() });
     return 'newer';
   }
 
@@ -96,17 +100,17 @@ export class HeldRecords {
   private evictFor(valued: boolean): boolean {
     const pools = valued ? [this.others, this.valued] : [this.others];
     for (const pool of pools) {
-      for (const [key, { record }] of pool) {
-        if (record.author === this.self) continue;
+      for (const [key, held] of pool) {
+        if (held.author === this.self) continue;
         pool.delete(key);
-        this.mark(key, record);
+        this.mark(key, held);
         return true;
       }
     }
     return false;
   }
 
-  private mark(key: string, record: SignedRecord): void {
+  private mark(key: string, record: Mark): void {
     if (this.marks.size >= this.max) this.marks.delete(this.marks.keys().next().value!);
     this.marks.set(key, { sequence: record.sequence, clock: record.clock, signature: record.signature });
   }

@@ -387,7 +387,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       for (const [author, index] of firstIndex) {
         const entry = held.get(kind, author);
         // Nothing the requester holds already (its `have`, aligned with `authors`; absent or 0: nothing).
-        if (entry === undefined || entry.record.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
+        if (entry === undefined || entry.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
         // The bytes as verified: re-encoded, a newer MINOR's record would have lost members its signature covers.
         const encoded = entry.wire;
         if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break answering;
@@ -856,7 +856,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // What I hold *and serve*: a record the engine holds but this layer does not (evicted, or cached and not handed
       // over) is asked for again, so that I serve it to late joiners as well (a review's probe: after a restart, a
       // teammate's cached state was neither fetched nor served until its author published again).
-      const have = heldSequence === undefined ? undefined : haveOf(asked, kinds, (author, kind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.record.sequence ?? 0));
+      const have = heldSequence === undefined ? undefined : haveOf(asked, kinds, (author, kind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.sequence ?? 0));
       await Promise.all(peers.map((peer) => syncWith(peer, asked, kinds, have)));
     },
 

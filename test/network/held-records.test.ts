@@ -27,7 +27,7 @@ describe('network: records held for sync', () => {
     assert.equal(hold(record('me', 1)), 'newer');
     assert.equal(hold(record('junk4', 1)), 'newer');
     assert.equal(held.get('state', 'junk3'), undefined);
-    assert.equal(held.get('state', 'junk4')?.record.sequence, 1);
+    assert.equal(held.get('state', 'junk4')?.sequence, 1);
     following = new Set(['me', 'teammate', 'junk4']);
     held.revalue('junk4');
     assert.equal(hold(record('junk5', 1)), 'newer');
@@ -50,6 +50,6 @@ describe('network: records held for sync', () => {
     assert.equal(hold(record({ a: 2 }, 'Z')), 'old');
     assert.equal(hold(record({ a: 3, b: 1 }, 'B')), 'newer');
     assert.equal(hold(record({ a: 4 }, 'A')), 'old', 'concurrent clocks: the greater signature stays');
-    assert.equal(held.get('state', 'a')?.record.signature, 'B');
+    assert.equal(held.get('state', 'a')?.signature, 'B');
   });
 });
