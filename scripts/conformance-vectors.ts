@@ -175,8 +175,43 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'an array', valid: false, why: 'a clock is an object of peer id -> count', value: [1, 2] },
       ],
     },
+    'sync-request': {
+      schema: 'SyncRequest.schema.json',
+      cases: [
+        { name: 'two authors, every kind', valid: true, value: syncRequest },
+        { name: 'with have (ana holds state 3, bob none; relationships not named: answered whole)', valid: true, value: { ...syncRequest, have: { state: [3, 0], results: [7] } } },
+        { name: 'a kind of a newer MINOR, and one named twice (ignored, answered once)', valid: true, value: { ...syncRequest, kinds: ['state', 'state', 'endorsement'] } },
+        { name: "the relay's membership check (no kind)", valid: true, value: { network: 'team', authors: ['ana'], kinds: [] } },
+        { name: 'network name with upper case', valid: false, why: 'network names are lower case', value: { ...syncRequest, network: 'Team' } },
+        { name: 'negative have entry', valid: false, why: 'have entries are sequences held, 0 for none', value: { ...syncRequest, have: { state: [-1, 0] } } },
+        { name: 'fractional have entry', valid: false, why: 'have entries are integers', value: { ...syncRequest, have: { state: [1.5, 0] } } },
+        { name: 'a kind name of 33 characters', valid: false, why: 'kind names are at most 32 characters', value: { ...syncRequest, kinds: ['k'.repeat(33)] } },
+        { name: '17 kinds', valid: false, why: 'a request names at most 16 kinds', value: { ...syncRequest, kinds: Array.from({ length: 17 }, (_, index) => `kind${index}`) } },
+        { name: '1025 authors', valid: false, why: 'a request names at most 1024 authors', value: { ...syncRequest, authors: Array.from({ length: 1025 }, (_, index) => `peer${index}`) } },
+        { name: 'without kinds', valid: false, why: 'kinds is required', value: { network: 'team', authors: ['ana'] } },
+      ],
+    },
+    'lookup-request': {
+      schema: 'LookupRequest.schema.json',
+      cases: [
+        { name: 'two peers', valid: true, value: { peers: ['ana', 'bob'] } },
+        { name: '65 peers', valid: false, why: 'a lookup names at most 64 peers', value: { peers: Array.from({ length: 65 }, (_, index) => `peer${index}`) } },
+        { name: 'a peer id with a space', valid: false, why: 'peer ids have no whitespace', value: { peers: ['ana smith'] } },
+      ],
+    },
+    'lookup-response': {
+      schema: 'LookupResponse.schema.json',
+      cases: [
+        { name: 'addresses of one peer (the requester appends /p2p/<id> where none is given)', valid: true, value: { peers: [{ id: 'ana', addresses: ['/ip4/192.0.2.7/tcp/4001', '/ip4/192.0.2.7/tcp/4002/ws'] }] } },
+        { name: 'nobody known', valid: true, value: { peers: [] } },
+        { name: '9 addresses for one peer', valid: false, why: 'at most 8 addresses per peer', value: { peers: [{ id: 'ana', addresses: Array.from({ length: 9 }, (_, index) => `/ip4/192.0.2.7/tcp/${4000 + index}`) }] } },
+        { name: 'an address of 513 characters', valid: false, why: 'addresses are at most 512 characters', value: { peers: [{ id: 'ana', addresses: [`/dns4/${'a'.repeat(498)}/tcp/4001`] }] } },
+      ],
+    },
   };
 }
+
+const syncRequest = { network: 'team', authors: ['ana', 'bob'], kinds: ['state', 'relationships', 'results', 'coordination'] };
 
 /** 2026 in Arabic-Indic digits (U+0662 U+0660 U+0662 U+0666): digits to Unicode, not to an ECMA-262 \d. */
 const ARABIC_INDIC_2026 = '\u0662\u0660\u0662\u0666';

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
 import { canonicalJson, encodeJson, decodeJson, DecodeError, utf8Bytes } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../protocol/limits.ts';
-import { NetworkName, PeerId, RecordKind, type SignedRecord } from '../protocol/schemas.ts';
+import { LookupRequest, LookupResponse, NetworkName, RecordKind, SyncRequest, type SignedRecord, type SyncHave } from '../protocol/schemas.ts';
 import { signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
@@ -107,31 +107,12 @@ export interface Libp2pPeerNetwork extends PeerNetwork {
 
 const silentLogger: NetworkLogger = { info() {}, warn() {} };
 
-/** Per kind, the sequence the requester holds of each requested author, aligned with `authors` (0: none). */
-const HaveSequences = z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(NETWORK_LIMITS.maxSyncAuthors).optional();
-const SyncHave = z.object({ state: HaveSequences, relationships: HaveSequences, results: HaveSequences, coordination: HaveSequences });
-type SyncHave = z.infer<typeof SyncHave>;
-
-const SyncRequest = z.object({
-  network: NetworkName,
-  authors: z.array(PeerId).max(NETWORK_LIMITS.maxSyncAuthors),
-  /** Kinds this version does not know (a newer MINOR's) are ignored, and a kind named twice is answered once (spec 9.3, 10). */
-  kinds: z.array(z.string().min(1).max(32)).max(16),
-  /** Optional (spec 9.3): a responder that does not know it answers everything, which is only more traffic. */
-  have: SyncHave.optional(),
-});
-
 /** The `have` of a sync request: per requested kind, what I hold of each author (0: nothing), aligned with `authors`. */
 function haveOf(authors: readonly string[], kinds: readonly RecordKind[], heldSequence: (author: string, kind: RecordKind) => number | undefined): SyncHave {
   const have: SyncHave = {};
   for (const kind of new Set(kinds)) have[kind] = authors.map((author) => heldSequence(author, kind) ?? 0);
   return have;
 }
-
-const LookupRequest = z.object({ peers: z.array(PeerId).max(NETWORK_LIMITS.maxLookupPeers) });
-const LookupResponse = z.object({
-  peers: z.array(z.object({ id: PeerId, addresses: z.array(z.string().max(512)).max(NETWORK_LIMITS.maxAddressesPerPeer) })).max(NETWORK_LIMITS.maxLookupPeers),
-});
 
 interface Bucket {
   tokens: number;
@@ -584,10 +565,17 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return; // not a libp2p peer id (recognition may name anything): nobody to dial
     }
     if (node === undefined || node.getConnections(id).length === 0) return;
-    node.peerStore
-      .get(id)
-      .then((known) => addressBook.remember(author, known.addresses.map((address) => address.multiaddr.toString())))
-      .catch(() => undefined);
+    void rememberFromPeerStore(node, id);
+  }
+
+  /** What the peer store knows of where `id` listens goes into the address book. */
+  async function rememberFromPeerStore(current: Libp2p, id: Libp2pPeerId): Promise<void> {
+    try {
+      const known = await current.peerStore.get(id);
+      addressBook.remember(id.toString(), known.addresses.map((address) => address.multiaddr.toString()));
+    } catch {
+      // not in the peer store: nothing to remember
+    }
   }
 
   /** Peers found on another network or MAJOR version (each is logged once). */
@@ -785,7 +773,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       bootstrapTimer = undefined;
       const current = node;
       node = undefined;
-      if (current !== undefined) await current.stop();
+      if (current !== undefined) {
+        // The followed teammates connected now, whose identify may still be on its way: a stop right after connecting
+        // saved nothing of them (a flaky test), and the next start then had only the bootstrap peer to ask.
+        await Promise.all(current.getPeers().filter((peer) => follows(peer.toString())).map((peer) => rememberFromPeerStore(current, peer)));
+        await current.stop();
+      }
       await addressBook.flush();
     },
 

@@ -1,7 +1,7 @@
 // Room: network. May touch: protocol schemas and limits only (pure names and bounds).
 // Topic and protocol names (spec/PROTOCOL.md, chapter 9). They carry the protocol MAJOR and the network name, so
 // two teams, or two major versions, never share a topic.
-import { PROTOCOL_MAJOR } from '../protocol/limits.ts';
+import { MAX_ADDRESSES_PER_PEER, MAX_LOOKUP_PEERS, MAX_SYNC_AUTHORS, PROTOCOL_MAJOR } from '../protocol/limits.ts';
 import { NetworkName, type PeerId, type RecordKind } from '../protocol/schemas.ts';
 
 /** Per-author topic of one record kind; coordination of every peer shares one topic. */
@@ -57,7 +57,7 @@ export const NETWORK_LIMITS = {
   /** Bytes one sync response carries at most (records are newline-separated, each at most MAX_RECORD_BYTES). */
   maxSyncBytes: 4 * 1024 * 1024,
   /** Authors one sync request names at most. */
-  maxSyncAuthors: 1024,
+  maxSyncAuthors: MAX_SYNC_AUTHORS,
   /** Bytes of a sync request. */
   maxSyncRequestBytes: 160 * 1024,
   /** Peers asked per requestSync call. */
@@ -72,8 +72,8 @@ export const NETWORK_LIMITS = {
   /** Invalid input from one peer is logged at most once per this interval. */
   logIntervalMs: 60_000,
   /** Peer ids one address lookup names at most, and addresses returned per peer. */
-  maxLookupPeers: 64,
-  maxAddressesPerPeer: 8,
+  maxLookupPeers: MAX_LOOKUP_PEERS,
+  maxAddressesPerPeer: MAX_ADDRESSES_PER_PEER,
   /** Bytes of an address lookup request or response. */
   maxLookupBytes: 64 * 1024,
   /** An unreachable subscribed author is looked up again at most this often. */

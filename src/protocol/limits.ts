@@ -28,6 +28,14 @@ export const MAX_NAME_LENGTH = 128;
 export const MAX_DESCRIPTION_LENGTH = 2048;
 export const MAX_UNIT_LENGTH = 32;
 
+/** Stream protocols (spec 9.3, 9.4): authors one sync request names, kinds it names, addresses per looked-up peer. */
+export const MAX_SYNC_AUTHORS = 1024;
+export const MAX_SYNC_KINDS = 16;
+export const MAX_LOOKUP_PEERS = 64;
+export const MAX_ADDRESSES_PER_PEER = 8;
+/** Characters of one address in a lookup answer that a reader accepts (the reference answers at most 400). */
+export const MAX_ADDRESS_LENGTH = 512;
+
 /** Quantities and weights are finite and at most this (keeps sums exact enough in IEEE doubles). */
 export const MAX_QUANTITY = 1e12;
 

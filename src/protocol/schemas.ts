@@ -8,16 +8,21 @@
 import { z } from 'zod';
 import {
   FORBIDDEN_KEYS,
+  MAX_ADDRESS_LENGTH,
+  MAX_ADDRESSES_PER_PEER,
   MAX_ALLOCATION_ENTRIES,
   MAX_CLOCK_ENTRIES,
   MAX_DESCRIPTION_LENGTH,
   MAX_ID_LENGTH,
+  MAX_LOOKUP_PEERS,
   MAX_NAME_LENGTH,
   MAX_QUANTITY,
   MAX_RECOGNITION_ENTRIES,
   MAX_SCENARIO_PARTICIPANTS,
   MAX_SKILLS,
   MAX_SLOTS,
+  MAX_SYNC_AUTHORS,
+  MAX_SYNC_KINDS,
   MAX_TYPE_LENGTH,
   MAX_UNIT_LENGTH,
 } from './limits.ts';
@@ -384,6 +389,55 @@ export const PAYLOAD_SCHEMAS = {
 
 export type PayloadOf<K extends RecordKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
 
+// --- Stream protocols of the network (spec 9.3, 9.4): requests and answers that are not signed records.
+
+const HaveSequences = z
+  .array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+  .max(MAX_SYNC_AUTHORS)
+  .optional()
+  .meta({ description: 'The sequence held of each requested author, aligned with authors (0: none; missing entries at the end: 0).' });
+
+export type SyncHave = z.infer<typeof SyncHave>;
+export const SyncHave = z
+  .object({ state: HaveSequences, relationships: HaveSequences, results: HaveSequences, coordination: HaveSequences })
+  .meta({
+    id: 'SyncHave',
+    title: 'What a sync requester holds',
+    description: 'Per record kind, the sequences the requester holds and serves; a responder sends only newer records (spec 9.3).',
+  });
+
+export const SyncRequest = z
+  .object({
+    network: NetworkName,
+    authors: z.array(PeerId).max(MAX_SYNC_AUTHORS),
+    kinds: z
+      .array(z.string().min(1).max(32))
+      .max(MAX_SYNC_KINDS)
+      .meta({ description: 'Record kinds; a kind the responder does not know is ignored, one named twice is answered once.' }),
+    have: SyncHave.optional(),
+  })
+  .meta({
+    id: 'SyncRequest',
+    title: 'Sync request',
+    description: 'Written by the requester on a sync/1.0.0 stream, then its write side closed; answered by newline-separated records (spec 9.3).',
+  });
+
+export const LookupRequest = z
+  .object({ peers: z.array(PeerId).max(MAX_LOOKUP_PEERS) })
+  .meta({ id: 'LookupRequest', title: 'Address lookup request', description: 'Written on a peers/1.0.0 stream (spec 9.4).' });
+
+export const LookupResponse = z
+  .object({
+    peers: z
+      .array(z.object({ id: PeerId, addresses: z.array(z.string().max(MAX_ADDRESS_LENGTH)).max(MAX_ADDRESSES_PER_PEER) }))
+      .max(MAX_LOOKUP_PEERS),
+  })
+  .meta({
+    id: 'LookupResponse',
+    title: 'Address lookup answer',
+    description: 'The multiaddrs a responder knows of the peers asked about; the requester binds each to its peer (spec 9.4).',
+  });
+
 /** The schemas published under schemas/, by file name. Order is the order of the spec's data model chapter. */
 export const PUBLISHED_SCHEMAS = {
   PeerId,
@@ -412,4 +466,8 @@ export const PUBLISHED_SCHEMAS = {
   ScenarioParticipant,
   Scenario,
   SimulationResult,
+  SyncHave,
+  SyncRequest,
+  LookupRequest,
+  LookupResponse,
 } as const;

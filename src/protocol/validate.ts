@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import {
   CausalClock,
   Coordination,
+  LookupRequest,
+  LookupResponse,
   Relationships,
   Results,
   Scenario,
@@ -11,6 +13,7 @@ import {
   SimulationResult,
   Slot,
   State,
+  SyncRequest,
 } from './schemas.ts';
 
 export const MESSAGE_KINDS = {
@@ -23,6 +26,9 @@ export const MESSAGE_KINDS = {
   'simulation-result': SimulationResult,
   slot: Slot,
   'causal-clock': CausalClock,
+  'sync-request': SyncRequest,
+  'lookup-request': LookupRequest,
+  'lookup-response': LookupResponse,
 } as const;
 
 export type MessageKind = keyof typeof MESSAGE_KINDS;

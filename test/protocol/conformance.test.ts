@@ -37,7 +37,7 @@ describe('conformance vectors', () => {
 
   it('cover every message kind of the wire, and slots and causal clocks on their own', () => {
     const kinds = messageFiles.map((name) => name.replace(/\.json$/, '')).sort();
-    assert.deepEqual(kinds, ['causal-clock', 'coordination', 'record', 'relationships', 'results', 'slot', 'state']);
+    assert.deepEqual(kinds, ['causal-clock', 'coordination', 'lookup-request', 'lookup-response', 'record', 'relationships', 'results', 'slot', 'state', 'sync-request']);
   });
 
   for (const file of messageFiles) {
