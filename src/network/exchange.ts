@@ -151,6 +151,37 @@ export function serveSlots(perConnection: number, overall: number): { take(conne
 }
 
 /**
+ * At most `perKey` holders at once per key; `take` waits for a slot (first come, first served) and gives its release.
+ * Waiters hold no resource but a promise, and every holder releases by its exchange's deadline.
+ */
+export function waitingSlots(perKey: number): { take(key: string): Promise<() => void>; inUse(key: string): number } {
+  const used = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  const release = (key: string) => {
+    const next = waiting.get(key)?.shift();
+    if (waiting.get(key)?.length === 0) waiting.delete(key);
+    // The slot passes straight to the next waiter; with none, it is freed.
+    if (next !== undefined) return next();
+    const left = (used.get(key) ?? 1) - 1;
+    if (left > 0) used.set(key, left);
+    else used.delete(key);
+  };
+  return {
+    async take(key) {
+      if ((used.get(key) ?? 0) < perKey) used.set(key, (used.get(key) ?? 0) + 1);
+      else await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release(key);
+      };
+    },
+    inUse: (key) => used.get(key) ?? 0,
+  };
+}
+
+/**
  * An address a lookup returned for peer `id`, bound to `id`: a trailing /p2p/<id> is kept, an address without one
  * gets it appended. An address whose last /p2p/ names another peer (a responder redirecting my dial), or that is no
  * multiaddr, gives undefined. A relay's own /p2p/ before /p2p-circuit stays.

@@ -26,7 +26,7 @@ import { signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
 import { peerIdOfAddress } from './addresses.ts';
-import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, withDeadline } from './exchange.ts';
+import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, waitingSlots, withDeadline, type ResponseLines } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, networksOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
 
@@ -309,6 +309,11 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   }
 
   const syncServes = serveSlots(EXCHANGE_LIMITS.maxSyncServesPerConnection, EXCHANGE_LIMITS.maxSyncServes);
+  /**
+   * My sync exchanges open at once with one peer, at most what a responder serves per connection (9.3): beyond it the
+   * responder resets the stream, so the next one waits for a slot (each exchange ends by its deadline) instead.
+   */
+  const syncSlots = waitingSlots(EXCHANGE_LIMITS.maxSyncServesPerConnection);
   const lookupServes = serveSlots(EXCHANGE_LIMITS.maxLookupServesPerConnection, EXCHANGE_LIMITS.maxLookupServes);
 
   /**
@@ -445,7 +450,13 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   /** Asks `peer` for the latest records of `authors` x `kinds` (at most maxSyncAuthors authors), newer than `have`. */
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
     const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
-    const response = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
+    const release = await syncSlots.take(peer.toString());
+    let response: ResponseLines | undefined;
+    try {
+      response = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
+    } finally {
+      release();
+    }
     if (response === undefined) return;
     const remote = peer.toString();
     for (const reason of response.dropped) reject(remote, reason);

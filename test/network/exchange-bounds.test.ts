@@ -221,6 +221,30 @@ describe('network: exchange bounds', function () {
     assert.equal(victim.net.counters.rejected, 0, rejections(victim.events).join('\n'));
   });
 
+  it('a requester keeps at most 8 sync exchanges open with one peer, so a responder resets none of them (spec 9.3)', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    let open = 0;
+    let most = 0;
+    let answered = 0;
+    await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      open++;
+      most = Math.max(most, open);
+      await drain(stream);
+      await sleep(200);
+      open--;
+      answered++;
+      await stream.close();
+    }, { maxInboundStreams: 64 });
+    await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    // Twelve at once (repairs of four kinds, a connection, a subscription change): before, all twelve were opened and
+    // a reference responder reset the four beyond its 8.
+    await Promise.all(Array.from({ length: 12 }, () => victim.net.requestSync([raw.id], ['state'])));
+    assert.equal(answered, 12);
+    assert.ok(most <= 8, `open at once: ${most}`);
+  });
+
   it('sync serves a newer MINOR\'s record as received, unknown members included, so its signature still verifies; unknown and repeated kinds are ignored', async () => {
     const holder = await peer();
     const author = await startAttacker(holder.net.addresses()[0]!, holder.net.self, coordinationTopic(NETWORK));

@@ -2,7 +2,7 @@
 // byte and record bounds, lines too long.
 import type { Stream } from '@libp2p/interface';
 import assert from 'node:assert/strict';
-import { readLines } from '../../src/network/exchange.ts';
+import { readLines, waitingSlots } from '../../src/network/exchange.ts';
 import { MAX_RECORD_BYTES } from '../../src/protocol/limits.ts';
 
 /** A stream that yields the given chunks and records whether it was aborted. */
@@ -55,5 +55,29 @@ describe('network: reading a sync answer', () => {
   it('with no room at all (the relay\'s membership check), any byte is refused and an empty answer is not', async () => {
     for (const answer of ['{}', '\n']) assert.equal((await readLines(chunks(answer), 0, 0)).dropped.length, 1, JSON.stringify(answer));
     assert.deepEqual(await readLines(chunks(), 0, 0), { lines: [], dropped: [] });
+  });
+});
+
+describe('network: my sync exchanges per peer', () => {
+  it('holds at most the per-key number at once; the next waits, first come first served, and gets the slot when one is released', async () => {
+    const slots = waitingSlots(2);
+    const order: string[] = [];
+    const first = await slots.take('p');
+    const second = await slots.take('p');
+    const third = slots.take('p').then((release) => (order.push('third'), release));
+    const fourth = slots.take('p').then((release) => (order.push('fourth'), release));
+    const other = await slots.take('q'); // another peer is not held up
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, []);
+    assert.equal(slots.inUse('p'), 2);
+    first();
+    first(); // a second release of the same slot changes nothing
+    (await third)();
+    second();
+    (await fourth)();
+    other();
+    assert.deepEqual(order, ['third', 'fourth']);
+    assert.equal(slots.inUse('p'), 0);
+    assert.equal(slots.inUse('q'), 0);
   });
 });
