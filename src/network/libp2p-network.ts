@@ -374,7 +374,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         const entry = held.get(kind, author);
         // Nothing the requester holds already (its `have`, aligned with `authors`; absent or 0: nothing).
         if (entry === undefined || entry.sequence <= (have?.[kind]?.[index] ?? 0)) continue;
-        // The bytes as verified: re-encoded, a newer MINOR's record would have lost members its signature covers.
+        // The canonical text of the record as verified (held-records.ts): re-encoded from the parsed record, a newer
+        // MINOR's would lose members its signature covers.
         const encoded = entry.wire;
         if (count + 1 > NETWORK_LIMITS.maxSyncRecords || bytes + encoded.byteLength + 1 > NETWORK_LIMITS.maxSyncBytes) break answering;
         count++;
@@ -447,7 +448,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     return granted;
   }
 
-  /** Asks `peer` for the latest records of `authors` x `kinds` (at most maxSyncAuthors authors), newer than `have`. */
+  /** Asks `peer` for the latest records of `authors` x `kinds` (at most 512 pairs, one answer's worth), newer than `have`. */
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
     const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
     const release = await syncSlots.take(peer.toString());
@@ -856,12 +857,19 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       const connected = node.getPeers();
       // Others in random order, so that repeated syncs spread over the peers instead of asking the same ones.
       const peers = [...connected.filter((peer) => wanted.has(peer.toString())), ...sample(connected.filter((peer) => !wanted.has(peer.toString())), NETWORK_LIMITS.maxSyncPeers)].slice(0, NETWORK_LIMITS.maxSyncPeers);
-      const asked = authors.slice(0, NETWORK_LIMITS.maxSyncAuthors);
       // What I hold *and serve*: a record the engine holds but this layer does not (evicted, or cached and not handed
       // over) is asked for again, so that I serve it to late joiners as well (a review's probe: after a restart, a
       // teammate's cached state was neither fetched nor served until its author published again).
-      const have = heldSequence === undefined ? undefined : haveOf(asked, kinds, (author, kind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.sequence ?? 0));
-      await Promise.all(peers.map((peer) => syncWith(peer, asked, kinds, have)));
+      const serving = heldSequence === undefined ? undefined : (author: string, kind: RecordKind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.sequence ?? 0);
+      // At most as many (author, kind) pairs per request as an answer carries records: a responder cuts an answer at
+      // 512 records without saying which pairs it left out, so a larger request is split (9.3).
+      const perRequest = Math.min(NETWORK_LIMITS.maxSyncAuthors, Math.max(1, Math.floor(NETWORK_LIMITS.maxSyncRecords / new Set(kinds).size)));
+      const distinct = [...new Set(authors)];
+      for (let start = 0; start < distinct.length; start += perRequest) {
+        const asked = distinct.slice(start, start + perRequest);
+        const have = serving === undefined ? undefined : haveOf(asked, kinds, serving);
+        await Promise.all(peers.map((peer) => syncWith(peer, asked, kinds, have)));
+      }
     },
 
     connectedPeers() {

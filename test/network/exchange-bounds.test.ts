@@ -221,6 +221,23 @@ describe('network: exchange bounds', function () {
     assert.equal(victim.net.counters.rejected, 0, rejections(victim.events).join('\n'));
   });
 
+  it('a sync of more (author, kind) pairs than one answer carries is split, so that no pair is cut off unsaid (spec 9.3)', async () => {
+    const victim = await peer();
+    const raw = await rawPeer();
+    const requests: { authors: string[]; kinds: string[] }[] = [];
+    await raw.node.handle(syncProtocol(NETWORK), async (stream: Stream) => {
+      requests.push(JSON.parse(new TextDecoder().decode(await drain(stream))) as { authors: string[]; kinds: string[] });
+      await stream.close();
+    }, { maxInboundStreams: 64 });
+    await raw.node.dial(multiaddr(victim.net.addresses()[0]!));
+    await waitFor(() => victim.net.connectedPeers().includes(raw.id), 'raw peer connected');
+    const authors = Array.from({ length: 700 }, (_, index) => `peer${index}`);
+    await victim.net.requestSync(authors, ['state', 'relationships', 'results', 'coordination']);
+    // Before: one request of 700 x 4 pairs, whose answer a responder cuts at 512 records.
+    assert.ok(requests.every((request) => request.authors.length * request.kinds.length <= NETWORK_LIMITS.maxSyncRecords), requests.map((request) => request.authors.length).join(', '));
+    assert.deepEqual(requests.flatMap((request) => request.authors).sort(), [...authors].sort());
+  });
+
   it('a requester keeps at most 8 sync exchanges open with one peer, so a responder resets none of them (spec 9.3)', async () => {
     const victim = await peer();
     const raw = await rawPeer();
