@@ -65,8 +65,8 @@ export interface MutualService extends Disposable {
 
 /**
  * Clocks are keyed by peer id, as on the wire; `names` gives the display name of every id that appears whose state I
- * hold (a clock may name peers two hops away, whose names I never see). Keyed by
- * display name, two teammates of one name were one entry, and the report's keys did not match its clocks' keys.
+ * hold (a clock may name peers two hops away, whose names I never see). Keyed by display name, two teammates of one
+ * name were one entry, and the report's keys did not match its clocks' keys.
  */
 export interface CausalClocksReport {
   readonly self: { readonly peer: PeerId; readonly round: number; readonly phase: string; readonly clock: CausalClock };

@@ -93,6 +93,8 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
   let skipping = false;
   const lines: Uint8Array[] = [];
   const dropped: string[] = [];
+  /** Past a bound: the rest of the answer is not read. */
+  let cut = false;
   reading: for await (const chunk of stream) {
     let bytes = chunkBytes(chunk);
     const over = total + bytes.byteLength > maxBytes;
@@ -105,6 +107,7 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
       if (skipping) skipping = false;
       else if (lines.length === maxRecords) {
         dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
+        cut = true;
         break reading;
       } else lines.push(pending.subarray(0, newline));
       pending = pending.subarray(newline + 1);
@@ -116,10 +119,11 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
     }
     if (over) {
       dropped.push(`sync response larger than ${maxBytes} bytes: the rest was not read`);
+      cut = true;
       break;
     }
   }
-  if (dropped.some((reason) => reason.endsWith('was not read'))) stream.abort(new DecodeError('sync response beyond its bounds'));
+  if (cut) stream.abort(new DecodeError('sync response beyond its bounds'));
   else if (pending.byteLength > 0 && !skipping) {
     if (lines.length === maxRecords) dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
     else lines.push(pending);
