@@ -865,11 +865,14 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // 512 records without saying which pairs it left out, so a larger request is split (9.3).
       const perRequest = Math.min(NETWORK_LIMITS.maxSyncAuthors, Math.max(1, Math.floor(NETWORK_LIMITS.maxSyncRecords / new Set(kinds).size)));
       const distinct = [...new Set(authors)];
-      for (let start = 0; start < distinct.length; start += perRequest) {
-        const asked = distinct.slice(start, start + perRequest);
+      const chunks: string[][] = [];
+      for (let start = 0; start < distinct.length; start += perRequest) chunks.push(distinct.slice(start, start + perRequest));
+      // All at once: a silent peer then costs one deadline, not one per chunk; the exchanges open with one peer are
+      // bounded by syncSlots all the same.
+      await Promise.all(chunks.flatMap((asked) => {
         const have = serving === undefined ? undefined : haveOf(asked, kinds, serving);
-        await Promise.all(peers.map((peer) => syncWith(peer, asked, kinds, have)));
-      }
+        return peers.map((peer) => syncWith(peer, asked, kinds, have));
+      }));
     },
 
     connectedPeers() {

@@ -70,7 +70,10 @@ describe('network: exchange bounds', function () {
     await silent.node.dial(multiaddr(victim.net.addresses()[0]!));
     await waitFor(() => victim.net.connectedPeers().includes(silent.id), 'the silent peer connected');
 
-    const settled = await Promise.race([victim.net.requestSync([silent.id], ['state']).then(() => true), sleep(NETWORK_LIMITS.syncTimeoutMs + 2_000).then(() => false)]);
+    // 700 authors of 4 kinds go out in 6 requests (at most 512 pairs each): asked one after the other, a silent
+    // responder cost one deadline each; asked at once, one in all.
+    const many = [silent.id, ...Array.from({ length: 699 }, (_, index) => `peer${index}`)];
+    const settled = await Promise.race([victim.net.requestSync(many, ['state', 'relationships', 'results', 'coordination']).then(() => true), sleep(NETWORK_LIMITS.syncTimeoutMs + 2_000).then(() => false)]);
     assert.equal(settled, true, 'requestSync to a silent responder settles within the sync deadline');
     assert.ok(victim.net.counters.timedOut >= 1 && victim.net.counters.rejected === 0, `a stall is counted as timed out, not rejected: ${JSON.stringify(victim.net.counters)}`);
 
