@@ -155,12 +155,19 @@ export function serveSlots(perConnection: number, overall: number): { take(conne
 }
 
 /**
- * At most `perKey` holders at once per key; `take` waits for a slot (first come, first served) and gives its release.
- * Waiters hold no resource but a promise, and every holder releases by its exchange's deadline.
+ * At most `perKey` holders at once per key; `take` waits for a slot (first come, first served) at most `maxWaitMs`
+ * and gives its release, or undefined when none came in time (the waiter then leaves the queue). Without that bound a
+ * queue fed faster than its holders' deadlines end grew without limit, and so did its wait (a review's probe: 24 syncs
+ * to a silent peer settled after 15 s).
  */
-export function waitingSlots(perKey: number): { take(key: string): Promise<() => void>; inUse(key: string): number } {
+export function waitingSlots(perKey: number, maxWaitMs: number): { take(key: string): Promise<(() => void) | undefined>; inUse(key: string): number } {
   const used = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
+  const leave = (key: string, waiter: () => void) => {
+    const queue = waiting.get(key)?.filter((entry) => entry !== waiter) ?? [];
+    if (queue.length > 0) waiting.set(key, queue);
+    else waiting.delete(key);
+  };
   const release = (key: string) => {
     const next = waiting.get(key)?.shift();
     if (waiting.get(key)?.length === 0) waiting.delete(key);
@@ -173,7 +180,22 @@ export function waitingSlots(perKey: number): { take(key: string): Promise<() =>
   return {
     async take(key) {
       if ((used.get(key) ?? 0) < perKey) used.set(key, (used.get(key) ?? 0) + 1);
-      else await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+      else {
+        const granted = await new Promise<boolean>((resolve) => {
+          const waiter = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+          const timer = setTimeout(() => {
+            leave(key, waiter);
+            resolve(false);
+          }, maxWaitMs);
+          const queue = waiting.get(key);
+          if (queue === undefined) waiting.set(key, [waiter]);
+          else queue.push(waiter);
+        });
+        if (!granted) return undefined;
+      }
       let released = false;
       return () => {
         if (released) return;

@@ -313,7 +313,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
    * My sync exchanges open at once with one peer, at most what a responder serves per connection (9.3): beyond it the
    * responder resets the stream, so the next one waits for a slot (each exchange ends by its deadline) instead.
    */
-  const syncSlots = waitingSlots(EXCHANGE_LIMITS.maxSyncServesPerConnection);
+  const syncSlots = waitingSlots(EXCHANGE_LIMITS.maxSyncServesPerConnection, NETWORK_LIMITS.syncTimeoutMs);
   const lookupServes = serveSlots(EXCHANGE_LIMITS.maxLookupServesPerConnection, EXCHANGE_LIMITS.maxLookupServes);
 
   /**
@@ -442,7 +442,15 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
    */
   async function provesMembership(current: Libp2p | undefined, peer: Libp2pPeerId): Promise<boolean> {
     if (stopped || current === undefined) return false;
-    const answer = await ask(peer, syncProtocol(network), 'membership check', { network, authors: [peer.toString()], kinds: [] }, (stream) => readLines(stream, 0, 0), current);
+    // A sync exchange like any other: with 8 of mine open to that peer, a ninth would be reset by its cap.
+    const release = await syncSlots.take(peer.toString());
+    if (release === undefined) return false;
+    let answer: ResponseLines | undefined;
+    try {
+      answer = await ask(peer, syncProtocol(network), 'membership check', { network, authors: [peer.toString()], kinds: [] }, (stream) => readLines(stream, 0, 0), current);
+    } finally {
+      release();
+    }
     const granted = answer !== undefined && answer.lines.length === 0 && answer.dropped.length === 0;
     if (!granted) logThrottled(peer.toString(), 'relay reservation refused', 'it did not complete a sync exchange of this network');
     return granted;
@@ -452,8 +460,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
     const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
     const release = await syncSlots.take(peer.toString());
+    // No slot within a deadline (the peer is slow and busy with my other syncs), or gone meanwhile: the engine's repair
+    // asks again.
+    if (release === undefined) return;
     let response: ResponseLines | undefined;
     try {
+      if (node === undefined || node.getConnections(peer).length === 0) return;
       response = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
     } finally {
       release();

@@ -60,13 +60,13 @@ describe('network: reading a sync answer', () => {
 
 describe('network: my sync exchanges per peer', () => {
   it('holds at most the per-key number at once; the next waits, first come first served, and gets the slot when one is released', async () => {
-    const slots = waitingSlots(2);
+    const slots = waitingSlots(2, 1_000);
     const order: string[] = [];
-    const first = await slots.take('p');
-    const second = await slots.take('p');
-    const third = slots.take('p').then((release) => (order.push('third'), release));
-    const fourth = slots.take('p').then((release) => (order.push('fourth'), release));
-    const other = await slots.take('q'); // another peer is not held up
+    const first = (await slots.take('p'))!;
+    const second = (await slots.take('p'))!;
+    const third = slots.take('p').then((release) => (order.push('third'), release!));
+    const fourth = slots.take('p').then((release) => (order.push('fourth'), release!));
+    const other = (await slots.take('q'))!; // another peer is not held up
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(order, []);
     assert.equal(slots.inUse('p'), 2);
@@ -79,5 +79,17 @@ describe('network: my sync exchanges per peer', () => {
     assert.deepEqual(order, ['third', 'fourth']);
     assert.equal(slots.inUse('p'), 0);
     assert.equal(slots.inUse('q'), 0);
+  });
+
+  it('a waiter gives up after the longest wait and leaves the queue, so the slot goes to the next one (found by a review)', async () => {
+    const slots = waitingSlots(1, 50);
+    const held = (await slots.take('p'))!;
+    assert.equal(await slots.take('p'), undefined, 'no slot within 50 ms');
+    const next = slots.take('p');
+    held();
+    const release = await next;
+    assert.ok(release !== undefined, 'the slot went to the waiter still queued, not to the one that left');
+    release();
+    assert.equal(slots.inUse('p'), 0);
   });
 });
