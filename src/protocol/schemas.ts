@@ -419,12 +419,12 @@ export const SyncRequest = z
   .meta({
     id: 'SyncRequest',
     title: 'Sync request',
-    description: 'Written by the requester on a sync/1.0.0 stream, then its write side closed; answered by newline-separated records (spec 9.3).',
+    description: 'Written by the requester on a sync/1.0.0 stream (at most 160 KiB of JSON text, which a schema cannot check), then its write side closed; answered by newline-separated records (spec 9.3).',
   });
 
 export const LookupRequest = z
   .object({ peers: z.array(PeerId).max(MAX_LOOKUP_PEERS) })
-  .meta({ id: 'LookupRequest', title: 'Address lookup request', description: 'Written on a peers/1.0.0 stream (spec 9.4).' });
+  .meta({ id: 'LookupRequest', title: 'Address lookup request', description: 'Written on a peers/1.0.0 stream, at most 64 KiB of JSON text (spec 9.4).' });
 
 export const LookupResponse = z
   .object({
@@ -435,7 +435,7 @@ export const LookupResponse = z
   .meta({
     id: 'LookupResponse',
     title: 'Address lookup answer',
-    description: 'The multiaddrs a responder knows of the peers asked about; the requester binds each to its peer (spec 9.4).',
+    description: 'The multiaddrs a responder knows of the peers asked about, at most 64 KiB of JSON text; the requester binds each to its peer (spec 9.4).',
   });
 
 /** The schemas published under schemas/, by file name. Order is the order of the spec's data model chapter. */
