@@ -13,6 +13,11 @@ export const DEFAULT_MAX_ROUNDS = 50;
  */
 export const RESIDUE_FRACTION = 1e-14;
 
+/** `amount`, or 0 when it is residue of a subtraction whose quantities were of `scale` (spec 7.6). */
+export function withoutResidue(amount: number, scale: number): number {
+  return amount <= RESIDUE_FRACTION * scale ? 0 : amount;
+}
+
 /**
  * How far the amount on a pair (capacity slot, need slot) may still move in a round that counts as converged (spec
  * 7.6): epsilon relative to what the pair can carry, the smaller of the two declared quantities, and never below the

@@ -5,7 +5,7 @@
 // cannot drift apart.
 import type { PeerId, Slot, State } from '../schemas.ts';
 import { isCompatible } from './compatibility.ts';
-import { RESIDUE_FRACTION } from './convergence.ts';
+import { withoutResidue } from './convergence.ts';
 import { waterFill } from './water-filling.ts';
 
 export interface CompiledParticipant {
@@ -328,7 +328,7 @@ export function providerOffers(
   for (let t = 0; t < touchedCount; t++) {
     const need = touched[t]!;
     // A room within the rounding of its need's own subtraction is no room (spec 7.6): offered, it would be noise.
-    if (room[need]! <= RESIDUE_FRACTION * needDeclared[need]!) room[need] = 0;
+    room[need] = withoutResidue(room[need]!, needDeclared[need]!);
   }
 
   for (let slot = firstCapacity; slot < endCapacity; slot++) {
@@ -355,8 +355,8 @@ export function providerOffers(
     distribute(network, first, count, amounts, offers, room, scratch, damping);
     // Tier 2: one-way recipients, only with what every mutual recipient left.
     // What tier 1 left carries the rounding of the rooms it filled (rooms of 1e11 leave 1e-5): within that, nothing.
-    const left = capacityDeclared[capacity]! - usedMutual;
-    if (left > RESIDUE_FRACTION * tierOneScale) {
+    const left = withoutResidue(capacityDeclared[capacity]! - usedMutual, tierOneScale);
+    if (left > 0) {
       let anyOneWay = false;
       for (let k = 0; k < count; k++) {
         const oneWay = candidateMutual[first + k] === 0;
@@ -428,8 +428,7 @@ function distribute(
       offers[pair]! += given;
       // Residue of this subtraction is no room either (spec 7.6): a 1e-9 slot put half its amount on the 1e-10 that
       // an earlier slot's offer left of a need of 1e6 (found by an implementer's pass that zeroed it here).
-      const left = room[need]! - given;
-      room[need] = left <= RESIDUE_FRACTION * needDeclared[need]! ? 0 : left;
+      room[need] = withoutResidue(room[need]! - given, needDeclared[need]!);
     }
   }
 }
@@ -555,8 +554,7 @@ function acceptWishes(network: AllocationNetwork, recipientCandidates: Int32Arra
     for (let pair = candidatePairStart[candidate]!; pair < candidatePairStart[candidate + 1]!; pair++) {
       const need = pairNeed[pair]!;
       wanted[need] = 0;
-      remaining[need] = remaining[need]! - target[pair]!;
-      if (remaining[need]! <= RESIDUE_FRACTION * needDeclared[need]!) remaining[need] = 0;
+      remaining[need] = withoutResidue(remaining[need]! - target[pair]!, needDeclared[need]!);
     }
   }
 }
