@@ -208,9 +208,8 @@ export function createEngine(options: EngineOptions): Engine {
     ...(network.network === undefined ? {} : { network: network.network }),
   });
   const { states, relationships, results, coordination } = stores;
-  const storeOf = { state: states, relationships, results, coordination } as const;
   /** What I hold goes with every sync request, so peers send only newer records (spec 9.3). */
-  const heldSequence: HeldSequence = (author, kind) => storeOf[kind].get(author)?.sequence;
+  const heldSequence: HeldSequence = (author, kind) => stores.storeOf(kind).get(author)?.sequence;
 
   const phase = signal(0);
   const round = signal(0);

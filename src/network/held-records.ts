@@ -1,4 +1,4 @@
-// Room: network. May touch: protocol (schemas as types, the conflict rule).
+// Room: network. May touch: protocol (schemas as types, the conflict rule, canonical encoding).
 // The latest records a peer holds for late-joiner sync (spec 9.3, 9.5), kept by value: records of authors this peer
 // values (its own, and those it follows) first; among the rest the least recently updated is evicted first. A key
 // evicted (or never held for want of room) leaves its newest (sequence, signature), so its replays stay detected.
@@ -8,6 +8,7 @@
 // answer's lines (one padded record cut off every record after it), and a view of the received bytes kept the whole
 // frame it came in alive.
 import { resolveConflict } from '../protocol/conflict.ts';
+import { canonicalJson, utf8Bytes } from '../protocol/encoding.ts';
 import type { CausalClock, SignedRecord } from '../protocol/schemas.ts';
 
 export type Holding = 'newer' | 'old' | 'duplicate';
@@ -82,7 +83,8 @@ export class HeldRecords {
    * Keeps the latest record per (author, kind) by the rule of spec 8.3, as the engine's stores do (sync then serves
    * the record every peer keeps): higher sequence; at an equal sequence, the later clock, then the greater signature.
    */
-  hold(record: SignedRecord, wire: () => Uint8Array): Holding {
+  /** `received` is the record as received and verified (members of a newer MINOR included); its canonical text is kept. */
+  hold(record: SignedRecord, received: unknown): Holding {
     const key = `${record.kind}/${record.author}`;
     const outcome = resolveConflict(this.valued.get(key) ?? this.others.get(key) ?? this.marks.get(key), record);
     // The same record again (gossip and sync both brought it) is normal, not misbehaviour.
@@ -97,7 +99,7 @@ export class HeldRecords {
       this.mark(key, record);
       return 'newer';
     }
-    pool.set(key, heldRecord(record, wire()));
+    pool.set(key, heldRecord(record, utf8Bytes(canonicalJson(received))));
     return 'newer';
   }
 

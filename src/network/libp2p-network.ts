@@ -18,8 +18,8 @@ import { webSockets } from '@libp2p/websockets';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
-import type { Disposable, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
-import { canonicalJson, encodeJson, decodeJson, DecodeError, utf8Bytes } from '../protocol/encoding.ts';
+import type { Disposable, HeldSequence, NetworkEvent, OutgoingRecord, PeerNetwork } from '../engine/network.ts';
+import { encodeJson, decodeJson, DecodeError } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import { LookupRequest, LookupResponse, NetworkName, RecordKind, SyncRequest, type SignedRecord, type SyncHave } from '../protocol/schemas.ts';
 import { signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
@@ -108,7 +108,7 @@ export interface Libp2pPeerNetwork extends PeerNetwork {
 const silentLogger: NetworkLogger = { info() {}, warn() {} };
 
 /** The `have` of a sync request: per requested kind, what I hold of each author (0: nothing), aligned with `authors`. */
-function haveOf(authors: readonly string[], kinds: readonly RecordKind[], heldSequence: (author: string, kind: RecordKind) => number | undefined): SyncHave {
+function haveOf(authors: readonly string[], kinds: readonly RecordKind[], heldSequence: HeldSequence): SyncHave {
   const have: SyncHave = {};
   for (const kind of new Set(kinds)) have[kind] = authors.map((author) => heldSequence(author, kind) ?? 0);
   return have;
@@ -246,7 +246,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       return TopicValidatorResult.Reject;
     }
     if (record.author === self) return TopicValidatorResult.Ignore;
-    const holding = held.hold(record, () => utf8Bytes(canonicalJson(verified.raw)));
+    const holding = held.hold(record, verified.raw);
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
       // Honest peers relay late and syncs cross gossip, so an old record is no evidence of misbehaviour: counted on its
@@ -443,33 +443,33 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   async function provesMembership(current: Libp2p | undefined, peer: Libp2pPeerId): Promise<boolean> {
     if (stopped || current === undefined) return false;
     // A sync exchange like any other: with 8 of mine open to that peer, a ninth would be reset by its cap.
-    const release = await syncSlots.take(peer.toString());
-    if (release === undefined) return false;
-    let answer: ResponseLines | undefined;
-    try {
-      answer = await ask(peer, syncProtocol(network), 'membership check', { network, authors: [peer.toString()], kinds: [] }, (stream) => readLines(stream, 0, 0), current);
-    } finally {
-      release();
-    }
+    const answer = await askSync(current, peer, 'membership check', { network, authors: [peer.toString()], kinds: [] }, 0, 0);
     const granted = answer !== undefined && answer.lines.length === 0 && answer.dropped.length === 0;
     if (!granted) logThrottled(peer.toString(), 'relay reservation refused', 'it did not complete a sync exchange of this network');
     return granted;
   }
 
-  /** Asks `peer` for the latest records of `authors` x `kinds` (at most 512 pairs, one answer's worth), newer than `have`. */
-  async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
-    const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
+  /**
+   * One sync exchange with `peer` in one of my slots for it (syncSlots); undefined when no slot came within a deadline
+   * (the peer is slow and busy with my other syncs) or the peer is gone meanwhile, as when it does not answer.
+   */
+  async function askSync(current: Libp2p, peer: Libp2pPeerId, what: string, request: { readonly network: string; readonly authors: readonly string[]; readonly kinds: readonly string[]; readonly have?: SyncHave }, maxRecords: number, maxBytes: number): Promise<ResponseLines | undefined> {
     const release = await syncSlots.take(peer.toString());
-    // No slot within a deadline (the peer is slow and busy with my other syncs), or gone meanwhile: the engine's repair
-    // asks again.
-    if (release === undefined) return;
-    let response: ResponseLines | undefined;
+    if (release === undefined) return undefined;
     try {
-      if (node === undefined || node.getConnections(peer).length === 0) return;
-      response = await ask(peer, syncProtocol(network), 'sync', request, (stream) => readLines(stream, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes));
+      if (current.getConnections(peer).length === 0) return undefined;
+      return await ask(peer, syncProtocol(network), what, request, (stream) => readLines(stream, maxRecords, maxBytes), current);
     } finally {
       release();
     }
+  }
+
+  /** Asks `peer` for the latest records of `authors` x `kinds` (at most 512 pairs, one answer's worth), newer than `have`. */
+  async function syncWith(peer: Libp2pPeerId, authors: readonly string[], kinds: readonly RecordKind[], have: SyncHave | undefined): Promise<void> {
+    if (node === undefined) return;
+    const request = { network, authors, kinds, ...(have === undefined ? {} : { have }) };
+    // Not answered (the engine's repair asks again): nothing to read.
+    const response = await askSync(node, peer, 'sync', request, NETWORK_LIMITS.maxSyncRecords, NETWORK_LIMITS.maxSyncBytes);
     if (response === undefined) return;
     const remote = peer.toString();
     for (const reason of response.dropped) reject(remote, reason);
@@ -819,7 +819,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       } as UnsignedRecord;
       const record = await signRecord(unsigned, options.privateKey);
       const bytes = encodeJson(record);
-      held.hold(record, () => utf8Bytes(canonicalJson(record)));
+      held.hold(record, record);
       if (node !== undefined) {
         counters.published++;
         if (record.kind === 'coordination') counters.publishedCoordination++;
@@ -897,7 +897,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
         // Verified again: a cached record is stored as this version read it, and one of a newer MINOR has lost the
         // members its signature covers; such a record is not held, and so is asked for again (requestSync's have).
         const verified = await verifyRecord(record);
-        if (verified.ok) held.hold(verified.record, () => utf8Bytes(canonicalJson(verified.raw)));
+        if (verified.ok) held.hold(verified.record, verified.raw);
       }
     },
 

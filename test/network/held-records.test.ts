@@ -2,14 +2,13 @@
 // flood of junk authors against a real peer is in exchange-bounds.test.ts.
 import assert from 'node:assert/strict';
 import { HeldRecords } from '../../src/network/held-records.ts';
-import { encodeJson } from '../../src/protocol/encoding.ts';
 import type { SignedRecord } from '../../src/protocol/schemas.ts';
 
 describe('network: records held for sync', () => {
   it('keeps own and followed authors first, evicts the least recently updated other, and remembers evicted records', () => {
     let following = new Set(['me', 'teammate']);
     const held = new HeldRecords(3, (author) => following.has(author), 'me');
-    const hold = (record: SignedRecord) => held.hold(record, () => encodeJson(record));
+    const hold = (record: SignedRecord) => held.hold(record, record);
     const record = (author: string, sequence: number, signature = 'S') => ({ kind: 'state', author, sequence, clock: {}, signature }) as unknown as SignedRecord;
     assert.equal(hold(record('junk1', 1)), 'newer');
     assert.equal(hold(record('junk2', 1)), 'newer');
@@ -42,7 +41,7 @@ describe('network: records held for sync', () => {
 
   it('resolves an equivocation (two records, one sequence) by spec 8.3, as the engine does: the later clock, then the greater signature', () => {
     const held = new HeldRecords(8, () => true, 'me');
-    const hold = (record: SignedRecord) => held.hold(record, () => encodeJson(record));
+    const hold = (record: SignedRecord) => held.hold(record, record);
     const record = (clock: Record<string, number>, signature: string) => ({ kind: 'state', author: 'a', sequence: 5, clock, signature }) as unknown as SignedRecord;
     assert.equal(hold(record({ a: 2 }, 'Z')), 'newer');
     // Before, the greater signature won whatever the clocks said: sync served another record than the stores kept.
