@@ -95,6 +95,7 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
   const dropped: string[] = [];
   /** Past a bound: the rest of the answer is not read. */
   let cut = false;
+  const tooMany = `sync response has more than ${maxRecords} records: the rest was not read`;
   reading: for await (const chunk of stream) {
     let bytes = chunkBytes(chunk);
     const over = total + bytes.byteLength > maxBytes;
@@ -106,7 +107,7 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
     while ((newline = pending.indexOf(0x0a)) >= 0) {
       if (skipping) skipping = false;
       else if (lines.length === maxRecords) {
-        dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
+        dropped.push(tooMany);
         cut = true;
         break reading;
       } else lines.push(pending.subarray(0, newline));
@@ -125,7 +126,7 @@ export async function readLines(stream: Stream, maxRecords: number, maxBytes: nu
   }
   if (cut) stream.abort(new DecodeError('sync response beyond its bounds'));
   else if (pending.byteLength > 0 && !skipping) {
-    if (lines.length === maxRecords) dropped.push(`sync response has more than ${maxRecords} records: the rest was not read`);
+    if (lines.length === maxRecords) dropped.push(tooMany);
     else lines.push(pending);
   }
   return { lines, dropped };
