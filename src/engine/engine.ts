@@ -153,6 +153,12 @@ export interface Engine {
   stop(): Promise<void>;
   /** Validated; a bad state rejects with a clear error and changes nothing. Resolves once published and cached. */
   declareState(state: unknown): Promise<void>;
+  /**
+   * My state under this display name (a client keeps it in step with a setting). With no state of mine held (a new
+   * identity, or a cache that is gone), the name-only state yields to an earlier run's state that teammates hold,
+   * which then comes back under this name (spec 8.3).
+   */
+  setDisplayName(name: string): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
   forcePhaseAdvancement(): void;
   /** What computeResults gives now, from the same records a round would use; published nowhere (a debugging dry run). */
@@ -453,6 +459,12 @@ export function createEngine(options: EngineOptions): Engine {
   // back, its sequences went backwards and peers dropped my announcements as stale for as long as the clock was off).
   const issued = new Map<RecordKind, number>();
   const SEQUENCE_KEY = 'sequences';
+  /** A sequence that loses to any declaration of an earlier run (milliseconds), still increasing in this run. */
+  const yieldingSequence = (kind: RecordKind) => {
+    const next = Math.max((issued.get(kind) ?? 0) + 1, Math.floor(scheduler.now() / 1000));
+    issued.set(kind, next);
+    return next;
+  };
   const nextSequence = (kind: RecordKind) => {
     const held = stores.storeOf(kind).get(self);
     const next = Math.max((held?.sequence ?? 0) + 1, (issued.get(kind) ?? 0) + 1, Math.floor(scheduler.now()));
@@ -473,10 +485,67 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
   const isoNow = () => new Date(scheduler.now()).toISOString();
-  async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload']): Promise<void> {
+  // --- Declarations run one after another: one taken back from the network (below) must not be published between a
+  // declaration's read of my state and its publish, nor overtake it.
+  let declarations: Promise<unknown> = Promise.resolve();
+  const serially = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = declarations.then(task);
+    declarations = next.catch(() => undefined);
+    return next;
+  };
+  const declareNow = async <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload'], sequenceOf?: (kind: K) => number) => {
+    await inPhase(kind === 'state' ? 2 : 3, () => publish(kind, payload, sequenceOf));
+    await stores.storeOf(kind).flush();
+    myConverged.value = false;
+    requestRound();
+  };
+  const declare = <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload']) => serially(() => declareNow(kind, payload));
+  /** Kinds the user declared in this run: theirs wins over an earlier run's that comes back. */
+  const declaredThisRun = new Set<RecordKind>();
+  /** The display name set in this run (setDisplayName): a state taken back keeps it. */
+  let displayName: string | undefined;
+  /** Per declaration kind, the newest sequence of an earlier run known: the cache's at start, then any taken back. */
+  const earlierRun = new Map<RecordKind, number>();
+  /** Sequences of my declarations in this run, which come back from teammates like an earlier run's. */
+  const publishedThisRun = new Set<string>();
+  const isDeclaration = (kind: RecordKind): kind is 'state' | 'relationships' => kind === 'state' || kind === 'relationships';
+  const takeBackOwn = (record: SignedRecord) => {
+    if (!running) return;
+    const { kind } = record;
+    // Numbering, the causal clock and rounds go on above it (a clock set back, or this identity run elsewhere).
+    if (record.sequence > (issued.get(kind) ?? 0)) {
+      issued.set(kind, record.sequence);
+      if (kind === 'coordination') saveSequences.request();
+    }
+    clock.value = boundedClock(mergeClocks(clock.peek(), record.clock));
+    if (record.kind === 'results' || record.kind === 'coordination') round.value = Math.max(round.peek(), record.payload.round);
+    if (!isDeclaration(kind) || publishedThisRun.has(`${kind} ${record.sequence}`)) return;
+    // Declared by the user in this run, theirs stays: published again above the earlier run's when it was below it (the
+    // clock set back). Otherwise the newest earlier run's comes back, under the name set in this run if any.
+    const mine = declaredThisRun.has(kind);
+    if (record.sequence <= ((mine ? stores.storeOf(kind).get(self)?.sequence : earlierRun.get(kind)) ?? 0)) return;
+    if (!mine) earlierRun.set(kind, record.sequence);
+    logger.info(
+      `a teammate holds my ${kind} of an earlier run (sequence ${record.sequence}), ` +
+        (mine ? 'newer than the one declared in this run: that one is published again above it' : "newer than this peer's cache: taken back as my declaration"),
+    );
+    // When its turn comes: a declaration in flight is held by then, and one the user makes meanwhile wins over it.
+    serially(async () => {
+      if (!running || (!mine && declaredThisRun.has(kind))) return;
+      if (record.kind === 'state') {
+        const payload = mine ? stores.myState.peek() : displayName === undefined ? record.payload : { ...record.payload, displayName };
+        if (payload !== undefined) await declareNow('state', payload);
+      } else if (record.kind === 'relationships') {
+        const payload = mine ? stores.myRelationships.peek() : record.payload;
+        if (payload !== undefined) await declareNow('relationships', payload);
+      }
+    }).catch(reportFailure(mine ? `publishing my ${kind} again` : `taking back my ${kind}`));
+  };
+  async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload'], sequenceOf: (kind: K) => number = nextSequence): Promise<void> {
     if (!running) throw new Error('the engine is stopped: start it before declaring');
     clock.value = boundedClock(incrementClock(clock.peek(), self));
-    const record = await network.publish({ kind, sequence: nextSequence(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
+    const record = await network.publish({ kind, sequence: sequenceOf(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
+    if (isDeclaration(kind)) publishedThisRun.add(`${kind} ${record.sequence}`);
     stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
@@ -574,7 +643,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (!live()) return;
         publishRetryMs = 0;
         batch(() => {
-          round.value = next.round;
+          // Never backwards: an earlier run's round may have come back meanwhile (takeBackOwn).
+          round.value = Math.max(round.peek(), next.round);
           problem.value = undefined;
         });
         phaseStartedAt = isoNow();
@@ -655,7 +725,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (event.type === 'peer:connect') {
         knownPeers.value = new Set([...knownPeers.peek(), event.peer]);
         // A (re)connected peer may hold news, and may lack mine: ask, and tell where I am.
-        void network.requestSync([event.peer], ['state', 'relationships', 'results', 'coordination'], heldSequence);
+        // My own records too: a teammate may hold newer ones than I do (an earlier run whose cache is gone, spec 8.3).
+        void network.requestSync([event.peer, self], ['state', 'relationships', 'results', 'coordination'], heldSequence);
         if (running) announceAfterConnect.request();
       }
       return;
@@ -665,7 +736,7 @@ export function createEngine(options: EngineOptions): Engine {
       return;
     }
     const record = event.record;
-    if (record.author === self) return;
+    if (record.author === self) return takeBackOwn(record);
     if (!knownPeers.peek().has(record.author)) knownPeers.value = new Set([...knownPeers.peek(), record.author]);
     if (record.kind === 'coordination') {
       // Only the entries my clock keeps can be news: compared whole, nearly every record would carry entries I drop
@@ -781,6 +852,10 @@ export function createEngine(options: EngineOptions): Engine {
       // published next.
       round.value = Math.max(round.peek(), stores.myResults.peek()?.round ?? 0);
       await loadSequences();
+      declaredThisRun.clear();
+      publishedThisRun.clear();
+      displayName = undefined;
+      for (const kind of ['state', 'relationships'] as const) earlierRun.set(kind, stores.storeOf(kind).get(self)?.sequence ?? 0);
       running = true;
       try {
         await startRunning();
@@ -821,19 +896,28 @@ export function createEngine(options: EngineOptions): Engine {
       const parsed = StateSchema.safeParse(raw, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid state:\n  ${describeIssues(parsed.error).join('\n  ')}`);
       assertWireText(parsed.data, 'state');
-      await inPhase(2, () => publish('state', parsed.data));
-      await states.flush();
-      myConverged.value = false;
-      requestRound();
+      declaredThisRun.add('state');
+      await declare('state', parsed.data);
+    },
+    async setDisplayName(raw) {
+      const parsed = StateSchema.shape.displayName.safeParse(raw, { reportInput: true });
+      if (!parsed.success) throw new Error(`invalid display name:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      assertWireText(parsed.data, 'displayName');
+      displayName = parsed.data;
+      await serially(async () => {
+        const held = stores.myState.peek();
+        // Nothing of mine held: a sequence in seconds, below any an earlier run declared (in milliseconds), so that
+        // teammates keep that run's state (dropping this one as stale) and give it back (takeBackOwn).
+        if (held === undefined) await declareNow('state', { displayName: parsed.data, capacities: [], needs: [] }, yieldingSequence);
+        else if (held.displayName !== parsed.data) await declareNow('state', { ...held, displayName: parsed.data });
+      });
     },
     async setRecognition(raw) {
       const parsed = RelationshipsSchema.safeParse({ recognition: raw }, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
       assertWireText(parsed.data.recognition, 'recognition');
-      await inPhase(3, () => publish('relationships', parsed.data));
-      await relationships.flush();
-      myConverged.value = false;
-      requestRound();
+      declaredThisRun.add('relationships');
+      await declare('relationships', parsed.data);
     },
     forcePhaseAdvancement() {
       logger.info('phase advancement forced', { phase: phase.peek(), round: round.peek() });

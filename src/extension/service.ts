@@ -216,8 +216,9 @@ export class EngineMutualService implements MutualService {
     await this.declareState({ ...state, [field]: state[field].filter((slot) => slot.id !== slotId) });
   }
 
+  /** Declared on join and when the setting changes; a state taken back after a lost cache keeps it (spec 8.3). */
   async setDisplayName(name: string): Promise<void> {
-    await this.declareState({ ...this.myState(), displayName: name });
+    await this.requireEngine().setDisplayName(name);
   }
 
   private async declareState(state: State): Promise<void> {

@@ -245,7 +245,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       reject(from, misplaced);
       return TopicValidatorResult.Reject;
     }
-    if (record.author === self) return TopicValidatorResult.Ignore;
+    if (record.author === self) {
+      // My own record, other than the latest I published: it may be an earlier run's, whose cache is gone, and the engine
+      // goes on above it (spec 8.3). What I publish then is what I hold and serve.
+      if (record.sequence !== held.get(record.kind, self)?.sequence) emit({ type: 'record', record, from });
+      return TopicValidatorResult.Ignore;
+    }
     const holding = held.hold(record, verified.raw);
     if (holding === 'duplicate') return TopicValidatorResult.Ignore;
     if (holding === 'old') {
@@ -872,7 +877,10 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       // What I hold *and serve*: a record the engine holds but this layer does not (evicted, or cached and not handed
       // over) is asked for again, so that I serve it to late joiners as well (a review's probe: after a restart, a
       // teammate's cached state was neither fetched nor served until its author published again).
-      const serving = heldSequence === undefined ? undefined : (author: string, kind: RecordKind) => Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.sequence ?? 0);
+      // My own records are held here as the engine publishes them, and those of its cache only once it republishes them
+      // after the start's first connections: mine are what the engine says it holds.
+      const serving =
+        heldSequence === undefined ? undefined : (author: string, kind: RecordKind) => (author === self ? (heldSequence(author, kind) ?? 0) : Math.min(heldSequence(author, kind) ?? 0, held.get(kind, author)?.sequence ?? 0));
       // At most as many (author, kind) pairs per request as an answer carries records: a responder cuts an answer at
       // 512 records without saying which pairs it left out, so a larger request is split (9.3).
       const perRequest = Math.min(NETWORK_LIMITS.maxSyncAuthors, Math.max(1, Math.floor(NETWORK_LIMITS.maxSyncRecords / new Set(kinds).size)));

@@ -2,7 +2,7 @@
 // flight, transient publish failures, caches of another network, clocks set back, concurrent declarations, a start
 // that fails half way, peers that leave, listeners. Each case was a defect found by a review (2026-11-29) with a probe.
 import assert from 'node:assert/strict';
-import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type EngineStorage, type PeerNetwork } from '../../src/engine/index.ts';
+import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type Engine, type EngineStorage, type PeerNetwork, type Scheduler } from '../../src/engine/index.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { signal } from '@preact/signals-core';
 import { flushMicrotasks, testKey, TestNetwork } from './harness.ts';
@@ -150,6 +150,105 @@ describe('engine lifecycle under faults', function () {
     const after = sequences.filter((entry) => entry.kind === 'coordination').at(-1)!.sequence;
     assert.ok(after > before, `${after} > ${before}`);
     await again.stop();
+  });
+
+  /** Ada provides 5 review to bo, who needs 3 and recognizes her; both settle. The shared clock starts at 1 h. */
+  async function adaProvidingToBo() {
+    const scheduler = new VirtualScheduler();
+    scheduler.advance(3_600_000);
+    const hub = new MemoryNetworkHub({ scheduler });
+    const make = async (index: number, clock: Scheduler = scheduler) => {
+      const engine = createEngine({ network: await hub.createPeer(await testKey(index)), storage: memoryStorage(), scheduler: clock });
+      await engine.start();
+      return engine;
+    };
+    const ada = await make(0);
+    const bo = await make(1);
+    await ada.declareState({ displayName: 'ada', capacities: [{ id: 'c', type: 'review', quantity: 5 }], needs: [] });
+    await ada.setRecognition({ [bo.self]: 1 });
+    await bo.declareState({ displayName: 'bo', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await bo.setRecognition({ [ada.self]: 1 });
+    const received = (engine: Engine) => engine.snapshot().needs.find((row) => row.participant === bo.self)?.received;
+    const settle = async (done: () => boolean) => {
+      for (let elapsed = 0; elapsed < 60_000 && !done(); elapsed += 10) {
+        scheduler.advance(10);
+        await flushMicrotasks();
+      }
+      assert.ok(done(), 'settled within 60 s of virtual time');
+    };
+    await settle(() => received(bo) === 3 && ada.phase.peek() === 9 && bo.phase.peek() === 9);
+    // Ada's next run: the same identity, an empty cache, and a clock an hour behind the one her first run ended on.
+    const setBack: Scheduler = { now: () => scheduler.now() - 3_600_000, setTimeout: (callback, ms) => scheduler.setTimeout(callback, ms), clearTimeout: (handle) => scheduler.clearTimeout(handle) };
+    const restartAda = async () => {
+      await ada.stop();
+      return make(0, setBack);
+    };
+    return { ada, bo, restartAda, settle, received };
+  }
+
+  it('a restart with a lost cache and the clock set back takes its declarations back from a teammate and goes on above them', async function () {
+    const { ada, bo, restartAda, settle, received } = await adaProvidingToBo();
+    const before = { state: ada.stores.states.get(ada.self)!.sequence, round: ada.round.peek() };
+    const again = await restartAda();
+    assert.equal(again.stores.myState.peek(), undefined, 'nothing cached');
+    await settle(() => again.stores.myState.peek()?.displayName === 'ada' && again.phase.peek() === 9 && bo.phase.peek() === 9);
+    assert.deepEqual(again.stores.myRelationships.peek()?.recognition, { [bo.self]: 1 });
+    // Taken back as a new record above the earlier run's, which bo then holds: nothing of the new run is dropped as stale.
+    const state = again.stores.states.get(again.self)!;
+    assert.ok(state.sequence > before.state, `${state.sequence} > ${before.state}`);
+    assert.equal(bo.stores.states.get(again.self)?.sequence, state.sequence);
+    assert.equal(bo.stores.coordination.get(again.self)?.sequence, again.stores.coordination.get(again.self)?.sequence);
+    assert.ok(again.round.peek() > before.round, `rounds go on: ${again.round.peek()} > ${before.round}`);
+    assert.equal(received(bo), 3);
+    assert.equal(again.snapshot().allocations.find((row) => row.provider === again.self && row.recipient === bo.self)?.quantity, 3);
+    await again.stop();
+    await bo.stop();
+  });
+
+  it('a declaration made before the earlier run\'s comes back wins, and is published again above it', async function () {
+    const { bo, restartAda, settle, received } = await adaProvidingToBo();
+    const again = await restartAda();
+    // Declared at once, before any answer of a teammate: with the clock set back, its sequence is below the earlier run's.
+    await again.declareState({ displayName: 'ada, later', capacities: [{ id: 'c', type: 'review', quantity: 1 }], needs: [] });
+    await again.setRecognition({ [bo.self]: 2 });
+    await settle(() => bo.stores.networkStates.peek().get(again.self)?.displayName === 'ada, later' && again.phase.peek() === 9 && bo.phase.peek() === 9 && received(bo) === 1);
+    assert.equal(again.stores.myState.peek()?.displayName, 'ada, later');
+    assert.deepEqual(again.stores.myRelationships.peek()?.recognition, { [bo.self]: 2 }, 'the recognition declared in this run');
+    assert.equal(bo.stores.states.get(again.self)?.sequence, again.stores.states.get(again.self)?.sequence);
+    await again.stop();
+    await bo.stop();
+  });
+
+  it('a restart with a lost cache names itself at once, and its state comes back under that name (the name-only state yields)', async function () {
+    const { bo, restartAda, settle, received } = await adaProvidingToBo();
+    const again = await restartAda();
+    await again.setDisplayName('Ada L.');
+    assert.equal(again.stores.myState.peek()?.displayName, 'Ada L.', 'named at once');
+    // Bo keeps the earlier run's state throughout (it drops the name-only one as stale) until the taken-back one arrives.
+    let boLostIt = false;
+    await settle(() => {
+      boLostIt ||= bo.stores.networkStates.peek().get(again.self)?.capacities.length !== 1;
+      return again.stores.myState.peek()?.capacities.length === 1 && bo.stores.networkStates.peek().get(again.self)?.displayName === 'Ada L.' && again.phase.peek() === 9 && bo.phase.peek() === 9;
+    });
+    assert.equal(boLostIt, false);
+    assert.equal(again.stores.myState.peek()?.displayName, 'Ada L.');
+    assert.equal(received(bo), 3);
+    await again.stop();
+    await bo.stop();
+  });
+
+  it('a new identity\'s name-only state reaches its teammates', async function () {
+    const net = new TestNetwork();
+    const ada = await net.addEngine(0);
+    const bo = await net.addEngine(1);
+    await bo.setRecognition({ [ada.self]: 1 });
+    await ada.setDisplayName('Ada');
+    await net.settle(() => bo.stores.networkStates.peek().get(ada.self)?.displayName === 'Ada', 10_000);
+    await ada.setDisplayName('Ada Lovelace');
+    await net.settle(() => bo.stores.networkStates.peek().get(ada.self)?.displayName === 'Ada Lovelace', 10_000);
+    await assert.rejects(ada.setDisplayName(''), /invalid display name/);
+    await ada.stop();
+    await bo.stop();
   });
 
   it('two declarations in flight at once get two sequences (no equivocation of my own)', async function () {

@@ -1,7 +1,8 @@
 // Room: test (extension host side, no vscode). The service the commands, views and panel are built on, over the
 // in-process demo team (real timers, in-memory network: nothing listens).
 import assert from 'node:assert/strict';
-import { memoryStorage, type EngineStorage } from '../../src/engine/index.ts';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { createEngine, MemoryNetworkHub, memoryStorage, realScheduler, type Engine, type EngineStorage } from '../../src/engine/index.ts';
 import { createDemoNetworkFactory } from '../../src/extension/demo-network.ts';
 import { EngineMutualService, type NetworkFactory } from '../../src/extension/service.ts';
 
@@ -15,11 +16,11 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   }
 }
 
-function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; exclusive?: () => Promise<{ release(): Promise<void> }> } = {}) {
-  let identity: string | undefined;
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; exclusive?: () => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
+  const identity = options.identity ?? {};
   const storages = options.storages ?? new Map<string, EngineStorage>();
   return new EngineMutualService({
-    identity: { load: async () => identity, save: async (encoded) => void (identity = encoded) },
+    identity: { load: async () => identity.key, save: async (encoded) => void (identity.key = encoded) },
     storage: (self) => {
       if (!storages.has(self)) storages.set(self, memoryStorage());
       return storages.get(self)!;
@@ -62,6 +63,46 @@ describe('extension service', function () {
       assert.equal(mutual.myState().displayName, 'Ana Lima');
     } finally {
       await mutual.leave();
+    }
+  });
+
+  it('a join with a lost cache takes my declarations back from a teammate, under the name the setting says now (spec 8.3)', async function () {
+    // One network across both joins, with a teammate that recognizes me and so follows my state.
+    const hub = new MemoryNetworkHub({ scheduler: realScheduler, seed: 2, latencyMs: [5, 20] });
+    let teammate: Engine | undefined;
+    const createNetwork: NetworkFactory = async (key) => {
+      const network = await hub.createPeer(key);
+      if (teammate === undefined) {
+        teammate = createEngine({ network: await hub.createPeer(await generateKeyPair('Ed25519')), storage: memoryStorage() });
+        await teammate.start();
+        await teammate.declareState({ displayName: 'Bo', capacities: [], needs: [{ id: 'n1', type: 'review', quantity: 1 }] });
+        await teammate.setRecognition({ [network.self]: 1 });
+      }
+      return { network, addresses: () => [], stop: () => network.stop() };
+    };
+    const identity: { key?: string } = {};
+    const first = service({ createNetwork, identity, displayName: 'Ana Lima' });
+    let me = '';
+    try {
+      await first.join();
+      me = first.selfId()!;
+      await first.declare('capacity', { id: 'c1', type: 'review', quantity: 2, skills: [] });
+      await first.setRecognition(teammate!.self, 1);
+      await until('the teammate holds my capacity', () => teammate!.stores.networkStates.peek().get(me)?.capacities.length === 1);
+    } finally {
+      await first.leave();
+    }
+    // The same identity, nothing cached (another machine, or global state cleared), and another name in the setting.
+    const again = service({ createNetwork, identity, displayName: 'Ana L.' });
+    try {
+      await again.join();
+      await until('my declarations back', () => again.myState().capacities.length === 1 && again.myState().displayName === 'Ana L.' && again.myRecognition()[teammate!.self] === 1);
+      assert.deepEqual(again.myState().capacities.map((slot) => [slot.id, slot.quantity]), [['c1', 2]]);
+      await until('the teammate holds them under the new name', () => teammate!.stores.networkStates.peek().get(me)?.displayName === 'Ana L.');
+      assert.equal(teammate!.stores.networkStates.peek().get(me)?.capacities.length, 1);
+    } finally {
+      await again.leave();
+      await teammate?.stop();
     }
   });
 

@@ -174,6 +174,46 @@ describe('network: libp2p on loopback', function () {
     assert.deepEqual(told, [`${a.self} 1/${NETWORK}`], 'the extension is told once');
   });
 
+  it('a peer restarted without its records gets its own newer ones back from a teammate, and only those (spec 8.3)', async () => {
+    const key = await generateKeyPair('Ed25519');
+    const teammate = await startPeer();
+    started.push(teammate.net);
+    const run = async () => {
+      const net = createLibp2pNetwork({ network: NETWORK, privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, bootstrap: teammate.net.addresses() });
+      const events: NetworkEvent[] = [];
+      net.on((event) => events.push(event));
+      started.push(net);
+      await net.start();
+      await waitFor(() => net.connectedPeers().includes(teammate.net.self) && teammate.net.connectedPeers().includes(net.self), 'connected to the teammate');
+      return { net, events };
+    };
+    const first = await run();
+    await first.net.publish(state(5, first.net.self, 'earlier run'));
+    teammate.net.subscribe(first.net.self, 'state');
+    await teammate.net.requestSync([first.net.self], ['state']);
+    await waitFor(() => records(teammate.events).some((record) => record.sequence === 5), 'the teammate holds the earlier run\'s state');
+    await first.net.stop();
+
+    const again = await run();
+    // Holding it already (the engine's cache): have names it for me, though this network layer has published nothing yet.
+    await again.net.requestSync([again.net.self], ['state'], () => 5);
+    assert.equal(again.net.counters.syncRecordsReceived, 0);
+    // Holding nothing: my own record comes back, verified, for the engine to go on above it.
+    await again.net.requestSync([again.net.self], ['state'], () => undefined);
+    await waitFor(() => records(again.events).some((record) => record.author === again.net.self && record.sequence === 5), 'my own record back');
+    const mine = records(again.events).find((record) => record.author === again.net.self);
+    assert.equal(mine?.kind === 'state' ? mine.payload.displayName : undefined, 'earlier run');
+    // Not the latest I published, when it comes back.
+    await again.net.publish(state(6, again.net.self, 'this run'));
+    await teammate.net.requestSync([again.net.self], ['state']);
+    await waitFor(() => records(teammate.events).some((record) => record.sequence === 6), 'the teammate holds this run\'s state');
+    const before = records(again.events).length;
+    await again.net.requestSync([again.net.self], ['state'], () => undefined);
+    assert.equal(again.net.counters.syncRecordsReceived, 2);
+    assert.equal(records(again.events).length, before);
+    assert.equal(again.net.counters.rejected, 0);
+  });
+
   it('rejects forged, replayed, oversized and malformed records and a flood, and still delivers honest records', async () => {
     const victim = await startPeer();
     started.push(victim.net);
