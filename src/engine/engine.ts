@@ -459,12 +459,11 @@ export function createEngine(options: EngineOptions): Engine {
   // back, its sequences went backwards and peers dropped my announcements as stale for as long as the clock was off).
   const issued = new Map<RecordKind, number>();
   const SEQUENCE_KEY = 'sequences';
-  /** A sequence that loses to any declaration of an earlier run (milliseconds), still increasing in this run. */
-  const yieldingSequence = (kind: RecordKind) => {
-    const next = Math.max((issued.get(kind) ?? 0) + 1, Math.floor(scheduler.now() / 1000));
-    issued.set(kind, next);
-    return next;
-  };
+  /**
+   * For a name-only state: a sequence that loses to any declaration of an earlier run (milliseconds), above the one held
+   * (a name-only state too). Not above the persisted marks, which are in milliseconds: they stay where they are.
+   */
+  const yieldingSequence = (kind: RecordKind) => Math.max((stores.storeOf(kind).get(self)?.sequence ?? 0) + 1, Math.floor(scheduler.now() / 1000));
   const nextSequence = (kind: RecordKind) => {
     const held = stores.storeOf(kind).get(self);
     const next = Math.max((held?.sequence ?? 0) + 1, (issued.get(kind) ?? 0) + 1, Math.floor(scheduler.now()));
@@ -499,14 +498,22 @@ export function createEngine(options: EngineOptions): Engine {
     myConverged.value = false;
     requestRound();
   };
-  const declare = <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload']) => serially(() => declareNow(kind, payload));
+  /** The user's declaration: once published, an earlier run's that comes back no longer replaces it. */
+  const declare = <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload']) =>
+    serially(async () => {
+      await declareNow(kind, payload);
+      declaredThisRun.add(kind);
+    });
   /** Kinds the user declared in this run: theirs wins over an earlier run's that comes back. */
   const declaredThisRun = new Set<RecordKind>();
   /** The display name set in this run (setDisplayName): a state taken back keeps it. */
   let displayName: string | undefined;
   /** Per declaration kind, the newest sequence of an earlier run known: the cache's at start, then any taken back. */
   const earlierRun = new Map<RecordKind, number>();
-  /** Sequences of my declarations in this run, which come back from teammates like an earlier run's. */
+  /**
+   * Signatures of my declarations in this run, which come back from teammates like an earlier run's. Not sequences: a
+   * record taken back goes out under the next sequence, which an earlier run (its clock behind) may have used too.
+   */
   const publishedThisRun = new Set<string>();
   const isDeclaration = (kind: RecordKind): kind is 'state' | 'relationships' => kind === 'state' || kind === 'relationships';
   const takeBackOwn = (record: SignedRecord) => {
@@ -519,19 +526,20 @@ export function createEngine(options: EngineOptions): Engine {
     }
     clock.value = boundedClock(mergeClocks(clock.peek(), record.clock));
     if (record.kind === 'results' || record.kind === 'coordination') round.value = Math.max(round.peek(), record.payload.round);
-    if (!isDeclaration(kind) || publishedThisRun.has(`${kind} ${record.sequence}`)) return;
-    // Declared by the user in this run, theirs stays: published again above the earlier run's when it was below it (the
-    // clock set back). Otherwise the newest earlier run's comes back, under the name set in this run if any.
-    const mine = declaredThisRun.has(kind);
-    if (record.sequence <= ((mine ? stores.storeOf(kind).get(self)?.sequence : earlierRun.get(kind)) ?? 0)) return;
-    if (!mine) earlierRun.set(kind, record.sequence);
-    logger.info(
-      `a teammate holds my ${kind} of an earlier run (sequence ${record.sequence}), ` +
-        (mine ? 'newer than the one declared in this run: that one is published again above it' : "newer than this peer's cache: taken back as my declaration"),
-    );
-    // When its turn comes: a declaration in flight is held by then, and one the user makes meanwhile wins over it.
+    if (!isDeclaration(kind) || publishedThisRun.has(record.signature)) return;
+    // Decided when its turn comes, after any declaration queued before it. Declared by the user in this run, theirs
+    // stays: published again above the earlier run's when it was below it (the clock set back). Otherwise the newest
+    // earlier run's comes back, under the name set in this run if any.
+    const started = generation;
     serially(async () => {
-      if (!running || (!mine && declaredThisRun.has(kind))) return;
+      if (!running || generation !== started) return;
+      const mine = declaredThisRun.has(kind);
+      if (record.sequence <= ((mine ? stores.storeOf(kind).get(self)?.sequence : earlierRun.get(kind)) ?? 0)) return;
+      if (!mine) earlierRun.set(kind, record.sequence);
+      logger.info(
+        `a teammate holds my ${kind} of an earlier run (sequence ${record.sequence}), ` +
+          (mine ? 'newer than the one declared in this run: that one is published again above it' : "newer than this peer's cache: taken back as my declaration"),
+      );
       if (record.kind === 'state') {
         const payload = mine ? stores.myState.peek() : displayName === undefined ? record.payload : { ...record.payload, displayName };
         if (payload !== undefined) await declareNow('state', payload);
@@ -539,13 +547,13 @@ export function createEngine(options: EngineOptions): Engine {
         const payload = mine ? stores.myRelationships.peek() : record.payload;
         if (payload !== undefined) await declareNow('relationships', payload);
       }
-    }).catch(reportFailure(mine ? `publishing my ${kind} again` : `taking back my ${kind}`));
+    }).catch(reportFailure(`taking back my ${kind}`));
   };
   async function publish<K extends RecordKind>(kind: K, payload: OutgoingRecord<K>['payload'], sequenceOf: (kind: K) => number = nextSequence): Promise<void> {
     if (!running) throw new Error('the engine is stopped: start it before declaring');
     clock.value = boundedClock(incrementClock(clock.peek(), self));
     const record = await network.publish({ kind, sequence: sequenceOf(kind), clock: clock.peek(), issuedAt: isoNow(), payload } as OutgoingRecord<K>);
-    if (isDeclaration(kind)) publishedThisRun.add(`${kind} ${record.sequence}`);
+    if (isDeclaration(kind)) publishedThisRun.add(record.signature);
     stores.storeOf(kind).set(record);
   }
   let phaseStartedAt = isoNow();
@@ -896,7 +904,6 @@ export function createEngine(options: EngineOptions): Engine {
       const parsed = StateSchema.safeParse(raw, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid state:\n  ${describeIssues(parsed.error).join('\n  ')}`);
       assertWireText(parsed.data, 'state');
-      declaredThisRun.add('state');
       await declare('state', parsed.data);
     },
     async setDisplayName(raw) {
@@ -906,17 +913,18 @@ export function createEngine(options: EngineOptions): Engine {
       displayName = parsed.data;
       await serially(async () => {
         const held = stores.myState.peek();
-        // Nothing of mine held: a sequence in seconds, below any an earlier run declared (in milliseconds), so that
-        // teammates keep that run's state (dropping this one as stale) and give it back (takeBackOwn).
-        if (held === undefined) await declareNow('state', { displayName: parsed.data, capacities: [], needs: [] }, yieldingSequence);
-        else if (held.displayName !== parsed.data) await declareNow('state', { ...held, displayName: parsed.data });
+        if (held?.displayName === parsed.data) return;
+        // No slots of mine held (nothing, or a name-only state, maybe cached): a sequence in seconds, below any an
+        // earlier run declared (in milliseconds), so that teammates keep that run's state (dropping this one as stale)
+        // and give it back (takeBackOwn). Renamed in milliseconds, a name-only state replaced it at every teammate.
+        const nameOnly = held === undefined || (held.capacities.length === 0 && held.needs.length === 0);
+        await declareNow('state', { ...(held ?? { capacities: [], needs: [] }), displayName: parsed.data }, nameOnly ? yieldingSequence : undefined);
       });
     },
     async setRecognition(raw) {
       const parsed = RelationshipsSchema.safeParse({ recognition: raw }, { reportInput: true });
       if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
       assertWireText(parsed.data.recognition, 'recognition');
-      declaredThisRun.add('relationships');
       await declare('relationships', parsed.data);
     },
     forcePhaseAdvancement() {

@@ -248,7 +248,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     if (record.author === self) {
       // My own record, other than the latest I published: it may be an earlier run's, whose cache is gone, and the engine
       // goes on above it (spec 8.3). What I publish then is what I hold and serve.
-      if (record.sequence !== held.get(record.kind, self)?.sequence) emit({ type: 'record', record, from });
+      if (record.signature !== held.get(record.kind, self)?.signature) emit({ type: 'record', record, from });
       return TopicValidatorResult.Ignore;
     }
     const holding = held.hold(record, verified.raw);

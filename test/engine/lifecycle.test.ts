@@ -7,6 +7,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { signal } from '@preact/signals-core';
 import { flushMicrotasks, testKey, TestNetwork } from './harness.ts';
 import type { SignedRecord } from '../../src/protocol/schemas.ts';
+import { PROTOCOL_VERSION } from '../../src/protocol/limits.ts';
+import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 
 /** A network whose publish can be made to fail or wait, by kind. */
 function faulty(inner: PeerNetwork, fault: { failKinds?: Set<string>; failTimes?: number; sequences?: { kind: string; sequence: number }[] }): PeerNetwork {
@@ -179,9 +181,11 @@ describe('engine lifecycle under faults', function () {
     await settle(() => received(bo) === 3 && ada.phase.peek() === 9 && bo.phase.peek() === 9);
     // Ada's next run: the same identity, an empty cache, and a clock an hour behind the one her first run ended on.
     const setBack: Scheduler = { now: () => scheduler.now() - 3_600_000, setTimeout: (callback, ms) => scheduler.setTimeout(callback, ms), clearTimeout: (handle) => scheduler.clearTimeout(handle) };
-    const restartAda = async () => {
+    const restartAda = async (storage = memoryStorage()) => {
       await ada.stop();
-      return make(0, setBack);
+      const engine = createEngine({ network: await hub.createPeer(await testKey(0)), storage, scheduler: setBack });
+      await engine.start();
+      return engine;
     };
     return { ada, bo, restartAda, settle, received };
   }
@@ -225,16 +229,66 @@ describe('engine lifecycle under faults', function () {
     await again.setDisplayName('Ada L.');
     assert.equal(again.stores.myState.peek()?.displayName, 'Ada L.', 'named at once');
     // Bo keeps the earlier run's state throughout (it drops the name-only one as stale) until the taken-back one arrives.
-    let boLostIt = false;
-    await settle(() => {
-      boLostIt ||= bo.stores.networkStates.peek().get(again.self)?.capacities.length !== 1;
-      return again.stores.myState.peek()?.capacities.length === 1 && bo.stores.networkStates.peek().get(again.self)?.displayName === 'Ada L.' && again.phase.peek() === 9 && bo.phase.peek() === 9;
-    });
-    assert.equal(boLostIt, false);
+    assert.equal(await boKeepsAdasCapacity(bo, again, settle, 'Ada L.'), false);
     assert.equal(again.stores.myState.peek()?.displayName, 'Ada L.');
     assert.equal(received(bo), 3);
     await again.stop();
     await bo.stop();
+  });
+
+  /** Settles until bo holds ada's state under `name` with her capacity; says whether bo ever held it without it. */
+  async function boKeepsAdasCapacity(bo: Engine, again: Engine, settle: (done: () => boolean) => Promise<void>, name: string) {
+    let boLostIt = false;
+    await settle(() => {
+      boLostIt ||= bo.stores.networkStates.peek().get(again.self)?.capacities.length !== 1;
+      return again.stores.myState.peek()?.capacities.length === 1 && bo.stores.networkStates.peek().get(again.self)?.displayName === name && again.phase.peek() === 9 && bo.phase.peek() === 9;
+    });
+    return boLostIt;
+  }
+
+  it('renamed twice before the earlier state comes back, with the earlier run\'s sequence marks kept: the name-only state still yields (found by a review)', async function () {
+    const { ada, bo, restartAda, settle } = await adaProvidingToBo();
+    const earlier = bo.stores.states.get(ada.self)!.sequence;
+    // The marks are in milliseconds; a cache that lost its state file may keep them.
+    const again = await restartAda(memoryStorage({ sequences: { state: earlier, coordination: earlier + 100 } }));
+    await again.setDisplayName('A1');
+    await again.setDisplayName('A2');
+    assert.ok(again.stores.states.get(again.self)!.sequence < earlier, 'still below the earlier run\'s');
+    assert.equal(await boKeepsAdasCapacity(bo, again, settle, 'A2'), false);
+    await again.stop();
+    await bo.stop();
+  });
+
+  it('a declaration that failed does not count as declared: the earlier state still comes back (found by a review)', async function () {
+    const { bo, restartAda, settle } = await adaProvidingToBo();
+    const again = await restartAda();
+    await again.setDisplayName('Ada L.');
+    const tooLarge = { displayName: 'Ada L.', capacities: Array.from({ length: 60 }, (_, index) => ({ id: `c${index}`, type: 'review', quantity: 1, description: 'x'.repeat(2000) })), needs: [] };
+    await assert.rejects(again.declareState(tooLarge), /more than 65536/);
+    assert.equal(await boKeepsAdasCapacity(bo, again, settle, 'Ada L.'), false);
+    await again.stop();
+    await bo.stop();
+  });
+
+  it('two earlier-run states of consecutive sequences: the newest comes back, though the first taken back took its sequence (found by a review)', async function () {
+    const scheduler = new VirtualScheduler();
+    scheduler.advance(3_600_000); // the earlier run's clock was ahead: its sequences are above this run's clock
+    const key = await testKey(0);
+    const network = await new MemoryNetworkHub({ scheduler }).createPeer(key);
+    const engine = createEngine({ network, storage: memoryStorage(), scheduler });
+    await engine.start();
+    const earlier = (sequence: number, displayName: string) =>
+      signRecord({ version: PROTOCOL_VERSION, network: network.network, author: engine.self, kind: 'state', sequence, clock: { [engine.self]: sequence }, issuedAt: new Date(5_000_000).toISOString(), payload: { displayName, capacities: [{ id: displayName, type: 'review', quantity: 1, skills: [] }], needs: [] } } as UnsignedRecord, key);
+    const [older, newest] = [await earlier(5_000_000, 'older'), await earlier(5_000_001, 'newest')];
+    // One teammate answers with the older, which is taken back under 5_000_001; another then with the newest.
+    network.emit({ type: 'record', record: older, from: 'teammate-1' });
+    await run(scheduler, 200);
+    assert.equal(engine.stores.states.get(engine.self)?.sequence, newest.sequence, 'taken back under the sequence the newest has');
+    network.emit({ type: 'record', record: newest, from: 'teammate-2' });
+    await run(scheduler, 200);
+    assert.equal(engine.stores.myState.peek()?.displayName, 'newest');
+    assert.ok(engine.stores.states.get(engine.self)!.sequence > newest.sequence);
+    await engine.stop();
   });
 
   it('a new identity\'s name-only state reaches its teammates', async function () {
