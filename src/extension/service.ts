@@ -135,7 +135,7 @@ export class EngineMutualService implements MutualService {
       });
       await node.afterJoin?.();
       const name = this.options.displayName?.();
-      if (name !== undefined && name !== this.myState().displayName) await this.setDisplayName(name);
+      if (name !== undefined && name !== engine.stores.myState.peek()?.displayName) await this.setDisplayName(name);
     } catch (error) {
       // A failed join leaves nothing running: not the engine, not a listening node.
       this.engineSubscription?.dispose();
@@ -190,7 +190,9 @@ export class EngineMutualService implements MutualService {
   }
 
   myState(): State {
-    return this.engine?.stores.myState.value ?? this.lastDeclarations?.state ?? DEFAULT_STATE;
+    // What I declared when I left, only while offline: joined, the engine's are mine (another network has its own).
+    if (this.engine) return this.engine.stores.myState.value ?? DEFAULT_STATE;
+    return this.lastDeclarations?.state ?? DEFAULT_STATE;
   }
 
   async declare(kind: SlotKind, slot: Slot, options: { replace?: boolean } = {}): Promise<void> {
@@ -228,7 +230,8 @@ export class EngineMutualService implements MutualService {
   }
 
   myRecognition(): RecognitionWeights {
-    return this.engine?.stores.myRelationships.value?.recognition ?? this.lastDeclarations?.recognition ?? {};
+    if (this.engine) return this.engine.stores.myRelationships.value?.recognition ?? {};
+    return this.lastDeclarations?.recognition ?? {};
   }
 
   async setRecognition(peer: PeerId, weight: number): Promise<void> {

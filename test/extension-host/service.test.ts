@@ -16,15 +16,17 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   }
 }
 
-function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; exclusive?: () => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; storage?: (self: string) => EngineStorage; exclusive?: () => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
   const identity = options.identity ?? {};
   const storages = options.storages ?? new Map<string, EngineStorage>();
   return new EngineMutualService({
     identity: { load: async () => identity.key, save: async (encoded) => void (identity.key = encoded) },
-    storage: (self) => {
-      if (!storages.has(self)) storages.set(self, memoryStorage());
-      return storages.get(self)!;
-    },
+    storage:
+      options.storage ??
+      ((self) => {
+        if (!storages.has(self)) storages.set(self, memoryStorage());
+        return storages.get(self)!;
+      }),
     createNetwork: options.createNetwork ?? createDemoNetworkFactory(() => ({})),
     config: () => ({}),
     logger: silent,
@@ -103,6 +105,40 @@ describe('extension service', function () {
     } finally {
       await again.leave();
       await teammate?.stop();
+    }
+  });
+
+  it('a join on another network shows and publishes that network\'s declarations, not those I left the last one with (found by a review)', async function () {
+    let current = 'a';
+    const hubs: Record<string, MemoryNetworkHub> = { a: new MemoryNetworkHub({ scheduler: realScheduler, seed: 1, networkName: 'team-a' }), b: new MemoryNetworkHub({ scheduler: realScheduler, seed: 2, networkName: 'team-b' }) };
+    const teammates: Record<string, Engine> = {};
+    const createNetwork: NetworkFactory = async (key) => {
+      const network = await hubs[current]!.createPeer(key);
+      teammates[current] ??= createEngine({ network: await hubs[current]!.createPeer(await generateKeyPair('Ed25519')), storage: memoryStorage() });
+      await teammates[current]!.start();
+      await teammates[current]!.setRecognition({ [network.self]: 1 });
+      return { network, addresses: () => [], stop: () => network.stop() };
+    };
+    // One cache per network, as the extension keeps them (storageScope).
+    const storages = new Map<string, EngineStorage>();
+    const mutual = service({ createNetwork, displayName: 'Ana', storage: (self) => storages.get(`${current} ${self}`) ?? storages.set(`${current} ${self}`, memoryStorage()).get(`${current} ${self}`)! });
+    try {
+      await mutual.join();
+      await mutual.declare('need', { id: 'a-need', type: 'review', quantity: 2, skills: [] });
+      await mutual.setRecognition(teammates.a!.self, 3);
+      await mutual.leave();
+      assert.deepEqual(mutual.myState().needs.map((slot) => slot.id), ['a-need'], 'shown while offline');
+      current = 'b';
+      await mutual.join();
+      assert.deepEqual(mutual.myState().needs, []);
+      assert.deepEqual(mutual.myRecognition(), {});
+      assert.equal(mutual.myState().displayName, 'Ana', 'named on this network too');
+      await mutual.declare('need', { id: 'b-need', type: 'review', quantity: 1, skills: [] });
+      await until('the teammate on b holds my state', () => teammates.b!.stores.networkStates.peek().get(mutual.selfId()!)?.needs.length === 1);
+      assert.deepEqual(teammates.b!.stores.networkStates.peek().get(mutual.selfId()!)?.needs.map((slot) => slot.id), ['b-need']);
+    } finally {
+      await mutual.leave();
+      for (const engine of Object.values(teammates)) await engine.stop();
     }
   });
 
