@@ -211,7 +211,7 @@ class MutualExtension extends LifecycleDisposable {
     if (!this.service.joined) return;
     if (event.affectsConfiguration('mutual.displayName')) {
       const name = reported(parseDisplayName(readSetting), this.log);
-      if (name !== this.service.myState().displayName) {
+      if (name !== undefined && name !== this.service.myState().displayName) {
         await this.service.setDisplayName(name).catch((error: unknown) => this.log.error(`declaring the display name failed: ${String(error)}`));
       }
     }
@@ -251,7 +251,9 @@ class MutualExtension extends LifecycleDisposable {
     if (!this.mayListen()) {
       throw new Error(UNTRUSTED);
     }
-    const settings = readNetworkSettings(this.log);
+    const parsed = parseNetworkSettings(readSetting);
+    const settings = reported(parsed, this.log);
+    if (parsed.refusal !== undefined) throw new Error(parsed.refusal);
     const { name, transport } = settings;
     this.settingsOfJoin = settings;
     try {

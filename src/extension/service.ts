@@ -23,8 +23,8 @@ export interface MutualServiceOptions {
   readonly storage: (self: PeerId) => EngineStorage;
   readonly createNetwork: NetworkFactory;
   readonly config: () => Partial<EngineConfig>;
-  /** The name teammates see; declared on join and whenever it changes (setDisplayName). */
-  readonly displayName?: () => string;
+  /** The name teammates see; declared on join and whenever it changes (setDisplayName); undefined: none declared. */
+  readonly displayName?: () => string | undefined;
   /**
    * Taken before the node starts and released when it stops: one process per identity (two VS Code windows share
    * the identity in SecretStorage, and would publish competing records as one peer). Throws when it is taken.

@@ -38,21 +38,23 @@ export function multiaddrSchema(use: AddressUse) {
   });
 }
 
+// Upper bounds as in package.json: above 2^31 - 1 ms, Node's timers fire after 1 ms instead, and a gossip interval of
+// 3e9 ms became a loop taking 13 % of the extension host (found by a review).
 const ENGINE_SETTINGS = {
-  subscriptionDebounceMs: z.number().finite().min(0),
-  coordinationGossipMs: z.number().finite().min(50),
+  subscriptionDebounceMs: z.number().finite().min(0).max(60_000),
+  coordinationGossipMs: z.number().finite().min(50).max(600_000),
   phaseThreshold: z.number().min(0).max(1),
-  freshnessMs: z.number().finite().min(1000),
+  freshnessMs: z.number().finite().min(1000).max(86_400_000),
   epsilon: z.number().gt(0).lt(1),
 } as const satisfies Partial<Record<keyof EngineConfig, z.ZodType>>;
 
 const NETWORK_SETTINGS = {
   name: NetworkName,
   transport: z.enum(['demo', 'libp2p']),
-  listenAddresses: z.array(multiaddrSchema('listen')),
-  bootstrapPeers: z.array(multiaddrSchema('dial')),
   mdns: z.boolean(),
 } as const;
+/** Address lists: an invalid entry is left out, not the list (one typo put a loopback-only peer on every interface). */
+const ADDRESS_SETTINGS = { listenAddresses: multiaddrSchema('listen'), bootstrapPeers: multiaddrSchema('dial') } as const;
 
 const NETWORK_DEFAULTS: NetworkSettings = {
   name: 'mutual',
@@ -85,18 +87,49 @@ export function parseEngineSettings(read: SettingReader): Parsed<Partial<EngineC
   return parseGroup('engine.', ENGINE_SETTINGS, defaults as Partial<EngineConfig>, read);
 }
 
-/** The network settings (`mutual.network.*`). */
-export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSettings> {
-  return parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read);
+/**
+ * The network settings (`mutual.network.*`). `refusal` says why not to join at all: the default of an invalid network
+ * name is a network of strangers, who would get my declarations, and an address list left empty by its typos would
+ * listen on every interface where the user asked for less.
+ */
+export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSettings> & { readonly refusal?: string } {
+  const parsed = parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read);
+  const value: Record<string, unknown> = { ...parsed.value };
+  const problems = [...parsed.problems];
+  const refusals: string[] = [];
+  if (problems.some((problem) => problem.startsWith('mutual.network.name'))) refusals.push('mutual.network.name is not a valid network name');
+  for (const [key, schema] of Object.entries(ADDRESS_SETTINGS)) {
+    const raw = read(`network.${key}`);
+    if (raw === undefined || raw === null) continue;
+    if (!Array.isArray(raw)) {
+      problems.push(`mutual.network.${key}: expected a list of multiaddrs (using ${JSON.stringify(NETWORK_DEFAULTS[key as keyof typeof ADDRESS_SETTINGS])})`);
+      continue;
+    }
+    const kept: string[] = [];
+    for (const [index, item] of raw.entries()) {
+      const address = schema.safeParse(item);
+      if (address.success) kept.push(address.data);
+      else problems.push(`mutual.network.${key} (item ${index}): ${address.error.issues[0]?.message ?? `${JSON.stringify(item)} is not a multiaddr`} (left out)`);
+    }
+    value[key] = kept;
+    if (key === 'listenAddresses' && raw.length > 0 && kept.length === 0) refusals.push('mutual.network.listenAddresses has no valid address left');
+  }
+  const refusal = refusals.length === 0 ? undefined : `not joining: ${refusals.join(', and ')} (see the warning; fix the setting and join again)`;
+  return { value: value as unknown as NetworkSettings, problems, ...(refusal === undefined ? {} : { refusal }) };
 }
 
-/** The name teammates see: `mutual.displayName`, else the OS user name, else "Me". */
-export function parseDisplayName(read: SettingReader): Parsed<string> {
+/**
+ * The name teammates see: `mutual.displayName`, else the OS user name, else "Me". An invalid setting gives no name
+ * (undefined): teammates keep the one declared before. Falling back to the OS user name published the very name a
+ * user may have set the setting to avoid (found by a review).
+ */
+export function parseDisplayName(read: SettingReader): Parsed<string | undefined> {
   const raw = read('displayName');
   if (typeof raw === 'string' && raw.trim() !== '') {
-    const parsed = DisplayName.safeParse(raw.trim());
+    // Well-formed UTF-16, as every text on the wire (a lone surrogate failed the whole join, without naming the setting).
+    const parsed = DisplayName.refine((name) => name.isWellFormed(), 'holds a lone UTF-16 surrogate').safeParse(raw.trim());
     if (parsed.success) return { value: parsed.data, problems: [] };
-    return { value: fallbackDisplayName(), problems: [`mutual.displayName: ${parsed.error.issues[0]?.message ?? 'invalid'} (using "${fallbackDisplayName()}")`] };
+    return { value: undefined, problems: [`mutual.displayName: ${parsed.error.issues[0]?.message ?? 'invalid'} (not declared: teammates keep the name you had)`] };
   }
   return { value: fallbackDisplayName(), problems: [] };
 }

@@ -42,15 +42,29 @@ describe('extension settings', function () {
     assert.match(invalid.problems.join('\n'), /^mutual\.engine\.epsilon: .*\(using 0\.000001\)$/m);
   });
 
-  it('checks the network name with the protocol rule and each multiaddr', function () {
-    assert.deepEqual(parseNetworkSettings(reader({ 'network.name': 'team.a_b-1' })).problems, []);
+  it('checks the network name with the protocol rule and each multiaddr; an invalid name refuses the join, a bad address is left out', function () {
+    const valid = parseNetworkSettings(reader({ 'network.name': 'team.a_b-1' }));
+    assert.deepEqual(valid.problems, []);
+    assert.equal(valid.refusal, undefined);
     const parsed = parseNetworkSettings(reader({ 'network.name': 'My Team', 'network.listenAddresses': ['/ip4/127.0.0.1/tcp/0', 'garbage'], 'network.transport': 'carrier-pigeon' }));
-    assert.equal(parsed.value.name, 'mutual');
     assert.equal(parsed.value.transport, 'libp2p');
-    assert.deepEqual(parsed.value.listenAddresses, ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']);
+    // Only the typo is left out: falling back to the default listened on every interface (found by a review).
+    assert.deepEqual(parsed.value.listenAddresses, ['/ip4/127.0.0.1/tcp/0']);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.name: must be lower case/m);
-    assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): 'garbage' is not a multiaddr/m);
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): 'garbage' is not a multiaddr.*\(left out\)$/m);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.transport: /m);
+    // The default network would be strangers', who would get my declarations.
+    assert.match(parsed.refusal ?? '', /^not joining: mutual\.network\.name is not a valid network name/);
+    const noAddress = parseNetworkSettings(reader({ 'network.listenAddresses': ['garbage'] }));
+    assert.match(noAddress.refusal ?? '', /mutual\.network\.listenAddresses has no valid address left/);
+    assert.equal(parseNetworkSettings(reader({ 'network.listenAddresses': [] })).refusal, undefined, 'an empty list is a choice (relay only, or dial only)');
+    assert.match(parseNetworkSettings(reader({ 'network.bootstrapPeers': 'not a list' })).problems[0] ?? '', /expected a list of multiaddrs \(using \[\]\)/);
+  });
+
+  it('bounds the engine intervals: above 2^31 - 1 ms a timer fires at once (found by a review)', function () {
+    const parsed = parseEngineSettings(reader({ 'engine.coordinationGossipMs': 3_000_000_000, 'engine.subscriptionDebounceMs': 1e12, 'engine.freshnessMs': 1e10 }));
+    assert.equal(parsed.problems.length, 3);
+    assert.deepEqual([parsed.value.coordinationGossipMs, parsed.value.subscriptionDebounceMs, parsed.value.freshnessMs], [1000, 100, 30_000]);
   });
 
   it('checks bootstrap peers as `mutual peer --bootstrap` does: a multiaddr ending in /p2p/<a real peer id>', function () {
@@ -72,10 +86,14 @@ describe('extension settings', function () {
   it('takes the display name from the setting, else a non-empty default', function () {
     assert.deepEqual(parseDisplayName(reader({ displayName: '  Ana Lima ' })), { value: 'Ana Lima', problems: [] });
     const fallback = parseDisplayName(reader({}));
-    assert.ok(fallback.value.length > 0);
+    assert.ok((fallback.value ?? '').length > 0);
+    // Invalid: no name at all, not the OS user name the user may have set the setting to avoid (found by a review).
     const tooLong = parseDisplayName(reader({ displayName: 'x'.repeat(200) }));
-    assert.equal(tooLong.value, fallback.value);
-    assert.match(tooLong.problems[0] ?? '', /^mutual\.displayName: /);
+    assert.equal(tooLong.value, undefined);
+    assert.match(tooLong.problems[0] ?? '', /^mutual\.displayName: .*\(not declared: teammates keep the name you had\)$/);
+    const loneSurrogate = parseDisplayName(reader({ displayName: 'Ana \ud800' }));
+    assert.equal(loneSurrogate.value, undefined);
+    assert.match(loneSurrogate.problems[0] ?? '', /lone UTF-16 surrogate/);
   });
 
   it('lists addresses a teammate can dial before loopback ones', function () {
