@@ -21,8 +21,8 @@ import {
 } from '../protocol/schemas.ts';
 import { RecordTooLargeError } from '../protocol/signature.ts';
 import { describeIssues } from '../protocol/validate.ts';
-import { assertAllowedValue } from '../protocol/encoding.ts';
-import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
+import { assertAllowedValue, utf8Bytes } from '../protocol/encoding.ts';
+import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
 import type { Disposable, HeldSequence, NetworkEvent, OutgoingRecord, PeerNetwork } from './network.ts';
 import { mulberry32, seedFromString } from './random.ts';
 import { debounced, realScheduler, throttled, type Scheduler } from './scheduler.ts';
@@ -160,6 +160,11 @@ export interface Engine {
    */
   setDisplayName(name: string): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
+  /**
+   * Bytes left in one record (64 KiB, spec 3) for more of my state, with my causal clock as it is now: a client says
+   * so before the user types a slot that cannot be published.
+   */
+  stateRoom(): number;
   forcePhaseAdvancement(): void;
   /** What computeResults gives now, from the same records a round would use; published nowhere (a debugging dry run). */
   dryRunResults(): Results;
@@ -501,7 +506,15 @@ export function createEngine(options: EngineOptions): Engine {
   /** The user's declaration: once published, an earlier run's that comes back no longer replaces it. */
   const declare = <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload']) =>
     serially(async () => {
-      await declareNow(kind, payload);
+      try {
+        await declareNow(kind, payload);
+      } catch (error) {
+        // Said with what to do: "record is 65565 bytes encoded" came after the user typed a whole slot (a review).
+        if (error instanceof RecordTooLargeError) {
+          throw new RecordTooLargeError(`${error.message}, which one record may hold: remove or shorten some ${kind === 'state' ? 'slots (descriptions take the most room)' : 'recognition entries'}`);
+        }
+        throw error;
+      }
       declaredThisRun.add(kind);
     });
   /** Kinds the user declared in this run: theirs wins over an earlier run's that comes back. */
@@ -926,6 +939,11 @@ export function createEngine(options: EngineOptions): Engine {
       if (!parsed.success) throw new Error(`invalid recognition:\n  ${describeIssues(parsed.error).join('\n  ')}`);
       assertWireText(parsed.data.recognition, 'recognition');
       await declare('relationships', parsed.data);
+    },
+    stateRoom() {
+      const payload = stores.myState.peek() ?? { displayName: 'x', capacities: [], needs: [] };
+      const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind: 'state', author: self, sequence: Number.MAX_SAFE_INTEGER, clock: boundedClock(incrementClock(clock.peek(), self)), issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
+      return MAX_RECORD_BYTES - utf8Bytes(JSON.stringify(record)).length;
     },
     forcePhaseAdvancement() {
       logger.info('phase advancement forced', { phase: phase.peek(), round: round.peek() });

@@ -206,6 +206,8 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const declare = (kind: SlotKind) =>
     guarded(`declare ${kind}`, async (argument?: unknown) => {
       await ensureJoined();
+      // Before the steps, not after: the user would type a whole slot for nothing.
+      service.assertRoomForSlot();
       const state = service.myState();
       const slot = argument === undefined ? await promptSlot(kind, undefined, new Set([...state.capacities, ...state.needs].map((declared) => declared.id)), unitsInUse(kind)) : Slot.parse(argument);
       if (!slot) return undefined;

@@ -35,6 +35,9 @@ export interface MutualServiceOptions {
 
 export type SlotKind = 'capacity' | 'need';
 
+/** Bytes of one plain slot, about (id, type, quantity, unit, a few skills). */
+const ROOM_FOR_A_SLOT = 512;
+
 export interface MutualService extends Disposable {
   readonly joined: boolean;
   join(): Promise<void>;
@@ -48,6 +51,8 @@ export interface MutualService extends Disposable {
   myState(): State;
   /** Adds a slot; with `replace`, replaces my slot of that kind and id. Slot ids are unique across both kinds (spec 2). */
   declare(kind: SlotKind, slot: Slot, options?: { replace?: boolean }): Promise<void>;
+  /** Throws, saying what to do, when my state has no room left for one more slot in a record. */
+  assertRoomForSlot(): void;
   removeDeclaration(kind: SlotKind, slotId: string): Promise<void>;
   setDisplayName(name: string): Promise<void>;
   setRecognition(peer: PeerId, weight: number): Promise<void>;
@@ -193,6 +198,14 @@ export class EngineMutualService implements MutualService {
     // What I declared when I left, only while offline: joined, the engine's are mine (another network has its own).
     if (this.engine) return this.engine.stores.myState.value ?? DEFAULT_STATE;
     return this.lastDeclarations?.state ?? DEFAULT_STATE;
+  }
+
+  assertRoomForSlot(): void {
+    const room = this.engine?.stateRoom();
+    // About one plain slot (a long description takes up to 2 KiB more, and is then refused with the same advice).
+    if (room !== undefined && room < ROOM_FOR_A_SLOT) {
+      throw new Error(`your declarations fill the 64 KiB one record may hold (${Math.max(0, room)} bytes left): remove or shorten some slots before adding one`);
+    }
   }
 
   async declare(kind: SlotKind, slot: Slot, options: { replace?: boolean } = {}): Promise<void> {

@@ -142,6 +142,38 @@ describe('extension service', function () {
     }
   });
 
+  it('says before the steps when my declarations fill a record, and what to do when one slot does not fit (found by a review)', async function () {
+    const mutual = service();
+    try {
+      await mutual.join();
+      // Slots of 2 KiB descriptions, then shorter ones when one does not fit, until the room left is refused upfront.
+      let length = 2000;
+      let refusedBefore: string | undefined;
+      const refusedAfter: string[] = [];
+      for (let index = 0; index < 80 && refusedBefore === undefined; index++) {
+        try {
+          mutual.assertRoomForSlot();
+        } catch (error) {
+          refusedBefore = (error as Error).message;
+          break;
+        }
+        const before = mutual.myState().capacities.length;
+        await mutual.declare('capacity', { id: `c${index}`, type: 'review', quantity: 1, skills: [], description: 'x'.repeat(length) }).catch((error: unknown) => {
+          refusedAfter.push((error as Error).message);
+          length = Math.floor(length / 2);
+        });
+        if (refusedAfter.length > 0) assert.ok(mutual.myState().capacities.length >= before, 'a refused slot changes nothing');
+      }
+      assert.match(refusedBefore ?? '', /^your declarations fill the 64 KiB one record may hold \(\d+ bytes left\): remove or shorten some slots before adding one$/);
+      assert.ok(refusedAfter.length > 0);
+      for (const message of refusedAfter) assert.match(message, /more than 65536, which one record may hold: remove or shorten some slots \(descriptions take the most room\)$/);
+      await mutual.removeDeclaration('capacity', 'c0');
+      assert.doesNotThrow(() => mutual.assertRoomForSlot());
+    } finally {
+      await mutual.leave();
+    }
+  });
+
   it('keeps slot ids unique across capacities and needs; an edit replaces in place', async function () {
     const mutual = service();
     try {
