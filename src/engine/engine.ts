@@ -145,6 +145,8 @@ export interface Engine {
   readonly phase: ReadonlySignal<number>;
   readonly round: ReadonlySignal<number>;
   readonly clock: ReadonlySignal<CausalClock>;
+  /** The configuration this engine runs with (defaults filled in). */
+  readonly config: Readonly<EngineConfig>;
   /** How often the allocation ran here (for benchmarks of recompute storms). */
   readonly recomputations: ReadonlySignal<number>;
   /** Why my latest results did not reach the network, until a round publishes again (shown to the user). */
@@ -859,6 +861,7 @@ export function createEngine(options: EngineOptions): Engine {
     phase,
     round,
     clock,
+    config,
     recomputations,
     problem,
     async start() {

@@ -290,9 +290,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       }
       const peers = service.knownPeers();
       const mine = service.myRecognition();
-      const toPick = (peer: { id: string; displayName: string | undefined }) => ({ label: peer.displayName ?? peer.id.slice(-8), description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id });
+      const toPick = (peer: { id: string; label: string }) => ({ label: peer.label, description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id });
       let picked: ReturnType<typeof toPick> | undefined;
-      if (given !== undefined) picked = toPick(peers.find((peer) => peer.id === given.peer) ?? { id: given.peer, displayName: undefined });
+      if (given !== undefined) picked = toPick(peers.find((peer) => peer.id === given.peer) ?? { id: given.peer, label: `…${given.peer.slice(-6)}` });
       else {
         if (peers.length === 0) {
           void vscode.window.showInformationMessage('Mutual: no peers known yet. Connect to a peer or wait for the network.');

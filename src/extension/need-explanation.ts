@@ -44,7 +44,7 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
   const self = me.id ?? '';
   const providers: Provider[] = [
     ...((me.recognition[self] ?? 0) > 0 ? [{ id: self, name: 'you', recognition: me.recognition, state: me.state }] : []),
-    ...peers.filter((peer) => peer.id !== self).map((peer) => ({ id: peer.id, name: peer.displayName ?? peer.id.slice(-8), recognition: peer.recognition, state: peer.state })),
+    ...peers.filter((peer) => peer.id !== self).map((peer) => ({ id: peer.id, name: peer.label, recognition: peer.recognition, state: peer.state })),
   ];
   const recognizers = providers.filter((provider) => (provider.recognition[self] ?? 0) > 0);
   if (recognizers.length === 0) return 'No teammate recognizes you yet: capacity flows only to those its provider recognizes.';

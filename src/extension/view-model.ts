@@ -7,6 +7,8 @@ import { CausalClock, PeerId, RecognitionWeights, Results, SimulationResult, Sta
 const PeerRow = z.object({
   id: PeerId,
   displayName: z.string().optional(),
+  /** The name to show: the display name, told apart by the end of the id where two share it (peerLabels). */
+  label: z.string(),
   tier: z.enum(['primary', 'secondary', 'none']),
   active: z.boolean(),
   myRecognition: z.number(),
@@ -19,11 +21,13 @@ const PeerRow = z.object({
 const CoordinationRow = z.object({
   peer: PeerId,
   displayName: z.string().optional(),
+  label: z.string(),
   phase: z.number().int(),
   phaseName: z.string(),
   round: z.number().int(),
   clock: CausalClock,
   issuedAt: z.string(),
+  /** How old the announcement was when the view model was built; the panel adds the time since it arrived. */
   ageMs: z.number(),
   active: z.boolean(),
   stabilityFactor: z.number(),
@@ -47,8 +51,28 @@ export const ViewModel = z.object({
   capacities: SimulationResult.shape.capacities,
   history: SimulationResult.shape.history,
   coordination: z.array(CoordinationRow),
+  /** A peer is active while it announced within this (mutual.engine.freshnessMs), or is converged and connected. */
+  freshnessMs: z.number(),
 });
 export type ViewModel = z.infer<typeof ViewModel>;
+
+/**
+ * Names as people read them, by peer id: a display name that another known peer shares, or that is mine, gets the end
+ * of the id (`Ana (…3xT9aB)`); an unnamed peer is the end of its id. People choose whom to recognize by these, and
+ * two teammates called Ana were two identical entries (found by a review).
+ */
+export function peerLabels(peers: readonly { readonly id: PeerId; readonly displayName?: string | undefined }[], myName?: string): Map<PeerId, string> {
+  const uses = new Map<string, number>();
+  for (const peer of peers) if (peer.displayName !== undefined) uses.set(peer.displayName, (uses.get(peer.displayName) ?? 0) + 1);
+  const ending = (id: PeerId) => `…${id.slice(-6)}`;
+  return new Map(
+    peers.map((peer) => {
+      const name = peer.displayName;
+      if (name === undefined) return [peer.id, ending(peer.id)];
+      return [peer.id, (uses.get(name) ?? 0) > 1 || name === myName ? `${name} (${ending(peer.id)})` : name];
+    }),
+  );
+}
 export type PeerRow = z.infer<typeof PeerRow>;
 export type { Tier };
 

@@ -54,7 +54,7 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
       return item;
     }
     const { peer } = node;
-    const item = new vscode.TreeItem(peer.displayName ?? peer.id.slice(-8), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(peer.label, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.group}:${peer.id}`;
     item.description = [peer.unmetNeeds > 0 ? `${peer.unmetNeeds} unmet need${peer.unmetNeeds > 1 ? 's' : ''}` : undefined, peer.active ? undefined : 'inactive'].filter(Boolean).join(' · ');
     // The name comes from the network: appended as text, so a peer cannot put links or remote images in my hover.

@@ -12,6 +12,7 @@ function peer(name: string, recognizesMe: number, capacities: unknown[] | undefi
   return {
     id: `peer-${name}`,
     displayName: name,
+    label: name,
     tier: 'secondary',
     active: true,
     myRecognition: 0,

@@ -174,6 +174,26 @@ describe('extension service', function () {
     }
   });
 
+  it('the Coordination rows start with mine (its stability factor showed nowhere), and one view model serves every reader until a change (found by a review)', async function () {
+    const mutual = service({ displayName: 'Probe' });
+    try {
+      await mutual.join();
+      await until('the demo teammates announce', () => mutual.viewModel().coordination.length >= 5);
+      const model = mutual.viewModel();
+      assert.equal(model.coordination[0]?.peer, mutual.selfId());
+      assert.equal(model.coordination[0]?.label, 'Probe (me)');
+      assert.equal(model.coordination.filter((row) => row.peer === mutual.selfId()).length, 1);
+      assert.equal(model.freshnessMs, 30_000);
+      assert.ok(model.coordination.every((row) => row.label.length > 0));
+      assert.equal(mutual.viewModel(), model, 'the same object while nothing changed');
+      await mutual.declare('need', { id: 'n1', type: 'review', quantity: 1, skills: [] });
+      assert.notEqual(mutual.viewModel(), model);
+      assert.deepEqual(mutual.viewModel().myState.needs.map((slot) => slot.id), ['n1']);
+    } finally {
+      await mutual.leave();
+    }
+  });
+
   it('keeps slot ids unique across capacities and needs; an edit replaces in place', async function () {
     const mutual = service();
     try {

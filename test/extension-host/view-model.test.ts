@@ -1,9 +1,19 @@
 // Room: test (extension host side, plain mocha). Pure parts of the view model the panel and the Peers tree show.
 import assert from 'node:assert/strict';
-import { countUnmetNeeds, networkProgress } from '../../src/extension/view-model.ts';
+import { countUnmetNeeds, networkProgress, peerLabels } from '../../src/extension/view-model.ts';
 import { Results, State } from '../../src/protocol/schemas.ts';
 
 describe('extension: view model', function () {
+  it('labels peers so that two of one name, or one of my name, can be told apart (found by a review)', function () {
+    const ana1 = '12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAana111';
+    const ana2 = '12D3KooWBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBana222';
+    const bo = '12D3KooWCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCbo333';
+    const me = '12D3KooWDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDme444';
+    const unnamed = '12D3KooWEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEnone55';
+    const labels = peerLabels([{ id: ana1, displayName: 'Ana' }, { id: ana2, displayName: 'Ana' }, { id: bo, displayName: 'Bo' }, { id: me, displayName: 'Cy' }, { id: unnamed }], 'Cy');
+    assert.deepEqual(Object.fromEntries(labels), { [ana1]: 'Ana (…ana111)', [ana2]: 'Ana (…ana222)', [bo]: 'Bo', [me]: 'Cy (…Dme444)', [unnamed]: '…none55' });
+  });
+
   it('does not call a network with no active peer converged (a typo in the network name read "0 peers · converged")', function () {
     const peer = (active: boolean) => ({ active }) as never;
     assert.equal(networkProgress({ converged: true, peers: [] }), 'no active peers');

@@ -97,14 +97,29 @@ class MutualApp extends LitElement {
     this.model = undefined;
   }
 
+  /**
+   * Freshness ticks in the panel: a quiet network posts nothing, and ages computed once by the host froze ("0.0 s" for
+   * a peer heard from long ago; found by a review). The host's age plus the time since its view model arrived, so the
+   * two sides' clocks need not agree (code-server runs the webview in another machine's browser).
+   */
+  private modelArrivedAt = performance.now();
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private sinceModelMs(): number {
+    return performance.now() - this.modelArrivedAt;
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('message', this.onMessage);
+    this.ticker = setInterval(() => {
+      if (this.tab === 'coordination') this.requestUpdate();
+    }, 1000);
     vscode.postMessage({ type: 'ready' });
   }
 
   override disconnectedCallback(): void {
     window.removeEventListener('message', this.onMessage);
+    clearInterval(this.ticker);
     super.disconnectedCallback();
   }
 
@@ -135,7 +150,10 @@ class MutualApp extends LitElement {
     if (!parsed.success) return; // Anything else is not ours to trust.
     const message = parsed.data;
     if (message.type === 'selectTab') this.select(message.tab);
-    else this.model = message.viewModel;
+    else {
+      this.model = message.viewModel;
+      this.modelArrivedAt = performance.now();
+    }
   };
 
   private select(tab: PanelTab): void {
@@ -152,7 +170,7 @@ class MutualApp extends LitElement {
     const model = this.model;
     if (!model) return short(id);
     if (id === model.self) return `${model.myState.displayName} (me)`;
-    return model.peers.find((peer) => peer.id === id)?.displayName ?? short(id);
+    return model.peers.find((peer) => peer.id === id)?.label ?? short(id);
   }
 
   private renderProgress(model: ViewModel): TemplateResult {
@@ -213,7 +231,7 @@ class MutualApp extends LitElement {
             ...(['capacity', 'need'] as const).flatMap((kind) =>
               (kind === 'capacity' ? state.capacities : state.needs).map(
                 (slot) =>
-                  html`<tr class=${mine ? 'mine' : ''}><td>${mine ? `${state.displayName} (me)` : state.displayName}${active ? nothing : inactiveMark('these declarations still count in the allocation')}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
+                  html`<tr class=${mine ? 'mine' : ''}><td>${this.name(id)}${active ? nothing : inactiveMark('these declarations still count in the allocation')}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
               ),
             ),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
@@ -373,11 +391,11 @@ class MutualApp extends LitElement {
       <p class="hint muted">How each peer's computation stands. A round is one computation of a peer's allocation (each peer counts its own); the causal clock orders what peers have seen of each other; a stability factor below 1 means a need was offered more than it asked for in recent rounds.</p>
       ${model.joined ? html`<div class="header"><vscode-button secondary @click=${this.command('forcePhaseAdvancement')}>Debug: Force Phase Advancement</vscode-button></div>` : nothing}
       <div class="scroll"><table aria-label="Coordination">
-        <thead><tr><th>Peer</th><th title="Where the peer is in its round: 5 Gather … 9 Converged">Phase</th><th class="num" title="The peer's own round counter">Round</th><th title="Per peer: how many records of that peer it has seen">Causal clock</th><th class="num" title="Seconds since its last announcement. A peer is active while it announced within 30 s, or said it converged and is still connected: a settled network goes quiet">Freshness</th><th class="num" title="1 when steady; lower while its needs are over-offered">Stability factor</th></tr></thead>
+        <thead><tr><th>Peer</th><th title="Where the peer is in its round: 5 Gather … 9 Converged">Phase</th><th class="num" title="The peer's own round counter">Round</th><th title="Per peer: how many records of that peer it has seen">Causal clock</th><th class="num" title=${`Seconds since its last announcement. A peer is active while it announced within ${model.freshnessMs / 1000} s, or said it converged and is still connected: a settled network goes quiet`}>Freshness</th><th class="num" title="1 when steady; lower while its needs are over-offered">Stability factor</th></tr></thead>
         <tbody>${model.coordination.map((row) => html`<tr class=${row.peer === model.self ? 'mine' : ''}>
-          <td>${this.name(row.peer)}</td><td>${row.phaseName}</td><td class="num">${row.round}</td>
+          <td>${row.label}</td><td>${row.phaseName}</td><td class="num">${row.round}</td>
           <td><code>${Object.entries(row.clock).map(([peer, tick]) => `${this.name(peer)}:${tick}`).join(' ')}</code></td>
-          <td class="num ${row.active ? '' : 'warn'}">${(row.ageMs / 1000).toFixed(1)} s${row.active ? '' : ' (inactive)'}</td><td class="num">${fmt(row.stabilityFactor)}</td></tr>`)}</tbody>
+          <td class="num ${row.active ? '' : 'warn'}">${row.peer === model.self ? '—' : `${((row.ageMs + this.sinceModelMs()) / 1000).toFixed(0)} s`}${row.active ? '' : ' (inactive)'}</td><td class="num">${fmt(row.stabilityFactor)}</td></tr>`)}</tbody>
       </table></div>`;
   }
 }
