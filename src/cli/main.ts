@@ -29,9 +29,23 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   process.exit(1);
 }
 
+/**
+ * The long-running peer outlives whoever reads its output (`mutual peer … | head -1`, a closed terminal): it stops
+ * writing there and goes on. It exited 0 at once instead, leaving its lock, where a supervisor's Restart=on-failure
+ * would not restart it (found by an operator pass); status.json and the lock stay its record.
+ */
+function keepRunningWithoutOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => {
+      // Nothing left to tell: the reader is gone.
+    });
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  if (process.stdout.listeners('error').length === 0) process.stdout.on('error', onStdoutError);
   const [name, ...rest] = argv;
+  if (name === 'peer') keepRunningWithoutOutput();
+  else if (process.stdout.listeners('error').length === 0) process.stdout.on('error', onStdoutError);
   if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());
@@ -43,5 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const command = await load();
-  return command.run(rest);
+  const code = await command.run(rest);
+  // The peer has shut down (lock released, status written): libp2p's debounce timers kept the process 2 s longer, and
+  // `timeout -k 1` then killed a peer that had stopped cleanly (found by an operator pass). Standard output and error
+  // are synchronous for files and pipes here, so nothing written is lost.
+  if (name === 'peer') process.exit(code);
+  return code;
 }

@@ -163,10 +163,11 @@ export interface Engine {
   setDisplayName(name: string): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
   /**
-   * Bytes left in one record (64 KiB, spec 3) for more of my state, with my causal clock as it is now: a client says
-   * so before the user types a slot that cannot be published.
+   * The encoded size of a record of mine carrying this payload, with my causal clock as it is now: a record holds at
+   * most 64 KiB (spec 3), and a client says so before the user types a slot, or a profile is saved, that cannot be
+   * published.
    */
-  stateRoom(): number;
+  recordSize(kind: RecordKind, payload: unknown): number;
   forcePhaseAdvancement(): void;
   /** What computeResults gives now, from the same records a round would use; published nowhere (a debugging dry run). */
   dryRunResults(): Results;
@@ -943,10 +944,9 @@ export function createEngine(options: EngineOptions): Engine {
       assertWireText(parsed.data.recognition, 'recognition');
       await declare('relationships', parsed.data);
     },
-    stateRoom() {
-      const payload = stores.myState.peek() ?? { displayName: 'x', capacities: [], needs: [] };
-      const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind: 'state', author: self, sequence: Number.MAX_SAFE_INTEGER, clock: boundedClock(incrementClock(clock.peek(), self)), issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
-      return MAX_RECORD_BYTES - utf8Bytes(JSON.stringify(record)).length;
+    recordSize(kind, payload) {
+      const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: boundedClock(incrementClock(clock.peek(), self)), issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
+      return utf8Bytes(JSON.stringify(record)).length;
     },
     forcePhaseAdvancement() {
       logger.info('phase advancement forced', { phase: phase.peek(), round: round.peek() });

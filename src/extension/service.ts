@@ -7,6 +7,7 @@ import { createEngine, type Engine, type EngineConfig, type EngineLogger, type E
 import { DEFAULT_ENGINE_CONFIG, PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
 import { computeStabilityFactors, countUnmetNeeds, peerLabels, type ViewModel } from './view-model.ts';
+import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
 import { RecognitionWeights, State, type CausalClock, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
 
 export interface Disposable {
@@ -202,7 +203,8 @@ export class EngineMutualService implements MutualService {
   }
 
   assertRoomForSlot(): void {
-    const room = this.engine?.stateRoom();
+    const engine = this.engine;
+    const room = engine === undefined ? undefined : MAX_RECORD_BYTES - engine.recordSize('state', engine.stores.myState.peek() ?? DEFAULT_STATE);
     // About one plain slot (a long description takes up to 2 KiB more, and is then refused with the same advice).
     if (room !== undefined && room < ROOM_FOR_A_SLOT) {
       throw new Error(`your declarations fill the 64 KiB one record may hold (${Math.max(0, room)} bytes left): remove or shorten some slots before adding one`);

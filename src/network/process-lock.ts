@@ -1,6 +1,7 @@
 // Room: cli (edge). May touch: network (its exclusive file write), node:fs, node:process.
-// One `mutual peer` per data dir: <data dir>/peer.lock is created exclusively and holds the owner's pid. A lock whose
-// pid is no longer alive (the owner was killed) is taken over; the owner removes it on a clean shutdown.
+// One `mutual peer` per data dir: <data dir>/peer.lock is created exclusively and holds the owner's pid (and, on Linux,
+// which process that is: boot id and start time). A lock whose owner no longer runs (it was killed; its pid may have
+// been used again since) is taken over; the owner removes it on a clean shutdown.
 import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,14 +40,48 @@ export interface DataDirLock {
   releaseSync(): void;
 }
 
-async function readPid(path: string): Promise<number | undefined> {
+/**
+ * Which process a pid is, beyond the pid (Linux: the boot and the process's start time), so that a pid used again is
+ * not taken for the owner: a peer SIGKILLed as pid 1 of a container found its own pid "alive" in the lock at every
+ * restart (found by an operator pass). Undefined where /proc does not say; the pid alone decides then.
+ */
+function processIdentity(pid: number): string | undefined {
   try {
-    const text = (await readFile(path, 'utf8')).trim();
-    return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces and parentheses): start time is field 22.
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return startTime === undefined ? undefined : `${boot}:${startTime}`;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockOwner {
+  readonly pid: number;
+  readonly identity: string | undefined;
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
+  try {
+    const [pid = '', identity] = (await readFile(path, 'utf8')).split('\n').map((line) => line.trim());
+    return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, identity: identity === '' ? undefined : identity };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+async function readPid(path: string): Promise<number | undefined> {
+  return (await readOwner(path))?.pid;
+}
+
+/** Whether the lock's owner still runs: its pid is alive, is not mine, and is the same process that wrote the lock. */
+function ownerAlive(owner: LockOwner): boolean {
+  if (owner.pid === process.pid || !processAlive(owner.pid)) return false;
+  if (owner.identity === undefined) return true;
+  const now = processIdentity(owner.pid);
+  return now === undefined || now === owner.identity;
 }
 
 /** Takes the data dir's lock (creating the dir), or throws DataDirInUse naming the pid that holds it. */
@@ -60,7 +95,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     },
     releaseSync: () => {
       try {
-        if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+        if (Number(readFileSync(path, 'utf8').split('\n')[0]!.trim()) === process.pid) unlinkSync(path);
       } catch {
         // Already gone.
       }
@@ -69,10 +104,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   // Bounded: each pass takes the lock, finds a live owner, or clears one stale lock (another process may race us).
   for (let attempt = 0; attempt < 5; attempt++) {
     // Linked into place complete, so a reader never sees an empty lock.
-    if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return lock;
-    const owner = await readPid(path);
-    if (owner === undefined) continue; // released meanwhile
-    if (processAlive(owner)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`, owner, path);
+    if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n${processIdentity(process.pid) ?? ''}\n`), 0o644)) return lock;
+    const found = await readOwner(path);
+    if (found === undefined) continue; // released meanwhile
+    const owner = found.pid;
+    if (ownerAlive(found)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`, owner, path);
     // Stale (or unreadable, written by a process killed mid-write): move it aside, and put it back if what we moved is
     // not the stale lock we judged but a live process's fresh one.
     const aside = `${path}.${process.pid}.stale`;
@@ -82,11 +118,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    const moved = await readPid(aside);
-    if (moved !== owner && moved !== undefined && processAlive(moved)) {
+    const moved = await readOwner(aside);
+    if (moved !== undefined && moved.pid !== owner && ownerAlive(moved)) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
-      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved} (${path})`, moved, path);
+      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved.pid} (${path})`, moved.pid, path);
     }
     await unlink(aside).catch(() => {});
   }

@@ -55,7 +55,8 @@ describe('mutual peer: one process over its life (loopback)', function () {
     const second = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { timeoutMs: 30_000 });
     assert.equal(second.status, 1, second.stderr);
     assert.match(second.stderr, new RegExp(`data dir ${dataDir} is in use by pid ${first.pid}`));
-    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), String(first.pid));
+    const lockOwner = async () => (await readFile(join(dataDir, 'peer.lock'), 'utf8')).split('\n')[0];
+    assert.equal(await lockOwner(), String(first.pid));
     await stopChild(first);
     assert.deepEqual(await exited(first), { code: 0, signal: null });
     assert.equal(existsSync(join(dataDir, 'peer.lock')), false, 'the lock is removed on a clean shutdown');
@@ -63,7 +64,14 @@ describe('mutual peer: one process over its life (loopback)', function () {
     // A lock left by a killed peer (its pid no longer alive) does not keep the data dir locked.
     await writeFile(join(dataDir, 'peer.lock'), `${deadPid()}\n`);
     await start(dataDir);
-    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), String(children[1]!.pid));
+    assert.equal(await lockOwner(), String(children[1]!.pid));
+    await stopChild(children[1]!);
+
+    // A lock whose pid is alive but is another process than the one that wrote it (the pid was used again, as pid 1 of a
+    // restarted container is: found by an operator pass) is taken over too.
+    await writeFile(join(dataDir, 'peer.lock'), `${process.pid}\nanother-boot:12345\n`);
+    await start(dataDir);
+    assert.equal(await lockOwner(), String(children[2]!.pid));
   });
 
   it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {
@@ -109,6 +117,22 @@ describe('mutual peer: one process over its life (loopback)', function () {
     await new Promise((resolve) => setTimeout(resolve, 100));
     peer.kill('SIGTERM');
     assert.deepEqual(await exit, { code: 0, signal: null });
+  });
+
+  it('keeps running when the reader of its output goes away (`mutual peer … | head -1`), and stops cleanly on SIGTERM (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    // Output goes on (status lines, connections): every write now fails with EPIPE.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.equal(child.exitCode, null, 'still running');
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    assert.deepEqual(await exit, { code: 0, signal: null });
+    assert.equal(existsSync(join(dataDir, 'peer.lock')), false);
   });
 
   it('the log says who connects, and when the peer converged with what came out; a port in use is named with what to do, and status says the peer failed (found by an operator pass)', async () => {
@@ -229,6 +253,31 @@ describe('mutual peer: what it refuses to start with', function () {
     const identity = peer(dataDir);
     assert.equal(identity.status, 1);
     assert.match(identity.stderr, new RegExp(`${join(dataDir, 'identity.key')} is not a valid identity key`));
+  });
+
+  it('a profile too large to publish is refused by name, and the saved declarations stay (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    const id = keygen(dataDir);
+    const saved = { state: { displayName: 'me', capacities: [{ id: 'c', type: 'review', quantity: 2, skills: [] }], needs: [] }, recognition: {} };
+    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify(saved));
+    const profile = join(dir.path, 'huge-profile.json');
+    await writeFile(profile, JSON.stringify({ id, capacities: Array.from({ length: 60 }, (_, index) => ({ id: `c${index}`, type: 'review', quantity: 1, description: 'x'.repeat(2000) })), needs: [], recognition: {} }));
+    const run = peer(dataDir, ['--profile', profile]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr + run.stdout, new RegExp(`${profile}: its state makes a record of \\d+ bytes, more than the 65536 one record may hold: remove or shorten some capacities and needs`));
+    assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
+  });
+
+  it('a data dir a peer used but whose identity.key is gone is refused, not given a new identity (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    const id = keygen(dataDir);
+    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify({ state: { displayName: 'me', capacities: [], needs: [] }, recognition: {} }));
+    await writeFile(join(dataDir, 'status.json'), JSON.stringify({ peerId: id }));
+    await rm(join(dataDir, 'identity.key'));
+    const run = peer(dataDir);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${join(dataDir, 'identity.key')} is missing, but a peer used this data dir \\(it ran as ${id}\\): it holds declarations.json, status.json\\. Restore identity.key, or run \`mutual keygen`));
+    assert.equal(existsSync(join(dataDir, 'identity.key')), false);
   });
 
   it('--listen or --bootstrap that is not a usable multiaddr: usage error (exit 2) before a fresh data dir gets an identity', () => {

@@ -31,6 +31,42 @@ describe('network: file storage and identity', function () {
     await assert.rejects(storage.load('records/../../x'), /not a plain name/);
   });
 
+  it('keeps one store per network: a start on a mistyped network leaves the real one\'s records alone; files of earlier versions are read (found by an operator pass)', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'store'));
+    await writeFile(join(dir, 'store', 'records.state.json'), JSON.stringify({ before: 'per-network stores' }));
+    const real = fileStorage(dir, 'team');
+    assert.deepEqual(await real.load('records/state'), { before: 'per-network stores' }, 'read from store/ while store/team/ has none');
+    await real.save('records/state', { mine: 1 });
+    const typo = fileStorage(dir, 'taem');
+    await typo.save('records/state', { nothing: true });
+    assert.deepEqual(await fileStorage(dir, 'team').load('records/state'), { mine: 1 });
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'store', 'team', 'records.state.json'), 'utf8')), { mine: 1 });
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'store', 'records.state.json'), 'utf8')), { before: 'per-network stores' }, 'left as it was');
+    assert.throws(() => fileStorage(dir, '../x'), /not a plain name/);
+  });
+
+  it('a lock naming my own pid, or a live pid that is another process than the one that wrote it, is stale (found by an operator pass)', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { lockDataDir } = await import('../../src/network/process-lock.ts');
+    // A peer SIGKILLed as pid 1 of a container, restarted as pid 1: its own pid looked alive.
+    await writeFile(join(dir, 'peer.lock'), `${process.pid}\n`);
+    const mine = await lockDataDir(dir);
+    assert.equal((await readFile(join(dir, 'peer.lock'), 'utf8')).split('\n')[0], String(process.pid));
+    await mine.release();
+    // Alive, and the same process that wrote it: in use. (The parent of this process runs as long as this test.)
+    const { spawnSync } = await import('node:child_process');
+    const live = process.ppid;
+    const identity = spawnSync('cat', [`/proc/${live}/stat`], { encoding: 'utf8' }).status === 0 ? undefined : 'none';
+    await writeFile(join(dir, 'peer.lock'), `${live}\n`);
+    await assert.rejects(lockDataDir(dir), new RegExp(`in use by pid ${live}`));
+    if (identity === undefined) {
+      await writeFile(join(dir, 'peer.lock'), `${live}\nanother-boot:1\n`);
+      const taken = await lockDataDir(dir);
+      await taken.release();
+    }
+  });
+
   it('creates an identity once, in a file only the owner can read', async () => {
     const first = await loadOrCreateIdentity(join(dir, 'peer'));
     const second = await loadOrCreateIdentity(join(dir, 'peer'));

@@ -1,6 +1,8 @@
 // Room: cli (edge). May touch: engine, network, protocol, node:*.
 // `mutual peer`: a headless peer (bootstrap and relay for a team, or a participant from a profile) that runs until
 // SIGINT/SIGTERM and keeps D/status.json current. One peer per data dir (D/peer.lock).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -8,9 +10,10 @@ import writeFileAtomic from 'write-file-atomic';
 import { createEngine, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
-import { loadOrCreateIdentity } from '../../network/identity.ts';
+import { loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
 import { isLoopbackAddress } from '../../network/names.ts';
+import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { describeIssues } from '../../protocol/validate.ts';
@@ -69,6 +72,28 @@ function describeStartFailure(error: Error): string {
       return `cannot listen on ${address}: ${reason!.replace(/^listen \w+: /, '')}${hint}`;
     })
     .join('; ');
+}
+
+/**
+ * A data dir that a peer used (declarations, a store, a status) but whose identity.key is gone: a restore without the
+ * 0600 file, or a bad mount. A new identity would republish the declarations under a second peer id, and teammates
+ * would count the capacity twice (found by an operator pass); creating one on purpose is `mutual keygen`'s job.
+ */
+async function refuseNewIdentityOverUsedData(dataDir: string): Promise<void> {
+  if (await loadIdentity(dataDir)) return;
+  const used = [DECLARATIONS_FILE, 'store', STATUS_FILE].filter((name) => existsSync(join(dataDir, name)));
+  if (used.length === 0) return;
+  let formerly = '';
+  try {
+    const status = JSON.parse(await readFile(join(dataDir, STATUS_FILE), 'utf8')) as { peerId?: unknown };
+    if (typeof status.peerId === 'string') formerly = ` (it ran as ${status.peerId})`;
+  } catch {
+    // no readable status.json: nothing more to say
+  }
+  throw new Error(
+    `${join(dataDir, 'identity.key')} is missing, but a peer used this data dir${formerly}: it holds ${used.join(', ')}. Restore identity.key, ` +
+      `or run \`mutual keygen --data-dir ${dataDir}\` to start here with a new identity on purpose (teammates then see a new peer).`,
+  );
 }
 
 const PROFILE_MEMBERS = Object.keys(ScenarioParticipant.shape);
@@ -162,6 +187,7 @@ export const command: Command = {
     let identity;
     let declarations: Declarations | undefined;
     try {
+      await refuseNewIdentityOverUsedData(dataDir);
       identity = await loadOrCreateIdentity(dataDir);
       if (identity.created) log('info', `created identity ${identity.peerId} in ${dataDir}`);
       if (profilePath !== undefined) {
@@ -177,8 +203,6 @@ export const command: Command = {
         const { id, displayName, capacities, needs, recognition } = participant.data;
         if (id !== identity.peerId) throw new Error(`${profilePath}: the profile is for ${id}, but this data dir's peer id is ${identity.peerId}`);
         declarations = { state: { displayName: displayName ?? id, capacities, needs }, recognition };
-        // Durable before it is declared (temp file, fsync, rename).
-        await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
       } else {
         const path = join(dataDir, DECLARATIONS_FILE);
         let raw: unknown;
@@ -201,7 +225,7 @@ export const command: Command = {
 
     const listenAddresses = listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
     // One store for the engine's records and the network's address book (store/network.addresses.json).
-    const storage = fileStorage(dataDir);
+    const storage = fileStorage(dataDir, network);
     const peerNetwork = createLibp2pNetwork({
       network,
       privateKey: identity.privateKey,
@@ -315,6 +339,15 @@ export const command: Command = {
       for (const address of addresses) console.log(`listening ${address}`);
       if (addresses.length === 0) console.log('listening only through a relay (no direct addresses yet)');
       if (declarations !== undefined) {
+        // Checked before declarations.json is written: a profile too large to publish replaced the saved declarations,
+        // and every later start failed on them (found by an operator pass).
+        const source = profilePath ?? join(dataDir, DECLARATIONS_FILE);
+        for (const [kind, payload, what] of [['state', declarations.state, 'capacities and needs (descriptions take the most room)'], ['relationships', { recognition: declarations.recognition }, 'recognition entries']] as const) {
+          const size = engine.recordSize(kind, payload);
+          if (size > MAX_RECORD_BYTES) throw new Error(`${source}: its ${kind} makes a record of ${size} bytes, more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
+        }
+        // Durable before it is declared (temp file, fsync, rename).
+        if (profilePath !== undefined) await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
         await engine.declareState(declarations.state);
         await engine.setRecognition(declarations.recognition);
         log('info', `declared ${declarations.state.capacities.length} capacities, ${declarations.state.needs.length} needs, recognition of ${Object.keys(declarations.recognition).length} peers`);
