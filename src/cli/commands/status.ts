@@ -36,6 +36,9 @@ function notRunningBecause(status: Record<string, unknown>, now: number): string
   if (!processAlive(pid)) return `pid ${pid} is gone; ${last}`;
   const age = Math.round((now - updated) / 1000);
   if (now - updated > STALE_AFTER_MS) return `pid ${pid} exists but has not updated status.json for ${age} s; ${last}`;
+  // A running peer rewrites it with the clock as it is now: one far ahead was never judged stale (found by an operator
+  // pass), and its pid may belong to another process by now.
+  if (updated - now > STALE_AFTER_MS) return `status.json says it was updated ${-age} s from now (the clock was set back?), so its peer has not updated it since; ${last}`;
   return undefined;
 }
 
