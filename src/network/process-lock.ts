@@ -76,12 +76,16 @@ async function readPid(path: string): Promise<number | undefined> {
   return (await readOwner(path))?.pid;
 }
 
-/** Whether the lock's owner still runs: its pid is alive, is not mine, and is the same process that wrote the lock. */
+/**
+ * Whether the lock's owner still runs: its pid is alive and is the same process that wrote the lock. My own pid is
+ * this process only when the lock says so (another lock of this process, as two services of one extension host take);
+ * with another identity, or none where /proc gives mine, an earlier process had my pid.
+ */
 function ownerAlive(owner: LockOwner): boolean {
-  if (owner.pid === process.pid || !processAlive(owner.pid)) return false;
-  if (owner.identity === undefined) return true;
+  if (!processAlive(owner.pid)) return false;
   const now = processIdentity(owner.pid);
-  return now === undefined || now === owner.identity;
+  if (owner.pid === process.pid) return now === undefined || owner.identity === now;
+  return owner.identity === undefined || now === undefined || now === owner.identity;
 }
 
 /** Takes the data dir's lock (creating the dir), or throws DataDirInUse naming the pid that holds it. */

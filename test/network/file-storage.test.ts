@@ -53,6 +53,8 @@ describe('network: file storage and identity', function () {
     await writeFile(join(dir, 'peer.lock'), `${process.pid}\n`);
     const mine = await lockDataDir(dir);
     assert.equal((await readFile(join(dir, 'peer.lock'), 'utf8')).split('\n')[0], String(process.pid));
+    // Written by this very process: in use (two services of one extension host).
+    await assert.rejects(lockDataDir(dir), new RegExp(`in use by pid ${process.pid}`));
     await mine.release();
     // Alive, and the same process that wrote it: in use. (The parent of this process runs as long as this test.)
     const { spawnSync } = await import('node:child_process');
