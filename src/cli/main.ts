@@ -59,8 +59,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = await load();
   const code = await command.run(rest);
   // The peer has shut down (lock released, status written): libp2p's debounce timers kept the process 2 s longer, and
-  // `timeout -k 1` then killed a peer that had stopped cleanly (found by an operator pass). Standard output and error
-  // are synchronous for files and pipes here, so nothing written is lost.
-  if (name === 'peer') process.exit(code);
+  // `timeout -k 1` then killed a peer that had stopped cleanly (found by an operator pass). What is still queued for
+  // standard output and error (pipes are asynchronous) is flushed first; a gone reader ends the wait at once.
+  if (name === 'peer') {
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+    process.exit(code);
+  }
   return code;
 }

@@ -54,6 +54,8 @@ function assertWireText(value: unknown, what: string): void {
 
 /** Entries my causal clock keeps at most: 256 x 59 bytes, twice in a coordination record, stays far below 64 KiB. */
 export const CLOCK_ENTRIES_KEPT = 256;
+/** The largest causal clock a record of mine carries: that many entries, each a peer id (52 characters) at the largest count. */
+const LARGEST_CLOCK: CausalClock = Object.fromEntries(Array.from({ length: CLOCK_ENTRIES_KEPT }, (_, index) => [`12D3KooW${String(index).padStart(44, '0')}`, Number.MAX_SAFE_INTEGER]));
 
 export const PHASES = ['Idle', 'Discover', 'Declare', 'Recognize', 'Subscribe', 'Gather', 'Allocate', 'Accept', 'Stabilize', 'Converged'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -163,9 +165,10 @@ export interface Engine {
   setDisplayName(name: string): Promise<void>;
   setRecognition(weights: unknown): Promise<void>;
   /**
-   * The encoded size of a record of mine carrying this payload, with my causal clock as it is now: a record holds at
-   * most 64 KiB (spec 3), and a client says so before the user types a slot, or a profile is saved, that cannot be
-   * published.
+   * The encoded size of a record of mine carrying this payload, with the largest causal clock it may carry (256
+   * entries): a record holds at most 64 KiB (spec 3), and a client says so before the user types a slot, or a profile
+   * is saved, that cannot be published. With the clock as it is now, a state that fit alone no longer did once
+   * teammates were in the clock (found by a review).
    */
   recordSize(kind: RecordKind, payload: unknown): number;
   forcePhaseAdvancement(): void;
@@ -945,7 +948,7 @@ export function createEngine(options: EngineOptions): Engine {
       await declare('relationships', parsed.data);
     },
     recordSize(kind, payload) {
-      const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: boundedClock(incrementClock(clock.peek(), self)), issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
+      const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: LARGEST_CLOCK, issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
       return utf8Bytes(JSON.stringify(record)).length;
     },
     forcePhaseAdvancement() {

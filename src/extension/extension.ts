@@ -224,6 +224,9 @@ class MutualExtension extends LifecycleDisposable {
     if (choice !== 'Rejoin Now' || !this.service.joined) return;
     try {
       if (!this.mayListen()) throw new Error(UNTRUSTED); // before leaving: the user stays joined as before
+      // Likewise settings the join would refuse (it left the user offline: found by a second review).
+      const refusal = parseNetworkSettings(readSetting).refusal;
+      if (refusal !== undefined) throw new Error(refusal);
       await this.service.leave();
       await this.join();
     } catch (error) {

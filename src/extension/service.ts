@@ -36,6 +36,9 @@ export interface MutualServiceOptions {
 
 export type SlotKind = 'capacity' | 'need';
 
+/** How long one view model serves its readers (a refresh of the views takes them within 250 ms). */
+const VIEW_MODEL_LIFETIME_MS = 1000;
+
 /** Bytes of one plain slot, about (id, type, quantity, unit, a few skills). */
 const ROOM_FOR_A_SLOT = 512;
 
@@ -207,7 +210,7 @@ export class EngineMutualService implements MutualService {
     const room = engine === undefined ? undefined : MAX_RECORD_BYTES - engine.recordSize('state', engine.stores.myState.peek() ?? DEFAULT_STATE);
     // About one plain slot (a long description takes up to 2 KiB more, and is then refused with the same advice).
     if (room !== undefined && room < ROOM_FOR_A_SLOT) {
-      throw new Error(`your declarations fill the 64 KiB one record may hold (${Math.max(0, room)} bytes left): remove or shorten some slots before adding one`);
+      throw new Error(`your declarations fill the one record they go in (64 KiB, with room kept for the causal clock; ${Math.max(0, room)} bytes left): remove or shorten some slots before adding one`);
     }
   }
 
@@ -281,13 +284,16 @@ export class EngineMutualService implements MutualService {
   }
 
   /**
-   * One view model per change: the status bar, the tree's groups and badge and the panel each read it, and built for
-   * each it cost about 9 x 6 ms per refresh at 200 peers (found by a review). Dropped whenever the service fires.
+   * One view model per refresh: the status bar, the tree's groups and badge and the panel each read it, and built for
+   * each it cost about 9 x 6 ms per refresh at 200 peers (found by a review). Dropped whenever the service fires, and
+   * after a second: ages and my live clock move on while a quiet network fires nothing (a panel opened after a quiet
+   * spell showed ages near 0: found by a second review).
    */
-  private cachedViewModel: ViewModel | undefined;
+  private cachedViewModel: { readonly model: ViewModel; readonly builtAt: number } | undefined;
   viewModel(): ViewModel {
-    this.cachedViewModel ??= this.buildViewModel();
-    return this.cachedViewModel;
+    const now = performance.now();
+    if (this.cachedViewModel === undefined || now - this.cachedViewModel.builtAt > VIEW_MODEL_LIFETIME_MS) this.cachedViewModel = { model: this.buildViewModel(), builtAt: now };
+    return this.cachedViewModel.model;
   }
 
   private buildViewModel(): ViewModel {

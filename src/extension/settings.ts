@@ -98,11 +98,15 @@ export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSetting
   const problems = [...parsed.problems];
   const refusals: string[] = [];
   if (problems.some((problem) => problem.startsWith('mutual.network.name'))) refusals.push('mutual.network.name is not a valid network name');
+  // Its default announces this peer on the LAN: a typo such as "false" (a string) must not turn it on.
+  if (problems.some((problem) => problem.startsWith('mutual.network.mdns'))) refusals.push('mutual.network.mdns is not true or false');
   for (const [key, schema] of Object.entries(ADDRESS_SETTINGS)) {
     const raw = read(`network.${key}`);
     if (raw === undefined || raw === null) continue;
     if (!Array.isArray(raw)) {
       problems.push(`mutual.network.${key}: expected a list of multiaddrs (using ${JSON.stringify(NETWORK_DEFAULTS[key as keyof typeof ADDRESS_SETTINGS])})`);
+      // One address written without the brackets listened on every interface (found by a second review).
+      if (key === 'listenAddresses') refusals.push('mutual.network.listenAddresses is not a list');
       continue;
     }
     const kept: string[] = [];

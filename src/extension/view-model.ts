@@ -69,7 +69,8 @@ export function peerLabels(peers: readonly { readonly id: PeerId; readonly displ
     peers.map((peer) => {
       const name = peer.displayName;
       if (name === undefined) return [peer.id, ending(peer.id)];
-      return [peer.id, (uses.get(name) ?? 0) > 1 || name === myName ? `${name} (${ending(peer.id)})` : name];
+      // A name that looks labelled already ("Ana (…ana111)") is labelled too: else a peer could take another's label.
+      return [peer.id, (uses.get(name) ?? 0) > 1 || name === myName || name.includes('(…') ? `${name} (${ending(peer.id)})` : name];
     }),
   );
 }

@@ -1,8 +1,8 @@
 // Room: cli (edge). May touch: network (its exclusive file write), node:fs, node:process.
-// One `mutual peer` per data dir: <data dir>/peer.lock is created exclusively and holds the owner's pid (and, on Linux,
-// which process that is: boot id and start time). A lock whose owner no longer runs (it was killed; its pid may have
-// been used again since) is taken over; the owner removes it on a clean shutdown.
-import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+// One `mutual peer` per data dir: <data dir>/peer.lock is created exclusively and holds the owner's pid. A lock whose
+// owner no longer runs (it was killed; its pid may have been used again since, by a process started after the lock
+// was written) is taken over; the owner removes it on a clean shutdown.
+import { link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileExclusive } from './identity.ts';
@@ -41,51 +41,42 @@ export interface DataDirLock {
 }
 
 /**
- * Which process a pid is, beyond the pid (Linux: the boot and the process's start time), so that a pid used again is
- * not taken for the owner: a peer SIGKILLed as pid 1 of a container found its own pid "alive" in the lock at every
- * restart (found by an operator pass). Undefined where /proc does not say; the pid alone decides then.
+ * When a process started (epoch ms; Linux: /proc, else undefined), so that a pid used again is not taken for the owner:
+ * a process that started after the lock was written did not write it. A peer SIGKILLed as pid 1 of a container found
+ * its own pid "alive" in the lock at every restart (found by an operator pass). The lock file stays the pid alone, as
+ * earlier versions read it.
  */
-function processIdentity(pid: number): string | undefined {
+function startedAtMs(pid: number): number | undefined {
   try {
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces and parentheses): start time is field 22.
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return startTime === undefined ? undefined : `${boot}:${startTime}`;
+    // The fields after the command name (which may hold spaces and parentheses): start time is field 22, in clock
+    // ticks since boot (100 per second on Linux).
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    return Number.isFinite(ticks) && boot !== undefined ? Number(boot) * 1000 + ticks * 10 : undefined;
   } catch {
     return undefined;
   }
 }
 
-interface LockOwner {
-  readonly pid: number;
-  readonly identity: string | undefined;
-}
-
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+async function readPid(path: string): Promise<number | undefined> {
   try {
-    const [pid = '', identity] = (await readFile(path, 'utf8')).split('\n').map((line) => line.trim());
-    return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, identity: identity === '' ? undefined : identity };
+    const text = (await readFile(path, 'utf8')).trim();
+    return /^\d+$/.test(text) ? Number(text) : Number.NaN;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-async function readPid(path: string): Promise<number | undefined> {
-  return (await readOwner(path))?.pid;
-}
-
-/**
- * Whether the lock's owner still runs: its pid is alive and is the same process that wrote the lock. My own pid is
- * this process only when the lock says so (another lock of this process, as two services of one extension host take);
- * with another identity, or none where /proc gives mine, an earlier process had my pid.
- */
-function ownerAlive(owner: LockOwner): boolean {
-  if (!processAlive(owner.pid)) return false;
-  const now = processIdentity(owner.pid);
-  if (owner.pid === process.pid) return now === undefined || owner.identity === now;
-  return owner.identity === undefined || now === undefined || now === owner.identity;
+/** Whether the lock's owner still runs: its pid is alive, and that process started before the lock was written. */
+async function ownerAlive(pid: number, path: string): Promise<boolean> {
+  if (!processAlive(pid)) return false;
+  const started = startedAtMs(pid);
+  if (started === undefined) return true;
+  const written = await stat(path).then((found) => found.mtimeMs, () => undefined);
+  // A second of slack: the boot time is in whole seconds.
+  return written === undefined || started <= written + 1000;
 }
 
 /** Takes the data dir's lock (creating the dir), or throws DataDirInUse naming the pid that holds it. */
@@ -99,7 +90,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     },
     releaseSync: () => {
       try {
-        if (Number(readFileSync(path, 'utf8').split('\n')[0]!.trim()) === process.pid) unlinkSync(path);
+        if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
       } catch {
         // Already gone.
       }
@@ -108,11 +99,10 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   // Bounded: each pass takes the lock, finds a live owner, or clears one stale lock (another process may race us).
   for (let attempt = 0; attempt < 5; attempt++) {
     // Linked into place complete, so a reader never sees an empty lock.
-    if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n${processIdentity(process.pid) ?? ''}\n`), 0o644)) return lock;
-    const found = await readOwner(path);
-    if (found === undefined) continue; // released meanwhile
-    const owner = found.pid;
-    if (ownerAlive(found)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`, owner, path);
+    if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return lock;
+    const owner = await readPid(path);
+    if (owner === undefined) continue; // released meanwhile
+    if (await ownerAlive(owner, path)) throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${owner} (${path})`, owner, path);
     // Stale (or unreadable, written by a process killed mid-write): move it aside, and put it back if what we moved is
     // not the stale lock we judged but a live process's fresh one.
     const aside = `${path}.${process.pid}.stale`;
@@ -122,11 +112,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    const moved = await readOwner(aside);
-    if (moved !== undefined && moved.pid !== owner && ownerAlive(moved)) {
+    const moved = await readPid(aside);
+    if (moved !== owner && moved !== undefined && (await ownerAlive(moved, aside))) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
-      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved.pid} (${path})`, moved.pid, path);
+      throw new DataDirInUse(`data dir ${dataDir} is in use by pid ${moved} (${path})`, moved, path);
     }
     await unlink(aside).catch(() => {});
   }

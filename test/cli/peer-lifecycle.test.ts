@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHeadlessPeer } from '../../scripts/peer-process.ts';
 import { ensureBuilt, repositoryRoot, runMutual, stopChild, useTempDir, waitFor } from './helpers.ts';
@@ -55,7 +55,7 @@ describe('mutual peer: one process over its life (loopback)', function () {
     const second = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { timeoutMs: 30_000 });
     assert.equal(second.status, 1, second.stderr);
     assert.match(second.stderr, new RegExp(`data dir ${dataDir} is in use by pid ${first.pid}`));
-    const lockOwner = async () => (await readFile(join(dataDir, 'peer.lock'), 'utf8')).split('\n')[0];
+    const lockOwner = async () => (await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim();
     assert.equal(await lockOwner(), String(first.pid));
     await stopChild(first);
     assert.deepEqual(await exited(first), { code: 0, signal: null });
@@ -67,9 +67,10 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.equal(await lockOwner(), String(children[1]!.pid));
     await stopChild(children[1]!);
 
-    // A lock whose pid is alive but is another process than the one that wrote it (the pid was used again, as pid 1 of a
-    // restarted container is: found by an operator pass) is taken over too.
-    await writeFile(join(dataDir, 'peer.lock'), `${process.pid}\nanother-boot:12345\n`);
+    // A lock whose pid is alive but is a process started after the lock was written (the pid was used again, as pid 1
+    // of a restarted container is: found by an operator pass) is taken over too. (Linux: /proc says when it started.)
+    await writeFile(join(dataDir, 'peer.lock'), `${process.pid}\n`);
+    await utimes(join(dataDir, 'peer.lock'), new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
     await start(dataDir);
     assert.equal(await lockOwner(), String(children[2]!.pid));
   });

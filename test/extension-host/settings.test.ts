@@ -59,6 +59,9 @@ describe('extension settings', function () {
     assert.match(noAddress.refusal ?? '', /mutual\.network\.listenAddresses has no valid address left/);
     assert.equal(parseNetworkSettings(reader({ 'network.listenAddresses': [] })).refusal, undefined, 'an empty list is a choice (relay only, or dial only)');
     assert.match(parseNetworkSettings(reader({ 'network.bootstrapPeers': 'not a list' })).problems[0] ?? '', /expected a list of multiaddrs \(using \[\]\)/);
+    // Found by a second review: one address without brackets, and mDNS as the string "false".
+    assert.match(parseNetworkSettings(reader({ 'network.listenAddresses': '/ip4/127.0.0.1/tcp/4001' })).refusal ?? '', /mutual\.network\.listenAddresses is not a list/);
+    assert.match(parseNetworkSettings(reader({ 'network.mdns': 'false' })).refusal ?? '', /mutual\.network\.mdns is not true or false/);
   });
 
   it('bounds the engine intervals: above 2^31 - 1 ms a timer fires at once (found by a review)', function () {

@@ -12,6 +12,8 @@ describe('extension: view model', function () {
     const unnamed = '12D3KooWEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEnone55';
     const labels = peerLabels([{ id: ana1, displayName: 'Ana' }, { id: ana2, displayName: 'Ana' }, { id: bo, displayName: 'Bo' }, { id: me, displayName: 'Cy' }, { id: unnamed }], 'Cy');
     assert.deepEqual(Object.fromEntries(labels), { [ana1]: 'Ana (…ana111)', [ana2]: 'Ana (…ana222)', [bo]: 'Bo', [me]: 'Cy (…Dme444)', [unnamed]: '…none55' });
+    // A name made to look like another's label is labelled as well (found by a second review).
+    assert.equal(peerLabels([{ id: ana1, displayName: 'Ana' }, { id: bo, displayName: 'Ana (…ana111)' }]).get(bo), 'Ana (…ana111) (…Cbo333)');
   });
 
   it('does not call a network with no active peer converged (a typo in the network name read "0 peers · converged")', function () {

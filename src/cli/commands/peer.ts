@@ -245,7 +245,7 @@ export const command: Command = {
     let statusWrite: Promise<void> = Promise.resolve();
     let statusPending = false;
     let lastStatus = '';
-    let lastStatusAt = 0;
+    let lastStatusAt = Number.NEGATIVE_INFINITY;
     let statusFailing = false;
     let running = true;
     /** Why the peer stopped, when it did not stop on a signal (status.json keeps it for `mutual status`). */
@@ -284,11 +284,13 @@ export const command: Command = {
           counters: peerNetwork.counters,
         };
         const text = JSON.stringify(content);
-        if (text === lastStatus && Date.now() - lastStatusAt < STATUS_REFRESH_MS) return;
+        // Timed on the monotonic clock: after the wall clock stepped back, Date.now() - lastStatusAt stayed negative and a
+        // quiet peer stopped rewriting status.json, which `mutual status` then called not running (found by a review).
+        if (text === lastStatus && performance.now() - lastStatusAt < STATUS_REFRESH_MS) return;
         const updatedAt = new Date();
         await writeFileAtomic(join(dataDir, STATUS_FILE), `${JSON.stringify({ ...content, updatedAt: updatedAt.toISOString() }, null, 2)}\n`, { mode: 0o644, fsync: false });
         lastStatus = text;
-        lastStatusAt = updatedAt.getTime();
+        lastStatusAt = performance.now();
         if (statusFailing) log('info', 'status.json is written again');
         statusFailing = false;
       }).catch((error: Error) => {
