@@ -513,16 +513,9 @@ export function createEngine(options: EngineOptions): Engine {
     const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: LARGEST_CLOCK, issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
     return utf8Bytes(JSON.stringify(record)).length;
   };
-  /**
-   * The user's declaration: once published, an earlier run's that comes back no longer replaces it. Refused, before a
-   * sequence is spent, when it would not fit in a record beside the largest causal clock (spec 8.4): with the clock of
-   * the moment, a state that fit while I was alone could no longer be published once teammates were in my clock.
-   */
+  /** The user's declaration: once published, an earlier run's that comes back no longer replaces it. */
   const declare = <K extends 'state' | 'relationships'>(kind: K, payload: OutgoingRecord<K>['payload']) =>
     serially(async () => {
-      const size = recordSize(kind, payload);
-      const what = kind === 'state' ? 'slots (descriptions take the most room)' : 'recognition entries';
-      if (size > MAX_RECORD_BYTES) throw new RecordTooLargeError(`with the largest causal clock, this ${kind} makes a record of ${size} bytes, more than ${MAX_RECORD_BYTES}, which one record may hold: remove or shorten some ${what}`);
       try {
         await declareNow(kind, payload);
       } catch (error) {

@@ -265,7 +265,7 @@ describe('mutual peer: what it refuses to start with', function () {
     await writeFile(profile, JSON.stringify({ id, capacities: Array.from({ length: 60 }, (_, index) => ({ id: `c${index}`, type: 'review', quantity: 1, description: 'x'.repeat(2000) })), needs: [], recognition: {} }));
     const run = peer(dataDir, ['--profile', profile]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr + run.stdout, new RegExp(`${profile}: its state makes a record of \\d+ bytes, more than the 65536 one record may hold: remove or shorten some capacities and needs`));
+    assert.match(run.stderr + run.stdout, new RegExp(`${profile}: its state would need a record of \\d+ bytes with a full causal clock \\(256 teammates\\), more than the 65536 one record may hold: remove or shorten some capacities and needs`));
     assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
   });
 

@@ -341,15 +341,18 @@ export const command: Command = {
       for (const address of addresses) console.log(`listening ${address}`);
       if (addresses.length === 0) console.log('listening only through a relay (no direct addresses yet)');
       if (declarations !== undefined) {
-        // Checked before declarations.json is written: a profile too large to publish replaced the saved declarations,
-        // and every later start failed on them (found by an operator pass).
-        const source = profilePath ?? join(dataDir, DECLARATIONS_FILE);
-        for (const [kind, payload, what] of [['state', declarations.state, 'capacities and needs (descriptions take the most room)'], ['relationships', { recognition: declarations.recognition }, 'recognition entries']] as const) {
-          const size = engine.recordSize(kind, payload);
-          if (size > MAX_RECORD_BYTES) throw new Error(`${source}: its ${kind} makes a record of ${size} bytes, more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
+        if (profilePath !== undefined) {
+          // A new profile is checked before declarations.json is written: one too large to publish replaced the saved
+          // declarations, and every later start failed on them (found by an operator pass). Measured with the largest
+          // causal clock (spec 8.4), as it must stay publishable once teammates are in the clock; saved declarations
+          // are not checked again (an earlier version measured with the clock of the moment).
+          for (const [kind, payload, what] of [['state', declarations.state, 'capacities and needs (descriptions take the most room)'], ['relationships', { recognition: declarations.recognition }, 'recognition entries']] as const) {
+            const size = engine.recordSize(kind, payload);
+            if (size > MAX_RECORD_BYTES) throw new Error(`${profilePath}: its ${kind} would need a record of ${size} bytes with a full causal clock (256 teammates), more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
+          }
+          // Durable before it is declared (temp file, fsync, rename).
+          await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
         }
-        // Durable before it is declared (temp file, fsync, rename).
-        if (profilePath !== undefined) await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
         await engine.declareState(declarations.state);
         await engine.setRecognition(declarations.recognition);
         log('info', `declared ${declarations.state.capacities.length} capacities, ${declarations.state.needs.length} needs, recognition of ${Object.keys(declarations.recognition).length} peers`);
