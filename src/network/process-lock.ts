@@ -6,7 +6,7 @@
 // not refreshed for 30 s. The owner removes it on a clean shutdown.
 import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileExclusive } from './identity.ts';
 
 export const LOCK_FILE = 'peer.lock';
@@ -84,7 +84,7 @@ async function ownerNamespace(ownerFile: string, pid: number): Promise<string | 
  * A lock without a namespace (an earlier version, or no /proc): the pid decides, as before.
  */
 async function lockInUse(path: string, ownerFile: string, pid: number): Promise<boolean> {
-  if (heldHere.has(path)) return true;
+  if (heldHere.has(resolve(path))) return true;
   const namespace = await ownerNamespace(ownerFile, pid);
   if (namespace === undefined) return processAlive(pid);
   const refreshed = await stat(path).then((found) => found.mtimeMs, () => undefined);
@@ -101,7 +101,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   let refresh: ReturnType<typeof setInterval> | undefined;
   const stopRefreshing = () => {
     clearInterval(refresh);
-    heldHere.delete(path);
+    heldHere.delete(resolve(path));
   };
   const lock: DataDirLock = {
     path,
@@ -129,8 +129,9 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     },
   };
   const taken = async () => {
-    heldHere.add(path);
-    await writeFile(ownerFile, `${process.pid}\n${pidNamespace() ?? ''}\n`, { mode: 0o644 });
+    heldHere.add(resolve(path));
+    // Best effort: without it, the lock is judged by its pid alone, as before.
+    await writeFile(ownerFile, `${process.pid}\n${pidNamespace() ?? ''}\n`, { mode: 0o644 }).catch(() => {});
     refresh = setInterval(() => {
       const now = new Date();
       void utimes(path, now, now).catch(() => {});
