@@ -26,6 +26,7 @@ export function parseDataDirArgs(name: string, help: string, argv: readonly stri
       return 0;
     }
     if (parsed.values['data-dir'] === undefined) throw new Error('--data-dir is required');
+    if (parsed.values['data-dir'] === '') throw new Error('--data-dir is empty');
     return { dataDir: parsed.values['data-dir'] };
   } catch (error) {
     console.error(`mutual ${name}: ${(error as Error).message}\n\n${help}`);

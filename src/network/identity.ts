@@ -18,7 +18,8 @@ export async function loadIdentity(dataDir: string): Promise<PrivateKey | undefi
     bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    // Named: "EISDIR: illegal operation on a directory, read" did not say which file (found by an operator pass).
+    throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
   }
   let key: PrivateKey;
   try {

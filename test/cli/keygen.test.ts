@@ -46,4 +46,16 @@ describe('mutual keygen', function () {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /--data-dir is required/);
   });
+
+  it('an empty --data-dir is a usage error, and an identity.key that cannot be read is named (found by an operator pass)', async () => {
+    for (const command of ['keygen', 'status', 'peer']) {
+      const run = runMutual([command, '--data-dir', '', ...(command === 'peer' ? ['--network', 'x', '--no-mdns'] : [])]);
+      assert.equal(run.status, 2, `${command}: ${run.stderr}`);
+      assert.match(run.stderr, /--data-dir is empty/);
+    }
+    await mkdir(join(dir.path, 'd', 'identity.key'), { recursive: true });
+    const run = runMutual(['keygen', '--data-dir', join(dir.path, 'd')]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${join(dir.path, 'd', 'identity.key')}: EISDIR`));
+  });
 });

@@ -159,6 +159,7 @@ export const command: Command = {
         return 0;
       }
       if (parsed.values['data-dir'] === undefined) throw new Error('--data-dir is required');
+      if (parsed.values['data-dir'] === '') throw new Error('--data-dir is empty');
       if (parsed.values.network === undefined) throw new Error('--network is required');
       const name = NetworkName.safeParse(parsed.values.network);
       if (!name.success) throw new Error(`--network ${parsed.values.network}: ${name.error.issues.map((issue) => issue.message).join('; ')}`);
