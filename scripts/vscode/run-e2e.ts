@@ -31,6 +31,28 @@ async function runCommand(page: Page, title: string): Promise<void> {
   throw new Error(`command palette: "${title}" not found`);
 }
 
+/** The open input box's step, "(2/6)" in its title; undefined for a box without steps or none open. */
+async function stepOf(page: Page): Promise<string | undefined> {
+  const text = await page.locator('.quick-input-widget').innerText({ timeout: 2_000 }).catch(() => '');
+  return /\(\d+\/\d+\)/.exec(text)?.[0];
+}
+
+/**
+ * Presses Enter and waits, up to 10 s, for the next step to take the box's place (or for the box to close). A fixed
+ * 300 ms let a loaded machine type the next answer into the step before (a clean-clone CI beside a review's probes).
+ */
+async function enterAndAwaitNextStep(page: Page): Promise<void> {
+  const step = await stepOf(page);
+  await page.keyboard.press('Enter');
+  if (step === undefined) {
+    await page.waitForTimeout(300);
+    return;
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (await stepOf(page)) === step) await page.waitForTimeout(100);
+  await page.waitForTimeout(100);
+}
+
 /**
  * Answers the open input box (a step of a multi-step command) and waits for the next one to take its place. With
  * `expectMessage`, first checks the box's validation line (how the text reads) and returns what it showed.
@@ -46,8 +68,7 @@ async function answerInputBox(page: Page, text: string, expectMessage?: RegExp):
     console.log(`input box "${text}": ${expectMessage.test(message) ? 'ok' : 'FAILED'}, it says "${message}"`);
     if (!expectMessage.test(message)) shown = `expected ${expectMessage}, saw "${message}"`;
   }
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(300);
+  await enterAndAwaitNextStep(page);
   return shown;
 }
 
@@ -65,8 +86,7 @@ async function acceptPrefilled(page: Page, expectMessage?: RegExp): Promise<stri
     console.log(`prefilled input box "${await input.inputValue()}": ${expectMessage.test(message) ? 'ok' : 'FAILED'}, it says "${message}" before any keystroke`);
     if (!expectMessage.test(message)) shown = `prefilled: expected ${expectMessage} before any keystroke, saw "${message}"`;
   }
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(300);
+  await enterAndAwaitNextStep(page);
   return shown;
 }
 

@@ -1,12 +1,14 @@
 // Room: cli (edge). May touch: network (its exclusive file write), node:fs, node:process.
 // One `mutual peer` per data dir: <data dir>/peer.lock is created exclusively and holds the owner's pid alone (as
-// earlier versions read it). Beside it, peer.lock.owner names the owner's pid namespace (Linux), and the owner refreshes
-// the lock's mtime every 5 s: a lease. A lock is taken over when its owner no longer runs: its pid is gone from the
-// owner's own namespace, or, for an owner in another namespace (another container on a shared volume), its lease was
-// not refreshed for 30 s. The owner removes it on a clean shutdown.
-import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// earlier versions read it). Beside it, peer.lock.owner says which process wrote which lock (the lock's inode; the
+// owner's pid namespace, boot and start time), and the owner refreshes the lock's mtime every 5 s: a lease. A lock is
+// taken over when its owner no longer runs: in the owner's namespace, when no process with its pid and start time is
+// left; from another namespace (another container on a shared volume), when its lease was not refreshed for 30 s. An
+// owner releases, and refreshes, only the lock file it created.
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileExclusive } from './identity.ts';
 
 export const LOCK_FILE = 'peer.lock';
@@ -43,17 +45,28 @@ export interface DataDirLock {
 }
 
 export const OWNER_FILE = 'peer.lock.owner';
-/** How often an owner refreshes its lock's mtime, and how long a lock of a current version lives without it. */
+/** How often an owner refreshes its lock's mtime, and how long a lock lives without it where its pid says nothing. */
 export const LOCK_REFRESH_MS = 5_000;
 export const LOCK_LEASE_MS = 30_000;
 
-/** Lock paths this process holds: a second lock of one process (two services of one extension host) is in use. */
+/** Locks this process holds, by real path: a second lock of one process (two services of one extension host) is in use. */
 const heldHere = new Set<string>();
 
-/** This process's pid namespace (Linux), e.g. "pid:[4026531836]"; undefined where /proc does not say. */
-function pidNamespace(): string | undefined {
+/** Which process this is, beyond its pid (Linux): its pid namespace, the boot, and its start time in clock ticks. */
+interface ProcessIdentity {
+  readonly namespace: string;
+  readonly boot: string;
+  readonly startTicks: string;
+}
+
+function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
   try {
-    return readlinkSync('/proc/self/ns/pid');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces and parentheses): start time is field 22.
+    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const namespace = readlinkSync(`/proc/${pid}/ns/pid`);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return startTicks === undefined ? undefined : { namespace, boot, startTicks };
   } catch {
     return undefined;
   }
@@ -69,53 +82,84 @@ async function readPid(path: string): Promise<number | undefined> {
   }
 }
 
-/** The namespace the lock's owner wrote beside it, when it is that owner's (same pid) and says one. */
-async function ownerNamespace(ownerFile: string, pid: number): Promise<string | undefined> {
-  const text = await readFile(ownerFile, 'utf8').catch(() => '');
-  const [writer, namespace] = text.split('\n');
-  return Number(writer) === pid && namespace !== undefined && namespace !== '' ? namespace : undefined;
+/**
+ * Which file this is: device, inode and birth time. Inode numbers are used again at once (a lock removed and another
+ * created got the same one); the birth time, where the file system keeps it, tells them apart, and the owner's own
+ * refreshes (utimes) leave it as it is.
+ */
+function fileIdentity(found: { readonly dev: number; readonly ino: number; readonly birthtimeMs: number }): string {
+  return `${found.dev}:${found.ino}:${found.birthtimeMs}`;
+}
+
+/** The lock file as found: which file it is, its pid and mtime; undefined when there is none. */
+interface FoundLock {
+  readonly inode: string;
+  readonly pid: number;
+  readonly mtimeMs: number;
+}
+
+async function findLock(path: string): Promise<FoundLock | undefined> {
+  const found = await stat(path).catch(() => undefined);
+  const pid = found === undefined ? undefined : await readPid(path);
+  if (found === undefined || pid === undefined) return undefined;
+  return { inode: fileIdentity(found), pid, mtimeMs: found.mtimeMs };
+}
+
+/** What the owner of the lock with this inode wrote of itself; undefined for another lock's, or none. */
+async function ownerOf(ownerFile: string, inode: string): Promise<ProcessIdentity | undefined> {
+  const [lock, namespace, boot, startTicks] = (await readFile(ownerFile, 'utf8').catch(() => '')).split('\n');
+  return lock === inode && namespace && boot && startTicks ? { namespace, boot, startTicks } : undefined;
 }
 
 /**
- * Whether the lock at `path` naming `pid` is held by a running process. A pid means something only in the namespace
- * of whoever wrote it: two containers on one volume both run as pid 1, and a peer SIGKILLed as pid 1 of a container
- * found its own pid "alive" at every restart (found by an operator pass, and by a review of a first fix that let two
- * containers run at once). Same namespace: the pid decides (mine is an earlier process). Another namespace: the lease.
- * A lock without a namespace (an earlier version, or no /proc): the pid decides, as before.
+ * Whether a lock is held by a running process. A pid means something only in the namespace that wrote it: two
+ * containers on one volume both run as pid 1, and a peer SIGKILLed as pid 1 of a container found its own pid "alive"
+ * at every restart (found by an operator pass, then by three reviews of the fixes). The owner file, bound to the lock
+ * by its inode, says which process wrote it: in my namespace that process runs or not (its pid with the same start
+ * time); in another one, only its lease tells (the mtime it refreshes every 5 s). A lock without an owner file (an
+ * earlier version, the moment before the owner writes it, or a write that failed) is in use while its pid is alive
+ * or its lease is fresh.
  */
-async function lockInUse(path: string, ownerFile: string, pid: number): Promise<boolean> {
-  if (heldHere.has(resolve(path))) return true;
-  const namespace = await ownerNamespace(ownerFile, pid);
-  if (namespace === undefined) return processAlive(pid);
-  const refreshed = await stat(path).then((found) => found.mtimeMs, () => undefined);
-  if (refreshed === undefined || Date.now() - refreshed > LOCK_LEASE_MS) return false;
-  if (namespace === pidNamespace()) return pid !== process.pid && processAlive(pid);
-  return true;
+async function lockInUse(ownerFile: string, lock: FoundLock): Promise<boolean> {
+  const age = Date.now() - lock.mtimeMs;
+  // A lease from the future beyond its length: the clock was set back and the owner has not refreshed it since.
+  const leaseFresh = age <= LOCK_LEASE_MS && age >= -LOCK_LEASE_MS;
+  const owner = await ownerOf(ownerFile, lock.inode);
+  if (owner === undefined) return processAlive(lock.pid) || leaseFresh;
+  const mine = identityOf('self');
+  if (mine === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
+  const now = identityOf(lock.pid);
+  return now !== undefined && now.namespace === owner.namespace && now.startTicks === owner.startTicks;
 }
 
 /** Takes the data dir's lock (creating the dir), or throws DataDirInUse naming the pid that holds it. */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, LOCK_FILE);
-  const ownerFile = join(dataDir, OWNER_FILE);
+  const directory = await realpath(dataDir);
+  const path = join(directory, LOCK_FILE);
+  const ownerFile = join(directory, OWNER_FILE);
+  let mine: string | undefined;
   let refresh: ReturnType<typeof setInterval> | undefined;
+  /** Whether the lock file is still the one this process created (another may have taken it over meanwhile). */
+  const stillMine = async () => mine !== undefined && (await findLock(path))?.inode === mine;
   const stopRefreshing = () => {
     clearInterval(refresh);
-    heldHere.delete(resolve(path));
+    heldHere.delete(path);
   };
   const lock: DataDirLock = {
     path,
     release: async () => {
       stopRefreshing();
-      if ((await readPid(path).catch(() => undefined)) === process.pid) {
+      if (await stillMine()) {
         await unlink(ownerFile).catch(() => {});
         await unlink(path).catch(() => {});
       }
+      mine = undefined;
     },
     releaseSync: () => {
       stopRefreshing();
       try {
-        if (Number(readFileSync(path, 'utf8').trim()) === process.pid) {
+        if (fileIdentity(statSync(path)) === mine) {
           try {
             unlinkSync(ownerFile);
           } catch {
@@ -126,40 +170,55 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       } catch {
         // Already gone.
       }
+      mine = undefined;
     },
   };
   const taken = async () => {
-    heldHere.add(resolve(path));
-    // Best effort: without it, the lock is judged by its pid alone, as before.
-    await writeFile(ownerFile, `${process.pid}\n${pidNamespace() ?? ''}\n`, { mode: 0o644 }).catch(() => {});
+    heldHere.add(path);
+    mine = (await findLock(path))?.inode;
+    const self = identityOf('self');
+    if (mine !== undefined && self !== undefined) {
+      // Complete or not at all (temporary file, rename). Without it, the lock is judged by its pid and lease.
+      const temporary = `${ownerFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, `${mine}\n${self.namespace}\n${self.boot}\n${self.startTicks}\n`, { mode: 0o644 })
+        .then(() => rename(temporary, ownerFile))
+        .catch(() => unlink(temporary).catch(() => {}));
+    }
     refresh = setInterval(() => {
-      const now = new Date();
-      void utimes(path, now, now).catch(() => {});
+      void stillMine().then((held) => {
+        if (!held) return stopRefreshing(); // taken over: not refreshed, and not released, by this process
+        const now = new Date();
+        return utimes(path, now, now).catch(() => {});
+      });
     }, LOCK_REFRESH_MS);
     refresh.unref();
     return lock;
   };
   // Bounded: each pass takes the lock, finds a live owner, or clears one stale lock (another process may race us).
   for (let attempt = 0; attempt < 5; attempt++) {
+    if (heldHere.has(path)) {
+      const owner = (await readPid(path)) ?? process.pid;
+      throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
+    }
     // Linked into place complete, so a reader never sees an empty lock.
     if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return taken();
-    const owner = await readPid(path);
-    if (owner === undefined) continue; // released meanwhile
-    if (await lockInUse(path, ownerFile, owner)) throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
+    const found = await findLock(path);
+    if (found === undefined) continue; // released meanwhile
+    if (await lockInUse(ownerFile, found)) throw new DataDirInUse(inUseMessage(dataDir, found.pid, path), found.pid, path);
     // Stale (or unreadable, written by a process killed mid-write): move it aside, and put it back if what we moved is
-    // not the stale lock we judged but a live process's fresh one.
-    const aside = `${path}.${process.pid}.stale`;
+    // not the lock we judged (another process replaced it meanwhile).
+    const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
     try {
       await rename(path, aside);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    const moved = await readPid(aside);
-    if (moved !== owner && moved !== undefined && (await lockInUse(aside, ownerFile, moved))) {
+    const moved = await findLock(aside);
+    if (moved !== undefined && moved.inode !== found.inode) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
-      throw new DataDirInUse(inUseMessage(dataDir, moved, path), moved, path);
+      continue;
     }
     await unlink(aside).catch(() => {});
   }

@@ -61,19 +61,21 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.deepEqual(await exited(first), { code: 0, signal: null });
     assert.equal(existsSync(join(dataDir, 'peer.lock')), false, 'the lock is removed on a clean shutdown');
 
-    // A lock left by a killed peer (its pid no longer alive) does not keep the data dir locked.
-    await writeFile(join(dataDir, 'peer.lock'), `${deadPid()}\n`);
+    // The lock of a peer killed with SIGKILL (its owner file says which process it was) is taken over at once.
     await start(dataDir);
-    assert.equal(await lockOwner(), String(children[1]!.pid));
-    await stopChild(children[1]!);
-
-    // A lock of another pid namespace (pid 1 of another container on a shared volume) whose lease was not refreshed for
-    // 30 s is taken over too, though pid 1 is alive here (found by an operator pass and a review).
-    await writeFile(join(dataDir, 'peer.lock'), '1\n');
-    await writeFile(join(dataDir, 'peer.lock.owner'), '1\npid:[1]\n');
-    await utimes(join(dataDir, 'peer.lock'), new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
+    const killed = children[1]!;
+    await waitFor(async () => (existsSync(join(dataDir, 'peer.lock.owner')) ? true : undefined), 'the owner file', 10_000);
+    killed.kill('SIGKILL');
+    await exited(killed);
     await start(dataDir);
     assert.equal(await lockOwner(), String(children[2]!.pid));
+    await stopChild(children[2]!);
+
+    // A lock of an earlier version (the pid alone) whose pid is gone and whose mtime is old is taken over too.
+    await writeFile(join(dataDir, 'peer.lock'), `${deadPid()}\n`);
+    await utimes(join(dataDir, 'peer.lock'), new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
+    await start(dataDir);
+    assert.equal(await lockOwner(), String(children[3]!.pid));
   });
 
   it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {

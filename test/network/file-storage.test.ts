@@ -46,37 +46,67 @@ describe('network: file storage and identity', function () {
     assert.throws(() => fileStorage(dir, '../x'), /not a plain name/);
   });
 
-  it('a lock is judged in the namespace that wrote it: there the pid decides (mine is an earlier process), elsewhere the lease (found by an operator pass and a review)', async () => {
-    const { readlink, utimes, writeFile } = await import('node:fs/promises');
+  it('a lock is judged by the process that wrote it: in its namespace by pid and start time, from another by its lease (found by an operator pass and reviews)', async () => {
+    const { readlink, utimes, writeFile, unlink } = await import('node:fs/promises');
     const { lockDataDir, LOCK_LEASE_MS } = await import('../../src/network/process-lock.ts');
     const lockFile = join(dir, 'peer.lock');
     const ownerFile = join(dir, 'peer.lock.owner');
     const expired = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
-    // Held by this very process: in use (two services of one extension host).
+    const inodeOf = async () => {
+      const found = await stat(lockFile);
+      return `${found.dev}:${found.ino}:${found.birthtimeMs}`;
+    };
+    // Held by this very process: in use (two services of one extension host); released with its owner file.
     const mine = await lockDataDir(dir);
     assert.equal((await readFile(lockFile, 'utf8')).trim(), String(process.pid), 'the pid alone, as earlier versions read it');
     await assert.rejects(lockDataDir(dir), new RegExp(`in use by pid ${process.pid} \\(.*a lock not refreshed for 30 s is taken over\\)`));
     await mine.release();
     assert.equal(await stat(lockFile).then(() => true, () => false), false);
+    assert.equal(await stat(ownerFile).then(() => true, () => false), false);
     const namespace = await readlink('/proc/self/ns/pid').catch(() => undefined);
     if (namespace !== undefined) {
-      // My pid, written in my namespace by an earlier process (a peer SIGKILLed as pid 1 and restarted): taken over.
+      const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      // My pid, written in my namespace by an earlier process (another start time: a peer SIGKILLed as pid 1 and
+      // restarted): taken over at once.
       await writeFile(lockFile, `${process.pid}\n`);
-      await writeFile(ownerFile, `${process.pid}\n${namespace}\n`);
+      await writeFile(ownerFile, `${await inodeOf()}\n${namespace}\n${boot}\n1\n`);
       (await lockDataDir(dir)).releaseSync();
-      // Pid 1 written in another namespace (another container on this volume): in use while its lease is fresh,
-      // whatever pid 1 is here; taken over once it was not refreshed for 30 s.
+      // Pid 1 of another namespace (another container on this volume): in use while its lease is fresh, whatever pid 1
+      // is here; taken over once not refreshed for 30 s.
       await writeFile(lockFile, '1\n');
-      await writeFile(ownerFile, '1\npid:[1]\n');
+      await writeFile(ownerFile, `${await inodeOf()}\npid:[1]\n${boot}\n7\n`);
       await assert.rejects(lockDataDir(dir), /in use by pid 1 /);
       await utimes(lockFile, expired, expired);
       (await lockDataDir(dir)).releaseSync();
+      // An owner file of another lock (left by an earlier owner) says nothing of this one.
+      await writeFile(lockFile, '1\n');
+      await writeFile(ownerFile, `0:0\n${namespace}\n${boot}\n1\n`);
+      await assert.rejects(lockDataDir(dir), /in use by pid 1 /);
+      await unlink(ownerFile);
     }
-    // Written by an earlier version (the pid alone): a live pid is in use, a gone one is not.
+    // Without an owner file (an earlier version, or before its owner wrote one): in use while its pid is alive or its
+    // lease fresh; a dead pid with an old mtime, or an mtime beyond the lease in the future, is stale.
     await writeFile(lockFile, `${process.ppid}\n`);
+    await utimes(lockFile, expired, expired);
     await assert.rejects(lockDataDir(dir), new RegExp(`in use by pid ${process.ppid}`));
     await writeFile(lockFile, '999999999\n');
+    await assert.rejects(lockDataDir(dir), /in use by pid 999999999/, 'fresh');
+    await utimes(lockFile, expired, expired);
     (await lockDataDir(dir)).releaseSync();
+    const future = new Date(Date.now() + 2 * LOCK_LEASE_MS);
+    await writeFile(lockFile, '999999999\n');
+    await utimes(lockFile, future, future);
+    (await lockDataDir(dir)).releaseSync();
+  });
+
+  it('an owner releases only the lock it created, not one that took its place', async () => {
+    const { writeFile, unlink } = await import('node:fs/promises');
+    const { lockDataDir } = await import('../../src/network/process-lock.ts');
+    const lock = await lockDataDir(dir);
+    await unlink(lock.path);
+    await writeFile(lock.path, `${process.pid}\n`); // another owner's, with my pid (another container's pid 1)
+    await lock.release();
+    assert.equal((await readFile(lock.path, 'utf8')).trim(), String(process.pid));
   });
 
   it('the owner refreshes its lease', async () => {
