@@ -171,14 +171,19 @@ export class EngineMutualService implements MutualService {
     this.engineSubscription = undefined;
     // Shown while offline (the panel said "no declarations yet"); the next join declares them again from the cache.
     if (engine) this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
-    if (engine) await engine.stop();
-    if (node?.stop) await node.stop();
-    else if (node) await node.network.stop();
     const lease = this.lease;
     this.lease = undefined;
-    await lease?.release();
-    this.history.length = 0;
-    this.fire();
+    try {
+      if (engine) await engine.stop();
+      if (node?.stop) await node.stop();
+      else if (node) await node.network.stop();
+    } finally {
+      // Also when stopping failed: the service has left, and kept, the lease refused every rejoin as "in use by pid"
+      // this very process (found by a review).
+      await lease?.release();
+      this.history.length = 0;
+      this.fire();
+    }
   }
 
   selfId(): PeerId | undefined {

@@ -83,12 +83,12 @@ async function readPid(path: string): Promise<number | undefined> {
 }
 
 /**
- * Which file this is: device, inode and birth time. Inode numbers are used again at once (a lock removed and another
- * created got the same one); the birth time, where the file system keeps it, tells them apart, and the owner's own
- * refreshes (utimes) leave it as it is.
+ * Which file this is: device and inode. Inode numbers are used again at once, so the owner file also names the lock's
+ * pid, and an owner tells its own lock by the owner file it wrote (birth times, tried first, read as the ctime where
+ * statx is blocked, which the owner's own refresh changes: found by a review).
  */
-function fileIdentity(found: { readonly dev: number; readonly ino: number; readonly birthtimeMs: number }): string {
-  return `${found.dev}:${found.ino}:${found.birthtimeMs}`;
+function fileIdentity(found: { readonly dev: number; readonly ino: number }): string {
+  return `${found.dev}:${found.ino}`;
 }
 
 /** The lock file as found: which file it is, its pid and mtime; undefined when there is none. */
@@ -105,10 +105,14 @@ async function findLock(path: string): Promise<FoundLock | undefined> {
   return { inode: fileIdentity(found), pid, mtimeMs: found.mtimeMs };
 }
 
-/** What the owner of the lock with this inode wrote of itself; undefined for another lock's, or none. */
-async function ownerOf(ownerFile: string, inode: string): Promise<ProcessIdentity | undefined> {
-  const [lock, namespace, boot, startTicks] = (await readFile(ownerFile, 'utf8').catch(() => '')).split('\n');
-  return lock === inode && namespace && boot && startTicks ? { namespace, boot, startTicks } : undefined;
+/**
+ * What the owner of this lock wrote of itself; undefined for another lock's, or none. Bound to the lock's file and to
+ * its pid: where the file system keeps no birth time, an inode freed by a dead owner is used again at once, and its
+ * owner file matched the next lock until that one's owner wrote its own (two holders in 4 of 40 trials: a review).
+ */
+async function ownerOf(ownerFile: string, lock: FoundLock): Promise<ProcessIdentity | undefined> {
+  const [file, pid, namespace, boot, startTicks] = (await readFile(ownerFile, 'utf8').catch(() => '')).split('\n');
+  return file === lock.inode && Number(pid) === lock.pid && namespace && boot && startTicks ? { namespace, boot, startTicks } : undefined;
 }
 
 /**
@@ -124,8 +128,10 @@ async function lockInUse(ownerFile: string, lock: FoundLock): Promise<boolean> {
   const age = Date.now() - lock.mtimeMs;
   // A lease from the future beyond its length: the clock was set back and the owner has not refreshed it since.
   const leaseFresh = age <= LOCK_LEASE_MS && age >= -LOCK_LEASE_MS;
-  const owner = await ownerOf(ownerFile, lock.inode);
-  if (owner === undefined) return processAlive(lock.pid) || leaseFresh;
+  const owner = await ownerOf(ownerFile, lock);
+  // By pid alone, my own pid is an earlier process's (a container's pid 1 again after a restart, with a lock of an
+  // earlier version: refused for good before).
+  if (owner === undefined) return (lock.pid !== process.pid && processAlive(lock.pid)) || leaseFresh;
   const mine = identityOf('self');
   if (mine === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
   const now = identityOf(lock.pid);
@@ -139,9 +145,13 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const path = join(directory, LOCK_FILE);
   const ownerFile = join(directory, OWNER_FILE);
   let mine: string | undefined;
+  /** The owner file as this process wrote it, if it could. */
+  let ownerText: string | undefined;
   let refresh: ReturnType<typeof setInterval> | undefined;
   /** Whether the lock file is still the one this process created (another may have taken it over meanwhile). */
-  const stillMine = async () => mine !== undefined && (await findLock(path))?.inode === mine;
+  const isMine = async (found: FoundLock | undefined) =>
+    found !== undefined && found.inode === mine && found.pid === process.pid && (ownerText === undefined || (await readFile(ownerFile, 'utf8').catch(() => '')) === ownerText);
+  const stillMine = async () => mine !== undefined && isMine(await findLock(path).catch(() => undefined));
   const stopRefreshing = () => {
     clearInterval(refresh);
     heldHere.delete(path);
@@ -159,7 +169,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     releaseSync: () => {
       stopRefreshing();
       try {
-        if (fileIdentity(statSync(path)) === mine) {
+        if (fileIdentity(statSync(path)) === mine && Number(readFileSync(path, 'utf8').trim()) === process.pid && (ownerText === undefined || readFileSync(ownerFile, 'utf8') === ownerText)) {
           try {
             unlinkSync(ownerFile);
           } catch {
@@ -180,16 +190,22 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (mine !== undefined && self !== undefined) {
       // Complete or not at all (temporary file, rename). Without it, the lock is judged by its pid and lease.
       const temporary = `${ownerFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(temporary, `${mine}\n${self.namespace}\n${self.boot}\n${self.startTicks}\n`, { mode: 0o644 })
+      const text = `${mine}\n${process.pid}\n${self.namespace}\n${self.boot}\n${self.startTicks}\n`;
+      await writeFile(temporary, text, { mode: 0o644 })
         .then(() => rename(temporary, ownerFile))
+        .then(() => (ownerText = text))
         .catch(() => unlink(temporary).catch(() => {}));
     }
     refresh = setInterval(() => {
-      void stillMine().then((held) => {
-        if (!held) return stopRefreshing(); // taken over: not refreshed, and not released, by this process
-        const now = new Date();
-        return utimes(path, now, now).catch(() => {});
-      });
+      void findLock(path)
+        .then(async (found) => {
+          // Another lock in its place: taken over, so neither refreshed nor released by this process. None there, or
+          // unreadable for a moment: tried again at the next tick (giving up let the lease run out under a live owner).
+          if (found !== undefined && !(await isMine(found))) return stopRefreshing();
+          const now = new Date();
+          return utimes(path, now, now);
+        })
+        .catch(() => {});
     }, LOCK_REFRESH_MS);
     refresh.unref();
     return lock;

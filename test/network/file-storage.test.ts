@@ -54,7 +54,7 @@ describe('network: file storage and identity', function () {
     const expired = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
     const inodeOf = async () => {
       const found = await stat(lockFile);
-      return `${found.dev}:${found.ino}:${found.birthtimeMs}`;
+      return `${found.dev}:${found.ino}`;
     };
     // Held by this very process: in use (two services of one extension host); released with its owner file.
     const mine = await lockDataDir(dir);
@@ -69,18 +69,18 @@ describe('network: file storage and identity', function () {
       // My pid, written in my namespace by an earlier process (another start time: a peer SIGKILLed as pid 1 and
       // restarted): taken over at once.
       await writeFile(lockFile, `${process.pid}\n`);
-      await writeFile(ownerFile, `${await inodeOf()}\n${namespace}\n${boot}\n1\n`);
+      await writeFile(ownerFile, `${await inodeOf()}\n${process.pid}\n${namespace}\n${boot}\n1\n`);
       (await lockDataDir(dir)).releaseSync();
       // Pid 1 of another namespace (another container on this volume): in use while its lease is fresh, whatever pid 1
       // is here; taken over once not refreshed for 30 s.
       await writeFile(lockFile, '1\n');
-      await writeFile(ownerFile, `${await inodeOf()}\npid:[1]\n${boot}\n7\n`);
+      await writeFile(ownerFile, `${await inodeOf()}\n1\npid:[1]\n${boot}\n7\n`);
       await assert.rejects(lockDataDir(dir), /in use by pid 1 /);
       await utimes(lockFile, expired, expired);
       (await lockDataDir(dir)).releaseSync();
       // An owner file of another lock (left by an earlier owner) says nothing of this one.
       await writeFile(lockFile, '1\n');
-      await writeFile(ownerFile, `0:0\n${namespace}\n${boot}\n1\n`);
+      await writeFile(ownerFile, `0:0\n1\n${namespace}\n${boot}\n1\n`);
       await assert.rejects(lockDataDir(dir), /in use by pid 1 /);
       await unlink(ownerFile);
     }
@@ -93,6 +93,10 @@ describe('network: file storage and identity', function () {
     await assert.rejects(lockDataDir(dir), /in use by pid 999999999/, 'fresh');
     await utimes(lockFile, expired, expired);
     (await lockDataDir(dir)).releaseSync();
+    // My own pid by pid alone, not refreshed: an earlier process's (a container's pid 1 after a restart).
+    await writeFile(lockFile, `${process.pid}\n`);
+    await utimes(lockFile, expired, expired);
+    (await lockDataDir(dir)).releaseSync();
     const future = new Date(Date.now() + 2 * LOCK_LEASE_MS);
     await writeFile(lockFile, '999999999\n');
     await utimes(lockFile, future, future);
@@ -103,8 +107,11 @@ describe('network: file storage and identity', function () {
     const { writeFile, unlink } = await import('node:fs/promises');
     const { lockDataDir } = await import('../../src/network/process-lock.ts');
     const lock = await lockDataDir(dir);
+    // Another owner's, with my pid (another container's pid 1), maybe on my lock's inode, and its owner file.
     await unlink(lock.path);
-    await writeFile(lock.path, `${process.pid}\n`); // another owner's, with my pid (another container's pid 1)
+    await writeFile(lock.path, `${process.pid}\n`);
+    const found = await stat(lock.path);
+    await writeFile(join(dir, 'peer.lock.owner'), `${found.dev}:${found.ino}\n${process.pid}\npid:[1]\nanother-boot\n7\n`);
     await lock.release();
     assert.equal((await readFile(lock.path, 'utf8')).trim(), String(process.pid));
   });
