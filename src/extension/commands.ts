@@ -9,6 +9,7 @@ import type { MutualService, SlotKind } from './service.ts';
 import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
+import { peerIdEnding } from './view-model.ts';
 import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType, type ParsedText } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
@@ -292,7 +293,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       const mine = service.myRecognition();
       const toPick = (peer: { id: string; label: string }) => ({ label: peer.label, description: peer.id, detail: `my recognition: ${mine[peer.id] ?? 0}`, peer: peer.id });
       let picked: ReturnType<typeof toPick> | undefined;
-      if (given !== undefined) picked = toPick(peers.find((peer) => peer.id === given.peer) ?? { id: given.peer, label: `…${given.peer.slice(-6)}` });
+      if (given !== undefined) picked = toPick(peers.find((peer) => peer.id === given.peer) ?? { id: given.peer, label: peerIdEnding(given.peer) });
       else {
         if (peers.length === 0) {
           void vscode.window.showInformationMessage('Mutual: no peers known yet. Connect to a peer or wait for the network.');

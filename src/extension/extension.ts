@@ -59,6 +59,14 @@ function readNetworkSettings(log?: vscode.LogOutputChannel): NetworkSettings {
   return reported(parseNetworkSettings(readSetting), log);
 }
 
+/** The network settings a join uses; throws the reason when they must not be joined with (settings.ts `refusal`). */
+function networkSettingsToJoin(log?: vscode.LogOutputChannel): NetworkSettings {
+  const parsed = parseNetworkSettings(readSetting);
+  const settings = reported(parsed, log);
+  if (parsed.refusal !== undefined) throw new Error(parsed.refusal);
+  return settings;
+}
+
 /**
  * Where the identity key lives: SecretStorage, never settings. The environment variable MUTUAL_IDENTITY_FILE (the
  * headless peer's identity file, protobuf, 0600) overrides it for demos and tests that must know the peer id before
@@ -225,8 +233,7 @@ class MutualExtension extends LifecycleDisposable {
     try {
       if (!this.mayListen()) throw new Error(UNTRUSTED); // before leaving: the user stays joined as before
       // Likewise settings the join would refuse (it left the user offline: found by a second review).
-      const refusal = parseNetworkSettings(readSetting).refusal;
-      if (refusal !== undefined) throw new Error(refusal);
+      networkSettingsToJoin(this.log);
       await this.service.leave();
       await this.join();
     } catch (error) {
@@ -254,9 +261,7 @@ class MutualExtension extends LifecycleDisposable {
     if (!this.mayListen()) {
       throw new Error(UNTRUSTED);
     }
-    const parsed = parseNetworkSettings(readSetting);
-    const settings = reported(parsed, this.log);
-    if (parsed.refusal !== undefined) throw new Error(parsed.refusal);
+    const settings = networkSettingsToJoin(this.log);
     const { name, transport } = settings;
     this.settingsOfJoin = settings;
     try {

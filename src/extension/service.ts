@@ -6,7 +6,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { createEngine, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
 import { DEFAULT_ENGINE_CONFIG, PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
-import { computeStabilityFactors, countUnmetNeeds, peerLabels, type ViewModel } from './view-model.ts';
+import { computeStabilityFactors, countUnmetNeeds, myLabel, peerIdEnding, peerLabels, type ViewModel } from './view-model.ts';
 import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
 import { RecognitionWeights, State, type CausalClock, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
 
@@ -268,9 +268,13 @@ export class EngineMutualService implements MutualService {
 
   knownPeers(): readonly { id: PeerId; displayName: string | undefined; label: string }[] {
     const engine = this.engine;
-    if (!engine) return [];
+    return engine ? this.peersOf(engine, engine.snapshot()) : [];
+  }
+
+  /** Known peers, from a snapshot the caller has already (a view model takes one, and took a second one here). */
+  private peersOf(engine: Engine, snapshot: EngineSnapshot): readonly { id: PeerId; displayName: string | undefined; label: string }[] {
     const states = engine.stores.networkStates.value;
-    const ids = new Set<PeerId>([...states.keys(), ...engine.snapshot().peers, ...engine.stores.networkCoordination.value.keys()]);
+    const ids = new Set<PeerId>([...states.keys(), ...snapshot.peers, ...engine.stores.networkCoordination.value.keys()]);
     ids.delete(engine.self);
     // People read names: by display name, then peers not yet named (by id).
     const byName = (peer: { id: PeerId; displayName: string | undefined }) => [peer.displayName === undefined ? 1 : 0, peer.displayName ?? '', peer.id] as const;
@@ -314,7 +318,7 @@ export class EngineMutualService implements MutualService {
     const allResults = this.allResults();
     const stability = computeStabilityFactors(allResults);
     const allocations = [...allResults].flatMap(([provider, results]) => results.allocations.map((allocation) => ({ provider, ...allocation })));
-    const known = this.knownPeers();
+    const known = this.peersOf(engine, snapshot);
     const labels = new Map(known.map((peer) => [peer.id, peer.label]));
     const peers = known.map(({ id, displayName, label }) => {
       const theirs = relationships.get(id)?.recognition ?? {};
@@ -327,10 +331,11 @@ export class EngineMutualService implements MutualService {
     const now = Date.now();
     // My own row first, from my live state: networkCoordination holds only others', so my stability factor showed
     // nowhere (found by a review).
+    const myState = this.myState();
     const myRow = {
       peer: engine.self,
-      displayName: this.myState().displayName,
-      label: `${this.myState().displayName} (me)`,
+      displayName: myState.displayName,
+      label: myLabel(myState.displayName),
       phase: snapshot.phase,
       phaseName: snapshot.phaseName,
       round: snapshot.round,
@@ -343,7 +348,7 @@ export class EngineMutualService implements MutualService {
     const coordinationRows = [myRow, ...[...coordination.entries()].map(([peer, record]) => ({
       peer,
       displayName: states.get(peer)?.displayName,
-      label: labels.get(peer) ?? `…${peer.slice(-6)}`,
+      label: labels.get(peer) ?? peerIdEnding(peer),
       phase: record.phase,
       phaseName: PHASES[record.phase] ?? String(record.phase),
       round: record.round,
@@ -362,7 +367,7 @@ export class EngineMutualService implements MutualService {
       phaseName: snapshot.phaseName,
       converged: snapshot.converged,
       ...(snapshot.problem === undefined ? {} : { problem: snapshot.problem }),
-      myState: this.myState(),
+      myState,
       myRecognition,
       peers,
       allocations,

@@ -64,21 +64,24 @@ const NETWORK_DEFAULTS: NetworkSettings = {
   mdns: true,
 };
 
-function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.ZodType>, defaults: T, read: SettingReader): Parsed<T> {
+/** A group of settings, each parsed alone; `invalid` names the keys that fell back to their defaults. */
+function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.ZodType>, defaults: T, read: SettingReader): Parsed<T> & { readonly invalid: ReadonlySet<string> } {
   const value: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   const problems: string[] = [];
+  const invalid = new Set<string>();
   for (const [key, schema] of Object.entries(schemas)) {
     const raw = read(`${prefix}${key}`);
     if (raw === undefined || raw === null) continue;
     const parsed = schema.safeParse(raw);
     if (parsed.success) value[key] = parsed.data;
     else {
+      invalid.add(key);
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
       problems.push(`mutual.${prefix}${key}${where}: ${issue?.message ?? 'invalid'} (using ${JSON.stringify((defaults as Record<string, unknown>)[key])})`);
     }
   }
-  return { value: value as T, problems };
+  return { value: value as T, problems, invalid };
 }
 
 /** The engine's settings (`mutual.engine.*`); the rest of EngineConfig keeps the engine's defaults. */
@@ -97,9 +100,9 @@ export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSetting
   const value: Record<string, unknown> = { ...parsed.value };
   const problems = [...parsed.problems];
   const refusals: string[] = [];
-  if (problems.some((problem) => problem.startsWith('mutual.network.name'))) refusals.push('mutual.network.name is not a valid network name');
+  if (parsed.invalid.has('name')) refusals.push('mutual.network.name is not a valid network name');
   // Its default announces this peer on the LAN: a typo such as "false" (a string) must not turn it on.
-  if (problems.some((problem) => problem.startsWith('mutual.network.mdns'))) refusals.push('mutual.network.mdns is not true or false');
+  if (parsed.invalid.has('mdns')) refusals.push('mutual.network.mdns is not true or false');
   for (const [key, schema] of Object.entries(ADDRESS_SETTINGS)) {
     const raw = read(`network.${key}`);
     if (raw === undefined || raw === null) continue;

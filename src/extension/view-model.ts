@@ -64,16 +64,22 @@ export type ViewModel = z.infer<typeof ViewModel>;
 export function peerLabels(peers: readonly { readonly id: PeerId; readonly displayName?: string | undefined }[], myName?: string): Map<PeerId, string> {
   const uses = new Map<string, number>();
   for (const peer of peers) if (peer.displayName !== undefined) uses.set(peer.displayName, (uses.get(peer.displayName) ?? 0) + 1);
-  const ending = (id: PeerId) => `…${id.slice(-6)}`;
   return new Map(
     peers.map((peer) => {
       const name = peer.displayName;
-      if (name === undefined) return [peer.id, ending(peer.id)];
+      if (name === undefined) return [peer.id, peerIdEnding(peer.id)];
       // A name that looks labelled already ("Ana (…ana111)") is labelled too: else a peer could take another's label.
-      return [peer.id, (uses.get(name) ?? 0) > 1 || name === myName || name.includes('(…') ? `${name} (${ending(peer.id)})` : name];
+      return [peer.id, (uses.get(name) ?? 0) > 1 || name === myName || name.includes('(…') ? `${name} (${peerIdEnding(peer.id)})` : name];
     }),
   );
 }
+
+/** A peer id as people read it where no name is known: its end (`…3xT9aB`). */
+export const peerIdEnding = (id: string): string => `…${id.slice(-6)}`;
+
+/** My own name, as every list that holds teammates and me shows it. */
+export const myLabel = (displayName: string): string => `${displayName} (me)`;
+
 export type PeerRow = z.infer<typeof PeerRow>;
 export type { Tier };
 

@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { explainUnmetNeed, unitMismatch } from '../../src/extension/need-explanation.ts';
 import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
-import { HostMessage, networkProgress, PANEL_TABS, PanelState, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
+import { HostMessage, myLabel, networkProgress, PANEL_TABS, PanelState, peerIdEnding, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
 /** Text that wraps only between its words and after a "/" ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
 const unbroken = (text: string): TemplateResult[] =>
@@ -33,7 +33,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const TAB_LABELS: Record<PanelTab, string> = { state: 'State', relationships: 'Relationships', allocations: 'Allocations', convergence: 'Convergence', coordination: 'Coordination' };
-const short = (id: string) => `…${id.slice(-6)}`;
 /** The view model's peers by id, built once per view model: names and states are looked up per cell and per edge. */
 const peerIndexes = new WeakMap<ViewModel, ReadonlyMap<string, ViewModel['peers'][number]>>();
 const peerIndex = (model: ViewModel): ReadonlyMap<string, ViewModel['peers'][number]> => {
@@ -178,9 +177,9 @@ class MutualApp extends LitElement {
 
   private name(id: string): string {
     const model = this.model;
-    if (!model) return short(id);
-    if (id === model.self) return `${model.myState.displayName} (me)`;
-    return peerIndex(model).get(id)?.label ?? short(id);
+    if (!model) return peerIdEnding(id);
+    if (id === model.self) return myLabel(model.myState.displayName);
+    return peerIndex(model).get(id)?.label ?? peerIdEnding(id);
   }
 
   private renderProgress(model: ViewModel): TemplateResult {
