@@ -19,7 +19,7 @@ import {
   type SignedRecord,
   type State,
 } from '../protocol/schemas.ts';
-import { RecordTooLargeError } from '../protocol/signature.ts';
+import { RecordTooLargeError, SIGNATURE_PLACEHOLDER } from '../protocol/signature.ts';
 import { describeIssues } from '../protocol/validate.ts';
 import { assertAllowedValue, utf8Bytes } from '../protocol/encoding.ts';
 import { MAX_RECORD_BYTES, PROTOCOL_VERSION } from '../protocol/limits.ts';
@@ -510,7 +510,7 @@ export function createEngine(options: EngineOptions): Engine {
     requestRound();
   };
   const recordSize = (kind: RecordKind, payload: unknown) => {
-    const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: LARGEST_CLOCK, issuedAt: isoNow(), payload, signature: 'A'.repeat(86) };
+    const record = { version: PROTOCOL_VERSION, network: network.network ?? '', kind, author: self, sequence: Number.MAX_SAFE_INTEGER, clock: LARGEST_CLOCK, issuedAt: isoNow(), payload, signature: SIGNATURE_PLACEHOLDER };
     return utf8Bytes(JSON.stringify(record)).length;
   };
   /** The user's declaration: once published, an earlier run's that comes back no longer replaces it. */
@@ -951,7 +951,7 @@ export function createEngine(options: EngineOptions): Engine {
       assertWireText(parsed.data.recognition, 'recognition');
       await declare('relationships', parsed.data);
     },
-    recordSize: (kind, payload) => recordSize(kind, payload),
+    recordSize,
     forcePhaseAdvancement() {
       logger.info('phase advancement forced', { phase: phase.peek(), round: round.peek() });
       if (phase.peek() === 9) setPhase(5);

@@ -1,4 +1,4 @@
-// Room: network (headless persistence). May touch: node:fs, write-file-atomic.
+// Room: network (headless persistence). May touch: node:fs, write-file-atomic, protocol (decoding, the network name).
 // EngineStorage on disk: one JSON file per kind in <data dir>/store/<network>/, written atomically (temp file, fsync, rename)
 // and only then acknowledged, so SIGKILL at any moment leaves either the previous or the new complete file.
 // Saves of one kind are chained so an older value never overwrites a newer one.
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { EngineStorage } from '../engine/store.ts';
 import { decodeJson } from '../protocol/encoding.ts';
+import { NetworkName } from '../protocol/schemas.ts';
 
 /** Keys such as `records/state`: lower-case names joined by '/', stored as records.state.json (never a path). */
 const KIND_PATTERN = /^[a-z][a-z0-9-]{0,63}(?:\/[a-z][a-z0-9-]{0,63}){0,3}$/;
@@ -19,7 +20,7 @@ const MAX_STORED_BYTES = 64 * 1024 * 1024;
  * operator pass). Files of versions before, directly in store/, are read while the network's own are missing.
  */
 export function fileStorage(dataDir: string, network?: string): EngineStorage {
-  if (network !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(network)) throw new Error(`network name '${network}' is not a plain name`);
+  if (network !== undefined && !NetworkName.safeParse(network).success) throw new Error(`network name '${network}' is not a plain name`);
   const legacy = join(dataDir, 'store');
   const directory = network === undefined ? legacy : join(legacy, network);
   const chains = new Map<string, Promise<void>>();

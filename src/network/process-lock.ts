@@ -148,10 +148,14 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   /** The owner file as this process wrote it, if it could. */
   let ownerText: string | undefined;
   let refresh: ReturnType<typeof setInterval> | undefined;
-  /** Whether the lock file is still the one this process created (another may have taken it over meanwhile). */
-  const isMine = async (found: FoundLock | undefined) =>
-    found !== undefined && found.inode === mine && found.pid === process.pid && (ownerText === undefined || (await readFile(ownerFile, 'utf8').catch(() => '')) === ownerText);
-  const stillMine = async () => mine !== undefined && isMine(await findLock(path).catch(() => undefined));
+  /** Whether a lock file found, with the owner file beside it, is still the one this process created (not one that took its place). */
+  const owns = (inode: string, pid: number, ownerFileText: () => string) => mine !== undefined && inode === mine && pid === process.pid && (ownerText === undefined || ownerFileText() === ownerText);
+  const isMine = async (found: FoundLock | undefined) => {
+    if (found === undefined) return false;
+    const ownerFileText = ownerText === undefined ? '' : await readFile(ownerFile, 'utf8').catch(() => '');
+    return owns(found.inode, found.pid, () => ownerFileText);
+  };
+  const stillMine = async () => isMine(await findLock(path).catch(() => undefined));
   const stopRefreshing = () => {
     clearInterval(refresh);
     heldHere.delete(path);
@@ -169,7 +173,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     releaseSync: () => {
       stopRefreshing();
       try {
-        if (fileIdentity(statSync(path)) === mine && Number(readFileSync(path, 'utf8').trim()) === process.pid && (ownerText === undefined || readFileSync(ownerFile, 'utf8') === ownerText)) {
+        if (owns(fileIdentity(statSync(path)), Number(readFileSync(path, 'utf8').trim()), () => readFileSync(ownerFile, 'utf8'))) {
           try {
             unlinkSync(ownerFile);
           } catch {
@@ -210,12 +214,12 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     refresh.unref();
     return lock;
   };
+  if (heldHere.has(path)) {
+    const owner = (await readPid(path)) ?? process.pid;
+    throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
+  }
   // Bounded: each pass takes the lock, finds a live owner, or clears one stale lock (another process may race us).
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (heldHere.has(path)) {
-      const owner = (await readPid(path)) ?? process.pid;
-      throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
-    }
     // Linked into place complete, so a reader never sees an empty lock.
     if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return taken();
     const found = await findLock(path);

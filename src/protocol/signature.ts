@@ -40,6 +40,9 @@ export function fromBase64Url(text: string): Uint8Array {
   return bytes;
 }
 
+/** A signature's length and alphabet (Ed25519, base64url without padding), for a record measured or checked before it is signed. */
+export const SIGNATURE_PLACEHOLDER = 'A'.repeat(86);
+
 /** A record over the byte bound of spec 3: no peer accepts it, so it cannot be published (not a transport failure). */
 export class RecordTooLargeError extends Error {
   override readonly name = 'RecordTooLargeError';
@@ -51,7 +54,7 @@ export async function signRecord(unsigned: UnsignedRecord, privateKey: PrivateKe
   if (unsigned.author !== signer) throw new Error(`author ${unsigned.author} is not the signing key's peer id ${signer}`);
   // Normalize first (schema defaults filled in, unknown fields dropped) so the record returned is byte for byte the
   // one that was signed; a placeholder signature lets the envelope schema run before the real one exists.
-  const { signature: _placeholder, ...normalized } = SignedRecord.parse({ ...unsigned, signature: 'A'.repeat(86) });
+  const { signature: _placeholder, ...normalized } = SignedRecord.parse({ ...unsigned, signature: SIGNATURE_PLACEHOLDER });
   const signature = toBase64Url(await privateKey.sign(signingBytes(normalized)));
   const signed = { ...normalized, signature } as SignedRecord;
   const encodedSize = utf8Bytes(JSON.stringify(signed)).length;

@@ -10,7 +10,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { createEngine, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
-import { loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
+import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
 import { isLoopbackAddress } from '../../network/names.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
@@ -91,7 +91,7 @@ async function refuseNewIdentityOverUsedData(dataDir: string): Promise<void> {
     // no readable status.json: nothing more to say
   }
   throw new Error(
-    `${join(dataDir, 'identity.key')} is missing, but a peer used this data dir${formerly}: it holds ${used.join(', ')}. Restore identity.key, ` +
+    `${join(dataDir, IDENTITY_FILE)} is missing, but a peer used this data dir${formerly}: it holds ${used.join(', ')}. Restore ${IDENTITY_FILE}, ` +
       `or run \`mutual keygen --data-dir ${dataDir}\` to start here with a new identity on purpose (teammates then see a new peer).`,
   );
 }
