@@ -199,6 +199,13 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(run.status, 0, run.stderr);
     return run.stdout.trim();
   };
+  /** A data dir with an identity and declarations saved by an earlier start, which a refused profile must leave alone. */
+  const identityWithSavedDeclarations = async (dataDir: string) => {
+    const id = keygen(dataDir);
+    const saved = { state: { displayName: 'me', capacities: [{ id: 'c', type: 'review', quantity: 2, skills: [] }], needs: [] }, recognition: {} };
+    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify(saved));
+    return { id, saved };
+  };
 
   it('a profile that uses a slot id twice, as simulate does', async () => {
     const id = keygen(join(dir.path, 'd'));
@@ -211,9 +218,7 @@ describe('mutual peer: what it refuses to start with', function () {
 
   it('a profile with a member it does not know, or recognition keyed by names, and the saved declarations stay (found by an operator pass)', async () => {
     const dataDir = join(dir.path, 'd');
-    const id = keygen(dataDir);
-    const saved = { state: { displayName: 'me', capacities: [{ id: 'c', type: 'review', quantity: 2, skills: [] }], needs: [] }, recognition: {} };
-    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify(saved));
+    const { id, saved } = await identityWithSavedDeclarations(dataDir);
     const profile = join(dir.path, 'profile.json');
     await writeFile(profile, JSON.stringify({ id, capacites: [{ id: 'c', type: 'review', quantity: 4 }], recognition: { ben: 3 } }));
     const run = peer(dataDir, ['--profile', profile]);
@@ -261,9 +266,7 @@ describe('mutual peer: what it refuses to start with', function () {
 
   it('a profile too large to publish is refused by name, and the saved declarations stay (found by an operator pass)', async () => {
     const dataDir = join(dir.path, 'd');
-    const id = keygen(dataDir);
-    const saved = { state: { displayName: 'me', capacities: [{ id: 'c', type: 'review', quantity: 2, skills: [] }], needs: [] }, recognition: {} };
-    await writeFile(join(dataDir, 'declarations.json'), JSON.stringify(saved));
+    const { id, saved } = await identityWithSavedDeclarations(dataDir);
     const profile = join(dir.path, 'huge-profile.json');
     await writeFile(profile, JSON.stringify({ id, capacities: Array.from({ length: 60 }, (_, index) => ({ id: `c${index}`, type: 'review', quantity: 1, description: 'x'.repeat(2000) })), needs: [], recognition: {} }));
     const run = peer(dataDir, ['--profile', profile]);
