@@ -4,13 +4,13 @@
 // keybindings, the webview), validated with the same schemas.
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { PeerId, Quantity, RecognitionWeights, Slot, SlotId, SlotType, type State } from '../protocol/schemas.ts';
+import { PeerId, RecognitionWeights, Slot, SlotId, SlotType, type State } from '../protocol/schemas.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
 import { peerIdEnding } from './view-model.ts';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType, type ParsedText } from './slot-text.ts';
+import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, type ParsedText, type SlotAnswers } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -57,20 +57,15 @@ function validator<T>(schema: z.ZodType<T>, transform: (text: string) => unknown
   };
 }
 
-const toNumber = (text: string): unknown => (text.trim() === '' ? undefined : Number(text));
-/** "4 hours" -> { quantity: 4, unit: "hours" }; "4" -> { quantity: 4 }. */
-const splitQuantity = (text: string): unknown => {
-  const match = /^\s*(\S+)\s*(.*?)\s*$/.exec(text);
-  if (!match) return { quantity: undefined };
-  return { quantity: toNumber(match[1]!), ...(match[2] === '' ? {} : { unit: match[2] }) };
-};
-const QuantityWithUnit = z.object({ quantity: Quantity, unit: Slot.shape.unit });
-const toSkills = (text: string): string[] => text.split(',').map((skill) => skill.trim()).filter((skill) => skill.length > 0);
-const Skills = Slot.shape.skills;
-
 /** Asks for a slot step by step; undefined when the user cancels. */
 async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<string> = new Set(), unitsInUse: (type: string) => readonly string[] = () => []): Promise<Slot | undefined> {
   const noun = kind === 'capacity' ? 'capacity' : 'need';
+  // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // What each Edit step shows. An answer left as shown keeps the field as declared (slotFromAnswers), so it is never
+  // refused: a declared value may have no text that reads back as it (a skill holding a comma).
+  const shown = existing === undefined ? undefined : slotAnswers(existing, timeZone);
+  const unchanged = (key: keyof SlotAnswers, text: string): boolean => shown !== undefined && shown[key] === text;
   // Edit skips the id: its steps count from the type.
   const heading = (step: number) => (existing === undefined ? `Declare ${noun} (${step}/6)` : `Edit ${noun} "${existing.id}" (${step - 1}/5)`);
   const validateId = validator(SlotId);
@@ -85,15 +80,16 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     }));
   if (id === undefined) return undefined;
   // Types are lower case on the wire (spec 2); "Review" means review.
-  const typeText = await askText({ title: heading(2), prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: existing?.type, validateInput: validator(SlotType, toType), ignoreFocusOut: true });
+  const typeText = await askText({ title: heading(2), prompt: 'Type (what kind of work), e.g. review, pairing, on-call', value: shown?.type, validateInput: (text) => (unchanged('type', text) ? undefined : validator(SlotType, toType)(text)), ignoreFocusOut: true });
   if (typeText === undefined) return undefined;
-  const type = toType(typeText);
+  // The type as it will be declared, for the units hint; kept as declared when the answer is left as shown.
+  const type = unchanged('type', typeText) ? existing!.type : toType(typeText);
   const amount = await askText({
     title: heading(3),
     prompt: 'Quantity and its unit, e.g. "4 hours" or "2 sessions" (the unit is optional)',
-    value: existing ? `${existing.quantity}${existing.unit === undefined ? '' : ` ${existing.unit}`}` : undefined,
+    value: shown?.amount,
     validateInput: (text): string | vscode.InputBoxValidationMessage | undefined => {
-      const problem = quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text);
+      const problem = unchanged('amount', text) ? undefined : (quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text));
       if (problem !== undefined) return problem;
       // Units are labels (spec 2): numbers are compared as they are, so a need in days against capacity in hours
       // reads 0.5 hours as 0.5 days. Say which units the other side uses, while typing.
@@ -106,37 +102,31 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     ignoreFocusOut: true,
   });
   if (amount === undefined) return undefined;
-  const { quantity, unit } = QuantityWithUnit.parse(splitQuantity(amount));
   const skills = await askText({
     title: heading(4),
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
-    value: existing?.skills.join(', '),
-    validateInput: validator(Skills, toSkills),
+    value: shown?.skills,
+    validateInput: (text) => (unchanged('skills', text) ? undefined : validator(Slot.shape.skills, toSkills)(text)),
     ignoreFocusOut: true,
   });
   if (skills === undefined) return undefined;
-  // The user's zone as the extension host sees it; on a remote host it may not be the user's, so the prompt names it.
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const when = await askText({
     title: heading(5),
     prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
-    value: formatWindow(existing?.window, timeZone),
-    validateInput: (text) => feedback(text, parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
+    value: shown?.when,
+    validateInput: (text) => feedback(text, unchanged('when', text) ? { ok: true, value: existing!.window } : parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
     ignoreFocusOut: true,
   });
   if (when === undefined) return undefined;
   const where = await askText({
     title: heading(6),
     prompt: 'Where (optional; empty: anywhere): "remote", a city ("Berlin, DE") or coordinates ("52.52, 13.40"); several joined with ";"',
-    value: formatLocation(existing?.location),
-    validateInput: (text) => feedback(text, parseLocation(text), (location) => `Reads as ${readingOfLocation(location)}.`),
+    value: shown?.where,
+    validateInput: (text) => feedback(text, unchanged('where', text) ? { ok: true, value: existing!.location } : parseLocation(text), (location) => `Reads as ${readingOfLocation(location)}.`),
     ignoreFocusOut: true,
   });
   if (where === undefined) return undefined;
-  const window = valueOf(parseWindow(when, timeZone));
-  const location = valueOf(parseLocation(where));
-  const { unit: _previousUnit, window: _previousWindow, location: _previousLocation, ...rest } = existing ?? {};
-  return Slot.parse({ ...rest, id, type, quantity, ...(unit === undefined ? {} : { unit }), skills: toSkills(skills), ...(window === undefined ? {} : { window }), ...(location === undefined ? {} : { location }) });
+  return slotFromAnswers({ id, type: typeText, amount, skills, when, where }, timeZone, existing);
 }
 
 /**
@@ -147,11 +137,6 @@ function feedback<T>(text: string, parsed: ParsedText<T>, reading: (value: T | u
   if (text.trim() === '' && parsed.ok) return undefined;
   if (!parsed.ok) return { message: parsed.problem, severity: vscode.InputBoxValidationSeverity.Error };
   return { message: reading(parsed.value), severity: vscode.InputBoxValidationSeverity.Info };
-}
-
-function valueOf<T>(parsed: ParsedText<T>): T | undefined {
-  if (!parsed.ok) throw new Error(parsed.problem);
-  return parsed.value;
 }
 
 async function pickDeclaration(state: State, placeHolder: string): Promise<{ kind: SlotKind; slot: Slot } | undefined> {

@@ -4,7 +4,8 @@
 // ("mon-fri 09:00-12:00 Europe/Berlin", "Berlin, DE") and what the panel shows. Parsing ends in the protocol schemas,
 // so what reads here is what the network accepts; a text that does not read says why.
 import { timeZoneOffsetMinutes } from '../protocol/allocation/compatibility.ts';
-import { Location, TimeWindow, Weekday, type Slot } from '../protocol/schemas.ts';
+import { z } from 'zod';
+import { Location, Quantity, Slot, TimeWindow, Weekday } from '../protocol/schemas.ts';
 
 const WEEKDAYS = Weekday.options;
 type Weekday = (typeof WEEKDAYS)[number];
@@ -385,4 +386,65 @@ export function describeSlot(slot: Slot): string {
   const amount = `${slot.type} ${Number(slot.quantity.toPrecision(6))}${slot.unit === undefined ? '' : ` ${slot.unit}`}`;
   const skills = slot.skills.length > 0 ? ` (${slot.skills.join(', ')})` : '';
   return [`${amount}${skills}`, formatWindow(slot.window), formatLocation(slot.location)].filter((part) => part !== '').join(' · ');
+}
+
+/** A number as typed; empty text is none (the schema then says a number is missing). */
+export const toNumber = (text: string): unknown => (text.trim() === '' ? undefined : Number(text));
+/** "4 hours" -> { quantity: 4, unit: "hours" }; "4" -> { quantity: 4 } (unchecked: QuantityWithUnit checks it). */
+export const splitQuantity = (text: string): unknown => {
+  const match = /^\s*(\S+)\s*(.*?)\s*$/.exec(text);
+  if (!match) return { quantity: undefined };
+  return { quantity: toNumber(match[1]!), ...(match[2] === '' ? {} : { unit: match[2] }) };
+};
+export const QuantityWithUnit = z.object({ quantity: Quantity, unit: Slot.shape.unit });
+/** "rust, typescript" -> ["rust", "typescript"]. */
+export const toSkills = (text: string): string[] => text.split(',').map((skill) => skill.trim()).filter((skill) => skill.length > 0);
+
+/** The answers of the Declare steps after the id, as typed (or as shown by Edit). */
+export interface SlotAnswers {
+  readonly type: string;
+  readonly amount: string;
+  readonly skills: string;
+  readonly when: string;
+  readonly where: string;
+}
+
+/** What Edit shows in each step for a declared slot: the texts the steps read. */
+export function slotAnswers(slot: Slot, timeZone: string): SlotAnswers {
+  return {
+    type: slot.type,
+    amount: `${slot.quantity}${slot.unit === undefined ? '' : ` ${slot.unit}`}`,
+    skills: slot.skills.join(', '),
+    when: formatWindow(slot.window, timeZone),
+    where: formatLocation(slot.location),
+  };
+}
+
+/**
+ * The slot the answers declare. With `existing` (Edit), an answer left as shown keeps that field as declared: some
+ * declared values have no text that reads back as them (a skill holding a comma, a latitude without a longitude, a
+ * window at an offset the zone does not use), and accepting a step unchanged must not rewrite them. Fields the steps
+ * do not ask for are kept too. Throws on an answer that does not read (the input boxes refuse those first).
+ */
+export function slotFromAnswers(answers: SlotAnswers & { readonly id: string }, timeZone: string, existing?: Slot): Slot {
+  const shown = existing === undefined ? undefined : slotAnswers(existing, timeZone);
+  const kept = <K extends keyof SlotAnswers>(key: K): boolean => shown !== undefined && answers[key] === shown[key];
+  const read = <T>(parsed: ParsedText<T>): T | undefined => {
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return parsed.value;
+  };
+  const { quantity, unit } = kept('amount') ? { quantity: existing!.quantity, unit: existing!.unit } : QuantityWithUnit.parse(splitQuantity(answers.amount));
+  const window = kept('when') ? existing!.window : read(parseWindow(answers.when, timeZone));
+  const location = kept('where') ? existing!.location : read(parseLocation(answers.where));
+  const { unit: _unit, window: _window, location: _location, ...rest } = existing ?? {};
+  return Slot.parse({
+    ...rest,
+    id: answers.id,
+    type: kept('type') ? existing!.type : toType(answers.type),
+    quantity,
+    ...(unit === undefined ? {} : { unit }),
+    skills: kept('skills') ? existing!.skills : toSkills(answers.skills),
+    ...(window === undefined ? {} : { window }),
+    ...(location === undefined ? {} : { location }),
+  });
 }

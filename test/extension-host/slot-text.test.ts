@@ -2,7 +2,9 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, toType } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType } from '../../src/extension/slot-text.ts';
+import { Slot } from '../../src/protocol/schemas.ts';
+import { slotArbitrary } from '../protocol/arbitraries.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
 
 const ok = <T>(parsed: { ok: true; value: T | undefined } | { ok: false; problem: string }): T | undefined => {
@@ -214,5 +216,37 @@ describe('extension: time window and location as text', function () {
   it('describes a slot on one line for a hover', function () {
     assert.equal(describeSlot({ id: 'r', type: 'review', quantity: 6, unit: 'hours', skills: ['rust', 'typescript'], window: { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '12:00', timeZone: 'UTC' }, location: { remote: true } }), 'review 6 hours (rust, typescript) · mon-fri 09:00-12:00 UTC · remote');
     assert.equal(describeSlot({ id: 'p', type: 'pairing', quantity: 1 / 3, skills: [] }), 'pairing 0.333333');
+  });
+
+  it('Edit: a step accepted as shown keeps that field as declared, also where no text reads back as it', function () {
+    const edit = (slot: Slot, change: Partial<ReturnType<typeof slotAnswers>> = {}) => slotFromAnswers({ id: slot.id, ...slotAnswers(slot, 'Europe/Berlin'), ...change }, 'Europe/Berlin', slot);
+    // Each of these was rewritten by an Edit whose every step was accepted unchanged: the skill split in two, the
+    // latitude dropped (only coordinates with both read), the instants written at "+00:00".
+    const comma = Slot.parse({ id: 'a', type: 'review', quantity: 4, skills: ['c,c++', 'rust'] });
+    assert.deepEqual(edit(comma), comma);
+    const latitudeOnly = Slot.parse({ id: 'b', type: 'review', quantity: 4, location: { lat: 10 } });
+    assert.deepEqual(edit(latitudeOnly), latitudeOnly);
+    const utc = Slot.parse({ id: 'c', type: 'review', quantity: 4, window: { kind: 'absolute', start: '2026-12-01T14:00:00Z', end: '2026-12-01T16:00:00Z' } });
+    assert.deepEqual(edit(utc), utc);
+    // A changed step is read from its text; the others stay as declared.
+    const edited = edit(comma, { amount: '6 hours', where: 'remote' });
+    assert.deepEqual(edited, { ...comma, quantity: 6, unit: 'hours', location: { remote: true } });
+    assert.deepEqual(edit(latitudeOnly, { skills: 'go' }), { ...latitudeOnly, skills: ['go'] });
+    // Emptied, a step declares none (anywhere, any time, no unit).
+    const full = Slot.parse({ id: 'd', type: 'review', quantity: 4, unit: 'hours', skills: ['rust'], location: { city: 'Berlin' }, window: utc.window });
+    assert.deepEqual(edit(full, { amount: '4', skills: '', when: '', where: '' }), { id: 'd', type: 'review', quantity: 4, skills: [] });
+    // A new slot (Declare) reads every answer.
+    assert.deepEqual(slotFromAnswers({ id: 'e', type: 'Review', amount: '2 sessions', skills: 'rust, go', when: '', where: 'Berlin, DE' }, 'UTC'), { id: 'e', type: 'review', quantity: 2, unit: 'sessions', skills: ['rust', 'go'], location: { city: 'Berlin', country: 'DE' } });
+    assert.throws(() => slotFromAnswers({ id: 'f', type: 'review', amount: '2', skills: '', when: 'someday', where: '' }, 'UTC'));
+  });
+
+  it('Edit: any declared slot comes back unchanged when every step is accepted as shown (fast-check)', function () {
+    fc.assert(
+      fc.property(slotArbitrary, fc.constantFrom('UTC', 'Europe/Berlin', 'Asia/Kolkata'), (raw, zone) => {
+        const slot = Slot.parse(raw);
+        assert.deepEqual(slotFromAnswers({ id: slot.id, ...slotAnswers(slot, zone) }, zone, slot), slot);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
