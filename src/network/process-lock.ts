@@ -6,7 +6,7 @@
 // left; from another namespace (another container on a shared volume), when its lease was not refreshed for 30 s. An
 // owner releases, and refreshes, only the lock file it created.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileExclusive } from './identity.ts';
@@ -200,6 +200,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
         .then(() => (ownerText = text))
         .catch(() => unlink(temporary).catch(() => {}));
     }
+    void removeLeftovers(directory);
     refresh = setInterval(() => {
       void findLock(path)
         .then(async (found) => {
@@ -218,31 +219,84 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     const owner = (await readPid(path)) ?? process.pid;
     throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
   }
-  // Bounded: each pass takes the lock, finds a live owner, or clears one stale lock (another process may race us).
-  for (let attempt = 0; attempt < 5; attempt++) {
+  // Bounded in time: each pass takes the lock, finds a live owner, replaces one stale lock, or waits for the process
+  // that claimed its replacement (about a millisecond's work; its claim is broken after TAKEOVER_CLAIM_MS).
+  const deadline = Date.now() + TAKEOVER_CLAIM_MS + 5_000;
+  for (let attempt = 0; attempt < 10_000 && Date.now() < deadline; attempt++) {
     // Linked into place complete, so a reader never sees an empty lock.
     if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return taken();
     const found = await findLock(path);
     if (found === undefined) continue; // released meanwhile
     if (await lockInUse(ownerFile, found)) throw new DataDirInUse(inUseMessage(dataDir, found.pid, path), found.pid, path);
-    // Stale (or unreadable, written by a process killed mid-write): move it aside, and put it back if what we moved is
-    // not the lock we judged (another process replaced it meanwhile).
-    const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
-    try {
-      await rename(path, aside);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    const moved = await findLock(aside);
-    if (moved !== undefined && moved.inode !== found.inode) {
-      await link(aside, path).catch(() => {});
-      await unlink(aside).catch(() => {});
+    // Stale (or unreadable, written by a process killed mid-write). One process replaces it: the one that claims it.
+    // Without the claim, a starter that judged it stale a moment too late moved the next owner's fresh lock aside, and
+    // a third starter created one in that gap: the put-back failed, and two processes held the data dir (a review's
+    // probe; several VS Code windows restored at once after a reboot start together on a stale lock).
+    const claim = join(directory, `${LOCK_FILE}.${found.inode.replace(':', '-')}-${found.pid}-${Math.trunc(found.mtimeMs)}.takeover`);
+    if (!(await claimTakeover(claim))) {
+      await sleep(20 + Math.random() * 30);
       continue;
     }
-    await unlink(aside).catch(() => {});
+    try {
+      await replaceStale(path, found);
+    } finally {
+      await unlink(claim).catch(() => {});
+    }
   }
   throw new Error(`cannot take the lock ${path}: other processes keep changing it`);
+}
+
+/** How long a claim to replace a stale lock lasts: a claimant that died mid-replacement leaves it behind. */
+export const TAKEOVER_CLAIM_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Claims the replacement of one stale lock (the claim is named after the lock's file, pid and mtime, so it is never
+ * another lock's). False while another process holds the claim; a claim older than TAKEOVER_CLAIM_MS is broken, and
+ * the caller tries again.
+ */
+async function claimTakeover(claim: string): Promise<boolean> {
+  if (await writeFileExclusive(claim, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return true;
+  const held = await stat(claim).catch(() => undefined);
+  if (held === undefined || Math.abs(Date.now() - held.mtimeMs) <= TAKEOVER_CLAIM_MS) return false;
+  await moveAsideUnlessReplaced(claim, fileIdentity(held), () => true);
+  return false;
+}
+
+/** Claims and moved-aside files that processes killed mid-takeover left behind (best effort). */
+async function removeLeftovers(directory: string): Promise<void> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`${LOCK_FILE}.`) || !(name.endsWith('.takeover') || name.endsWith('.aside'))) continue;
+    const file = join(directory, name);
+    const found = await stat(file).catch(() => undefined);
+    // By ctime: a rename sets it, while a moved lock keeps its old mtime.
+    if (found !== undefined && Math.abs(Date.now() - found.ctimeMs) > TAKEOVER_CLAIM_MS) await moveAsideUnlessReplaced(file, fileIdentity(found), () => true).catch(() => {});
+  }
+}
+
+/** Removes the stale lock judged, and nothing else: what is found there by now may be another process's fresh lock. */
+async function replaceStale(path: string, judged: FoundLock): Promise<void> {
+  await moveAsideUnlessReplaced(path, judged.inode, (moved) => Object.is(moved.pid, judged.pid) && moved.mtimeMs === judged.mtimeMs);
+}
+
+/**
+ * Moves a file aside and deletes it when it is the one judged (by file, and `same` for what it holds); else puts it
+ * back: a file is only removed as it was judged, not as it is found later.
+ */
+async function moveAsideUnlessReplaced(path: string, inode: string, same: (moved: FoundLock) => boolean): Promise<void> {
+  const aside = `${path}.${randomBytes(6).toString('hex')}.aside`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const movedStat = await stat(aside).catch(() => undefined);
+  const moved = movedStat === undefined ? undefined : { inode: fileIdentity(movedStat), pid: (await readPid(aside).catch(() => undefined)) ?? Number.NaN, mtimeMs: movedStat.mtimeMs };
+  if (moved !== undefined && !(moved.inode === inode && same(moved))) await link(aside, path).catch(() => {});
+  await unlink(aside).catch(() => {});
 }
 
 function inUseMessage(dataDir: string, pid: number, path: string): string {

@@ -116,6 +116,50 @@ describe('network: file storage and identity', function () {
     assert.equal((await readFile(lock.path, 'utf8')).trim(), String(process.pid));
   });
 
+  it('a stale lock is replaced by the one process that claims it, and only as judged (found by a review\'s probe)', async () => {
+    const { utimes, writeFile, readdir } = await import('node:fs/promises');
+    const { lockDataDir, DataDirInUse, LOCK_LEASE_MS, TAKEOVER_CLAIM_MS } = await import('../../src/network/process-lock.ts');
+    const lockFile = join(dir, 'peer.lock');
+    const expired = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
+    const staleLock = async (text = '999999999\n') => {
+      await writeFile(lockFile, text);
+      await utimes(lockFile, expired, expired);
+      const found = await stat(lockFile);
+      return join(dir, `peer.lock.${found.dev}-${found.ino}-${text.trim() === '999999999' ? '999999999' : 'NaN'}-${Math.trunc(found.mtimeMs)}.takeover`);
+    };
+    // Four starters at once on a stale lock (several windows restored after a reboot): one holds it, the others are
+    // told who does. Before the claim, one that judged it stale late moved the winner's lock aside, and a put-back
+    // that failed left two holders.
+    await staleLock();
+    const starts = await Promise.allSettled([1, 2, 3, 4].map(() => lockDataDir(dir)));
+    const held = starts.filter((start) => start.status === 'fulfilled');
+    assert.equal(held.length, 1, 'one holder');
+    for (const start of starts) if (start.status === 'rejected') assert.ok(start.reason instanceof DataDirInUse && start.reason.owner === process.pid, String(start.reason));
+    await held[0]!.value.release();
+    // Another process claimed its replacement: wait for it, then judge what it left.
+    const claim = await staleLock();
+    await writeFile(claim, '12345\n');
+    let settled = false;
+    const waiting = lockDataDir(dir).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(settled, false, 'waits while the claim is fresh');
+    assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999', 'the stale lock stays while claimed');
+    await rm(claim);
+    await (await waiting).release();
+    // A claim left by a claimant that died mid-replacement expires; so does a lock moved aside and never deleted.
+    const expiredClaim = await staleLock();
+    await writeFile(expiredClaim, '12345\n');
+    const longAgo = new Date(Date.now() - TAKEOVER_CLAIM_MS - 5_000);
+    await utimes(expiredClaim, longAgo, longAgo);
+    const lock = await lockDataDir(dir);
+    assert.equal((await readFile(lockFile, 'utf8')).trim(), String(process.pid));
+    await lock.release();
+    // A lock whose text is not a pid (its writer killed mid-write) is replaced too.
+    await staleLock('garbage');
+    (await lockDataDir(dir)).releaseSync();
+    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('peer.lock')), [], 'no lock, claim or moved file left');
+  });
+
   it('the owner refreshes its lease', async () => {
     const { utimes } = await import('node:fs/promises');
     const { lockDataDir, LOCK_REFRESH_MS } = await import('../../src/network/process-lock.ts');
