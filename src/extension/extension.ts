@@ -23,6 +23,8 @@ export interface MutualExtensionApi {
   readonly activationMs: number;
   statusText(): string;
   peersTreeChildren(): number;
+  /** View models posted to the open panel (undefined without one). */
+  panelViewModelsPosted(): number | undefined;
   /** The hover (markdown source) of each peer in the Peers tree's Active group. */
   peerHovers(): string[];
 }
@@ -327,6 +329,7 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
     activationMs,
     statusText: () => current.statusBar.text,
     peersTreeChildren: () => current.tree.getChildren().length,
+    panelViewModelsPosted: () => MutualPanel.visible?.viewModelsPosted,
     peerHovers: () =>
       current.tree
         .getChildren({ kind: 'group', group: 'active' })

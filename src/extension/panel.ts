@@ -17,6 +17,9 @@ export class MutualPanel extends LifecycleDisposable {
   private readonly service: MutualService;
   private readonly log: vscode.LogOutputChannel;
   private pending: ReturnType<typeof setTimeout> | undefined;
+  /** A change arrived while the panel was hidden: posted once it shows again. */
+  private changedWhileHidden = false;
+  private posted = 0;
 
   static show(context: vscode.ExtensionContext, service: MutualService, log: vscode.LogOutputChannel, tab?: PanelTab): MutualPanel {
     if (MutualPanel.current && !MutualPanel.current.isDisposed) {
@@ -53,6 +56,7 @@ export class MutualPanel extends LifecycleDisposable {
     this.register(panel.onDidDispose(() => this.dispose()));
     this.register(panel.webview.onDidReceiveMessage((message: unknown) => void this.receive(message)));
     this.register(service.onDidChange(() => this.scheduleUpdate()));
+    this.register(panel.onDidChangeViewState(({ webviewPanel }) => webviewPanel.visible && this.changedWhileHidden && this.scheduleUpdate()));
     this.register({ dispose: () => this.pending && clearTimeout(this.pending) });
   }
 
@@ -87,16 +91,28 @@ export class MutualPanel extends LifecycleDisposable {
     }
   }
 
-  /** Coalesces bursts of network changes into at most a few updates per second. */
+  /** View models posted to the webview since it opened (for tests: a hidden panel is sent none). */
+  get viewModelsPosted(): number {
+    return this.posted;
+  }
+
+  /**
+   * Coalesces bursts of network changes into at most a few updates per second. A hidden panel (kept alive behind
+   * another editor) is sent nothing until it shows: at 200 peers a view model is about 765 KiB of JSON, and a syncing
+   * network changes it several times a second.
+   */
   private scheduleUpdate(): void {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      if (!this.isDisposed) void this.post({ type: 'viewModel', viewModel: this.service.viewModel() });
+      if (this.isDisposed) return;
+      this.changedWhileHidden = !this.panel.visible;
+      if (!this.changedWhileHidden) void this.post({ type: 'viewModel', viewModel: this.service.viewModel() });
     }, 250);
   }
 
   private post(message: HostMessage): Thenable<boolean> {
+    if (message.type !== 'selectTab') this.posted++;
     return this.panel.webview.postMessage(HostMessage.parse(message));
   }
 
