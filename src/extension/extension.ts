@@ -96,14 +96,19 @@ function identityStore(context: vscode.ExtensionContext): { load(): Promise<stri
  * One VS Code window per identity on the network: the lock lives beside the identity (global storage, or the
  * directory of MUTUAL_IDENTITY_FILE, which a headless peer on that data dir locks too).
  */
-async function identityLease(context: vscode.ExtensionContext): Promise<{ release(): Promise<void> }> {
+async function identityLease(context: vscode.ExtensionContext, onLost: (holder: number) => void): Promise<{ release(): Promise<void> }> {
   const { DataDirInUse, lockDataDir } = await import('../network/process-lock.ts');
   const file = process.env.MUTUAL_IDENTITY_FILE;
   const directory = file === undefined || file === '' ? context.globalStorageUri.fsPath : dirname(file);
   // A reloaded window's previous extension host may still be leaving: a held lock gets a few seconds to clear.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await lockDataDir(directory);
+      return await lockDataDir(directory, {
+        onLost: (holder) => {
+          onLost(holder);
+          void vscode.window.showWarningMessage(`Mutual: left the network: another process (pid ${holder}) took over this identity's lock, and both would publish as the same peer.`);
+        },
+      });
     } catch (error) {
       if (!(error instanceof DataDirInUse)) throw error;
       if (attempt < 10) {
@@ -180,7 +185,7 @@ class MutualExtension extends LifecycleDisposable {
         createNetwork: (key) => networkFactory(this.log, this.joinSettings(), context.globalState)(key),
         config: () => readEngineConfig(this.log),
         displayName: () => reported(parseDisplayName(readSetting), this.log),
-        exclusive: () => identityLease(context),
+        exclusive: (onLost) => identityLease(context, onLost),
         logger: { debug: (message, data) => this.log.debug(message, data ?? ''), info: (message, data) => this.log.info(message, data ?? ''), warn: (message, data) => this.log.warn(message, data ?? '') },
       }),
     );

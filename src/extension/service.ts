@@ -28,9 +28,10 @@ export interface MutualServiceOptions {
   readonly displayName?: () => string | undefined;
   /**
    * Taken before the node starts and released when it stops: one process per identity (two VS Code windows share
-   * the identity in SecretStorage, and would publish competing records as one peer). Throws when it is taken.
+   * the identity in SecretStorage, and would publish competing records as one peer). Throws when it is taken. `onLost`
+   * is called when another process took it over while joined (the service then leaves).
    */
-  readonly exclusive?: () => Promise<{ release(): Promise<void> }>;
+  readonly exclusive?: (onLost: (holder: number) => void) => Promise<{ release(): Promise<void> }>;
   readonly logger: EngineLogger;
 }
 
@@ -121,7 +122,12 @@ export class EngineMutualService implements MutualService {
   }
 
   private async doJoin(): Promise<void> {
-    const lease = await this.options.exclusive?.();
+    const lease = await this.options.exclusive?.((holder) => {
+      // Another lease by now (left and joined again): not this join's. None yet: lost while joining, left once joined.
+      if (this.lease !== undefined && this.lease !== lease) return;
+      this.options.logger.warn(`another process (pid ${holder}) took over this identity's lock while joined: leaving, so that one process publishes as this peer`);
+      void this.leave();
+    });
     try {
       await this.startNode();
       this.lease = lease;

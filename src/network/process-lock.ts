@@ -6,7 +6,7 @@
 // left; from another namespace (another container on a shared volume), when its lease was not refreshed for 30 s. An
 // owner releases, and refreshes, only the lock file it created.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileExclusive } from './identity.ts';
@@ -18,9 +18,19 @@ export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
+    // A zombie (exited, not yet reaped by its parent) still answers signal 0.
+    return !/^\d+ \(.*\) Z /s.test(readStatLine(pid));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** /proc/<pid>/stat, or '' where there is none (not Linux, or the process is gone). */
+function readStatLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -57,16 +67,19 @@ interface ProcessIdentity {
   readonly namespace: string;
   readonly boot: string;
   readonly startTicks: string;
+  /** R, S, D, T, Z (a zombie: exited, not yet reaped by its parent) ... */
+  readonly state: string;
 }
 
 function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces and parentheses): start time is field 22.
-    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // The fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, startTicks] = [fields[0], fields[19]];
     const namespace = readlinkSync(`/proc/${pid}/ns/pid`);
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return startTicks === undefined ? undefined : { namespace, boot, startTicks };
+    return startTicks === undefined || state === undefined ? undefined : { namespace, boot, startTicks, state };
   } catch {
     return undefined;
   }
@@ -110,7 +123,7 @@ async function findLock(path: string): Promise<FoundLock | undefined> {
  * its pid: where the file system keeps no birth time, an inode freed by a dead owner is used again at once, and its
  * owner file matched the next lock until that one's owner wrote its own (two holders in 4 of 40 trials: a review).
  */
-async function ownerOf(ownerFile: string, lock: FoundLock): Promise<ProcessIdentity | undefined> {
+async function ownerOf(ownerFile: string, lock: FoundLock): Promise<Omit<ProcessIdentity, 'state'> | undefined> {
   const [file, pid, namespace, boot, startTicks] = (await readFile(ownerFile, 'utf8').catch(() => '')).split('\n');
   return file === lock.inode && Number(pid) === lock.pid && namespace && boot && startTicks ? { namespace, boot, startTicks } : undefined;
 }
@@ -135,15 +148,28 @@ async function lockInUse(ownerFile: string, lock: FoundLock): Promise<boolean> {
   const mine = identityOf('self');
   if (mine === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
   const now = identityOf(lock.pid);
-  return now !== undefined && now.namespace === owner.namespace && now.startTicks === owner.startTicks;
+  // A zombie has exited: its parent has not reaped it yet (found by an operator pass: it counted as running).
+  return now !== undefined && now.namespace === owner.namespace && now.startTicks === owner.startTicks && now.state !== 'Z';
+}
+
+export interface LockOptions {
+  /**
+   * Told when another process's lock took this one's place while this process runs (its lease ran out: frozen past
+   * 30 s, or the clock stepped, as seen from another pid namespace), with that process's pid. Both would act as the
+   * data dir's peer: the caller stops (an owner went on unaware before).
+   */
+  readonly onLost?: (holder: number) => void;
+  /** How often the owner refreshes its lease (tests). */
+  readonly refreshMs?: number;
 }
 
 /** Takes the data dir's lock (creating the dir), or throws DataDirInUse naming the pid that holds it. */
-export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+export async function lockDataDir(dataDir: string, options: LockOptions = {}): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const directory = await realpath(dataDir);
   const path = join(directory, LOCK_FILE);
   const ownerFile = join(directory, OWNER_FILE);
+  const takeoverFile = join(directory, TAKEOVER_FILE);
   let mine: string | undefined;
   /** The owner file as this process wrote it, if it could. */
   let ownerText: string | undefined;
@@ -206,12 +232,15 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
         .then(async (found) => {
           // Another lock in its place: taken over, so neither refreshed nor released by this process. None there, or
           // unreadable for a moment: tried again at the next tick (giving up let the lease run out under a live owner).
-          if (found !== undefined && !(await isMine(found))) return stopRefreshing();
+          if (found !== undefined && !(await isMine(found))) {
+            stopRefreshing();
+            return options.onLost?.(found.pid);
+          }
           const now = new Date();
           return utimes(path, now, now);
         })
         .catch(() => {});
-    }, LOCK_REFRESH_MS);
+    }, options.refreshMs ?? LOCK_REFRESH_MS);
     refresh.unref();
     return lock;
   };
@@ -219,73 +248,115 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     const owner = (await readPid(path)) ?? process.pid;
     throw new DataDirInUse(inUseMessage(dataDir, owner, path), owner, path);
   }
-  // Bounded in time: each pass takes the lock, finds a live owner, replaces one stale lock, or waits for the process
-  // that claimed its replacement (about a millisecond's work; its claim is broken after TAKEOVER_CLAIM_MS).
-  const deadline = Date.now() + TAKEOVER_CLAIM_MS + 5_000;
-  for (let attempt = 0; attempt < 10_000 && Date.now() < deadline; attempt++) {
+  const create = () => writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644);
+  // Bounded (monotonic time, and count): each pass takes the lock, finds a live owner, or, holding the takeover file,
+  // replaces a stale lock; meanwhile others wait (a replacement takes milliseconds).
+  const deadline = performance.now() + TAKEOVER_LIMIT_MS + 5_000;
+  for (let attempt = 0; attempt < 2_000 && performance.now() < deadline; attempt++) {
     // Linked into place complete, so a reader never sees an empty lock.
-    if (await writeFileExclusive(path, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return taken();
+    if (await create()) return taken();
     const found = await findLock(path);
-    if (found === undefined) continue; // released meanwhile
+    if (found === undefined) {
+      await refuseOddLockFile(path);
+      await pause();
+      continue; // released meanwhile
+    }
     if (await lockInUse(ownerFile, found)) throw new DataDirInUse(inUseMessage(dataDir, found.pid, path), found.pid, path);
-    // Stale (or unreadable, written by a process killed mid-write). One process replaces it: the one that claims it.
-    // Without the claim, a starter that judged it stale a moment too late moved the next owner's fresh lock aside, and
-    // a third starter created one in that gap: the put-back failed, and two processes held the data dir (a review's
-    // probe; several VS Code windows restored at once after a reboot start together on a stale lock).
-    const claim = join(directory, `${LOCK_FILE}.${found.inode.replace(':', '-')}-${found.pid}-${Math.trunc(found.mtimeMs)}.takeover`);
-    if (!(await claimTakeover(claim))) {
-      await sleep(20 + Math.random() * 30);
+    // Stale (or unreadable, written by a process killed mid-write). One starter at a time judges it again and replaces
+    // it, holding the takeover file until its own lock exists: a starter that judged a lock stale a moment too late
+    // moved the next owner's fresh lock aside, and a third one creating a lock in that gap left two holders (found by
+    // two reviews with probes; several VS Code windows restored at once after a reboot start together on a stale lock).
+    const takeover = await acquireTakeover(takeoverFile);
+    if (takeover === undefined) {
+      await pause();
       continue;
     }
     try {
-      await replaceStale(path, found);
+      const now = await findLock(path);
+      if (now !== undefined) {
+        if (await lockInUse(ownerFile, now)) throw new DataDirInUse(inUseMessage(dataDir, now.pid, path), now.pid, path);
+        // Broken by another starter while this process stood still: no longer mine to act on.
+        if (!(await takeover.held())) continue;
+        await moveAsideUnlessReplaced(path, async (aside) => {
+          const moved = await findLock(aside);
+          return moved !== undefined && moved.inode === now.inode && Object.is(moved.pid, now.pid) && moved.mtimeMs === now.mtimeMs;
+        });
+      }
+      if (await create()) return await taken();
     } finally {
-      await unlink(claim).catch(() => {});
+      await takeover.release();
     }
   }
-  throw new Error(`cannot take the lock ${path}: other processes keep changing it`);
+  throw new Error(`cannot take the lock ${path}: other processes kept changing it, or one stopped while replacing it (${TAKEOVER_FILE} stands while its process runs, or ${TAKEOVER_LIMIT_MS / 1000} s from another container)`);
 }
 
-/** How long a claim to replace a stale lock lasts: a claimant that died mid-replacement leaves it behind. */
-export const TAKEOVER_CLAIM_MS = 10_000;
+export const TAKEOVER_FILE = 'peer.lock.takeover';
+/** How long a takeover file stands where its process cannot be checked (another pid namespace); it lives milliseconds. */
+export const TAKEOVER_LIMIT_MS = 10_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+
+/** A path that exists but is no lock file (a symbolic link to nowhere, a directory): no pass would ever take it. */
+async function refuseOddLockFile(path: string): Promise<void> {
+  const found = await lstat(path).catch(() => undefined);
+  if (found !== undefined && !found.isFile()) throw new Error(`${path} is not a lock file (${found.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}): remove it`);
+}
+
+/** The takeover file, while this process holds it. */
+interface Takeover {
+  /** Whether the file is still the one this process wrote (another starter breaks it once it judged it abandoned). */
+  held(): Promise<boolean>;
+  release(): Promise<void>;
+}
 
 /**
- * Claims the replacement of one stale lock (the claim is named after the lock's file, pid and mtime, so it is never
- * another lock's). False while another process holds the claim; a claim older than TAKEOVER_CLAIM_MS is broken, and
- * the caller tries again.
+ * Takes the takeover file, or undefined while another process holds it. One whose process no longer runs (judged like
+ * a lock: in my namespace by pid and start time; from another, by its age) is broken, and the caller tries again. The
+ * file names its process and a nonce, so a file broken and written anew meanwhile is told apart and put back.
  */
-async function claimTakeover(claim: string): Promise<boolean> {
-  if (await writeFileExclusive(claim, new TextEncoder().encode(`${process.pid}\n`), 0o644)) return true;
-  const held = await stat(claim).catch(() => undefined);
-  if (held === undefined || Math.abs(Date.now() - held.mtimeMs) <= TAKEOVER_CLAIM_MS) return false;
-  await moveAsideUnlessReplaced(claim, fileIdentity(held), () => true);
-  return false;
+async function acquireTakeover(file: string): Promise<Takeover | undefined> {
+  const self = identityOf('self');
+  const text = `${process.pid}\n${self?.namespace ?? ''}\n${self?.boot ?? ''}\n${self?.startTicks ?? ''}\n${randomBytes(8).toString('hex')}\n`;
+  const read = (path = file) => readFile(path, 'utf8').catch(() => undefined);
+  if (await writeFileExclusive(file, new TextEncoder().encode(text), 0o644)) {
+    return {
+      held: async () => (await read()) === text,
+      release: async () => {
+        if ((await read()) === text) await unlink(file).catch(() => {});
+      },
+    };
+  }
+  const [found, judged] = await Promise.all([stat(file).catch(() => undefined), read()]);
+  if (found === undefined || judged === undefined || takeoverInUse(judged, found.mtimeMs)) return undefined;
+  await moveAsideUnlessReplaced(file, async (aside) => (await read(aside)) === judged);
+  return undefined;
 }
 
-/** Claims and moved-aside files that processes killed mid-takeover left behind (best effort). */
+function takeoverInUse(text: string, mtimeMs: number): boolean {
+  const [pid, namespace, boot, startTicks] = text.split('\n');
+  const mine = identityOf('self');
+  if (mine === undefined || !namespace || !boot || !startTicks || namespace !== mine.namespace || boot !== mine.boot) return Math.abs(Date.now() - mtimeMs) <= TAKEOVER_LIMIT_MS;
+  const now = identityOf(Number(pid));
+  return now !== undefined && now.namespace === namespace && now.startTicks === startTicks && now.state !== 'Z';
+}
+
+/** Files that processes killed mid-takeover or mid-write left behind: moved-aside locks, temporary files (best effort). */
 async function removeLeftovers(directory: string): Promise<void> {
   const names = await readdir(directory).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(`${LOCK_FILE}.`) || !(name.endsWith('.takeover') || name.endsWith('.aside'))) continue;
+    if (!name.startsWith(`${LOCK_FILE}.`) || !(name.endsWith('.aside') || name.endsWith('.tmp'))) continue;
     const file = join(directory, name);
     const found = await stat(file).catch(() => undefined);
-    // By ctime: a rename sets it, while a moved lock keeps its old mtime.
-    if (found !== undefined && Math.abs(Date.now() - found.ctimeMs) > TAKEOVER_CLAIM_MS) await moveAsideUnlessReplaced(file, fileIdentity(found), () => true).catch(() => {});
+    // By ctime: a rename sets it, while a moved lock keeps its old mtime. Such files live milliseconds.
+    if (found !== undefined && Math.abs(Date.now() - found.ctimeMs) > TAKEOVER_LIMIT_MS) await unlink(file).catch(() => {});
   }
 }
 
-/** Removes the stale lock judged, and nothing else: what is found there by now may be another process's fresh lock. */
-async function replaceStale(path: string, judged: FoundLock): Promise<void> {
-  await moveAsideUnlessReplaced(path, judged.inode, (moved) => Object.is(moved.pid, judged.pid) && moved.mtimeMs === judged.mtimeMs);
-}
-
 /**
- * Moves a file aside and deletes it when it is the one judged (by file, and `same` for what it holds); else puts it
- * back: a file is only removed as it was judged, not as it is found later.
+ * Moves a file aside and deletes it when it is the one judged (`isJudged` reads the moved file); else puts it back: a
+ * file is removed only as it was judged, not as it is found later.
  */
-async function moveAsideUnlessReplaced(path: string, inode: string, same: (moved: FoundLock) => boolean): Promise<void> {
+async function moveAsideUnlessReplaced(path: string, isJudged: (aside: string) => Promise<boolean>): Promise<void> {
   const aside = `${path}.${randomBytes(6).toString('hex')}.aside`;
   try {
     await rename(path, aside);
@@ -293,9 +364,7 @@ async function moveAsideUnlessReplaced(path: string, inode: string, same: (moved
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  const movedStat = await stat(aside).catch(() => undefined);
-  const moved = movedStat === undefined ? undefined : { inode: fileIdentity(movedStat), pid: (await readPid(aside).catch(() => undefined)) ?? Number.NaN, mtimeMs: movedStat.mtimeMs };
-  if (moved !== undefined && !(moved.inode === inode && same(moved))) await link(aside, path).catch(() => {});
+  if (!(await isJudged(aside))) await link(aside, path).catch(() => {});
   await unlink(aside).catch(() => {});
 }
 

@@ -78,6 +78,24 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.equal(await lockOwner(), String(children[3]!.pid));
   });
 
+  it('a peer whose lock another process took over (its lease ran out) stops with exit 1 and leaves the lock and status.json alone (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'lost');
+    await start(dataDir);
+    const peer = children[0]!;
+    await waitFor(() => readStatus(dataDir), 'status.json', 10_000);
+    // Another process's lock in its place, as one started in another container takes a lock whose lease ran out.
+    await rm(join(dataDir, 'peer.lock'));
+    await writeFile(join(dataDir, 'peer.lock'), '4242\n');
+    // Noticed at its next lease refresh (every 5 s).
+    const exit = await Promise.race([exited(peer), new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    assert.deepEqual(exit, { code: 1, signal: null });
+    const log = await readFile(join(dataDir, 'peer.log'), 'utf8');
+    assert.match(log, /peer\.lock is now held by pid 4242 .*stopping, so that one peer runs/);
+    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), '4242', 'the other lock stays');
+    const after = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as Status;
+    assert.equal(after.running, true, 'status.json is not rewritten by the peer that lost the lock (it would say stopped)');
+  });
+
   it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {
     const dataDir = join(dir.path, 'd');
     await start(dataDir);

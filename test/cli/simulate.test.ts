@@ -76,6 +76,16 @@ describe('mutual simulate', function () {
     assert.equal(run.stdout, '');
   });
 
+  it('refuses --async above 300 participants with the reason, at once (it grows with their square; found by a review)', () => {
+    const participants = Array.from({ length: 301 }, (_, index) => ({ id: `p${index}`, recognition: { [`p${(index + 1) % 301}`]: 1 } }));
+    const run = runMutual(['simulate', '--async', '-'], { input: JSON.stringify({ participants }) });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /301 participants are too many for --async \(at most 300\).*without --async/);
+    assert.equal(run.stdout, '');
+    // The synchronous rounds take it.
+    assert.equal(runMutual(['simulate', '-'], { input: JSON.stringify({ participants }) }).status, 0);
+  });
+
   it('exits 1 for a scenario file it cannot read, naming it', () => {
     const run = runMutual(['simulate', join(repositoryRoot, 'examples', 'no-such-scenario.json')]);
     assert.equal(run.status, 1);

@@ -16,7 +16,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   }
 }
 
-function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; storage?: (self: string) => EngineStorage; exclusive?: () => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; storage?: (self: string) => EngineStorage; exclusive?: (onLost: (holder: number) => void) => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
   const identity = options.identity ?? {};
   const storages = options.storages ?? new Map<string, EngineStorage>();
   return new EngineMutualService({
@@ -304,5 +304,17 @@ describe('extension service: one process per identity', function () {
       await first.leave();
       await second.leave();
     }
+  });
+
+  it('leaves when another process took over its lock while joined (found by an operator pass: it went on unaware)', async function () {
+    let lose: ((holder: number) => void) | undefined;
+    let released = 0;
+    const lost = service({ exclusive: async (onLost) => ((lose = onLost), { release: async () => void released++ }) });
+    await lost.join();
+    assert.equal(lost.joined, true);
+    lose!(4242);
+    for (let wait = 0; wait < 100 && lost.joined; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(lost.joined, false);
+    assert.equal(released, 1, 'its lease released (the lock itself is the other process\'s)');
   });
 });

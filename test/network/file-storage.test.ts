@@ -103,6 +103,25 @@ describe('network: file storage and identity', function () {
     (await lockDataDir(dir)).releaseSync();
   });
 
+  it('an owner is told when another lock took its place, and stops refreshing it (found by an operator pass)', async () => {
+    const { writeFile, unlink } = await import('node:fs/promises');
+    const { lockDataDir } = await import('../../src/network/process-lock.ts');
+    const told: number[] = [];
+    const lock = await lockDataDir(dir, { onLost: (holder) => told.push(holder), refreshMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(told, [], 'not while it is mine');
+    await unlink(lock.path);
+    await writeFile(lock.path, '4242\n');
+    for (let wait = 0; wait < 50 && told.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(told, [4242]);
+    const { mtimeMs } = await stat(lock.path);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await stat(lock.path)).mtimeMs, mtimeMs, 'the other lock is not refreshed');
+    assert.deepEqual(told, [4242], 'told once');
+    await lock.release();
+    assert.equal((await readFile(lock.path, 'utf8')).trim(), '4242', 'nor released');
+  });
+
   it('an owner releases only the lock it created, not one that took its place', async () => {
     const { writeFile, unlink } = await import('node:fs/promises');
     const { lockDataDir } = await import('../../src/network/process-lock.ts');
@@ -116,48 +135,82 @@ describe('network: file storage and identity', function () {
     assert.equal((await readFile(lock.path, 'utf8')).trim(), String(process.pid));
   });
 
-  it('a stale lock is replaced by the one process that claims it, and only as judged (found by a review\'s probe)', async () => {
-    const { utimes, writeFile, readdir } = await import('node:fs/promises');
-    const { lockDataDir, DataDirInUse, LOCK_LEASE_MS, TAKEOVER_CLAIM_MS } = await import('../../src/network/process-lock.ts');
+  it('a stale lock is replaced by one starter at a time, holding the takeover file until its own lock exists (found by two reviews\' probes)', async () => {
+    const { utimes, writeFile, readdir, readlink, symlink } = await import('node:fs/promises');
+    const { lockDataDir, DataDirInUse, LOCK_LEASE_MS, TAKEOVER_FILE, TAKEOVER_LIMIT_MS } = await import('../../src/network/process-lock.ts');
     const lockFile = join(dir, 'peer.lock');
+    const takeoverFile = join(dir, TAKEOVER_FILE);
     const expired = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
     const staleLock = async (text = '999999999\n') => {
       await writeFile(lockFile, text);
       await utimes(lockFile, expired, expired);
-      const found = await stat(lockFile);
-      return join(dir, `peer.lock.${found.dev}-${found.ino}-${text.trim() === '999999999' ? '999999999' : 'NaN'}-${Math.trunc(found.mtimeMs)}.takeover`);
     };
     // Four starters at once on a stale lock (several windows restored after a reboot): one holds it, the others are
-    // told who does. Before the claim, one that judged it stale late moved the winner's lock aside, and a put-back
-    // that failed left two holders.
+    // told who does.
     await staleLock();
     const starts = await Promise.allSettled([1, 2, 3, 4].map(() => lockDataDir(dir)));
     const held = starts.filter((start) => start.status === 'fulfilled');
     assert.equal(held.length, 1, 'one holder');
     for (const start of starts) if (start.status === 'rejected') assert.ok(start.reason instanceof DataDirInUse && start.reason.owner === process.pid, String(start.reason));
     await held[0]!.value.release();
-    // Another process claimed its replacement: wait for it, then judge what it left.
-    const claim = await staleLock();
-    await writeFile(claim, '12345\n');
-    let settled = false;
-    const waiting = lockDataDir(dir).finally(() => (settled = true));
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(settled, false, 'waits while the claim is fresh');
-    assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999', 'the stale lock stays while claimed');
-    await rm(claim);
-    await (await waiting).release();
-    // A claim left by a claimant that died mid-replacement expires; so does a lock moved aside and never deleted.
-    const expiredClaim = await staleLock();
-    await writeFile(expiredClaim, '12345\n');
-    const longAgo = new Date(Date.now() - TAKEOVER_CLAIM_MS - 5_000);
-    await utimes(expiredClaim, longAgo, longAgo);
+    // Another process is replacing it (its takeover file names a running process: my parent here): wait for it, then
+    // judge what it left.
+    const namespace = await readlink('/proc/self/ns/pid').catch(() => undefined);
+    if (namespace !== undefined) {
+      const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      const startTicks = (pid: number | string) => readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      await staleLock();
+      await writeFile(takeoverFile, `${process.ppid}\n${namespace}\n${boot}\n${await startTicks(process.ppid)}\nnonce\n`);
+      const old = new Date(Date.now() - 2 * TAKEOVER_LIMIT_MS);
+      await utimes(takeoverFile, old, old); // its age says nothing where its process can be checked
+      let settled = false;
+      const waiting = lockDataDir(dir).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(settled, false, 'waits while the takeover file\'s process runs');
+      assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999', 'the stale lock stays meanwhile');
+      await rm(takeoverFile);
+      await (await waiting).release();
+      // Left by a process that is gone (killed mid-takeover): broken at once.
+      await staleLock();
+      await writeFile(takeoverFile, `999999999\n${namespace}\n${boot}\n1\nnonce\n`);
+      (await lockDataDir(dir)).releaseSync();
+    }
+    // From another pid namespace (a container on the same volume): by its age.
+    await staleLock();
+    await writeFile(takeoverFile, '1\npid:[1]\nanother-boot\n7\nnonce\n');
+    const longAgo = new Date(Date.now() - TAKEOVER_LIMIT_MS - 5_000);
+    await utimes(takeoverFile, longAgo, longAgo);
     const lock = await lockDataDir(dir);
     assert.equal((await readFile(lockFile, 'utf8')).trim(), String(process.pid));
     await lock.release();
-    // A lock whose text is not a pid (its writer killed mid-write) is replaced too.
+    // A lock whose text is not a pid (its writer killed mid-write) is replaced too; a moved-aside lock or a temporary
+    // file left by a killed process is removed once old.
     await staleLock('garbage');
-    (await lockDataDir(dir)).releaseSync();
-    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('peer.lock')), [], 'no lock, claim or moved file left');
+    await writeFile(join(dir, 'peer.lock.0123456789ab.aside'), '4242\n');
+    await writeFile(join(dir, 'peer.lock.4242.0123456789ab.tmp'), '4242\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const taken = await lockDataDir(dir);
+    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('peer.lock.') && name !== 'peer.lock.owner').sort(), ['peer.lock.0123456789ab.aside', 'peer.lock.4242.0123456789ab.tmp'], 'young: kept');
+    taken.releaseSync();
+    // A symbolic link to nowhere in the lock's place is refused with the reason, not retried for 15 s.
+    await symlink(join(dir, 'nowhere'), lockFile);
+    await assert.rejects(lockDataDir(dir), /peer\.lock is not a lock file \(a symbolic link\): remove it/);
+  });
+
+  it('a zombie (exited, not reaped by its parent) is not a running owner (found by an operator pass)', async function () {
+    const { processAlive } = await import('../../src/network/process-lock.ts');
+    if (!(await stat('/proc/self/stat').then(() => true, () => false))) this.skip(); // not Linux: no process states to read
+    // The shell's background child exits at once; the shell has become `sleep 5` (exec), which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.match(await readFile(`/proc/${zombie}/stat`, 'utf8'), /\) Z /, 'the child is a zombie');
+      assert.equal(processAlive(zombie), false);
+      assert.equal(processAlive(parent.pid!), true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('the owner refreshes its lease', async () => {

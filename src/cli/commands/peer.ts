@@ -38,7 +38,8 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
   --no-mdns           do not discover peers on the local network
 Without --profile the declarations saved in DIR by an earlier run are declared again.
 One peer runs per data dir: a second one exits 1 ("data dir DIR is in use by pid N"); DIR/peer.lock holds the pid,
-is removed on a clean shutdown and taken over when its pid is no longer alive.
+is removed on a clean shutdown and taken over when its process no longer runs (from another container: when not
+refreshed for 30 s). A peer whose lock was taken over while it ran stops with exit 1.
 status.json is rewritten on every change and at least every ${STATUS_REFRESH_MS / 1000} s (pid, updatedAt); a clean shutdown
 writes running: false (\`mutual status --help\` says how it tells a running peer from a stopped or crashed one).
 The first SIGINT/SIGTERM shuts down cleanly (exit 0); a second one within 1 s is ignored (\`timeout\` sends two), a
@@ -178,8 +179,17 @@ export const command: Command = {
     const logger: EngineLogger = { debug() {}, info: (message) => log('info', message), warn: (message) => log('warn', message) };
 
     let lock: DataDirLock;
+    /** The pid whose lock took this peer's place while it ran; the peer then stops (see below). */
+    let lockLostTo: number | undefined;
+    let stopForLostLock = () => {};
     try {
-      lock = await lockDataDir(dataDir);
+      lock = await lockDataDir(dataDir, {
+        onLost: (holder) => {
+          lockLostTo = holder;
+          log('error', `${lock.path} is now held by pid ${holder} (this peer's lease ran out: was it frozen, or the clock stepped?): stopping, so that one peer runs as ${dataDir}'s identity`);
+          stopForLostLock();
+        },
+      });
     } catch (error) {
       console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot create or lock the data dir ${dataDir}: ${(error as Error).message}`}`);
       return 1;
@@ -260,7 +270,8 @@ export const command: Command = {
       log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(peerNetwork.connectedPeers().length)} connected: ${describeOutcome(snapshot)}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
     };
     const writeStatus = () => {
-      if (statusPending) return statusWrite;
+      // status.json is the new owner's once the lock is lost.
+      if (statusPending || lockLostTo !== undefined) return statusWrite;
       statusPending = true;
       statusWrite = statusWrite.then(async () => {
         statusPending = false;
@@ -311,6 +322,7 @@ export const command: Command = {
 
     let resolveStop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
+    stopForLostLock = () => resolveStop();
     // Listeners stay installed (not `once`): signal-exit, which write-file-atomic loads during a write, re-raises a
     // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal within
     // REPEATED_SIGNAL_MS is the same request (\`timeout\` signals the child, then its process group); a later one forces
@@ -360,6 +372,7 @@ export const command: Command = {
       }
       await writeStatus();
       await stopped;
+      if (lockLostTo !== undefined) throw new Error(`the data dir's lock was taken over by pid ${lockLostTo}`);
     } catch (error) {
       failure = describeStartFailure(error as Error);
       log('error', `peer failed: ${failure}`);
