@@ -105,6 +105,9 @@ export class EngineMutualService implements MutualService {
   private lastDeclarations: { readonly state: State; readonly recognition: RecognitionWeights } | undefined;
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
+  private currentJoin: object | undefined;
+  /** Called when the lease was lost: the running engine's saves go nowhere from then on. */
+  private freezeStorage: () => void = () => {};
   private readonly history: { round: number; residualNeedNorm: number; maxDelta: number }[] = [];
 
   constructor(options: MutualServiceOptions) {
@@ -122,10 +125,14 @@ export class EngineMutualService implements MutualService {
   }
 
   private async doJoin(): Promise<void> {
+    // This join, until it is left: a lease lost after that (its report came late) is not the join of the moment.
+    const join = {};
+    this.currentJoin = join;
     const lease = await this.options.exclusive?.((holder) => {
-      // Another lease by now (left and joined again): not this join's. None yet: lost while joining, left once joined.
-      if (this.lease !== undefined && this.lease !== lease) return;
+      if (this.currentJoin !== join) return;
       this.options.logger.warn(`another process (pid ${holder}) took over this identity's lock while joined: leaving, so that one process publishes as this peer`);
+      // The cache is the other process's now: what the engine saves as it stops goes nowhere.
+      this.freezeStorage();
       void this.leave();
     });
     try {
@@ -140,7 +147,11 @@ export class EngineMutualService implements MutualService {
   private async startNode(): Promise<void> {
     const key = await loadOrCreateIdentity(this.options.identity);
     const node = await this.options.createNetwork(key);
-    const engine = createEngine({ network: node.network, storage: this.options.storage(node.network.self), config: this.options.config(), logger: this.options.logger });
+    const cache = this.options.storage(node.network.self);
+    let frozen = false;
+    this.freezeStorage = () => (frozen = true);
+    const storage: EngineStorage = { load: (key) => cache.load(key), save: async (key, value) => (frozen ? undefined : cache.save(key, value)) };
+    const engine = createEngine({ network: node.network, storage, config: this.options.config(), logger: this.options.logger });
     try {
       await engine.start();
       this.node = node;
@@ -179,6 +190,7 @@ export class EngineMutualService implements MutualService {
     if (engine) this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
     const lease = this.lease;
     this.lease = undefined;
+    this.currentJoin = undefined;
     try {
       if (engine) await engine.stop();
       if (node?.stop) await node.stop();

@@ -18,8 +18,10 @@ export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    // A zombie (exited, not yet reaped by its parent) still answers signal 0.
-    return !/^\d+ \(.*\) Z /s.test(readStatLine(pid));
+    // A zombie (exited, not yet reaped by its parent) still answers signal 0. Its state follows the command name,
+    // which may itself hold ") Z " (a live process was taken for a zombie: found by a review).
+    const stat = readStatLine(pid);
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
@@ -182,7 +184,19 @@ export async function lockDataDir(dataDir: string, options: LockOptions = {}): P
     return owns(found.inode, found.pid, () => ownerFileText);
   };
   const stillMine = async () => isMine(await findLock(path).catch(() => undefined));
+  /** The pid of the lock that took this one's place; undefined while it is still mine or cannot be told (an unreadable owner file). */
+  const lostTo = async (found: FoundLock): Promise<number | undefined> => {
+    if (mine === undefined) return undefined;
+    if (found.inode !== mine || found.pid !== process.pid) return found.pid;
+    if (ownerText === undefined) return undefined;
+    // The same file and pid: another container's pid 1 on an inode used again, told apart by its owner file.
+    const ownerFileText = await readFile(ownerFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : undefined));
+    return ownerFileText !== undefined && ownerFileText !== '' && ownerFileText !== ownerText ? found.pid : undefined;
+  };
+  /** Released, or lost: a refresh already under way when it stopped must not act (it reported this process's own release as lost). */
+  let stopped = false;
   const stopRefreshing = () => {
+    stopped = true;
     clearInterval(refresh);
     heldHere.delete(path);
   };
@@ -230,11 +244,15 @@ export async function lockDataDir(dataDir: string, options: LockOptions = {}): P
     refresh = setInterval(() => {
       void findLock(path)
         .then(async (found) => {
-          // Another lock in its place: taken over, so neither refreshed nor released by this process. None there, or
-          // unreadable for a moment: tried again at the next tick (giving up let the lease run out under a live owner).
-          if (found !== undefined && !(await isMine(found))) {
+          // Another lock in its place: taken over, so neither refreshed nor released by this process, and its owner is
+          // told. None there, or unreadable for a moment: tried again at the next tick (giving up let the lease run out
+          // under a live owner; and a lost lock stops its owner, so only a lock known to be another's counts).
+          if (stopped || found === undefined) return undefined;
+          const holder = await lostTo(found);
+          if (stopped) return undefined;
+          if (holder !== undefined) {
             stopRefreshing();
-            return options.onLost?.(found.pid);
+            return options.onLost?.(holder);
           }
           const now = new Date();
           return utimes(path, now, now);
@@ -277,8 +295,8 @@ export async function lockDataDir(dataDir: string, options: LockOptions = {}): P
         if (await lockInUse(ownerFile, now)) throw new DataDirInUse(inUseMessage(dataDir, now.pid, path), now.pid, path);
         // Broken by another starter while this process stood still: no longer mine to act on.
         if (!(await takeover.held())) continue;
-        await moveAsideUnlessReplaced(path, async (aside) => {
-          const moved = await findLock(aside);
+        await removeIfJudged(path, async (alias) => {
+          const moved = await findLock(alias);
           return moved !== undefined && moved.inode === now.inode && Object.is(moved.pid, now.pid) && moved.mtimeMs === now.mtimeMs;
         });
       }
@@ -328,7 +346,7 @@ async function acquireTakeover(file: string): Promise<Takeover | undefined> {
   }
   const [found, judged] = await Promise.all([stat(file).catch(() => undefined), read()]);
   if (found === undefined || judged === undefined || takeoverInUse(judged, found.mtimeMs)) return undefined;
-  await moveAsideUnlessReplaced(file, async (aside) => (await read(aside)) === judged);
+  await removeIfJudged(file, async (alias) => (await read(alias)) === judged);
   return undefined;
 }
 
@@ -344,7 +362,8 @@ function takeoverInUse(text: string, mtimeMs: number): boolean {
 async function removeLeftovers(directory: string): Promise<void> {
   const names = await readdir(directory).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(`${LOCK_FILE}.`) || !(name.endsWith('.aside') || name.endsWith('.tmp'))) continue;
+    // .stale: moved-aside locks of earlier versions.
+    if (!name.startsWith(`${LOCK_FILE}.`) || !['.aside', '.stale', '.tmp'].some((suffix) => name.endsWith(suffix))) continue;
     const file = join(directory, name);
     const found = await stat(file).catch(() => undefined);
     // By ctime: a rename sets it, while a moved lock keeps its old mtime. Such files live milliseconds.
@@ -353,19 +372,27 @@ async function removeLeftovers(directory: string): Promise<void> {
 }
 
 /**
- * Moves a file aside and deletes it when it is the one judged (`isJudged` reads the moved file); else puts it back: a
- * file is removed only as it was judged, not as it is found later.
+ * Deletes the file at `path` when it is the one judged (`isJudged` reads it under a second name), and nothing else.
+ * Linked, not renamed, to that name: a rename took whatever was there by then (another process's fresh lock, or its
+ * takeover file) and had to put it back, and a file created in that gap made the put-back fail, deleting it (found by
+ * reviews). Only the last stat-and-unlink is not atomic, against processes that replace files without the takeover
+ * file (earlier versions).
  */
-async function moveAsideUnlessReplaced(path: string, isJudged: (aside: string) => Promise<boolean>): Promise<void> {
-  const aside = `${path}.${randomBytes(6).toString('hex')}.aside`;
+async function removeIfJudged(path: string, isJudged: (alias: string) => Promise<boolean>): Promise<void> {
+  const alias = `${path}.${randomBytes(6).toString('hex')}.aside`;
   try {
-    await rename(path, aside);
+    await link(path, alias);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  if (!(await isJudged(aside))) await link(aside, path).catch(() => {});
-  await unlink(aside).catch(() => {});
+  try {
+    if (!(await isJudged(alias))) return;
+    const [atPath, judged] = await Promise.all([stat(path).catch(() => undefined), stat(alias).catch(() => undefined)]);
+    if (atPath !== undefined && judged !== undefined && fileIdentity(atPath) === fileIdentity(judged)) await unlink(path).catch(() => {});
+  } finally {
+    await unlink(alias).catch(() => {});
+  }
 }
 
 function inUseMessage(dataDir: string, pid: number, path: string): string {

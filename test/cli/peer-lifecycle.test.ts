@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHeadlessPeer } from '../../scripts/peer-process.ts';
 import { ensureBuilt, repositoryRoot, runMutual, stopChild, useTempDir, waitFor } from './helpers.ts';
@@ -86,6 +86,11 @@ describe('mutual peer: one process over its life (loopback)', function () {
     // Another process's lock in its place, as one started in another container takes a lock whose lease ran out.
     await rm(join(dataDir, 'peer.lock'));
     await writeFile(join(dataDir, 'peer.lock'), '4242\n');
+    // The new owner's cache, which the peer that lost the lock rewrote as it stopped (found by a review).
+    const cache = join(dataDir, 'store', NETWORK);
+    const records = (await readdir(cache)).filter((name) => name.startsWith('records.'));
+    assert.ok(records.length > 0, 'the peer keeps a cache');
+    for (const name of records) await writeFile(join(cache, name), '{"theNewOwner":true}');
     // Noticed at its next lease refresh (every 5 s).
     const exit = await Promise.race([exited(peer), new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
     assert.deepEqual(exit, { code: 1, signal: null });
@@ -94,6 +99,7 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), '4242', 'the other lock stays');
     const after = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as Status;
     assert.equal(after.running, true, 'status.json is not rewritten by the peer that lost the lock (it would say stopped)');
+    for (const name of records) assert.equal(await readFile(join(cache, name), 'utf8'), '{"theNewOwner":true}', `${name} is left to the new owner`);
   });
 
   it('status.json carries pid and updatedAt, refreshed while nothing changes; `mutual status` tells running, stopped and killed apart', async () => {

@@ -309,12 +309,20 @@ describe('extension service: one process per identity', function () {
   it('leaves when another process took over its lock while joined (found by an operator pass: it went on unaware)', async function () {
     let lose: ((holder: number) => void) | undefined;
     let released = 0;
-    const lost = service({ exclusive: async (onLost) => ((lose = onLost), { release: async () => void released++ }) });
+    const cache = memoryStorage();
+    const lost = service({ storage: () => cache, exclusive: async (onLost) => ((lose = onLost), { release: async () => void released++ }) });
     await lost.join();
     assert.equal(lost.joined, true);
+    await lost.declare('need', { id: 'n1', type: 'review', quantity: 1, skills: [] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = JSON.stringify([...cache.data]);
+    // The other process owns the cache now (found by a review: the engine's saves as it stopped rewrote it).
+    for (const key of cache.data.keys()) cache.data.set(key, 'the new owner\'s');
     lose!(4242);
     for (let wait = 0; wait < 100 && lost.joined; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(lost.joined, false);
     assert.equal(released, 1, 'its lease released (the lock itself is the other process\'s)');
+    assert.ok(before.length > 2, 'the engine kept a cache while joined');
+    assert.ok([...cache.data.values()].every((value) => value === 'the new owner\'s'), 'nothing saved after the lease was lost');
   });
 });

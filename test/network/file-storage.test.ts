@@ -211,6 +211,20 @@ describe('network: file storage and identity', function () {
     } finally {
       parent.kill('SIGKILL');
     }
+    // A live process whose name holds ") Z " is no zombie (its state follows the last parenthesis; found by a review).
+    const { copyFile } = await import('node:fs/promises');
+    const oddName = join(dir, 'a) Z b');
+    await copyFile('/bin/sleep', oddName);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(oddName, 0o755);
+    const odd = spawn(oddName, ['5'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.match(await readFile(`/proc/${odd.pid}/stat`, 'utf8'), /\(a\) Z b\) S /);
+      assert.equal(processAlive(odd.pid!), true);
+    } finally {
+      odd.kill('SIGKILL');
+    }
   });
 
   it('the owner refreshes its lease', async () => {

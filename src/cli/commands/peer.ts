@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
-import { createEngine, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
+import { createEngine, type EngineLogger, type EngineSnapshot, type EngineStorage } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
@@ -181,13 +181,15 @@ export const command: Command = {
     let lock: DataDirLock;
     /** The pid whose lock took this peer's place while it ran; the peer then stops (see below). */
     let lockLostTo: number | undefined;
-    let stopForLostLock = () => {};
+    // Created before the lock: a lock lost while the peer starts (a profile read from a slow pipe) stops it too.
+    let resolveStop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
     try {
       lock = await lockDataDir(dataDir, {
         onLost: (holder) => {
           lockLostTo = holder;
           log('error', `${lock.path} is now held by pid ${holder} (this peer's lease ran out: was it frozen, or the clock stepped?): stopping, so that one peer runs as ${dataDir}'s identity`);
-          stopForLostLock();
+          resolveStop();
         },
       });
     } catch (error) {
@@ -236,7 +238,9 @@ export const command: Command = {
 
     const listenAddresses = listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
     // One store for the engine's records and the network's address book (store/network.addresses.json).
-    const storage = fileStorage(dataDir, network);
+    const files = fileStorage(dataDir, network);
+    // The store is the new owner's once the lock is lost: the engine's last saves as it stops go nowhere.
+    const storage: EngineStorage = { load: (key) => files.load(key), save: async (key, value) => (lockLostTo === undefined ? files.save(key, value) : undefined) };
     const peerNetwork = createLibp2pNetwork({
       network,
       privateKey: identity.privateKey,
@@ -320,9 +324,6 @@ export const command: Command = {
       }, 100);
     };
 
-    let resolveStop: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
-    stopForLostLock = () => resolveStop();
     // Listeners stay installed (not `once`): signal-exit, which write-file-atomic loads during a write, re-raises a
     // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal within
     // REPEATED_SIGNAL_MS is the same request (\`timeout\` signals the child, then its process group); a later one forces
@@ -348,6 +349,11 @@ export const command: Command = {
     });
     const heartbeat = setInterval(() => void writeStatus(), 1000);
     try {
+      // A lock lost while starting: nothing more is published or written as this data dir's peer.
+      const stillOwner = () => {
+        if (lockLostTo !== undefined) throw new Error(`the data dir's lock was taken over by pid ${lockLostTo}`);
+      };
+      stillOwner();
       await engine.start();
       console.log(`peer ${identity.peerId}`);
       const addresses = peerNetwork.addresses();
@@ -364,15 +370,17 @@ export const command: Command = {
             if (size > MAX_RECORD_BYTES) throw new Error(`${profilePath}: its ${kind} would need a record of ${size} bytes with a full causal clock (256 teammates), more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
           }
           // Durable before it is declared (temp file, fsync, rename).
+          stillOwner();
           await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
         }
+        stillOwner();
         await engine.declareState(declarations.state);
         await engine.setRecognition(declarations.recognition);
         log('info', `declared ${declarations.state.capacities.length} capacities, ${declarations.state.needs.length} needs, recognition of ${Object.keys(declarations.recognition).length} peers`);
       }
       await writeStatus();
       await stopped;
-      if (lockLostTo !== undefined) throw new Error(`the data dir's lock was taken over by pid ${lockLostTo}`);
+      stillOwner();
     } catch (error) {
       failure = describeStartFailure(error as Error);
       log('error', `peer failed: ${failure}`);
