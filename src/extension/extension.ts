@@ -129,7 +129,7 @@ const MAX_OTHER_NETWORK_NOTICES = 3;
 
 function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings, memento: vscode.Memento): NetworkFactory {
   if (settings.transport === 'demo') return createDemoNetworkFactory(() => readEngineConfig(log));
-  return async (privateKey) => {
+  return async (privateKey, guardCache = (storage) => storage) => {
     // Loaded on first join only, so activation does not pay for libp2p.
     const { createLibp2pNetwork, isLoopbackAddress } = await import('../network/index.ts');
     const network = createLibp2pNetwork({
@@ -144,7 +144,7 @@ function networkFactory(log: vscode.LogOutputChannel, settings: NetworkSettings,
       // Failed dials, rejected input and the listen addresses belong in the user's log.
       logger: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
       // Beside the engine's cache of this network and identity: where followed teammates last listened.
-      addressStorage: { load: (key) => addressStorage().load(key), save: (key, value) => addressStorage().save(key, value) },
+      addressStorage: guardCache({ load: (key) => addressStorage().load(key), save: (key, value) => addressStorage().save(key, value) }),
       // Shown once per network name (the log names every peer): a typo otherwise shows only as having no peers.
       onOtherNetwork: (_peer, theirs) => {
         // At most a few per session: fresh peer ids cost a remote peer nothing (the log still names each one).

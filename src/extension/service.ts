@@ -15,7 +15,11 @@ export interface Disposable {
 }
 
 /** Creates the network this peer joins, from its identity key. */
-export type NetworkFactory = (privateKey: PrivateKey) => Promise<{ network: PeerNetwork; addresses(): readonly string[]; connect?(multiaddr: string): Promise<void>; afterJoin?(): Promise<void>; stop?(): Promise<void> }>;
+/**
+ * Creates the node of a join. `guardCache` wraps what the node keeps in a cache shared with other processes (the
+ * address book): its saves stop when this join's identity lease is lost.
+ */
+export type NetworkFactory = (privateKey: PrivateKey, guardCache?: (storage: EngineStorage) => EngineStorage) => Promise<{ network: PeerNetwork; addresses(): readonly string[]; connect?(multiaddr: string): Promise<void>; afterJoin?(): Promise<void>; stop?(): Promise<void> }>;
 
 export interface MutualServiceOptions {
   /** Loads or creates the identity key (the extension keeps it in SecretStorage). */
@@ -106,8 +110,6 @@ export class EngineMutualService implements MutualService {
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private currentJoin: object | undefined;
-  /** Called when the lease was lost: the running engine's saves go nowhere from then on. */
-  private freezeStorage: () => void = () => {};
   private readonly history: { round: number; residualNeedNorm: number; maxDelta: number }[] = [];
 
   constructor(options: MutualServiceOptions) {
@@ -128,15 +130,18 @@ export class EngineMutualService implements MutualService {
     // This join, until it is left: a lease lost after that (its report came late) is not the join of the moment.
     const join = {};
     this.currentJoin = join;
+    // The caches are the other process's once the lease is lost: what the engine and the node save as they stop goes
+    // nowhere (found by a review: they rewrote the new owner's).
+    let lost = false;
+    const guardCache = (storage: EngineStorage): EngineStorage => ({ load: (key) => storage.load(key), save: async (key, value) => (lost ? undefined : storage.save(key, value)) });
     const lease = await this.options.exclusive?.((holder) => {
       if (this.currentJoin !== join) return;
       this.options.logger.warn(`another process (pid ${holder}) took over this identity's lock while joined: leaving, so that one process publishes as this peer`);
-      // The cache is the other process's now: what the engine saves as it stops goes nowhere.
-      this.freezeStorage();
+      lost = true;
       void this.leave();
     });
     try {
-      await this.startNode();
+      await this.startNode(guardCache);
       this.lease = lease;
     } catch (error) {
       await lease?.release().catch(() => undefined);
@@ -144,14 +149,10 @@ export class EngineMutualService implements MutualService {
     }
   }
 
-  private async startNode(): Promise<void> {
+  private async startNode(guardCache: (storage: EngineStorage) => EngineStorage): Promise<void> {
     const key = await loadOrCreateIdentity(this.options.identity);
-    const node = await this.options.createNetwork(key);
-    const cache = this.options.storage(node.network.self);
-    let frozen = false;
-    this.freezeStorage = () => (frozen = true);
-    const storage: EngineStorage = { load: (key) => cache.load(key), save: async (key, value) => (frozen ? undefined : cache.save(key, value)) };
-    const engine = createEngine({ network: node.network, storage, config: this.options.config(), logger: this.options.logger });
+    const node = await this.options.createNetwork(key, guardCache);
+    const engine = createEngine({ network: node.network, storage: guardCache(this.options.storage(node.network.self)), config: this.options.config(), logger: this.options.logger });
     try {
       await engine.start();
       this.node = node;

@@ -66,25 +66,42 @@ const heldHere = new Set<string>();
 
 /** Which process this is, beyond its pid (Linux): its pid namespace, the boot, and its start time in clock ticks. */
 interface ProcessIdentity {
-  readonly namespace: string;
-  readonly boot: string;
+  /** Unreadable for another user's process (no ptrace access), where its stat is still readable. */
+  readonly namespace: string | undefined;
+  readonly boot: string | undefined;
   readonly startTicks: string;
   /** R, S, D, T, Z (a zombie: exited, not yet reaped by its parent) ... */
   readonly state: string;
 }
 
-function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
+const readOrUndefined = (read: () => string): string | undefined => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [state, startTicks] = [fields[0], fields[19]];
-    const namespace = readlinkSync(`/proc/${pid}/ns/pid`);
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return startTicks === undefined || state === undefined ? undefined : { namespace, boot, startTicks, state };
+    return read();
   } catch {
     return undefined;
   }
+};
+
+function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
+  const stat = readOrUndefined(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (stat === undefined) return undefined;
+  // The fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [state, startTicks] = [fields[0], fields[19]];
+  if (startTicks === undefined || state === undefined) return undefined;
+  const namespace = readOrUndefined(() => readlinkSync(`/proc/${pid}/ns/pid`));
+  const boot = readOrUndefined(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  return { namespace, boot, startTicks, state };
+}
+
+/**
+ * Whether the process that wrote an owner or takeover file in my namespace and boot still runs: the process with its
+ * pid (numbered in my namespace, as /proc shows it) has its start time and is no zombie. Another user's process hides
+ * its namespace but not its start time: its live lock was taken for stale (found by a review).
+ */
+function stillRuns(pid: number, written: { readonly namespace: string; readonly startTicks: string }): boolean {
+  const now = identityOf(pid);
+  return now !== undefined && (now.namespace === undefined || now.namespace === written.namespace) && now.startTicks === written.startTicks && now.state !== 'Z';
 }
 
 async function readPid(path: string): Promise<number | undefined> {
@@ -125,7 +142,7 @@ async function findLock(path: string): Promise<FoundLock | undefined> {
  * its pid: where the file system keeps no birth time, an inode freed by a dead owner is used again at once, and its
  * owner file matched the next lock until that one's owner wrote its own (two holders in 4 of 40 trials: a review).
  */
-async function ownerOf(ownerFile: string, lock: FoundLock): Promise<Omit<ProcessIdentity, 'state'> | undefined> {
+async function ownerOf(ownerFile: string, lock: FoundLock): Promise<{ readonly namespace: string; readonly boot: string; readonly startTicks: string } | undefined> {
   const [file, pid, namespace, boot, startTicks] = (await readFile(ownerFile, 'utf8').catch(() => '')).split('\n');
   return file === lock.inode && Number(pid) === lock.pid && namespace && boot && startTicks ? { namespace, boot, startTicks } : undefined;
 }
@@ -148,10 +165,9 @@ async function lockInUse(ownerFile: string, lock: FoundLock): Promise<boolean> {
   // earlier version: refused for good before).
   if (owner === undefined) return (lock.pid !== process.pid && processAlive(lock.pid)) || leaseFresh;
   const mine = identityOf('self');
-  if (mine === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
-  const now = identityOf(lock.pid);
+  if (mine?.namespace === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
   // A zombie has exited: its parent has not reaped it yet (found by an operator pass: it counted as running).
-  return now !== undefined && now.namespace === owner.namespace && now.startTicks === owner.startTicks && now.state !== 'Z';
+  return stillRuns(lock.pid, owner);
 }
 
 export interface LockOptions {
@@ -231,7 +247,7 @@ export async function lockDataDir(dataDir: string, options: LockOptions = {}): P
     heldHere.add(path);
     mine = (await findLock(path))?.inode;
     const self = identityOf('self');
-    if (mine !== undefined && self !== undefined) {
+    if (mine !== undefined && self?.namespace !== undefined && self.boot !== undefined) {
       // Complete or not at all (temporary file, rename). Without it, the lock is judged by its pid and lease.
       const temporary = `${ownerFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const text = `${mine}\n${process.pid}\n${self.namespace}\n${self.boot}\n${self.startTicks}\n`;
@@ -345,17 +361,21 @@ async function acquireTakeover(file: string): Promise<Takeover | undefined> {
     };
   }
   const [found, judged] = await Promise.all([stat(file).catch(() => undefined), read()]);
-  if (found === undefined || judged === undefined || takeoverInUse(judged, found.mtimeMs)) return undefined;
-  await removeIfJudged(file, async (alias) => (await read(alias)) === judged);
+  if (found === undefined) return undefined;
+  // Unreadable (another user's, mode 0600): judged by its age alone, as from another namespace.
+  if (judged === undefined ? Math.abs(Date.now() - found.mtimeMs) <= TAKEOVER_LIMIT_MS : takeoverInUse(judged, found.mtimeMs)) return undefined;
+  await removeIfJudged(file, async (alias) => {
+    const [now, text] = await Promise.all([stat(alias).catch(() => undefined), read(alias)]);
+    return now !== undefined && fileIdentity(now) === fileIdentity(found) && text === judged;
+  });
   return undefined;
 }
 
 function takeoverInUse(text: string, mtimeMs: number): boolean {
   const [pid, namespace, boot, startTicks] = text.split('\n');
   const mine = identityOf('self');
-  if (mine === undefined || !namespace || !boot || !startTicks || namespace !== mine.namespace || boot !== mine.boot) return Math.abs(Date.now() - mtimeMs) <= TAKEOVER_LIMIT_MS;
-  const now = identityOf(Number(pid));
-  return now !== undefined && now.namespace === namespace && now.startTicks === startTicks && now.state !== 'Z';
+  if (mine?.namespace === undefined || !namespace || !boot || !startTicks || namespace !== mine.namespace || boot !== mine.boot) return Math.abs(Date.now() - mtimeMs) <= TAKEOVER_LIMIT_MS;
+  return stillRuns(Number(pid), { namespace, startTicks });
 }
 
 /** Files that processes killed mid-takeover or mid-write left behind: moved-aside locks, temporary files (best effort). */
@@ -383,8 +403,13 @@ async function removeIfJudged(path: string, isJudged: (alias: string) => Promise
   try {
     await link(path, alias);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    // Another user's file where hard links to it are protected (fs.protected_hardlinks, the systemd default): left by
+    // `sudo mutual peer`, it failed every later start (found by a review). Judged and removed under its own name.
+    if (code !== 'EPERM' && code !== 'EACCES') throw error;
+    if (await isJudged(path)) await unlink(path).catch(() => {});
+    return;
   }
   try {
     if (!(await isJudged(alias))) return;

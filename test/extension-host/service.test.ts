@@ -310,7 +310,12 @@ describe('extension service: one process per identity', function () {
     let lose: ((holder: number) => void) | undefined;
     let released = 0;
     const cache = memoryStorage();
-    const lost = service({ storage: () => cache, exclusive: async (onLost) => ((lose = onLost), { release: async () => void released++ }) });
+    // The node's own cache (the extension's address book) goes through the join's guard too.
+    const addressBook = memoryStorage();
+    let nodeCache: EngineStorage | undefined;
+    const demo = createDemoNetworkFactory(() => ({}));
+    const createNetwork: NetworkFactory = async (key, guardCache) => ((nodeCache = guardCache!(addressBook)), demo(key));
+    const lost = service({ createNetwork, storage: () => cache, exclusive: async (onLost) => ((lose = onLost), { release: async () => void released++ }) });
     await lost.join();
     assert.equal(lost.joined, true);
     await lost.declare('need', { id: 'n1', type: 'review', quantity: 1, skills: [] });
@@ -324,5 +329,7 @@ describe('extension service: one process per identity', function () {
     assert.equal(released, 1, 'its lease released (the lock itself is the other process\'s)');
     assert.ok(before.length > 2, 'the engine kept a cache while joined');
     assert.ok([...cache.data.values()].every((value) => value === 'the new owner\'s'), 'nothing saved after the lease was lost');
+    await nodeCache!.save('addresses', { saved: 'after the loss' });
+    assert.equal(addressBook.data.size, 0, 'the node\'s cache saves nothing either');
   });
 });
