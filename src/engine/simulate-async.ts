@@ -18,8 +18,20 @@ export interface AsyncSimulationOptions {
   /** Virtual time after which the run gives up (ms); default 120 s. */
   readonly maxVirtualMs?: number;
   readonly config?: Partial<EngineConfig>;
+  /** Called after each step of virtual time (10 ms) during the run: how far it is (the CLI reports it on long runs). */
+  readonly onProgress?: (progress: AsyncSimulationProgress) => void;
   /** Leave the engines running after convergence (benchmarks change a declaration and settle again); stop them with `stop()`. */
   readonly keepRunning?: boolean;
+}
+
+export interface AsyncSimulationProgress {
+  readonly virtualMs: number;
+  readonly maxVirtualMs: number;
+  /** The highest round of any engine. */
+  readonly round: number;
+  /** Engines that say they converged, of all. */
+  readonly converged: number;
+  readonly engines: number;
 }
 
 export interface AsyncSimulation {
@@ -69,7 +81,8 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
 
   const maxVirtualMs = options.maxVirtualMs ?? 120_000;
   const history: SimulationResult['history'] = [];
-  const allConverged = () => engines.every((engine) => engine.subgroups.hasSystemConverged.peek() && engine.phase.peek() === 9);
+  const hasConverged = (engine: Engine) => engine.subgroups.hasSystemConverged.peek() && engine.phase.peek() === 9;
+  const allConverged = () => engines.every(hasConverged);
   const step = 10;
   const settle = async (limitMs: number, onStep?: () => void) => {
     const start = scheduler.now();
@@ -95,7 +108,12 @@ export async function runAsyncSimulation(scenario: Scenario, options: AsyncSimul
       history.push({ round: Math.max(1, round), residualNeedNorm: Math.sqrt(squares), maxDelta });
     }
   };
-  const { converged } = await settle(maxVirtualMs, recordHistory);
+  const start = scheduler.now();
+  const { onProgress } = options;
+  const { converged } = await settle(maxVirtualMs, () => {
+    recordHistory();
+    onProgress?.({ virtualMs: scheduler.now() - start, maxVirtualMs, round: Math.max(...engines.map((engine) => engine.round.peek())), converged: engines.filter(hasConverged).length, engines: engines.length });
+  });
   const virtualMs = scheduler.now();
 
   // Back to scenario ids.

@@ -63,6 +63,18 @@ describe('engine', function () {
     }
   });
 
+  it('reports its progress while it runs: virtual time, round, engines converged (the CLI says it on long runs)', async () => {
+    const seen: { virtualMs: number; round: number; converged: number; engines: number; maxVirtualMs: number }[] = [];
+    const run = await runAsyncSimulation(demoTeam, { seed: 7, onProgress: (progress) => seen.push(progress) });
+    assert.equal(run.result.converged, true);
+    assert.ok(seen.length > 10, `${seen.length} reports`);
+    assert.ok(seen.every((progress, index) => index === 0 || progress.virtualMs > seen[index - 1]!.virtualMs), 'virtual time grows');
+    assert.ok(seen.every((progress) => progress.engines === demoTeam.participants.length && progress.maxVirtualMs === 120_000));
+    assert.equal(seen.at(-1)!.converged, demoTeam.participants.length, 'all converged at the end');
+    assert.ok(seen[0]!.converged < demoTeam.participants.length, 'not at the start');
+    assert.ok(seen.at(-1)!.round >= 1);
+  });
+
   it('a peer that also declares a need of 1e12 still publishes a change of 2.5 (epsilon is relative to each pair)', async () => {
     // Convergence judged against the peer's largest quantity (1e12 x epsilon = 1e6) kept b from publishing its second
     // offers, and r1 stayed at 5 of the 7.5 the synchronous rounds give it.

@@ -1,7 +1,7 @@
 // Room: cli (edge). `mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]`: synchronous rounds (or, with
 // --async, one engine per participant over the in-memory network), the SimulationResult as JSON on stdout. Invalid scenarios exit 1 with the reasons on stderr and nothing on stdout.
 import { parseArgs } from 'node:util';
-import { simulateAsync, type AsyncSimulationOptions } from '../../engine/simulate-async.ts';
+import { simulateAsync, type AsyncSimulationOptions, type AsyncSimulationProgress } from '../../engine/simulate-async.ts';
 import { simulate } from '../../protocol/allocation/index.ts';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { parseMessage } from '../../protocol/validate.ts';
@@ -16,6 +16,9 @@ import { scenarioProblems } from '../scenario-problems.ts';
  */
 export const MAX_ASYNC_PARTICIPANTS = 300;
 
+/** How often a long --async run says how far it is, on stderr (a run of 300 took minutes without a word). */
+export const PROGRESS_EVERY_MS = 10_000;
+
 const HELP = `usage: mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E] [--format json|table]
        mutual simulate --async [--seed S] [--latency-ms A-B] [--loss P] [--duplicate P] <scenario.json|->
 
@@ -27,7 +30,8 @@ reached, and prints the result as JSON.
   --format F       json (default; schemas/SimulationResult.schema.json) or table (for people)
 
 With --async, one engine per participant runs over an in-memory network on a virtual clock (same output format), for
-at most ${MAX_ASYNC_PARTICIPANTS} participants (its time and memory grow with the square of their number).
+at most ${MAX_ASYNC_PARTICIPANTS} participants (its time and memory grow with the square of their number); a long run
+says how far it is on stderr every ${PROGRESS_EVERY_MS / 1000} s.
 Who reaches a need first decides the fixed point, so an asynchronous run may settle on other flows than the
 synchronous rounds (which are the normative result, spec 7.6), and seeds may differ from one another; every one
 keeps the properties of spec 7.8 (no need over its quantity, mutual recognition first, work-conserving):
@@ -67,6 +71,16 @@ function latencyRange(text: string): [number, number] {
   const high = Number(match?.[2]);
   if (match === null || !(low >= 0) || !(high >= low) || high > 60_000) throw new Error(`--latency-ms must be A-B with 0 <= A <= B <= 60000 (got '${text}')`);
   return [low, high];
+}
+
+
+function progressOnStderr(): (progress: AsyncSimulationProgress) => void {
+  let next = performance.now() + PROGRESS_EVERY_MS;
+  return ({ virtualMs, maxVirtualMs, round, converged, engines }) => {
+    if (performance.now() < next) return;
+    next = performance.now() + PROGRESS_EVERY_MS;
+    process.stderr.write(`mutual simulate --async: ${(virtualMs / 1000).toFixed(1)} s of virtual time (at most ${maxVirtualMs / 1000}), round ${round}, ${converged} of ${engines} participants converged\n`);
+  };
 }
 
 export const command: Command = {
@@ -147,7 +161,7 @@ export const command: Command = {
     const result =
       asyncOptions === undefined
         ? simulate(scenario.value, { ...(maxRounds === undefined ? {} : { maxRounds }), ...(epsilon === undefined ? {} : { epsilon }) })
-        : await simulateAsync(scenario.value, { ...asyncOptions, ...(epsilon === undefined ? {} : { epsilon }) });
+        : await simulateAsync(scenario.value, { ...asyncOptions, ...(epsilon === undefined ? {} : { epsilon }), onProgress: progressOnStderr() });
     // One write of the whole document: nothing is half-printed.
     process.stdout.write(format === 'table' ? formatSimulation(result) : `${JSON.stringify(result, null, 2)}\n`);
     return 0;
