@@ -17,6 +17,14 @@ export interface EngineStorage {
   save(key: string, value: unknown): Promise<void>;
 }
 
+/**
+ * The same storage, whose saves go nowhere once `mayWrite` says no: a cache shared with the process that took over
+ * this identity's lock is that process's from then on (the last saves of a stopping engine rewrote it).
+ */
+export function guardedStorage(storage: EngineStorage, mayWrite: () => boolean): EngineStorage {
+  return { load: (key) => storage.load(key), save: async (key, value) => (mayWrite() ? storage.save(key, value) : undefined) };
+}
+
 export function memoryStorage(initial: Record<string, unknown> = {}): EngineStorage & { readonly data: Map<string, unknown> } {
   const data = new Map<string, unknown>(Object.entries(initial));
   return {

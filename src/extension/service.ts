@@ -3,7 +3,7 @@
 // starts them lazily (activation stays cheap) and turns the engine's snapshot into the view model the UI shows.
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { createEngine, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
+import { createEngine, guardedStorage, type Engine, type EngineConfig, type EngineLogger, type EngineSnapshot, type EngineStorage, type PeerNetwork } from '../engine/index.ts';
 import { DEFAULT_ENGINE_CONFIG, PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
 import { computeStabilityFactors, countUnmetNeeds, myLabel, peerIdEnding, peerLabels, type ViewModel } from './view-model.ts';
@@ -133,7 +133,7 @@ export class EngineMutualService implements MutualService {
     // The caches are the other process's once the lease is lost: what the engine and the node save as they stop goes
     // nowhere (found by a review: they rewrote the new owner's).
     let lost = false;
-    const guardCache = (storage: EngineStorage): EngineStorage => ({ load: (key) => storage.load(key), save: async (key, value) => (lost ? undefined : storage.save(key, value)) });
+    const guardCache = (storage: EngineStorage): EngineStorage => guardedStorage(storage, () => !lost);
     const lease = await this.options.exclusive?.((holder) => {
       if (this.currentJoin !== join) return;
       this.options.logger.warn(`another process (pid ${holder}) took over this identity's lock while joined: leaving, so that one process publishes as this peer`);

@@ -18,21 +18,10 @@ export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    // A zombie (exited, not yet reaped by its parent) still answers signal 0. Its state follows the command name,
-    // which may itself hold ") Z " (a live process was taken for a zombie: found by a review).
-    const stat = readStatLine(pid);
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    // A zombie (exited, not yet reaped by its parent) still answers signal 0.
+    return procStat(pid)?.state !== 'Z';
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** /proc/<pid>/stat, or '' where there is none (not Linux, or the process is gone). */
-function readStatLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return '';
   }
 }
 
@@ -82,16 +71,23 @@ const readOrUndefined = (read: () => string): string | undefined => {
   }
 };
 
-function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
+/** State and start time from /proc/<pid>/stat; undefined where there is none (not Linux, or the process is gone). */
+function procStat(pid: number | 'self'): { readonly state: string; readonly startTicks: string } | undefined {
   const stat = readOrUndefined(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
   if (stat === undefined) return undefined;
-  // The fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22.
+  // The fields after the command name, which may hold spaces, parentheses and ") Z " (a live process was taken for a
+  // zombie: found by a review): state is field 3, start time 22.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const [state, startTicks] = [fields[0], fields[19]];
-  if (startTicks === undefined || state === undefined) return undefined;
+  return startTicks === undefined || state === undefined ? undefined : { state, startTicks };
+}
+
+function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
+  const stat = procStat(pid);
+  if (stat === undefined) return undefined;
   const namespace = readOrUndefined(() => readlinkSync(`/proc/${pid}/ns/pid`));
   const boot = readOrUndefined(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
-  return { namespace, boot, startTicks, state };
+  return { namespace, boot, ...stat };
 }
 
 /**
@@ -102,6 +98,18 @@ function identityOf(pid: number | 'self'): ProcessIdentity | undefined {
 function stillRuns(pid: number, written: { readonly namespace: string; readonly startTicks: string }): boolean {
   const now = identityOf(pid);
   return now !== undefined && (now.namespace === undefined || now.namespace === written.namespace) && now.startTicks === written.startTicks && now.state !== 'Z';
+}
+
+/**
+ * Whether the process that wrote an owner or takeover file (its pid, namespace, boot and start time as written) is
+ * still there: in my namespace and boot, by that process; elsewhere, or where the file says too little, by the file's
+ * mtime being within `limitMs` of now either way (a lease; a future beyond it: the clock was set back).
+ */
+function writerPresent(written: { readonly pid: number; readonly namespace?: string; readonly boot?: string; readonly startTicks?: string }, mtimeMs: number, limitMs: number): boolean {
+  const { pid, namespace, boot, startTicks } = written;
+  const mine = identityOf('self');
+  if (mine?.namespace === undefined || !namespace || !boot || !startTicks || namespace !== mine.namespace || boot !== mine.boot) return Math.abs(Date.now() - mtimeMs) <= limitMs;
+  return stillRuns(pid, { namespace, startTicks });
 }
 
 async function readPid(path: string): Promise<number | undefined> {
@@ -157,17 +165,12 @@ async function ownerOf(ownerFile: string, lock: FoundLock): Promise<{ readonly n
  * or its lease is fresh.
  */
 async function lockInUse(ownerFile: string, lock: FoundLock): Promise<boolean> {
-  const age = Date.now() - lock.mtimeMs;
-  // A lease from the future beyond its length: the clock was set back and the owner has not refreshed it since.
-  const leaseFresh = age <= LOCK_LEASE_MS && age >= -LOCK_LEASE_MS;
   const owner = await ownerOf(ownerFile, lock);
   // By pid alone, my own pid is an earlier process's (a container's pid 1 again after a restart, with a lock of an
   // earlier version: refused for good before).
-  if (owner === undefined) return (lock.pid !== process.pid && processAlive(lock.pid)) || leaseFresh;
-  const mine = identityOf('self');
-  if (mine?.namespace === undefined || owner.namespace !== mine.namespace || owner.boot !== mine.boot) return leaseFresh;
+  if (owner === undefined) return (lock.pid !== process.pid && processAlive(lock.pid)) || writerPresent({ pid: lock.pid }, lock.mtimeMs, LOCK_LEASE_MS);
   // A zombie has exited: its parent has not reaped it yet (found by an operator pass: it counted as running).
-  return stillRuns(lock.pid, owner);
+  return writerPresent({ pid: lock.pid, ...owner }, lock.mtimeMs, LOCK_LEASE_MS);
 }
 
 export interface LockOptions {
@@ -363,19 +366,13 @@ async function acquireTakeover(file: string): Promise<Takeover | undefined> {
   const [found, judged] = await Promise.all([stat(file).catch(() => undefined), read()]);
   if (found === undefined) return undefined;
   // Unreadable (another user's, mode 0600): judged by its age alone, as from another namespace.
-  if (judged === undefined ? Math.abs(Date.now() - found.mtimeMs) <= TAKEOVER_LIMIT_MS : takeoverInUse(judged, found.mtimeMs)) return undefined;
+  const [pid, namespace, boot, startTicks] = (judged ?? '').split('\n');
+  if (writerPresent({ pid: Number(pid), namespace, boot, startTicks }, found.mtimeMs, TAKEOVER_LIMIT_MS)) return undefined;
   await removeIfJudged(file, async (alias) => {
     const [now, text] = await Promise.all([stat(alias).catch(() => undefined), read(alias)]);
     return now !== undefined && fileIdentity(now) === fileIdentity(found) && text === judged;
   });
   return undefined;
-}
-
-function takeoverInUse(text: string, mtimeMs: number): boolean {
-  const [pid, namespace, boot, startTicks] = text.split('\n');
-  const mine = identityOf('self');
-  if (mine?.namespace === undefined || !namespace || !boot || !startTicks || namespace !== mine.namespace || boot !== mine.boot) return Math.abs(Date.now() - mtimeMs) <= TAKEOVER_LIMIT_MS;
-  return stillRuns(Number(pid), { namespace, startTicks });
 }
 
 /** Files that processes killed mid-takeover or mid-write left behind: moved-aside locks, temporary files (best effort). */

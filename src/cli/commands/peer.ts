@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
-import { createEngine, type EngineLogger, type EngineSnapshot, type EngineStorage } from '../../engine/index.ts';
+import { createEngine, guardedStorage, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
@@ -237,10 +237,9 @@ export const command: Command = {
     }
 
     const listenAddresses = listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
-    // One store for the engine's records and the network's address book (store/network.addresses.json).
-    const files = fileStorage(dataDir, network);
-    // The store is the new owner's once the lock is lost: the engine's last saves as it stops go nowhere.
-    const storage: EngineStorage = { load: (key) => files.load(key), save: async (key, value) => (lockLostTo === undefined ? files.save(key, value) : undefined) };
+    // One store for the engine's records and the network's address book (store/<network>/network.addresses.json); the
+    // new owner's once the lock is lost, so the last saves as the peer stops go nowhere.
+    const storage = guardedStorage(fileStorage(dataDir, network), () => lockLostTo === undefined);
     const peerNetwork = createLibp2pNetwork({
       network,
       privateKey: identity.privateKey,

@@ -73,7 +73,6 @@ function latencyRange(text: string): [number, number] {
   return [low, high];
 }
 
-
 function progressOnStderr(): (progress: AsyncSimulationProgress) => void {
   let next = performance.now() + PROGRESS_EVERY_MS;
   return ({ virtualMs, maxVirtualMs, round, converged, engines }) => {
