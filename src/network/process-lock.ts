@@ -405,15 +405,31 @@ async function removeIfJudged(path: string, isJudged: (alias: string) => Promise
     // Another user's file where hard links to it are protected (fs.protected_hardlinks, the systemd default): left by
     // `sudo mutual peer`, it failed every later start (found by a review). Judged and removed under its own name.
     if (code !== 'EPERM' && code !== 'EACCES') throw error;
-    if (await isJudged(path)) await unlink(path).catch(() => {});
+    if (await isJudged(path)) await unlinkJudged(path);
     return;
   }
   try {
     if (!(await isJudged(alias))) return;
     const [atPath, judged] = await Promise.all([stat(path).catch(() => undefined), stat(alias).catch(() => undefined)]);
-    if (atPath !== undefined && judged !== undefined && fileIdentity(atPath) === fileIdentity(judged)) await unlink(path).catch(() => {});
+    if (atPath !== undefined && judged !== undefined && fileIdentity(atPath) === fileIdentity(judged)) await unlinkJudged(path);
   } finally {
     await unlink(alias).catch(() => {});
+  }
+}
+
+/**
+ * Deletes a file judged stale. One that cannot be deleted (another user's, in a directory with the sticky bit; an
+ * immutable one) is said at once, by name: every pass failed the same way, and the start ended 15 s later saying that
+ * other processes kept changing the lock (found by a review). Gone meanwhile (another starter deleted it) is fine.
+ */
+async function unlinkJudged(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return;
+    const owner = await stat(path).then((found) => `owned by uid ${found.uid}, `, () => '');
+    throw new Error(`cannot remove the stale ${path} (${owner}${code ?? message}): its process no longer runs, so remove it as its owner or as root`, { cause: error });
   }
 }
 

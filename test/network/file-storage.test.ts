@@ -197,6 +197,27 @@ describe('network: file storage and identity', function () {
     await assert.rejects(lockDataDir(dir), /peer\.lock is not a lock file \(a symbolic link\): remove it/);
   });
 
+  it('a stale lock that cannot be deleted is named at once, not retried until the deadline (found by a review)', async function () {
+    const { spawnSync } = await import('node:child_process');
+    const { utimes, writeFile } = await import('node:fs/promises');
+    const { lockDataDir, LOCK_LEASE_MS } = await import('../../src/network/process-lock.ts');
+    const lockFile = join(dir, 'peer.lock');
+    await writeFile(lockFile, '999999999\n');
+    const expired = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
+    await utimes(lockFile, expired, expired);
+    // An immutable file stands for one that cannot be deleted (another user's lock in a directory with the sticky
+    // bit needs a second user): neither linked nor unlinked, even by root. Needs chattr and the right to use it.
+    if (spawnSync('chattr', ['+i', lockFile]).status !== 0) this.skip();
+    try {
+      const started = performance.now();
+      await assert.rejects(lockDataDir(dir), /cannot remove the stale .*peer\.lock \(owned by uid \d+, EPERM\): its process no longer runs, so remove it as its owner or as root/);
+      assert.ok(performance.now() - started < 5_000, 'at once, not after the 15 s deadline');
+      assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999', 'the lock is left as it was');
+    } finally {
+      spawnSync('chattr', ['-i', lockFile]);
+    }
+  });
+
   it('a zombie (exited, not reaped by its parent) is not a running owner (found by an operator pass)', async function () {
     const { processAlive } = await import('../../src/network/process-lock.ts');
     if (!(await stat('/proc/self/stat').then(() => true, () => false))) this.skip(); // not Linux: no process states to read
