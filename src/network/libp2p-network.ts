@@ -67,6 +67,16 @@ export interface Libp2pNetworkOptions {
   readonly onOtherNetwork?: (peer: string, theirs: { readonly network: string; readonly major: string }) => void;
   /** How many latest records are held for sync (spec 9.5: 4096). Smaller only so tests can fill it quickly. */
   readonly maxHeldRecords?: number;
+  /** Connections open at once (NETWORK_LIMITS.maxConnections). Smaller only so tests can reach it. */
+  readonly maxConnections?: number;
+  /** Inbound connections from one IP address (NETWORK_LIMITS; none on loopback setups). Set only by tests. */
+  readonly maxInboundConnectionsPerHost?: number;
+}
+
+/** The IP address of a connection's remote end; undefined for a relayed or otherwise non-IP one. */
+function remoteHost(address: { getComponents(): readonly { readonly name: string; readonly value?: string }[] }): string | undefined {
+  if (address.getComponents().some((component) => component.name === 'p2p-circuit')) return undefined;
+  return address.getComponents().find((component) => component.name === 'ip4' || component.name === 'ip6')?.value;
 }
 
 export interface NetworkCounters {
@@ -684,6 +694,26 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     if ((options.bootstrap?.length ?? 0) > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap!], timeout: 0 }));
     if (options.mdns ?? true) peerDiscovery.push(mdns({ interval: 10_000 }));
     const loopback = options.loopback ?? false;
+    const maxConnections = options.maxConnections ?? NETWORK_LIMITS.maxConnections;
+    const refusedHosts = new Map<string, number>();
+    const perHost = options.maxInboundConnectionsPerHost ?? (loopback ? Infinity : NETWORK_LIMITS.maxInboundConnectionsPerHost);
+    // libp2p limits the rate of inbound connections per host (5 a second), not how many stay open: one host with
+    // throwaway identities filled all 300, and pruning then closed the newest first, teammates among them.
+    const tooManyFromHost = (current: Libp2p | undefined, host: string | undefined): boolean => {
+      if (current === undefined || host === undefined || perHost === Infinity) return false;
+      let open = 0;
+      for (const connection of current.getConnections()) if (connection.direction === 'inbound' && remoteHost(connection.remoteAddr) === host) open++;
+      if (open < perHost) return false;
+      // Said once a minute per address (bounded like the rate-limit buckets): a flood would flood the log too.
+      const now = Date.now();
+      if (now - (refusedHosts.get(host) ?? -Infinity) >= NETWORK_LIMITS.logIntervalMs) {
+        refusedHosts.delete(host);
+        refusedHosts.set(host, now);
+        if (refusedHosts.size > NETWORK_LIMITS.maxTrackedPeers) refusedHosts.delete(refusedHosts.keys().next().value!);
+        logger.warn(`refused inbound connections from ${host}: ${open} are open from that address (at most ${perHost}; said once a minute)`);
+      }
+      return true;
+    };
     /** The node being created, for the connection gater (which runs once it is started). */
     let gated: Libp2p | undefined;
     const created = await createLibp2p({
@@ -695,9 +725,12 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
-      connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections: 300 } : { maxConnections: 300 },
-      // A relay reserves a slot only for a peer that proves on its connection that it is on this network (9 intro).
-      ...(options.relay === true ? { connectionGater: { denyInboundRelayReservation: async (peer: Libp2pPeerId) => !(await provesMembership(gated, peer)) } } : {}),
+      connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections } : { maxConnections },
+      connectionGater: {
+        denyInboundConnection: (connection) => tooManyFromHost(gated, remoteHost(connection.remoteAddr)),
+        // A relay reserves a slot only for a peer that proves on its connection that it is on this network (9 intro).
+        ...(options.relay === true ? { denyInboundRelayReservation: async (peer: Libp2pPeerId) => !(await provesMembership(gated, peer)) } : {}),
+      },
       services: {
         identify: identify(),
         // A relay-only peer has its circuit address only once its reservation is made, after the identify of its

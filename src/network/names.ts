@@ -83,6 +83,13 @@ export const NETWORK_LIMITS = {
   bootstrapRetryMaxMs: 30_000,
   /** Peers a headless relay holds reservations for. */
   maxRelayReservations: 128,
+  /** Connections open at once; past it libp2p closes the least used ones (never one carrying gossip or sync). */
+  maxConnections: 300,
+  /**
+   * Inbound connections open at once from one IP address (not applied on loopback setups): one host could otherwise
+   * take all 300 with throwaway identities. Generous, since a whole team behind one NAT shares an address.
+   */
+  maxInboundConnectionsPerHost: 32,
   /** A sync exchange is abandoned after this long. */
   syncTimeoutMs: 5_000,
 } as const;

@@ -182,6 +182,25 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.match(status.stderr, /not running \(it failed: cannot listen on /);
   });
 
+  it('--max-connections-per-host: a hub keeps that many inbound connections from one address and says it refused more; a bad value is a usage error', async () => {
+    const hubDir = join(dir.path, 'hub');
+    const hub = await start(hubDir, ['--max-connections-per-host', '1']);
+    await start(join(dir.path, 'a'), ['--bootstrap', hub]);
+    await waitFor(async () => (/\(1 peer connected\)/.test(await readFile(join(hubDir, 'peer.log'), 'utf8').catch(() => '')) ? true : undefined), 'the first peer connected', 30_000);
+    await start(join(dir.path, 'b'), ['--bootstrap', hub]);
+    const log = await waitFor(async () => {
+      const text = await readFile(join(hubDir, 'peer.log'), 'utf8').catch(() => '');
+      return text.includes('refused inbound connections from 127.0.0.1: 1 are open from that address (at most 1') ? text : undefined;
+    }, 'the refusal in the hub\'s log', 30_000);
+    assert.doesNotMatch(log, /2 peers connected/);
+    for (const value of ['0', '1.5', 'many', '-3']) {
+      const run = runMutual(['peer', '--data-dir', join(dir.path, 'usage'), '--network', NETWORK, ...LOOPBACK, `--max-connections-per-host=${value}`]);
+      assert.equal(run.status, 2, value);
+      assert.match(run.stderr, new RegExp(`--max-connections-per-host ${value.replace('.', '\\.')}: a whole number of at least 1`));
+    }
+    assert.equal(existsSync(join(dir.path, 'usage')), false);
+  });
+
   it('a status.json it cannot write is logged once when it starts failing and once when it works again (found by an operator pass)', async () => {
     const dataDir = join(dir.path, 'd');
     await start(dataDir);

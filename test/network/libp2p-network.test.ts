@@ -2,9 +2,10 @@
 // per-author topics, late-joiner sync, and the boundary defenses against a raw gossipsub attacker.
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
 import assert from 'node:assert/strict';
 import type { NetworkEvent } from '../../src/engine/network.ts';
-import { startAttacker } from './attacker.ts';
+import { startAttacker, startRawPeer } from './attacker.ts';
 import { ADDRESS_BOOK_KEY } from '../../src/network/address-book.ts';
 import { coordinationTopic, createLibp2pNetwork, NETWORK_LIMITS, parseTopic, topicFor, type Libp2pPeerNetwork } from '../../src/network/index.ts';
 import { memoryStorage } from '../../src/engine/index.ts';
@@ -149,6 +150,34 @@ describe('network: libp2p on loopback', function () {
     await waitFor(() => a.connectedPeers().includes(c.net.self), 'A to reach C');
     a.subscribe(b.net.self, 'state');
     await waitFor(() => a.connectedPeers().includes(b.net.self), 'A to reach B through C\'s lookup answer', 15_000);
+  });
+
+  it('caps the inbound connections open from one address: throwaway identities on one host cannot take every slot (noticed in a network review)', async () => {
+    const warnings: string[] = [];
+    const logger = { info() {}, warn: (message: string) => warnings.push(message) };
+    // Every test peer is on 127.0.0.1, so the cap (lifted on loopback setups) is set here to 3.
+    const victim = createLibp2pNetwork({ network: NETWORK, privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, loopback: true, logger, maxInboundConnectionsPerHost: 3 });
+    started.push(victim);
+    await victim.start();
+    const strangers = await Promise.all([1, 2, 3, 4, 5].map(() => startRawPeer()));
+    try {
+      const dials = [];
+      for (const stranger of strangers) dials.push(await stranger.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) }).then(() => 'connected', (error: Error) => error.name));
+      assert.deepEqual(dials, ['connected', 'connected', 'connected', 'Error', 'Error']);
+      // Denied by the gater: the socket is closed before the upgrade, which the dialler sees as a failed dial.
+      await waitFor(() => victim.connectedPeers().length === 3, 'three connections held');
+      await sleep(300);
+      assert.equal(victim.connectedPeers().length, 3, `the fourth and fifth were refused: ${dials.join(', ')}`);
+      assert.ok(!victim.connectedPeers().includes(strangers[3]!.id) && !victim.connectedPeers().includes(strangers[4]!.id));
+      assert.equal(warnings.filter((warning) => warning.startsWith('refused inbound connections from 127.0.0.1: 3 are open from that address (at most 3')).length, 1, `said once: ${warnings.join(' | ')}`);
+      // A slot freed is a slot again.
+      await strangers[0]!.stop();
+      await waitFor(() => victim.connectedPeers().length === 2, 'the first stranger gone');
+      await strangers[3]!.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) });
+      await waitFor(() => victim.connectedPeers().includes(strangers[3]!.id), 'the fourth stranger in the freed slot');
+    } finally {
+      await Promise.all(strangers.map((stranger) => stranger.stop()));
+    }
   });
 
   it('a peer of another network is named in the log once and hung up on, not listed as a peer (found by an operator pass)', async () => {

@@ -12,7 +12,7 @@ import { addressProblem } from '../../network/addresses.ts';
 import { fileStorage } from '../../network/file-storage.ts';
 import { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from '../../network/identity.ts';
 import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
-import { isLoopbackAddress } from '../../network/names.ts';
+import { isLoopbackAddress, NETWORK_LIMITS } from '../../network/names.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -25,7 +25,7 @@ import { STATUS_FILE, STATUS_REFRESH_MS } from './status.ts';
 import { z } from 'zod';
 
 const HELP = `usage: mutual peer --data-dir DIR --network NAME [--listen MULTIADDR]... [--bootstrap MULTIADDR]...
-                  [--profile FILE] [--no-mdns]
+                  [--profile FILE] [--no-mdns] [--max-connections-per-host N]
 
 Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and serves late joiners for the team.
   --data-dir DIR      identity (created when missing), stored records, declarations and status.json
@@ -36,6 +36,10 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
                       no members beyond id, displayName, recognition, capacities, needs): its capacities,
                       needs and recognition are declared and published (a profile refused changes nothing)
   --no-mdns           do not discover peers on the local network
+  --max-connections-per-host N  inbound connections kept open from one IP address (default ${NETWORK_LIMITS.maxInboundConnectionsPerHost}, none when
+                      every --listen address is loopback); more are refused, so one host's throwaway identities
+                      cannot take all ${NETWORK_LIMITS.maxConnections} connections. Raise it when a larger team reaches this peer from
+                      behind one NAT (the log says when connections are refused)
 Without --profile the declarations saved in DIR by an earlier run are declared again.
 One peer runs per data dir: a second one exits 1 ("data dir DIR is in use by pid N"); DIR/peer.lock holds the pid,
 is removed on a clean shutdown and taken over when its process no longer runs (from another container: when not
@@ -142,6 +146,7 @@ export const command: Command = {
     let bootstrapList: string[];
     let profilePath: string | undefined;
     let useMdns: boolean;
+    let maxInboundConnectionsPerHost: number | undefined;
     try {
       const parsed = parseArgs({
         args: [...argv],
@@ -152,6 +157,7 @@ export const command: Command = {
           bootstrap: { type: 'string', multiple: true },
           profile: { type: 'string' },
           'no-mdns': { type: 'boolean', default: false },
+          'max-connections-per-host': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -170,6 +176,11 @@ export const command: Command = {
       bootstrapList = (parsed.values.bootstrap ?? []).map((address) => checkAddress(address, '--bootstrap'));
       profilePath = parsed.values.profile;
       useMdns = !parsed.values['no-mdns'];
+      const perHost = parsed.values['max-connections-per-host'];
+      if (perHost !== undefined) {
+        maxInboundConnectionsPerHost = Number(perHost);
+        if (!/^\d+$/.test(perHost) || !Number.isSafeInteger(maxInboundConnectionsPerHost) || maxInboundConnectionsPerHost < 1) throw new Error(`--max-connections-per-host ${perHost}: a whole number of at least 1`);
+      }
     } catch (error) {
       console.error(`mutual peer: ${(error as Error).message}\n\n${HELP}`);
       return 2;
@@ -249,6 +260,7 @@ export const command: Command = {
       relay: true,
       // Peers that only listen on loopback share one host: lift the per-host connection rate limit and IP penalty.
       loopback: listenAddresses.every(isLoopbackAddress),
+      ...(maxInboundConnectionsPerHost === undefined ? {} : { maxInboundConnectionsPerHost }),
       logger: { info: (message) => log('info', message), warn: (message) => log('warn', message) },
       addressStorage: storage,
     });
