@@ -1,6 +1,6 @@
 // Room: cli (edge). May touch: node:util. The shape every `mutual` subcommand module exports as `command`, and the
 // argument parsing the commands that take only a data dir share.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Command {
   /** One line for `mutual --help`. */
@@ -15,12 +15,27 @@ export class UsageError extends Error {
 }
 
 /**
+ * node:util's parseArgs, except that an option that takes one value and is given twice is an error: `--network a
+ * --network b` ran on network b without a word (found by an operator pass).
+ */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const parsed = parseArgs({ ...config, tokens: true });
+  const given = new Map<string, string[]>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || config.options?.[token.name]?.multiple === true) continue;
+    given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? token.rawName]);
+  }
+  for (const [name, values] of given) if (values.length > 1) throw new Error(`--${name} is given ${values.length} times (${values.join(', ')}): give it once`);
+  return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/**
  * Parses `--data-dir DIR` (required) and `--help` for `mutual <name>`. Returns the data dir, or the exit code when the
  * command is done already: 0 after printing the help, 2 after a usage error (printed with the help).
  */
 export function parseDataDirArgs(name: string, help: string, argv: readonly string[]): { dataDir: string } | number {
   try {
-    const parsed = parseArgs({ args: [...argv], options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const parsed = parseCommandLine({ args: [...argv], options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (parsed.values.help) {
       console.log(help);
       return 0;

@@ -15,7 +15,7 @@ export function formatSimulation(result: SimulationResult): string {
   const last = result.history.at(-1);
   const status = result.converged
     ? `converged in ${result.rounds} round${result.rounds === 1 ? '' : 's'}`
-    : `NOT converged after ${result.rounds} rounds (last max delta ${last?.maxDelta.toExponential(2) ?? '-'})`;
+    : `NOT converged after ${result.rounds} round${result.rounds === 1 ? '' : 's'} (last max delta ${last?.maxDelta.toExponential(2) ?? '-'})`;
   const sections = [
     status,
     '',
@@ -25,10 +25,14 @@ export function formatSimulation(result: SimulationResult): string {
       : table(['provider/capacity', 'recipient/need', 'quantity', 'tier'], result.allocations.map((entry) => [`${entry.provider}/${entry.capacity}`, `${entry.recipient}/${entry.need}`, amount(entry.quantity), entry.tier])),
     '',
     'Needs:',
-    table(['participant/need', 'declared', 'received', 'residual'], result.needs.map((entry) => [`${entry.participant}/${entry.need}`, amount(entry.declared), amount(entry.received), amount(entry.residual)])),
+    result.needs.length === 0
+      ? '  (none)'
+      : table(['participant/need', 'declared', 'received', 'residual'], result.needs.map((entry) => [`${entry.participant}/${entry.need}`, amount(entry.declared), amount(entry.received), amount(entry.residual)])),
     '',
     'Capacities:',
-    table(['participant/capacity', 'declared', 'allocated', 'leftover'], result.capacities.map((entry) => [`${entry.participant}/${entry.capacity}`, amount(entry.declared), amount(entry.allocated), amount(entry.leftover)])),
+    result.capacities.length === 0
+      ? '  (none)'
+      : table(['participant/capacity', 'declared', 'allocated', 'leftover'], result.capacities.map((entry) => [`${entry.participant}/${entry.capacity}`, amount(entry.declared), amount(entry.allocated), amount(entry.leftover)])),
     '',
     'Convergence (per round):',
     table(['round', 'residual need norm', 'max delta'], result.history.map((entry) => [String(entry.round), entry.residualNeedNorm.toFixed(4), entry.maxDelta.toExponential(2)])),

@@ -4,6 +4,8 @@
 // data dir's peer is not running. Standard output closed by its reader (EPIPE, e.g. `mutual simulate x | head`) ends
 // the command quietly with 0: the reader took what it wanted. Any other error writing it (ENOSPC, EIO) prints one line
 // on stderr and exits 1.
+import packageJson from '../../package.json' with { type: 'json' };
+import { PROTOCOL_VERSION } from '../protocol/limits.ts';
 import type { Command } from './command.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -19,7 +21,7 @@ async function usage(): Promise<string> {
   const names = Object.keys(COMMANDS).sort();
   const summaries = await Promise.all(names.map(async (name) => (await COMMANDS[name]!()).summary));
   const width = Math.max(...names.map((name) => name.length));
-  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name, index) => `  ${name.padEnd(width)}  ${summaries[index]}`).join('\n')}\n\nRun \`mutual <command> --help\` (or \`mutual help <command>\`) for a command's options.\nExit codes: 0 ok, 1 the input or the run failed, 2 usage error, 3 (status) the peer is not running.`;
+  return `usage: mutual <command> [options]\n\ncommands:\n${names.map((name, index) => `  ${name.padEnd(width)}  ${summaries[index]}`).join('\n')}\n\nRun \`mutual <command> --help\` (or \`mutual help <command>\`) for a command's options; \`mutual --version\` for the version.\nExit codes: 0 ok, 1 the input or the run failed, 2 usage error, 3 (status) the peer is not running.`;
 }
 
 /** Without a listener, a failed write to stdout is an uncaught 'error' event: a stack trace and exit 1. */
@@ -47,6 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === 'peer') keepRunningWithoutOutput();
   else if (process.stdout.listeners('error').length === 0) process.stdout.on('error', onStdoutError);
   if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help']);
+  if (name === '--version' || name === '-V') {
+    console.log(`mutual ${packageJson.version} (protocol ${PROTOCOL_VERSION})`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());
     return name === undefined ? 2 : 0;

@@ -61,7 +61,11 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<{ privateKe
   if (existing !== undefined) return { privateKey: existing, peerId: peerIdFromPrivateKey(existing).toString(), created: false };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const privateKey = await generateKeyPair('Ed25519');
-  if (!(await writeFileExclusive(join(dataDir, IDENTITY_FILE), privateKeyToProtobuf(privateKey), 0o600))) {
+  // Named by the file wanted: the error named the temporary file it is written through (found by an operator pass).
+  const written = await writeFileExclusive(join(dataDir, IDENTITY_FILE), privateKeyToProtobuf(privateKey), 0o600).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`cannot create ${join(dataDir, IDENTITY_FILE)}: ${error.code ?? error.message}`, { cause: error });
+  });
+  if (!written) {
     // Another process created the identity first: use that one, so both run under the same peer id.
     const winner = await loadIdentity(dataDir);
     if (winner === undefined) throw new Error(`${join(dataDir, IDENTITY_FILE)} vanished while it was created`);

@@ -434,5 +434,5 @@ async function unlinkJudged(path: string): Promise<void> {
 }
 
 function inUseMessage(dataDir: string, pid: number, path: string): string {
-  return `data dir ${dataDir} is in use by pid ${pid} (${path}; a lock not refreshed for ${LOCK_LEASE_MS / 1000} s is taken over)`;
+  return `data dir ${dataDir} is in use by pid ${pid} (${path}; taken over once that process no longer runs, or, held from another container, once not refreshed for ${LOCK_LEASE_MS / 1000} s)`;
 }

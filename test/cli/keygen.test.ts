@@ -57,5 +57,25 @@ describe('mutual keygen', function () {
     const run = runMutual(['keygen', '--data-dir', join(dir.path, 'd')]);
     assert.equal(run.status, 1);
     assert.match(run.stderr, new RegExp(`${join(dir.path, 'd', 'identity.key')}: EISDIR`));
+    for (const command of ['keygen', 'status']) {
+      const twice = runMutual([command, '--data-dir', 'a', '--data-dir', 'b']);
+      assert.equal(twice.status, 2);
+      assert.match(twice.stderr, /--data-dir is given 2 times \(a, b\): give it once/);
+    }
+  });
+
+  it('a data dir it cannot write to: the error names identity.key, not the temporary file it writes through (found by an operator pass)', async function () {
+    const { spawnSync } = await import('node:child_process');
+    const locked = join(dir.path, 'locked');
+    await mkdir(locked);
+    // Immutable (no file can be created in it, even by root); needs chattr and the right to use it.
+    if (spawnSync('chattr', ['+i', locked]).status !== 0) this.skip();
+    try {
+      const run = runMutual(['keygen', '--data-dir', locked]);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, new RegExp(`^mutual keygen: cannot create ${join(locked, 'identity.key')}: EPERM\n$`));
+    } finally {
+      spawnSync('chattr', ['-i', locked]);
+    }
   });
 });

@@ -137,6 +137,22 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.match(killed.stderr, new RegExp(`not running \\(pid ${victim.pid} is gone; last update `));
   });
 
+  it('a SIGTERM while it reads its profile from a pipe still open ends cleanly: exit 0, lock removed (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'piped');
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, '--profile', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The lock is held while the profile is awaited (the pipe stays open: nothing is written to it).
+    await waitFor(async () => (existsSync(join(dataDir, 'peer.lock')) ? true : undefined), 'the lock', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill('SIGTERM');
+    const exit = await exited(child);
+    assert.deepEqual(exit, { code: 0, signal: null }, stderr);
+    assert.match(stderr, /SIGTERM: shutting down\n.*stopped before it started/);
+    assert.equal(existsSync(join(dataDir, 'peer.lock')), false, 'the lock is removed');
+  });
+
   it('a second SIGTERM right after the first (as `timeout` sends) still ends in a clean shutdown, exit 0', async () => {
     await start(join(dir.path, 'd'));
     const peer = children[0]!;
@@ -182,6 +198,24 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.match(status.stderr, /not running \(it failed: cannot listen on /);
   });
 
+  it('the last convergence line in the log says what came out last: a provider that converged alone and then gave to a teammate says so (found by an operator pass)', async () => {
+    const keygenIn = (dataDir: string) => runMutual(['keygen', '--data-dir', dataDir]).stdout.trim();
+    const [providerDir, recipientDir] = [join(dir.path, 'x'), join(dir.path, 'y')];
+    const [provider, recipient] = [keygenIn(providerDir), keygenIn(recipientDir)];
+    await writeFile(join(dir.path, 'x.json'), JSON.stringify({ id: provider, recognition: { [recipient]: 1 }, capacities: [{ id: 'x-cap', type: 'review', quantity: 4 }], needs: [] }));
+    await writeFile(join(dir.path, 'y.json'), JSON.stringify({ id: recipient, recognition: { [provider]: 1 }, capacities: [], needs: [{ id: 'y-need', type: 'review', quantity: 3 }] }));
+    const hub = await start(providerDir, ['--profile', join(dir.path, 'x.json')]);
+    await waitFor(async () => (/converged in round \d+ with 0 peers connected: capacity x-cap 0\/4; 0 flows/.test(await readFile(join(providerDir, 'peer.log'), 'utf8').catch(() => '')) ? true : undefined), 'the provider converged alone', 30_000);
+    await start(recipientDir, ['--bootstrap', hub, '--profile', join(dir.path, 'y.json')]);
+    await waitFor(async () => ((await readStatus(providerDir)) as unknown as { converged: boolean; capacities: { allocated: number }[] } | undefined)?.capacities?.[0]?.allocated === 3 || undefined, 'the flow in status.json', 30_000);
+    const lastLine = await waitFor(async () => {
+      const lines = (await readFile(join(providerDir, 'peer.log'), 'utf8')).split('\n').filter((line) => /converged in round|converging \(/.test(line));
+      const last = lines.at(-1) ?? '';
+      return /capacity x-cap 3\/4; 1 flows/.test(last) ? last : undefined;
+    }, 'the last convergence line to give 3 of 4', 30_000);
+    assert.match(lastLine, /converged in round \d+ with 1 peer connected/);
+  });
+
   it('--max-connections-per-host: a hub keeps that many inbound connections from one address and says it refused more; a bad value is a usage error', async () => {
     const hubDir = join(dir.path, 'hub');
     const hub = await start(hubDir, ['--max-connections-per-host', '1']);
@@ -221,12 +255,30 @@ describe('mutual peer: one process over its life (loopback)', function () {
   });
 
   it('a relay-only peer says it listens only through a relay', async () => {
-    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', join(dir.path, 'd'), '--network', NETWORK, '--no-mdns', '--listen', '/p2p-circuit'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let output = '';
+    let log = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     await waitFor(async () => (/^listening/m.test(output) || child.exitCode !== null ? true : undefined), 'the listening line', 30_000);
     assert.match(output, /^listening only through a relay \(no direct addresses yet\)$/m);
+    // No --bootstrap and no mDNS: no relay to be found, said at start (found by an operator pass).
+    assert.match(log, /warn listening only through a relay, but with no --bootstrap and no mDNS this peer finds no relay/);
+  });
+
+  it('an identity.key others can read is used, with a warning that says what to do (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'open');
+    runMutual(['keygen', '--data-dir', dataDir]);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(join(dataDir, 'identity.key'), 0o644);
+    await start(dataDir);
+    const log = await readFile(join(dataDir, 'peer.log'), 'utf8');
+    assert.match(log, new RegExp(`warn ${join(dataDir, 'identity.key')} can be read by others \\(mode 0644\\): whoever reads it can publish as this peer; \`chmod 600\` it`));
+    const quiet = join(dir.path, 'closed');
+    runMutual(['keygen', '--data-dir', quiet]);
+    await start(quiet);
+    assert.doesNotMatch(await readFile(join(quiet, 'peer.log'), 'utf8'), /can be read by others/);
   });
 });
 
@@ -268,6 +320,16 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(run.status, 1);
     assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  "capacites" is not a member of a profile \\(it has id, displayName, recognition, capacities, needs\\)\\n  recognition\\."ben": not a peer id`));
     assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
+    // status says this start failed, and why (it said the previous run had stopped cleanly; found by an operator pass).
+    const status = runMutual(['status', '--data-dir', dataDir]);
+    assert.equal(status.status, 3);
+    assert.match(status.stderr, new RegExp(`not running \\(it failed: ${profile}: invalid profile\\n  "capacites" is not a member`));
+    assert.equal((JSON.parse(status.stdout) as { peerId: string }).peerId, id);
+    // A fresh data dir gets no identity for a profile refused by its shape.
+    const fresh = join(dir.path, 'fresh');
+    const refused = peer(fresh, ['--profile', profile]);
+    assert.equal(refused.status, 1);
+    assert.equal(existsSync(join(fresh, 'identity.key')), false);
   });
 
   it('a profile larger than 16 MiB without reading it (a sparse 3 GiB file), a directory and an empty file, each by name', async () => {
@@ -305,6 +367,9 @@ describe('mutual peer: what it refuses to start with', function () {
     const identity = peer(dataDir);
     assert.equal(identity.status, 1);
     assert.match(identity.stderr, new RegExp(`${join(dataDir, 'identity.key')} is not a valid identity key`));
+    const status = runMutual(['status', '--data-dir', dataDir]);
+    assert.equal(status.status, 3);
+    assert.match(status.stderr, new RegExp(`it failed: ${join(dataDir, 'identity.key')} is not a valid identity key`));
   });
 
   it('a profile too large to publish is refused by name, and the saved declarations stay (found by an operator pass)', async () => {
@@ -316,6 +381,12 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(run.status, 1);
     assert.match(run.stderr + run.stdout, new RegExp(`${profile}: its state would need a record of \\d+ bytes with a full causal clock \\(256 teammates\\), more than the 65536 one record may hold: remove or shorten some capacities and needs`));
     assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
+    // Refused before going online: it printed its addresses, as if it had started, and published the saved declarations
+    // first (found by an operator pass).
+    assert.equal(run.stdout, '');
+    const status = JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as { failed: string; counters: { published: number } };
+    assert.match(status.failed, /its state would need a record/);
+    assert.equal(status.counters.published, 0);
   });
 
   it('a data dir a peer used but whose identity.key is gone is refused, not given a new identity (found by an operator pass)', async () => {
@@ -345,6 +416,17 @@ describe('mutual peer: what it refuses to start with', function () {
     const quic = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--no-mdns', '--listen', '/ip4/127.0.0.1/udp/0/quic-v1']);
     assert.equal(quic.status, 2);
     assert.match(quic.stderr, /--listen '\/ip4\/127\.0\.0\.1\/udp\/0\/quic-v1' is not an address Mutual can listen on/);
+    // The same address twice failed as if another process held the port; an empty or repeated --network ran on
+    // whichever came last, or said it in the schema library's words (found by an operator pass).
+    const twice = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/4799', '--listen', '/ip4/127.0.0.1/tcp/4799']);
+    assert.equal(twice.status, 2);
+    assert.match(twice.stderr, /--listen \/ip4\/127\.0\.0\.1\/tcp\/4799 is given twice/);
+    const networks = runMutual(['peer', '--data-dir', dataDir, '--network', NETWORK, '--network', 'other', ...LOOPBACK]);
+    assert.equal(networks.status, 2);
+    assert.match(networks.stderr, new RegExp(`--network is given 2 times \\(${NETWORK}, other\\): give it once`));
+    const empty = runMutual(['peer', '--data-dir', dataDir, '--network', '', ...LOOPBACK]);
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /--network is empty \(the team's network name/);
     assert.equal(existsSync(dataDir), false);
   });
 

@@ -63,8 +63,22 @@ describe('mutual simulate', function () {
     assert.equal(broken.stdout, '');
   });
 
+  it('tables say "1 round" and "(none)" for an empty list, as the allocations did (found by an operator pass)', () => {
+    const lonely = { participants: [{ id: 'a', capacities: [{ id: 'c', type: 'review', quantity: 1 }] }] };
+    const run = runMutual(['simulate', '--format', 'table', '--max-rounds', '1', '-'], { input: JSON.stringify({ participants: [{ ...lonely.participants[0], recognition: { b: 1 } }, { id: 'b', recognition: { a: 1 }, needs: [{ id: 'n', type: 'review', quantity: 1 }] }] }) });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^NOT converged after 1 round \(/);
+    const none = runMutual(['simulate', '--format', 'table', '-'], { input: JSON.stringify(lonely) });
+    assert.match(none.stdout, /Needs:\n {2}\(none\)\n/);
+    assert.match(none.stdout, /Allocations \(what flows\):\n {2}\(none\)\n/);
+  });
+
   it('exits 2 on usage errors', () => {
     assert.equal(runMutual(['simulate']).status, 2);
+    // An option given twice is refused, not read as its last value (found by an operator pass).
+    const twice = runMutual(['simulate', '--format', 'table', '--format=json', '-']);
+    assert.equal(twice.status, 2);
+    assert.match(twice.stderr, /--format is given 2 times \(table, json\): give it once/);
     assert.equal(runMutual(['simulate', '--max-rounds', 'x', '-']).status, 2);
     assert.equal(runMutual(['simulate', '--epsilon', '-1', '-']).status, 2);
   });

@@ -68,6 +68,13 @@ describe('mutual validate', function () {
     assert.equal(runMutual(['validate', 'x.json']).status, 2);
     assert.equal(runMutual(['validate', '--kind', 'nope', 'x.json']).status, 2);
     assert.equal(runMutual(['nonsense']).status, 2);
+    assert.match(runMutual(['validate', '--kind', 'state', '--kind', 'slot', 'x.json']).stderr, /--kind is given 2 times \(state, slot\)/);
+  });
+
+  it('`mutual --version` prints the version of the command and of the protocol', () => {
+    const run = runMutual(['--version']);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /^mutual \d+\.\d+\.\d+ \(protocol 1\.\d+\)\n$/);
   });
 
   it('exits 1 for a file it cannot read, naming it (the input failed; 2 is for bad flags)', () => {

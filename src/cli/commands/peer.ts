@@ -2,10 +2,9 @@
 // `mutual peer`: a headless peer (bootstrap and relay for a team, or a participant from a profile) that runs until
 // SIGINT/SIGTERM and keeps D/status.json current. One peer per data dir (D/peer.lock).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { createEngine, guardedStorage, type EngineLogger, type EngineSnapshot } from '../../engine/index.ts';
 import { addressProblem } from '../../network/addresses.ts';
@@ -15,9 +14,9 @@ import { createLibp2pNetwork } from '../../network/libp2p-network.ts';
 import { isLoopbackAddress, NETWORK_LIMITS } from '../../network/names.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
 import { NetworkName, RecognitionWeights, ScenarioParticipant, State } from '../../protocol/schemas.ts';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { describeIssues } from '../../protocol/validate.ts';
-import type { Command } from '../command.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 import { DataDirInUse, lockDataDir, type DataDirLock } from '../../network/process-lock.ts';
 import { readJsonInput } from '../read-input.ts';
 import { participantProblems } from '../scenario-problems.ts';
@@ -34,7 +33,8 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
   --bootstrap MULTIADDR  a peer to join through, with /p2p/<peer id> (repeatable)
   --profile FILE      one scenario participant (the \`mutual simulate\` format, recognition keyed by peer ids,
                       no members beyond id, displayName, recognition, capacities, needs): its capacities,
-                      needs and recognition are declared and published (a profile refused changes nothing)
+                      needs and recognition are declared and published (a refused profile changes no
+                      declaration; status.json says why the start failed)
   --no-mdns           do not discover peers on the local network
   --max-connections-per-host N  inbound connections kept open from one IP address (default ${NETWORK_LIMITS.maxInboundConnectionsPerHost}, none when
                       every --listen address is loopback); more are refused, so one host's throwaway identities
@@ -148,7 +148,7 @@ export const command: Command = {
     let useMdns: boolean;
     let maxInboundConnectionsPerHost: number | undefined;
     try {
-      const parsed = parseArgs({
+      const parsed = parseCommandLine({
         args: [...argv],
         options: {
           'data-dir': { type: 'string' },
@@ -168,11 +168,15 @@ export const command: Command = {
       if (parsed.values['data-dir'] === undefined) throw new Error('--data-dir is required');
       if (parsed.values['data-dir'] === '') throw new Error('--data-dir is empty');
       if (parsed.values.network === undefined) throw new Error('--network is required');
+      if (parsed.values.network === '') throw new Error('--network is empty (the team\'s network name: lower case letters, digits and . _ -)');
       const name = NetworkName.safeParse(parsed.values.network);
       if (!name.success) throw new Error(`--network ${parsed.values.network}: ${name.error.issues.map((issue) => issue.message).join('; ')}`);
       dataDir = parsed.values['data-dir'];
       network = name.data;
       listen = parsed.values.listen?.map((address) => checkAddress(address, '--listen'));
+      // The same address twice failed as "another process holds this port" (found by an operator pass).
+      const twice = listen?.find((address, index) => listen!.indexOf(address) !== index);
+      if (twice !== undefined) throw new Error(`--listen ${twice} is given twice`);
       bootstrapList = (parsed.values.bootstrap ?? []).map((address) => checkAddress(address, '--bootstrap'));
       profilePath = parsed.values.profile;
       useMdns = !parsed.values['no-mdns'];
@@ -189,17 +193,39 @@ export const command: Command = {
     const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
     const logger: EngineLogger = { debug() {}, info: (message) => log('info', message), warn: (message) => log('warn', message) };
 
-    let lock: DataDirLock;
     /** The pid whose lock took this peer's place while it ran; the peer then stops (see below). */
     let lockLostTo: number | undefined;
     // Created before the lock: a lock lost while the peer starts (a profile read from a slow pipe) stops it too.
     let resolveStop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (resolveStop = resolve));
+    let lock: DataDirLock | undefined;
+
+    // Installed before anything is held: a SIGTERM while the peer waited for its lock or read its profile from a slow
+    // pipe killed it with 143 and left the lock (found by an operator pass). Listeners stay installed (not `once`):
+    // signal-exit, which write-file-atomic loads during a write, re-raises a signal when it sees no other listener,
+    // and would kill the peer mid-shutdown. A second signal within REPEATED_SIGNAL_MS is the same request (\`timeout\`
+    // signals the child, then its process group); a later one forces the exit, with the shell's code for death by
+    // that signal.
+    let firstSignalAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (firstSignalAt !== undefined) {
+        if (Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return log('info', `${signal} again: already shutting down`);
+        log('warn', `${signal} again: exiting without a clean shutdown`);
+        lock?.releaseSync();
+        process.exit(128 + (osConstants.signals[signal] ?? 0));
+      }
+      firstSignalAt = Date.now();
+      log('info', `${signal}: shutting down`);
+      resolveStop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
     try {
       lock = await lockDataDir(dataDir, {
         onLost: (holder) => {
           lockLostTo = holder;
-          log('error', `${lock.path} is now held by pid ${holder} (this peer's lease ran out: was it frozen, or the clock stepped?): stopping, so that one peer runs as ${dataDir}'s identity`);
+          log('error', `${join(dataDir, 'peer.lock')} is now held by pid ${holder} (this peer's lease ran out: was it frozen, or the clock stepped?): stopping, so that one peer runs as ${dataDir}'s identity`);
           resolveStop();
         },
       });
@@ -207,14 +233,24 @@ export const command: Command = {
       console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot create or lock the data dir ${dataDir}: ${(error as Error).message}`}`);
       return 1;
     }
+    const heldLock = lock;
 
-    let identity;
-    let declarations: Declarations | undefined;
-    try {
-      await refuseNewIdentityOverUsedData(dataDir);
-      identity = await loadOrCreateIdentity(dataDir);
-      if (identity.created) log('info', `created identity ${identity.peerId} in ${dataDir}`);
+    /**
+     * A start refused after the lock was taken (an invalid profile, a damaged declarations.json or identity.key) is
+     * said in status.json too: `mutual status` reported the previous run as stopped cleanly (found by an operator pass).
+     */
+    const recordFailure = async (reason: string, known?: string) => {
+      // The profile is checked before the identity is read: named all the same, when the data dir has one.
+      const peerId = known ?? (await loadIdentity(dataDir).then((key) => (key === undefined ? undefined : peerIdFromPrivateKey(key).toString()), () => undefined));
+      const status = { ...(peerId === undefined ? {} : { peerId }), running: false, pid: process.pid, network, failed: reason, updatedAt: new Date().toISOString() };
+      await writeFileAtomic(join(dataDir, STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, fsync: false }).catch(() => undefined);
+    };
+
+    let knownPeerId: string | undefined;
+    const prepare = async () => {
+      let profile: ScenarioParticipant | undefined;
       if (profilePath !== undefined) {
+        // Read and checked before an identity is created: a fresh data dir got an identity.key for a profile refused.
         let raw: unknown;
         try {
           raw = await readJsonInput(profilePath, MAX_PROFILE_BYTES);
@@ -224,7 +260,18 @@ export const command: Command = {
         const participant = ScenarioParticipant.safeParse(raw);
         const problems = participant.success ? [...participantProblems(participant.data), ...profileProblems(raw as Record<string, unknown>, participant.data)] : describeIssues(participant.error);
         if (!participant.success || problems.length > 0) throw new Error(`${profilePath}: invalid profile\n  ${problems.join('\n  ')}`);
-        const { id, displayName, capacities, needs, recognition } = participant.data;
+        profile = participant.data;
+      }
+      await refuseNewIdentityOverUsedData(dataDir);
+      const identity = await loadOrCreateIdentity(dataDir);
+      knownPeerId = identity.peerId;
+      if (identity.created) log('info', `created identity ${identity.peerId} in ${dataDir}`);
+      // Whoever reads the key can publish as this peer: keygen writes it 0600, a copy or restore may not keep that.
+      const keyMode = (await stat(join(dataDir, IDENTITY_FILE))).mode & 0o777;
+      if ((keyMode & 0o077) !== 0) log('warn', `${join(dataDir, IDENTITY_FILE)} can be read by others (mode ${keyMode.toString(8).padStart(4, '0')}): whoever reads it can publish as this peer; \`chmod 600\` it`);
+      let declarations: Declarations | undefined;
+      if (profile !== undefined) {
+        const { id, displayName, capacities, needs, recognition } = profile;
         if (id !== identity.peerId) throw new Error(`${profilePath}: the profile is for ${id}, but this data dir's peer id is ${identity.peerId}`);
         declarations = { state: { displayName: displayName ?? id, capacities, needs }, recognition };
       } else {
@@ -241,13 +288,26 @@ export const command: Command = {
           declarations = saved.data;
         }
       }
-    } catch (error) {
-      console.error(`mutual peer: ${(error as Error).message}`);
-      await lock.release();
-      return 1;
+      return { identity, declarations };
+    };
+    // A signal (or the lock lost) while preparing ends the start at once: the profile may come from a pipe that stays
+    // open (the process exits once run returns, whatever is still being read).
+    const prepared = await Promise.race([prepare().then((value) => ({ value }), (error: Error) => ({ error })), stopped.then(() => undefined)]);
+    if (prepared === undefined || 'error' in prepared) {
+      if (prepared !== undefined) {
+        console.error(`mutual peer: ${prepared.error.message}`);
+        if (lockLostTo === undefined) await recordFailure(prepared.error.message, knownPeerId);
+      } else if (lockLostTo === undefined) log('info', 'stopped before it started');
+      if (lockLostTo === undefined) await heldLock.release();
+      return prepared === undefined && lockLostTo === undefined ? 0 : 1;
     }
+    const { identity, declarations } = prepared.value;
 
     const listenAddresses = listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'];
+    // Reachable only through a relay, with no way to find one (found by an operator pass: it started without a word).
+    if (listenAddresses.every((address) => address.startsWith('/p2p-circuit')) && bootstrapList.length === 0 && !useMdns) {
+      log('warn', 'listening only through a relay, but with no --bootstrap and no mDNS this peer finds no relay: it reaches only teammates it remembers, and none can reach it');
+    }
     // One store for the engine's records and the network's address book (store/<network>/network.addresses.json); the
     // new owner's once the lock is lost, so the last saves as the peer stops go nowhere.
     const storage = guardedStorage(fileStorage(dataDir, network), () => lockLostTo === undefined);
@@ -278,11 +338,18 @@ export const command: Command = {
     let failure: string | undefined;
     // What an operator reads in the log besides errors: when this peer converges or starts converging again, and what
     // came out for it (status.json has the detail). An operator pass found the log silent after the start lines.
+    // Said again when what came out changes while converged: the snapshot is read at status writes (every 100 ms at
+    // most), so a peer that converged on its own, then took a teammate's flows and converged again between two reads,
+    // kept "capacity 0/4; 0 flows" as its last word (found by an operator pass).
     let loggedConverged: boolean | undefined;
+    let loggedOutcome: string | undefined;
     const logConvergence = (snapshot: EngineSnapshot) => {
-      if (!running || snapshot.converged === loggedConverged) return;
+      if (!running) return;
+      const outcome = snapshot.converged ? describeOutcome(snapshot) : undefined;
+      if (snapshot.converged === loggedConverged && outcome === loggedOutcome) return;
       loggedConverged = snapshot.converged;
-      log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(peerNetwork.connectedPeers().length)} connected: ${describeOutcome(snapshot)}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
+      loggedOutcome = outcome;
+      log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(peerNetwork.connectedPeers().length)} connected: ${outcome}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
     };
     const writeStatus = () => {
       // status.json is the new owner's once the lock is lost.
@@ -335,24 +402,6 @@ export const command: Command = {
       }, 100);
     };
 
-    // Listeners stay installed (not `once`): signal-exit, which write-file-atomic loads during a write, re-raises a
-    // signal when it sees no other listener, and would kill the peer mid-shutdown. A second signal within
-    // REPEATED_SIGNAL_MS is the same request (\`timeout\` signals the child, then its process group); a later one forces
-    // the exit, with the shell's code for death by that signal.
-    let firstSignalAt: number | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (firstSignalAt !== undefined) {
-        if (Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return log('info', `${signal} again: already shutting down`);
-        log('warn', `${signal} again: exiting without a clean shutdown`);
-        lock.releaseSync();
-        process.exit(128 + (osConstants.signals[signal] ?? 0));
-      }
-      firstSignalAt = Date.now();
-      log('info', `${signal}: shutting down`);
-      resolveStop();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
 
     const changes = engine.onDidChange(scheduleStatus);
     const connections = peerNetwork.on((event) => {
@@ -365,6 +414,17 @@ export const command: Command = {
         if (lockLostTo !== undefined) throw new Error(`the data dir's lock was taken over by pid ${lockLostTo}`);
       };
       stillOwner();
+      if (profilePath !== undefined && declarations !== undefined) {
+        // A new profile is checked before declarations.json is written: one too large to publish replaced the saved
+        // declarations, and every later start failed on them (found by an operator pass). And before the peer goes
+        // online: it printed its addresses and republished the earlier declarations first (found by another). Measured
+        // with the largest causal clock (spec 8.4), as it must stay publishable once teammates are in the clock; saved
+        // declarations are not checked again (an earlier version measured with the clock of the moment).
+        for (const [kind, payload, what] of [['state', declarations.state, 'capacities and needs (descriptions take the most room)'], ['relationships', { recognition: declarations.recognition }, 'recognition entries']] as const) {
+          const size = engine.recordSize(kind, payload);
+          if (size > MAX_RECORD_BYTES) throw new Error(`${profilePath}: its ${kind} would need a record of ${size} bytes with a full causal clock (256 teammates), more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
+        }
+      }
       await engine.start();
       console.log(`peer ${identity.peerId}`);
       const addresses = peerNetwork.addresses();
@@ -372,14 +432,6 @@ export const command: Command = {
       if (addresses.length === 0) console.log('listening only through a relay (no direct addresses yet)');
       if (declarations !== undefined) {
         if (profilePath !== undefined) {
-          // A new profile is checked before declarations.json is written: one too large to publish replaced the saved
-          // declarations, and every later start failed on them (found by an operator pass). Measured with the largest
-          // causal clock (spec 8.4), as it must stay publishable once teammates are in the clock; saved declarations
-          // are not checked again (an earlier version measured with the clock of the moment).
-          for (const [kind, payload, what] of [['state', declarations.state, 'capacities and needs (descriptions take the most room)'], ['relationships', { recognition: declarations.recognition }, 'recognition entries']] as const) {
-            const size = engine.recordSize(kind, payload);
-            if (size > MAX_RECORD_BYTES) throw new Error(`${profilePath}: its ${kind} would need a record of ${size} bytes with a full causal clock (256 teammates), more than the ${MAX_RECORD_BYTES} one record may hold: remove or shorten some ${what}`);
-          }
           // Durable before it is declared (temp file, fsync, rename).
           stillOwner();
           await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
@@ -404,7 +456,7 @@ export const command: Command = {
       await engine.stop().catch((error: Error) => log('warn', `stop: ${error.message}`));
       running = false;
       await writeStatus();
-      await lock.release();
+      await heldLock.release();
       // The signal listeners stay until the process exits (they do not keep it alive): a repeated signal arriving after
       // a quick shutdown would otherwise kill the process, which has shut down cleanly, with that signal.
     }

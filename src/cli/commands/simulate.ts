@@ -1,11 +1,10 @@
 // Room: cli (edge). `mutual simulate <scenario.json|-> [--max-rounds N] [--epsilon E]`: synchronous rounds (or, with
 // --async, one engine per participant over the in-memory network), the SimulationResult as JSON on stdout. Invalid scenarios exit 1 with the reasons on stderr and nothing on stdout.
-import { parseArgs } from 'node:util';
 import { simulateAsync, type AsyncSimulationOptions, type AsyncSimulationProgress } from '../../engine/simulate-async.ts';
 import { simulate } from '../../protocol/allocation/index.ts';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { parseMessage } from '../../protocol/validate.ts';
-import type { Command } from '../command.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 import { formatSimulation } from '../format-simulation.ts';
 import { readJsonInput } from '../read-input.ts';
 import { scenarioProblems } from '../scenario-problems.ts';
@@ -91,7 +90,7 @@ export const command: Command = {
     let format: 'json' | 'table' = 'json';
     let asyncOptions: AsyncSimulationOptions | undefined;
     try {
-      const parsed = parseArgs({
+      const parsed = parseCommandLine({
         args: [...argv],
         options: {
           'max-rounds': { type: 'string' },

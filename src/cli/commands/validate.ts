@@ -1,12 +1,11 @@
 // Room: cli (edge). `mutual validate --kind <kind> <file|->`: exit 0 valid, 1 invalid or unreadable (each error as
 // path: reason), 2 usage. Records are also signature-checked; scenarios get the checks `simulate` makes.
-import { parseArgs } from 'node:util';
 import { DecodeError } from '../../protocol/encoding.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
 import type { Scenario } from '../../protocol/schemas.ts';
 import { verifyRecord } from '../../protocol/signature.ts';
 import { isMessageKind, MESSAGE_KINDS, parseMessage } from '../../protocol/validate.ts';
-import type { Command } from '../command.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 import { readJsonInput } from '../read-input.ts';
 import { scenarioProblems } from '../scenario-problems.ts';
 
@@ -25,7 +24,7 @@ export const command: Command = {
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], options: { kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+      parsed = parseCommandLine({ args: [...argv], options: { kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
     } catch (error) {
       console.error(`mutual validate: ${(error as Error).message}\n\n${HELP}`);
       return 2;
