@@ -579,6 +579,41 @@ function allocationScenarios(): Record<string, { description: string; scenario: 
         ] },
       ] },
     },
+    'city-white-space': {
+      description:
+        "Cities are trimmed of ECMAScript white space and line terminators (spec 7.2), as String.prototype.trim: 'Berlin\\ufeff' (a byte order mark) and '\\u2003Berlin\\u2028' are Berlin; 'Berlin\\u0085' (NEXT LINE, which some languages' strip removes) and 'Berlin\\u001c' are not. Each compatible need of 1 gets 1.",
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { location: { city: 'Berlin' } })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('byte-order-mark', 1, { location: { city: 'Berlin\ufeff' } }),
+          review('em-space-line-separator', 1, { location: { city: '\u2003Berlin\u2028' } }),
+          review('next-line', 1, { location: { city: 'Berlin\u0085' } }),
+          review('file-separator', 1, { location: { city: 'Berlin\u001c' } }),
+        ] },
+      ] },
+    },
+    'time-zone-names': {
+      description:
+        "Time zone names (spec 7.2) are matched ignoring ASCII case against the IANA database's zones and links: 'europe/berlin' is Europe/Berlin and 'US/Eastern' (a link) is America/New_York; 'Mars/Olympus' is unknown, so UTC. Against a capacity Mon 15:00-16:00 UTC (winter reference week): Mon 16:00-17:00 europe/berlin (15:00 UTC) and Mon 10:00-11:00 US/Eastern (15:00 UTC) meet it, Mon 15:00-16:00 Mars/Olympus (UTC) meets it, and Mon 16:00-17:00 Mars/Olympus (read as UTC) does not.",
+      scenario: { participants: [
+        { id: 'a', recognition: { b: 1 }, capacities: [review('a1', 10, { window: weekly(['mon'], '15:00', '16:00', 'UTC') })], needs: [] },
+        { id: 'b', recognition: { a: 1 }, capacities: [], needs: [
+          review('lower-case', 1, { window: weekly(['mon'], '16:00', '17:00', 'europe/berlin') }),
+          review('link', 1, { window: weekly(['mon'], '10:00', '11:00', 'US/Eastern') }),
+          review('unknown-as-utc', 1, { window: weekly(['mon'], '15:00', '16:00', 'Mars/Olympus') }),
+          review('unknown-not-berlin', 1, { window: weekly(['mon'], '16:00', '17:00', 'Mars/Olympus') }),
+        ] },
+      ] },
+    },
+    'room-at-large-scale': {
+      description:
+        "The room is computed as (D_n - A_n) + p's own acceptance, in that order (spec 7.3): p's need pn of 10^11 is filled by big, so the room p sees on it is exactly its own acceptance, and p's 0.3 splits 0.15 / 0.15 between r's need and its own in round 1 and stays. Computed as D_n - (acceptance of the others), the rounding at the scale of 10^11 (about 1.5e-5) moved 6.1e-6 to r's need, 20 times that pair's tolerance, and took a third round (found by an implementer's pass).",
+      scenario: { participants: [
+        { id: 'big', recognition: { p: 1 }, capacities: [review('b1', 1e12)], needs: [] },
+        { id: 'r', recognition: { p: 1 }, capacities: [], needs: [review('rn', 1)] },
+        { id: 'p', recognition: { r: 1, p: 1 }, capacities: [review('pc', 0.3)], needs: [review('pn', 1e11)] },
+      ] },
+    },
   };
 }
 
