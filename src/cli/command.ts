@@ -20,9 +20,13 @@ export class UsageError extends Error {
  */
 export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   const parsed = parseArgs({ ...config, tokens: true });
+  // Asked for the help: it is printed, whatever else the line holds.
+  if ((parsed.values as Record<string, unknown>).help === true) return parsed as ReturnType<typeof parseArgs<T>>;
   const given = new Map<string, string[]>();
   for (const token of parsed.tokens ?? []) {
-    if (token.kind !== 'option' || config.options?.[token.name]?.multiple === true) continue;
+    // A flag (no value) said twice means the same thing; only a value can be lost.
+    const option = config.options?.[token.kind === 'option' ? token.name : ''];
+    if (token.kind !== 'option' || option === undefined || option.multiple === true || option.type === 'boolean') continue;
     given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? token.rawName]);
   }
   for (const [name, values] of given) if (values.length > 1) throw new Error(`--${name} is given ${values.length} times (${values.join(', ')}): give it once`);

@@ -61,3 +61,39 @@ export function describeDialFailure(address: string, error: Error): string {
   if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|aborted|timed? ?out/i.test(message)) return `no answer from ${where}: is the host reachable from here (network, firewall)?`;
   return message;
 }
+
+/**
+ * Where an inbound connection comes from, for the per-address connection cap (spec 9.5): an IPv4 address as it is; an
+ * IPv6 address by its /64 (one host or home network holds a whole /64, so counting single addresses caps nothing);
+ * an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, a dual-stack listener) as its IPv4 address. Undefined for a relayed
+ * connection or one without an IP address.
+ */
+export function connectionSource(address: { getComponents(): readonly { readonly name: string; readonly value?: string }[] }): string | undefined {
+  const components = address.getComponents();
+  if (components.some((component) => component.name === 'p2p-circuit')) return undefined;
+  const ip = components.find((component) => component.name === 'ip4' || component.name === 'ip6');
+  if (ip?.value === undefined) return undefined;
+  if (ip.name === 'ip4') return ip.value;
+  const groups = ipv6Groups(ip.value);
+  if (groups === undefined) return ip.value;
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail read, a zone dropped). */
+export function ipv6Groups(text: string): number[] | undefined {
+  let address = text.split('%')[0]!.toLowerCase();
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    address = `${address.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => (/^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : Number.NaN)));
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 2 ? missing < 1 : missing !== 0) || [...head, ...tail].some(Number.isNaN)) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}

@@ -10,7 +10,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import { createTopicScoreParams, type PeerScoreParams } from '@libp2p/gossipsub/score';
 import { identify, identifyPush } from '@libp2p/identify';
-import type { Connection, Libp2p, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, Libp2p, MultiaddrConnection, PeerId as Libp2pPeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
@@ -25,7 +25,7 @@ import { LookupRequest, LookupResponse, NetworkName, RecordKind, SyncRequest, ty
 import { signRecord, verifyRecord, verifyRecordBytes, type UnsignedRecord } from '../protocol/signature.ts';
 import { HeldRecords } from './held-records.ts';
 import { AddressBook, type AddressStorage } from './address-book.ts';
-import { peerIdOfAddress } from './addresses.ts';
+import { connectionSource, peerIdOfAddress } from './addresses.ts';
 import { bindAddress, EXCHANGE_LIMITS, ExchangeTimeout, readAll, readLines, serveSlots, waitingSlots, withDeadline, type ResponseLines } from './exchange.ts';
 import { coordinationTopic, NETWORK_LIMITS, networksOfProtocols, parseTopic, peersProtocol, syncProtocol, topicFor } from './names.ts';
 import { z } from 'zod';
@@ -73,11 +73,6 @@ export interface Libp2pNetworkOptions {
   readonly maxInboundConnectionsPerHost?: number;
 }
 
-/** The IP address of a connection's remote end; undefined for a relayed or otherwise non-IP one. */
-function remoteHost(address: { getComponents(): readonly { readonly name: string; readonly value?: string }[] }): string | undefined {
-  if (address.getComponents().some((component) => component.name === 'p2p-circuit')) return undefined;
-  return address.getComponents().find((component) => component.name === 'ip4' || component.name === 'ip6')?.value;
-}
 
 export interface NetworkCounters {
   published: number;
@@ -696,14 +691,34 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     const loopback = options.loopback ?? false;
     const maxConnections = options.maxConnections ?? NETWORK_LIMITS.maxConnections;
     const refusedHosts = new Map<string, number>();
+    /** Inbound connections by source (connectionSource), from the gater on: upgrading ones count too. */
+    const inboundBySource = new Map<string, Set<MultiaddrConnection>>();
     const perHost = options.maxInboundConnectionsPerHost ?? (loopback ? Infinity : NETWORK_LIMITS.maxInboundConnectionsPerHost);
     // libp2p limits the rate of inbound connections per host (5 a second), not how many stay open: one host with
     // throwaway identities filled all 300, and pruning then closed the newest first, teammates among them.
-    const tooManyFromHost = (current: Libp2p | undefined, host: string | undefined): boolean => {
-      if (current === undefined || host === undefined || perHost === Infinity) return false;
-      let open = 0;
-      for (const connection of current.getConnections()) if (connection.direction === 'inbound' && remoteHost(connection.remoteAddr) === host) open++;
-      if (open < perHost) return false;
+    // Counted from the gater on, not from getConnections(): connections still upgrading are not listed there, and a
+    // burst of simultaneous dials all passed one count (8 open with a cap of 3; found by a review).
+    const tooManyFromHost = (connection: MultiaddrConnection): boolean => {
+      const host = connectionSource(connection.remoteAddr);
+      if (host === undefined || perHost === Infinity) return false;
+      let sources = inboundBySource.get(host);
+      // A close event missed (none after an abort, say) must not hold a slot for good.
+      for (const counted of sources ?? []) if (counted.status !== 'open' && counted.status !== 'closing') sources!.delete(counted);
+      const open = sources?.size ?? 0;
+      if (open < perHost) {
+        if (sources === undefined) inboundBySource.set(host, (sources = new Set()));
+        const counted = sources;
+        counted.add(connection);
+        connection.addEventListener(
+          'close',
+          () => {
+            counted.delete(connection);
+            if (counted.size === 0 && inboundBySource.get(host) === counted) inboundBySource.delete(host);
+          },
+          { once: true },
+        );
+        return false;
+      }
       // Said once a minute per address (bounded like the rate-limit buckets): a flood would flood the log too.
       const now = Date.now();
       if (now - (refusedHosts.get(host) ?? -Infinity) >= NETWORK_LIMITS.logIntervalMs) {
@@ -727,7 +742,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       peerDiscovery,
       connectionManager: loopback ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 256, maxConnections } : { maxConnections },
       connectionGater: {
-        denyInboundConnection: (connection) => tooManyFromHost(gated, remoteHost(connection.remoteAddr)),
+        denyInboundConnection: tooManyFromHost,
         // A relay reserves a slot only for a peer that proves on its connection that it is on this network (9 intro).
         ...(options.relay === true ? { denyInboundRelayReservation: async (peer: Libp2pPeerId) => !(await provesMembership(gated, peer)) } : {}),
       },

@@ -137,6 +137,36 @@ describe('mutual peer: one process over its life (loopback)', function () {
     assert.match(killed.stderr, new RegExp(`not running \\(pid ${victim.pid} is gone; last update `));
   });
 
+  it('a SIGTERM while it waits for the lock (another process replacing a stale one) ends the wait: exit 0, nothing taken (found by a review)', async function () {
+    const { readlink } = await import('node:fs/promises');
+    const namespace = await readlink('/proc/self/ns/pid').catch(() => undefined);
+    if (namespace === undefined) this.skip(); // not Linux: takeover files are judged by age alone
+    const dataDir = join(dir.path, 'waiting');
+    await mkdir(dataDir, { recursive: true });
+    // A stale lock, and a takeover file naming a running process (a sleep of ours): a starter waits for it.
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    children.push(holder);
+    const stat = await readFile(`/proc/${holder.pid}/stat`, 'utf8');
+    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    await writeFile(join(dataDir, 'peer.lock'), '999999999\n');
+    const old = new Date(Date.now() - 120_000);
+    await utimes(join(dataDir, 'peer.lock'), old, old);
+    await writeFile(join(dataDir, 'peer.lock.takeover'), `${holder.pid}\n${namespace}\n${boot}\n${startTicks}\nnonce\n`);
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(child.exitCode, null, `still waiting: ${stderr}`);
+    child.kill('SIGTERM');
+    const exit = await exited(child);
+    // Before, it went on waiting until its 15 s deadline and then exited 1 ("other processes kept changing it").
+    assert.deepEqual(exit, { code: 0, signal: null }, stderr);
+    assert.match(stderr, /SIGTERM: shutting down\n.*stopped before it started \(waiting for the lock\)/);
+    assert.equal((await readFile(join(dataDir, 'peer.lock'), 'utf8')).trim(), '999999999', 'the stale lock is left to the takeover');
+  });
+
   it('a SIGTERM while it reads its profile from a pipe still open ends cleanly: exit 0, lock removed (found by an operator pass)', async () => {
     const dataDir = join(dir.path, 'piped');
     const child = spawn(process.execPath, [join(repositoryRoot, 'bin', 'mutual.js'), 'peer', '--data-dir', dataDir, '--network', NETWORK, ...LOOPBACK, '--profile', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -399,6 +429,10 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(run.status, 1);
     assert.match(run.stderr, new RegExp(`${join(dataDir, 'identity.key')} is missing, but a peer used this data dir \\(it ran as ${id}\\): it holds declarations.json, status.json\\. Restore identity.key, or run \`mutual keygen`));
     assert.equal(existsSync(join(dataDir, 'identity.key')), false);
+    // The refused start is in status.json, which still names the identity to restore (found by a review).
+    const again = peer(dataDir);
+    assert.match(again.stderr, new RegExp(`\\(it ran as ${id}\\)`));
+    assert.equal((JSON.parse(await readFile(join(dataDir, 'status.json'), 'utf8')) as { peerId: string }).peerId, id);
   });
 
   it('--listen or --bootstrap that is not a usable multiaddr: usage error (exit 2) before a fresh data dir gets an identity', () => {
@@ -428,6 +462,17 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(empty.status, 2);
     assert.match(empty.stderr, /--network is empty \(the team's network name/);
     assert.equal(existsSync(dataDir), false);
+  });
+
+  it('asked twice for the help, or for the help beside a repeated option, prints it; a flag said twice is no error (found by a review)', () => {
+    for (const args of [['peer', '--help', '--help'], ['peer', '-h', '--help', '--network', 'a', '--network', 'b'], ['keygen', '-h', '-h'], ['simulate', '--help', '--help']]) {
+      const run = runMutual(args);
+      assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, /^usage: mutual /, args.join(' '));
+    }
+    const flags = runMutual(['peer', '--data-dir', join(dir.path, 'f'), '--network', NETWORK, '--no-mdns', '--no-mdns', '--listen', 'garbage']);
+    assert.equal(flags.status, 2);
+    assert.match(flags.stderr, /--listen 'garbage' is not a multiaddr/, 'the repeated flag passed; the next problem is named');
   });
 
   it('`mutual help peer` prints the peer command\'s help', () => {

@@ -1,6 +1,9 @@
 // Room: test (network). The one address check shared by `mutual peer`, the extension's settings and its Connect command.
 import assert from 'node:assert/strict';
-import { addressProblem, describeDialFailure, peerIdOfAddress } from '../../src/network/addresses.ts';
+import fc from 'fast-check';
+import { multiaddr } from '@multiformats/multiaddr';
+import { isIPv6 } from 'node:net';
+import { addressProblem, connectionSource, describeDialFailure, ipv6Groups, peerIdOfAddress } from '../../src/network/addresses.ts';
 
 const PEER_ID = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf';
 
@@ -49,5 +52,38 @@ describe('network: dial failures said for a person (found by a usability pass)',
     assert.equal(describeDialFailure(address, new Error('connection error 127.0.0.1:4001: connect ECONNREFUSED 127.0.0.1:4001')), 'nothing listens at /ip4/127.0.0.1/tcp/4001: is the peer running, and are the host and port right?');
     assert.equal(describeDialFailure(address, new Error('Can not dial self')), 'that is your own address');
     assert.equal(describeDialFailure(address, new Error('something else')), 'something else');
+  });
+
+});
+
+describe('network: connection sources (the per-address connection cap, spec 9.5)', function () {
+  it('counts inbound connections by source: an IPv4 address, an IPv6 /64, an IPv4-mapped address as IPv4, nothing for a relayed one (found by a review)', function () {
+    const source = (text: string) => connectionSource(multiaddr(text));
+    assert.equal(source('/ip4/203.0.113.7/tcp/4001'), '203.0.113.7');
+    // One home or host holds a whole /64: every address in it is one source.
+    assert.equal(source('/ip6/2001:db8:1:2::1/tcp/4001'), '2001:db8:1:2::/64');
+    assert.equal(source('/ip6/2001:db8:1:2:ffff:ffff:ffff:ffff/tcp/4001'), '2001:db8:1:2::/64');
+    assert.notEqual(source('/ip6/2001:db8:1:3::1/tcp/4001'), source('/ip6/2001:db8:1:2::1/tcp/4001'));
+    // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: the same source as on an IPv4 listener.
+    assert.equal(source('/ip6/::ffff:127.0.0.1/tcp/4001'), '127.0.0.1');
+    assert.equal(source('/ip6/::ffff:7f00:1/tcp/4001'), '127.0.0.1');
+    assert.equal(source('/ip6/::1/tcp/4001'), '0:0:0:0::/64');
+    assert.equal(source(`/ip4/203.0.113.7/tcp/4001/p2p/${PEER_ID}/p2p-circuit`), undefined);
+    assert.equal(source('/dns4/example.com/tcp/4001'), undefined);
+  });
+
+  it('reads IPv6 addresses in every spelling: the groups of node:net\'s canonical form', function () {
+    fc.assert(
+      fc.property(fc.ipV6(), (address) => {
+        const groups = ipv6Groups(address);
+        assert.ok(groups !== undefined && groups.length === 8, address);
+        // The same groups, spelled out in full, are the same address (node:net's URL parser canonicalizes both).
+        const full = groups.map((group) => group.toString(16)).join(':');
+        assert.ok(isIPv6(full));
+        assert.equal(new URL(`http://[${full}]`).hostname, new URL(`http://[${address}]`).hostname, address);
+      }),
+      { numRuns: 300 },
+    );
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', 'g::1', '1:2:3']) assert.equal(ipv6Groups(bad), undefined, bad);
   });
 });

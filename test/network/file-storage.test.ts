@@ -168,6 +168,12 @@ describe('network: file storage and identity', function () {
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.equal(settled, false, 'waits while the takeover file\'s process runs');
       assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999', 'the stale lock stays meanwhile');
+      // A stop request ends such a wait at once, holding nothing (a SIGTERM waited up to 15 s; found by a review).
+      const stop = new AbortController();
+      const aborted = lockDataDir(dir, { signal: stop.signal });
+      stop.abort(new Error('stop requested'));
+      await assert.rejects(aborted, /stop requested/);
+      assert.equal((await readFile(lockFile, 'utf8')).trim(), '999999999');
       await rm(takeoverFile);
       await (await waiting).release();
       // Left by a process that is gone (killed mid-takeover): broken at once.

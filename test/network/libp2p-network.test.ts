@@ -161,20 +161,21 @@ describe('network: libp2p on loopback', function () {
     await victim.start();
     const strangers = await Promise.all([1, 2, 3, 4, 5].map(() => startRawPeer()));
     try {
-      const dials = [];
-      for (const stranger of strangers) dials.push(await stranger.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) }).then(() => 'connected', (error: Error) => error.name));
-      assert.deepEqual(dials, ['connected', 'connected', 'connected', 'Error', 'Error']);
+      // All at once: connections still upgrading count too (a burst of dials all passed one count of the open ones:
+      // 8 open with a cap of 3; found by a review).
+      const dials = await Promise.all(strangers.map((stranger) => stranger.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) }).then(() => 'connected', (error: Error) => error.name)));
+      assert.equal(dials.filter((dial) => dial === 'connected').length, 3, dials.join(', '));
       // Denied by the gater: the socket is closed before the upgrade, which the dialler sees as a failed dial.
       await waitFor(() => victim.connectedPeers().length === 3, 'three connections held');
       await sleep(300);
-      assert.equal(victim.connectedPeers().length, 3, `the fourth and fifth were refused: ${dials.join(', ')}`);
-      assert.ok(!victim.connectedPeers().includes(strangers[3]!.id) && !victim.connectedPeers().includes(strangers[4]!.id));
+      assert.equal(victim.connectedPeers().length, 3, `two were refused: ${dials.join(', ')}`);
       assert.equal(warnings.filter((warning) => warning.startsWith('refused inbound connections from 127.0.0.1: 3 are open from that address (at most 3')).length, 1, `said once: ${warnings.join(' | ')}`);
       // A slot freed is a slot again.
-      await strangers[0]!.stop();
-      await waitFor(() => victim.connectedPeers().length === 2, 'the first stranger gone');
-      await strangers[3]!.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) });
-      await waitFor(() => victim.connectedPeers().includes(strangers[3]!.id), 'the fourth stranger in the freed slot');
+      const refused = strangers.filter((_, index) => dials[index] !== 'connected');
+      await strangers[dials.indexOf('connected')]!.stop();
+      await waitFor(() => victim.connectedPeers().length === 2, 'a stranger gone');
+      await refused[0]!.node.dial(multiaddr(victim.addresses()[0]!), { signal: AbortSignal.timeout(5_000) });
+      await waitFor(() => victim.connectedPeers().includes(refused[0]!.id), 'a refused stranger in the freed slot');
     } finally {
       await Promise.all(strangers.map((stranger) => stranger.stop()));
     }

@@ -36,10 +36,10 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
                       needs and recognition are declared and published (a refused profile changes no
                       declaration; status.json says why the start failed)
   --no-mdns           do not discover peers on the local network
-  --max-connections-per-host N  inbound connections kept open from one IP address (default ${NETWORK_LIMITS.maxInboundConnectionsPerHost}, none when
-                      every --listen address is loopback); more are refused, so one host's throwaway identities
-                      cannot take all ${NETWORK_LIMITS.maxConnections} connections. Raise it when a larger team reaches this peer from
-                      behind one NAT (the log says when connections are refused)
+  --max-connections-per-host N  inbound connections kept open from one IP address, an IPv6 /64 counting
+                      as one (default ${NETWORK_LIMITS.maxInboundConnectionsPerHost}, none when every --listen address is loopback); more are
+                      refused, so one host's throwaway identities cannot take all ${NETWORK_LIMITS.maxConnections} connections. Raise
+                      it when a larger team reaches this peer from behind one NAT (the log says when it refuses)
 Without --profile the declarations saved in DIR by an earlier run are declared again.
 One peer runs per data dir: a second one exits 1 ("data dir DIR is in use by pid N"); DIR/peer.lock holds the pid,
 is removed on a clean shutdown and taken over when its process no longer runs (from another container: when not
@@ -137,6 +137,14 @@ const MAX_PROFILE_BYTES = 16 * 1024 * 1024;
 /** A second signal this soon after the first is the same request (\`timeout\` signals the child and its group). */
 const REPEATED_SIGNAL_MS = 1000;
 
+/** A stop request (signal) or a lost lock ended the start before the peer ran. */
+class StoppedBeforeStart extends Error {
+  override readonly name = 'StoppedBeforeStart';
+  constructor() {
+    super('stopped before it started');
+  }
+}
+
 export const command: Command = {
   summary: 'run a headless peer (bootstrap, relay, or a participant from a profile)',
   async run(argv) {
@@ -207,6 +215,8 @@ export const command: Command = {
     // signals the child, then its process group); a later one forces the exit, with the shell's code for death by
     // that signal.
     let firstSignalAt: number | undefined;
+    /** Aborted by the first signal: ends a wait for the lock (another starter replacing a stale one takes up to 15 s). */
+    const stopRequest = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (firstSignalAt !== undefined) {
         if (Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return log('info', `${signal} again: already shutting down`);
@@ -216,6 +226,7 @@ export const command: Command = {
       }
       firstSignalAt = Date.now();
       log('info', `${signal}: shutting down`);
+      stopRequest.abort(new StoppedBeforeStart());
       resolveStop();
     };
     process.on('SIGINT', onSignal);
@@ -223,6 +234,7 @@ export const command: Command = {
 
     try {
       lock = await lockDataDir(dataDir, {
+        signal: stopRequest.signal,
         onLost: (holder) => {
           lockLostTo = holder;
           log('error', `${join(dataDir, 'peer.lock')} is now held by pid ${holder} (this peer's lease ran out: was it frozen, or the clock stepped?): stopping, so that one peer runs as ${dataDir}'s identity`);
@@ -230,6 +242,10 @@ export const command: Command = {
         },
       });
     } catch (error) {
+      if (error instanceof StoppedBeforeStart) {
+        log('info', 'stopped before it started (waiting for the lock)');
+        return 0;
+      }
       console.error(`mutual peer: ${error instanceof DataDirInUse ? error.message : `cannot create or lock the data dir ${dataDir}: ${(error as Error).message}`}`);
       return 1;
     }
@@ -240,9 +256,14 @@ export const command: Command = {
      * said in status.json too: `mutual status` reported the previous run as stopped cleanly (found by an operator pass).
      */
     const recordFailure = async (reason: string, known?: string) => {
-      // The profile is checked before the identity is read: named all the same, when the data dir has one.
-      const peerId = known ?? (await loadIdentity(dataDir).then((key) => (key === undefined ? undefined : peerIdFromPrivateKey(key).toString()), () => undefined));
-      const status = { ...(peerId === undefined ? {} : { peerId }), running: false, pid: process.pid, network, failed: reason, updatedAt: new Date().toISOString() };
+      // The profile is checked before the identity is read: named all the same, when the data dir has one; without a
+      // readable identity, the id the last status.json named is kept (the start that finds identity.key gone says
+      // which identity to restore from it; found by a review).
+      const peerId =
+        known ??
+        (await loadIdentity(dataDir).then((key) => (key === undefined ? undefined : peerIdFromPrivateKey(key).toString()), () => undefined)) ??
+        (await readFile(join(dataDir, STATUS_FILE), 'utf8').then((text) => (JSON.parse(text) as { peerId?: unknown }).peerId, () => undefined));
+      const status = { ...(typeof peerId === 'string' ? { peerId } : {}), running: false, pid: process.pid, network, failed: reason, updatedAt: new Date().toISOString() };
       await writeFileAtomic(join(dataDir, STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, fsync: false }).catch(() => undefined);
     };
 
@@ -263,6 +284,8 @@ export const command: Command = {
         profile = participant.data;
       }
       await refuseNewIdentityOverUsedData(dataDir);
+      // Stopped meanwhile (the race below has returned): no identity is created for a start that ended.
+      if (firstSignalAt !== undefined || lockLostTo !== undefined) throw new StoppedBeforeStart();
       const identity = await loadOrCreateIdentity(dataDir);
       knownPeerId = identity.peerId;
       if (identity.created) log('info', `created identity ${identity.peerId} in ${dataDir}`);
@@ -430,13 +453,15 @@ export const command: Command = {
       const addresses = peerNetwork.addresses();
       for (const address of addresses) console.log(`listening ${address}`);
       if (addresses.length === 0) console.log('listening only through a relay (no direct addresses yet)');
-      if (declarations !== undefined) {
+      // A signal while the node started: nothing is saved or declared after the stop request (found by a review).
+      if (declarations !== undefined && firstSignalAt === undefined) {
         if (profilePath !== undefined) {
           // Durable before it is declared (temp file, fsync, rename).
           stillOwner();
           await writeFileAtomic(join(dataDir, DECLARATIONS_FILE), JSON.stringify(declarations), { mode: 0o600, fsync: true });
         }
         stillOwner();
+        if (firstSignalAt !== undefined) return await stopped.then(() => 0);
         await engine.declareState(declarations.state);
         await engine.setRecognition(declarations.recognition);
         log('info', `declared ${declarations.state.capacities.length} capacities, ${declarations.state.needs.length} needs, recognition of ${Object.keys(declarations.recognition).length} peers`);
