@@ -87,6 +87,13 @@ function messageCases(): Record<string, { schema: string; cases: MessageCase[] }
         { name: 'weekly window with bad time', valid: false, why: 'times are HH:MM, 24 hours', value: { displayName: 'A', capacities: [{ ...slot, window: { kind: 'weekly', days: ['mon'], start: '25:00', end: '26:00', timeZone: 'UTC' } }] } },
         { name: 'absolute window without offset', valid: false, why: 'instants carry a UTC offset', value: { displayName: 'A', capacities: [{ ...slot, window: { kind: 'absolute', start: '2026-12-01T09:00:00', end: '2026-12-01T10:00:00' } }] } },
         { name: 'latitude out of range', valid: false, why: 'lat is within [-90, 90]', value: { displayName: 'A', capacities: [{ ...slot, location: { lat: 91, lon: 0 } }] } },
+        {
+          name: 'a capacity and a need with one id',
+          valid: false,
+          semanticOnly: true,
+          why: 'slot ids are unique within a state, capacities and needs sharing one id space (chapter 2)',
+          value: { displayName: 'A', capacities: [{ ...slot, id: 'same' }], needs: [{ ...slot, id: 'same' }] },
+        },
       ],
     },
     relationships: {
@@ -241,6 +248,11 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
   const { signature: _signature, ...stateUnsigned } = stateRecord;
   const arabicDigits = { ...stateUnsigned, issuedAt: `${ARABIC_INDIC_2026}-11-24T10:00:00Z` };
   const arabicDigitsRecord = { ...arabicDigits, signature: Buffer.from(await key.sign(signingBytes(arabicDigits))).toString('base64url') };
+  // Signed by the right key, with its peer id spelled as a CID (libp2p libraries read it): only the spelling is wrong.
+  const cidAuthor = { ...stateUnsigned, author: peerIdFromPrivateKey(key).toCID().toString() };
+  const cidAuthorRecord = { ...cidAuthor, signature: Buffer.from(await key.sign(signingBytes(cidAuthor))).toString('base64url') };
+  const leadingZero = { ...stateUnsigned, version: '01.0' };
+  const leadingZeroRecord = { ...leadingZero, signature: Buffer.from(await key.sign(signingBytes(leadingZero))).toString('base64url') };
   return {
     schema: 'SignedRecord.schema.json',
     cases: [
@@ -293,6 +305,15 @@ async function recordCases(): Promise<{ schema: string; cases: MessageCase[] }> 
         why: 'version 2.0 is another major version; readers of 1.x reject it',
         value: { ...stateRecord, version: '2.0' },
       },
+      {
+        name: 'author spelled as a CID of the signing key, signed as it stands',
+        valid: false,
+        semanticOnly: true,
+        why: 'author has one spelling: base58btc of the identity multihash, 12D3KooW… (chapter 5); the signature verifies with the key inside',
+        value: cidAuthorRecord,
+      },
+      // MAJOR is compared as a decimal integer: 01 is 1 (chapter 5).
+      { name: 'version 01.0 (MAJOR compared as a decimal integer), signed as it stands', valid: true, value: leadingZeroRecord },
     ],
   };
 }

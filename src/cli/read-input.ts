@@ -44,5 +44,6 @@ async function readBounded(source: string, maxBytes: number): Promise<Uint8Array
 
 /** Reads `source` ('-' = stdin) and decodes JSON with the protocol's decoder (size, depth and key checks). */
 export async function readJsonInput(source: string, maxBytes: number): Promise<unknown> {
-  return decodeJson(await readBounded(source, maxBytes), { maxBytes });
+  // Files people edit may start with a byte order mark; network input may not (spec 4).
+  return decodeJson(await readBounded(source, maxBytes), { maxBytes, allowByteOrderMark: true });
 }

@@ -36,6 +36,11 @@ export function utf8Bytes(text: string): Uint8Array {
 export interface DecodeOptions {
   /** Largest accepted input in bytes (UTF-8 for strings); default MAX_RECORD_BYTES. */
   readonly maxBytes?: number;
+  /**
+   * Skip a leading byte order mark (files people edit: some editors write one). Off for network input, where it is
+   * refused (spec 4): other parsers reject it, so it must not pass here (an implementer's pass).
+   */
+  readonly allowByteOrderMark?: boolean;
 }
 
 /** Bytes or text -> plain JSON value, or a DecodeError that says what is wrong and where. */
@@ -49,12 +54,20 @@ export function decodeJson(input: Uint8Array | string, options: DecodeOptions = 
     }
     text = input;
   } else {
+    if (input.byteLength >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf && options.allowByteOrderMark !== true) {
+      throw new DecodeError('input starts with a byte order mark (U+FEFF), which is not JSON text');
+    }
     if (input.byteLength > maxBytes) throw new DecodeError(`input is ${input.byteLength} bytes, larger than ${maxBytes}`);
     try {
+      // TextDecoder drops a leading byte order mark (ignoreBOM false): refused above unless allowed.
       text = utf8Decoder.decode(input);
     } catch {
       throw new DecodeError('input is not valid UTF-8');
     }
+  }
+  if (text.charCodeAt(0) === 0xfeff) {
+    if (options.allowByteOrderMark !== true) throw new DecodeError('input starts with a byte order mark (U+FEFF), which is not JSON text');
+    text = text.slice(1);
   }
   scanStructure(text);
   let value: unknown;
@@ -127,7 +140,10 @@ function decodeName(token: string): string | undefined {
  * over it would not mean the same text to all of them (spec 4).
  */
 export function assertAllowedValue(value: unknown, path = ''): void {
-  if (typeof value === 'string') {
+  // 1e400 parses to Infinity: not a finite number, at any depth (spec 3; an unknown member let it through).
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new DecodeError(`${path === '' ? 'the value' : path}: a number too large for a double (it reads as ${value})`);
+  } else if (typeof value === 'string') {
     if (!value.isWellFormed()) throw new DecodeError(`${path === '' ? 'the value' : path}: a string holds a lone UTF-16 surrogate (not Unicode text)`);
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => assertAllowedValue(item, `${path}[${index}]`));

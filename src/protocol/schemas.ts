@@ -155,7 +155,18 @@ export const State = z
     capacities: z.array(Slot).max(MAX_SLOTS).default([]),
     needs: z.array(Slot).max(MAX_SLOTS).default([]),
   })
-  .meta({ id: 'State', title: 'State', description: "A participant's declarations: its name, capacities and needs." });
+  // One id space for capacities and needs (spec 2): results name slots by id, so a repeated id would be two slots
+  // that acceptance and allocations cannot tell apart. Receivers reject such a state (an implementer's pass).
+  .superRefine((state, context) => {
+    const seen = new Set<string>();
+    for (const [list, slots] of [['capacities', state.capacities], ['needs', state.needs]] as const) {
+      slots.forEach((slot, index) => {
+        if (seen.has(slot.id)) context.addIssue({ code: 'custom', path: [list, index, 'id'], message: `"${slot.id}" is used by another slot of this state (capacities and needs share one id space)` });
+        seen.add(slot.id);
+      });
+    }
+  })
+  .meta({ id: 'State', title: 'State', description: "A participant's declarations: its name, capacities and needs. Slot ids are unique across capacities and needs (a rule JSON Schema cannot express)." });
 
 export const RecognitionWeights = z
   .record(PeerId, z.number().nonnegative().max(MAX_QUANTITY))

@@ -3,7 +3,7 @@
 // stays verifiable however it travels (gossip, relay, late-joiner sync). The signer's public key is inside its
 // libp2p peer id, so author == signer is checked by verifying with the author's own id.
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { canonicalJson, DecodeError, decodeJson, utf8Bytes } from './encoding.ts';
 import { majorOf, MAX_RECORD_BYTES, PROTOCOL_MAJOR } from './limits.ts';
 import { SignedRecord } from './schemas.ts';
@@ -88,6 +88,10 @@ export async function verifyRecord(raw: unknown): Promise<VerifyResult> {
   if (publicKey === undefined || publicKey.type !== 'Ed25519') {
     return { ok: false, reason: `author ${record.author} is not an Ed25519 peer id` };
   }
+  // One spelling per key (spec 5): libp2p also reads CIDs, base36 and non-canonical protobufs of the same key, which an
+  // implementation that decodes base58btc rejects, and each spelling would be another author here (an implementer's pass).
+  const canonical = peerIdFromPublicKey(publicKey).toString();
+  if (canonical !== record.author) return { ok: false, reason: `author ${record.author} is not written as its key's peer id ${canonical} (base58btc, identity multihash)` };
   let message: Uint8Array;
   try {
     message = signingBytes(raw as Record<string, unknown>);

@@ -71,6 +71,22 @@ describe('mutual validate', function () {
     assert.match(runMutual(['validate', '--kind', 'state', '--kind', 'slot', 'x.json']).stderr, /--kind is given 2 times \(state, slot\)/);
   });
 
+  it('reads each kind with the bound it has where it is received: a sync request up to 160 KiB (spec 3; found by an implementer\'s pass)', () => {
+    const authors = Array.from({ length: 1024 }, (_, index) => `author-${String(index).padStart(58, '0')}`);
+    const request = JSON.stringify({ network: 'team', authors, kinds: ['state'] });
+    assert.ok(request.length > 64 * 1024 && request.length < 160 * 1024);
+    const run = runMutual(['validate', '--kind', 'sync-request', '-'], { input: request });
+    assert.equal(run.status, 0, run.stderr);
+    const record = runMutual(['validate', '--kind', 'state', '-'], { input: JSON.stringify({ displayName: 'A', description: 'x'.repeat(70_000) }) });
+    assert.equal(record.status, 1);
+    assert.match(record.stderr, /larger than 65536/);
+  });
+
+  it('reads a file that starts with a byte order mark, as editors write one (network input may not)', () => {
+    const run = runMutual(['validate', '--kind', 'state', '-'], { input: '\ufeff{"displayName":"Ana"}' });
+    assert.equal(run.status, 0, run.stderr);
+  });
+
   it('`mutual --version` prints the version of the command and of the protocol', () => {
     const run = runMutual(['--version']);
     assert.equal(run.status, 0);

@@ -56,8 +56,10 @@ describe('conformance vectors', () => {
           assert.equal(schemaAccepts, entry.valid || entry.semanticOnly === true, JSON.stringify(validate.errors));
           // zod agrees with the published file.
           assert.ok(isMessageKind(vectors.kind));
+          // The Zod schemas also hold the semantic rules of a payload (unique slot ids); a record's rules (signature,
+          // author spelling) are verifyRecord's.
           const zodAccepts = parseMessage(vectors.kind, entry.value).ok;
-          assert.equal(zodAccepts, schemaAccepts);
+          assert.equal(zodAccepts, vectors.kind === 'record' ? schemaAccepts : entry.valid);
           if (vectors.kind === 'record' && schemaAccepts) {
             const verified = await verifyRecord(entry.value);
             assert.equal(verified.ok, entry.valid, verified.ok ? 'verified' : verified.reason);

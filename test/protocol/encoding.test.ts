@@ -59,6 +59,20 @@ describe('encoding', () => {
     assert.equal(decodeJson(`"${threeBytes}"`, { maxBytes: MAX_RECORD_BYTES * 2 }), threeBytes);
   });
 
+  it('refuses a leading byte order mark off the wire, and skips it only when asked (files people edit; spec 4)', () => {
+    const withMark = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')]);
+    assert.throws(() => decodeJson(withMark), /starts with a byte order mark \(U\+FEFF\), which is not JSON text/);
+    assert.throws(() => decodeJson('\ufeff{"a":1}'), /byte order mark/);
+    assert.deepEqual(decodeJson(withMark, { allowByteOrderMark: true }), { a: 1 });
+    assert.deepEqual(decodeJson('\ufeff{"a":1}', { allowByteOrderMark: true }), { a: 1 });
+  });
+
+  it('refuses a number literal that overflows a double, at any depth (spec 3: 1e400 reads as Infinity)', () => {
+    assert.throws(() => decodeJson('{"network":"team","x":1e400}'), /x: a number too large for a double \(it reads as Infinity\)/);
+    assert.throws(() => decodeJson('{"peers":[],"deep":[[-1e999]]}'), /deep\[0\]\[0\]: a number too large for a double \(it reads as -Infinity\)/);
+    assert.equal(decodeJson('1.7976931348623157e308'), Number.MAX_VALUE);
+  });
+
   it('refuses prototype keys with the path where they occur', () => {
     assert.throws(() => decodeJson('{"payload":{"recognition":{"constructor":1}}}'), /payload\.recognition\.constructor: the key "constructor" is not allowed/);
     assert.throws(() => decodeJson('[{"__proto__":{}}]'), /\[0\]\.__proto__: the key/);

@@ -84,4 +84,29 @@ describe('record signatures', () => {
     const record = await signRecord(unsignedState(id), key);
     assert.match((await verifyRecord({ ...record, author: 'alice' }) as { reason: string }).reason, /not a libp2p peer id/);
   });
+
+  it('accepts one spelling of the author: a CID of the signing key is refused, though it verifies (spec 5; found by an implementer\'s pass)', async () => {
+    const { key, id } = await author();
+    const peerId = peerIdFromPrivateKey(key);
+    // The CID in base32 (bafz…); the vectors hold one too.
+    for (const spelling of [peerId.toCID().toString()]) {
+      const raw = { ...unsignedState(id), author: spelling };
+      const signature = Buffer.from(await key.sign(signingBytes(raw))).toString('base64url');
+      const verified = await verifyRecord({ ...raw, signature });
+      assert.equal(verified.ok, false, spelling);
+      assert.match((verified as { reason: string }).reason, new RegExp(`author ${spelling} is not written as its key's peer id ${id}`));
+    }
+  });
+
+  it('measures a record as received and in its canonical form: numbers short on the wire can be long canonically (spec 3)', async () => {
+    const { key, id } = await author();
+    // 3,000 x 1e20 is about 18 KB on the wire and 66 KB canonically (100000000000000000000 each).
+    const raw = { ...unsignedState(id), note: Array.from({ length: 3_000 }, () => 1e20) };
+    const signature = Buffer.from(await key.sign(signingBytes(raw))).toString('base64url');
+    const wire = new TextEncoder().encode(JSON.stringify({ ...raw, signature }).replaceAll('100000000000000000000', '1e20'));
+    assert.ok(wire.byteLength < 20_000);
+    const verified = await verifyRecordBytes(wire);
+    assert.equal(verified.ok, false);
+    assert.match((verified as { reason: string }).reason, /record is \d+ bytes, larger than 65536/);
+  });
 });

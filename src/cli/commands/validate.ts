@@ -1,6 +1,7 @@
 // Room: cli (edge). `mutual validate --kind <kind> <file|->`: exit 0 valid, 1 invalid or unreadable (each error as
 // path: reason), 2 usage. Records are also signature-checked; scenarios get the checks `simulate` makes.
 import { DecodeError } from '../../protocol/encoding.ts';
+import { NETWORK_LIMITS } from '../../network/names.ts';
 import { MAX_RECORD_BYTES } from '../../protocol/limits.ts';
 import type { Scenario } from '../../protocol/schemas.ts';
 import { verifyRecord } from '../../protocol/signature.ts';
@@ -43,7 +44,8 @@ export const command: Command = {
       return 2;
     }
     const source = parsed.positionals[0]!;
-    const maxBytes = kind === 'scenario' || kind === 'simulation-result' ? LOCAL_FILE_MAX_BYTES : MAX_RECORD_BYTES;
+    // The bound each kind has where it is received (spec 3): a sync request is 160 KiB (it names up to 1024 authors).
+    const maxBytes = kind === 'scenario' || kind === 'simulation-result' ? LOCAL_FILE_MAX_BYTES : kind === 'sync-request' ? NETWORK_LIMITS.maxSyncRequestBytes : kind === 'lookup-request' || kind === 'lookup-response' ? NETWORK_LIMITS.maxLookupBytes : MAX_RECORD_BYTES;
     let value: unknown;
     try {
       value = await readJsonInput(source, maxBytes);
