@@ -588,8 +588,12 @@ export function createEngine(options: EngineOptions): Engine {
     });
     return entries.length === 0 ? {} : { heads: Object.fromEntries(entries) };
   };
-  const publishCoordination = () =>
-    publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow(), ...heads() });
+  /** The phase my last coordination announced: a round that changes nothing must not leave teammates with another. */
+  let announcedPhase: number | undefined;
+  const publishCoordination = () => {
+    announcedPhase = phase.peek();
+    return publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow(), ...heads() });
+  };
   // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
   // met; a debounce instead would never announce while connections keep coming.
@@ -645,7 +649,12 @@ export function createEngine(options: EngineOptions): Engine {
           setPhase(9);
           phaseStartedAt = isoNow();
           await publishCoordination();
-        } else setPhase(9);
+        } else {
+          setPhase(9);
+          // An announcement went out while I gathered (a connect, the gossip): it said Gather, and a round that changed
+          // nothing would leave teammates showing me there until my next change (found by a usability pass).
+          if (announcedPhase !== 9) await publishCoordination();
+        }
       } else {
         myConverged.value = false;
         try {

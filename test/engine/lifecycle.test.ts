@@ -371,6 +371,31 @@ describe('engine lifecycle under faults', function () {
     await a.stop();
   });
 
+  it('a peer that announced Gather during a round that changed nothing announces Converged again (teammates showed it in Gather for minutes; found by a usability pass)', async function () {
+    const net = new TestNetwork();
+    // a gathers for a second (a busy peer), long enough for an announcement to go out while it does.
+    const [a, b] = [await net.addEngine(0, { config: { aggregationWindowMs: 1_000, aggregationWindowJitter: 0, phaseThreshold: 2 } }), await net.addEngine(1)];
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4, skills: [] }], needs: [] });
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2, skills: [] }] });
+    await a.setRecognition({ [b.self]: 1 });
+    await b.setRecognition({ [a.self]: 1 });
+    await net.settle(() => net.allConverged(), 30_000);
+    await run(net.scheduler, 5_000); // quiet: no round under way
+    assert.equal(a.phase.peek(), 9);
+    // b declares the same again: a's inputs changed, so a gathers (phase 5) for a round that will change nothing.
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2, skills: [] }] });
+    await net.settle(() => a.phase.peek() === 5, 5_000);
+    // A teammate connects meanwhile: a announces where it is, Gather.
+    const c = await net.addEngine(2);
+    await net.settle(() => b.stores.coordination.get(a.self)?.payload.phase === 5, 5_000);
+    await net.settle(() => net.allConverged([a, b]), 30_000);
+    await run(net.scheduler, 10_000);
+    assert.equal(a.phase.peek(), 9);
+    assert.equal(b.stores.coordination.get(a.self)?.payload.phase, 9, 'b holds a\'s announcement of Converged, not the Gather it said during the round');
+    assert.equal(c.stores.coordination.get(a.self)?.payload.phase, 9);
+    await Promise.all([a.stop(), b.stop(), c.stop()]);
+  });
+
   it('a lost state record is asked for again: coordination names the sequences of its author\'s latest records (found when CI lost one over libp2p)', async function () {
     // ada does not receive bo's first state that declares a need.
     let dropped = 0;
