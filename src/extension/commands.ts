@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { PeerId, RecognitionWeights, Slot, SlotId, SlotType, type State } from '../protocol/schemas.ts';
+import { describeFirstIssue } from '../protocol/validate.ts';
 import type { MutualService, SlotKind } from './service.ts';
 import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
@@ -44,10 +45,7 @@ export interface CommandContext {
 
 /** The first Zod issue, phrased for an input box. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid input';
-  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
+  return describeFirstIssue(error);
 }
 
 function validator<T>(schema: z.ZodType<T>, transform: (text: string) => unknown = (text) => text) {
@@ -185,8 +183,12 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const unitsInUse = (kind: SlotKind) => (type: string) =>
     [...new Set(service.viewModel().peers.flatMap((peer) => (kind === 'need' ? peer.state?.capacities : peer.state?.needs) ?? []).filter((slot) => slot.type === type).map((slot) => slot.unit ?? ''))].sort();
 
+  // Declaring publishes, so these commands join first; said, since a declaration joined silently, even right after
+  // Leave Network (found by a usability pass).
   const ensureJoined = async () => {
-    if (!service.joined) await context.join();
+    if (service.joined) return;
+    await context.join();
+    void vscode.window.showInformationMessage('Mutual: joined the network to publish this (Leave Network stops sharing).');
   };
 
   const declare = (kind: SlotKind) =>

@@ -211,6 +211,8 @@ class MutualExtension extends LifecycleDisposable {
       }),
     );
     refresh();
+    // Not joined yet (no auto-join, or before it): the panel shows what I declared last time, from the cache.
+    void this.service.restoreDeclarations().catch((error: unknown) => this.log.debug(`declarations not restored: ${String(error)}`));
     for (const disposable of registerCommands({ service: this.service, log: this.log, showPanel: () => MutualPanel.show(context, this.service, this.log), join: () => this.join() })) this.register(disposable);
     this.register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new MutualPanelSerializer(context, this.service, this.log)));
     this.register({ dispose: () => MutualPanel.visible?.dispose() });
@@ -237,6 +239,12 @@ class MutualExtension extends LifecycleDisposable {
     // Checked after the click: the user may have left, or rejoined, meanwhile; and a join that cannot listen here
     // would leave the user offline.
     if (choice !== 'Rejoin Now' || !this.service.joined) return;
+    // Rejoined meanwhile (Leave, then Join): the settings apply already, and another restart would be for nothing
+    // (found by a usability pass).
+    if (this.joinedWith !== undefined && this.joinedWith === JSON.stringify(readNetworkSettings(this.log))) {
+      vscode.window.setStatusBarMessage('Mutual: the network settings apply already (rejoined since)', 5_000);
+      return;
+    }
     try {
       if (!this.mayListen()) throw new Error(UNTRUSTED); // before leaving: the user stays joined as before
       // Likewise settings the join would refuse (it left the user offline: found by a second review).
@@ -249,6 +257,8 @@ class MutualExtension extends LifecycleDisposable {
   }
 
   private settingsOfJoin: NetworkSettings | undefined;
+  /** The network settings of the current join, as read then (JSON): a Rejoin Now after a rejoin changes nothing. */
+  private joinedWith: string | undefined;
   private joinSettings(): NetworkSettings {
     return this.settingsOfJoin ?? readNetworkSettings(this.log);
   }
@@ -276,6 +286,7 @@ class MutualExtension extends LifecycleDisposable {
     } finally {
       this.settingsOfJoin = undefined;
     }
+    this.joinedWith = JSON.stringify(settings);
     this.log.info(`joined network "${name}" (${transport}) as ${this.service.selfId()}`);
     this.tellDisplayNameOnce();
   }
@@ -294,7 +305,8 @@ class MutualExtension extends LifecycleDisposable {
   reportJoinFailure(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.log.error(`joining failed: ${message}`);
-    void vscode.window.showErrorMessage(`Mutual: joining the network failed: ${message}`, 'Open Log', 'Open Settings').then((choice) => {
+    // A refusal of the settings says "not joining: …" already (it read "joining the network failed: not joining: …").
+    void vscode.window.showErrorMessage(message.startsWith('not joining: ') ? `Mutual: ${message}` : `Mutual: joining the network failed: ${message}`, 'Open Log', 'Open Settings').then((choice) => {
       if (choice === 'Open Log') this.log.show();
       if (choice === 'Open Settings') openSetting('mutual.network');
     });

@@ -8,7 +8,8 @@ import { DEFAULT_ENGINE_CONFIG, PHASES } from '../engine/engine.ts';
 import { dialableFirst } from './settings.ts';
 import { computeStabilityFactors, countUnmetNeeds, myLabel, peerIdEnding, peerLabels, type ViewModel } from './view-model.ts';
 import { MAX_RECORD_BYTES } from '../protocol/limits.ts';
-import { RecognitionWeights, State, type CausalClock, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
+import { RecognitionWeights, SignedRecord, State, type CausalClock, type PeerId, type Results, type Slot } from '../protocol/schemas.ts';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 
 export interface Disposable {
   dispose(): void;
@@ -76,6 +77,8 @@ export interface MutualService extends Disposable {
   /** My live causal clock and each neighbour's last announced one, keyed by peer id (Debug: Inspect Causal Clocks). */
   causalClocks(): CausalClocksReport;
   onDidChange(listener: () => void): Disposable;
+  /** While not joined: my latest declarations on this network, read from the cache (the panel shows them). */
+  restoreDeclarations(): Promise<void>;
 }
 
 /**
@@ -107,6 +110,10 @@ export class EngineMutualService implements MutualService {
   private readonly listeners = new Set<() => void>();
   /** My declarations as they were when I left (until the next join). */
   private lastDeclarations: { readonly state: State; readonly recognition: RecognitionWeights } | undefined;
+  /** Teammates' names as last known (while offline, the peers I recognize are listed by them). */
+  private lastNames = new Map<PeerId, string>();
+  /** My peer id when I last joined or restored (self-recognition is not listed as a teammate offline). */
+  private lastSelf: PeerId | undefined;
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private currentJoin: object | undefined;
@@ -118,6 +125,44 @@ export class EngineMutualService implements MutualService {
 
   get joined(): boolean {
     return this.engine !== undefined;
+  }
+
+  /**
+   * My latest declarations on this network, read from the engine's cache while not joined: after a reload the panel
+   * said "no declarations yet" and showed no recognition until the next join (found by a usability pass). Read only:
+   * no identity is created, and nothing is written (another window may hold the identity).
+   */
+  async restoreDeclarations(): Promise<void> {
+    if (this.engine !== undefined || this.lastDeclarations !== undefined) return;
+    const stored = await this.options.identity.load().catch(() => undefined);
+    if (stored === undefined) return;
+    let self: PeerId;
+    try {
+      self = peerIdFromPrivateKey(privateKeyFromProtobuf(Buffer.from(stored, 'base64'))).toString();
+    } catch {
+      return; // a damaged identity is said when joining
+    }
+    const storage = this.options.storage(self);
+    const names = new Map<PeerId, string>();
+    const latest = async (kind: 'state' | 'relationships') => {
+      const cached = await storage.load(`records/${kind}`).catch(() => undefined);
+      if (!Array.isArray(cached)) return undefined;
+      let found: SignedRecord | undefined;
+      for (const entry of cached) {
+        const parsed = SignedRecord.safeParse(entry);
+        if (!parsed.success || parsed.data.kind !== kind) continue;
+        if (kind === 'state' && parsed.data.author !== self) names.set(parsed.data.author, (parsed.data.payload as State).displayName);
+        if (parsed.data.author === self && (found === undefined || parsed.data.sequence > found.sequence)) found = parsed.data;
+      }
+      return found?.payload;
+    };
+    const [state, relationships] = await Promise.all([latest('state'), latest('relationships')]);
+    if (state === undefined && relationships === undefined) return;
+    if (this.engine !== undefined || this.lastDeclarations !== undefined) return; // joined or left meanwhile
+    this.lastDeclarations = { state: (state as State | undefined) ?? DEFAULT_STATE, recognition: (relationships as { recognition: RecognitionWeights } | undefined)?.recognition ?? {} };
+    this.lastNames = names;
+    this.lastSelf = self;
+    this.fire();
   }
 
   async join(): Promise<void> {
@@ -188,7 +233,11 @@ export class EngineMutualService implements MutualService {
     this.engineSubscription?.dispose();
     this.engineSubscription = undefined;
     // Shown while offline (the panel said "no declarations yet"); the next join declares them again from the cache.
-    if (engine) this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
+    if (engine) {
+      this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
+      this.lastNames = new Map([...engine.stores.networkStates.peek()].map(([id, state]) => [id, state.displayName]));
+      this.lastSelf = engine.self;
+    }
     const lease = this.lease;
     this.lease = undefined;
     this.currentJoin = undefined;
@@ -326,7 +375,17 @@ export class EngineMutualService implements MutualService {
 
   private buildViewModel(): ViewModel {
     const engine = this.engine;
-    if (!engine) return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: this.myRecognition(), peers: [], allocations: [], needs: [], capacities: [], history: [], coordination: [], freshnessMs: DEFAULT_ENGINE_CONFIG.freshnessMs };
+    if (!engine) {
+      // The peers I recognize, by their last known names and inactive: the Relationships tab was empty while offline,
+      // as if my recognition were gone (found by a usability pass).
+      const recognition = this.myRecognition();
+      const known = Object.keys(recognition)
+        .filter((id) => id !== this.lastSelf)
+        .map((id) => ({ id, displayName: this.lastNames.get(id) }));
+      const labels = peerLabels(known, this.myState().displayName);
+      const peers = known.map(({ id, displayName }) => ({ id, displayName, label: labels.get(id)!, tier: 'secondary' as const, active: false, myRecognition: recognition[id]!, theirRecognition: 0, recognition: {}, state: undefined, unmetNeeds: 0 }));
+      return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: recognition, peers, allocations: [], needs: [], capacities: [], history: [], coordination: [], freshnessMs: DEFAULT_ENGINE_CONFIG.freshnessMs };
+    }
     const snapshot = engine.snapshot();
     const states = engine.stores.networkStates.value;
     const relationships = engine.stores.networkRelationships.value;

@@ -3,6 +3,7 @@
 // The extension's settings, parsed: what package.json declares (minimum, maximum, patterns) is checked again here,
 // because VS Code only warns in the settings editor and passes any value through. A value that does not parse falls
 // back to its default and the problem names the setting, so the user knows what to fix.
+import { describeFirstIssue } from '../protocol/validate.ts';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine.ts';
@@ -78,7 +79,9 @@ function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.
       invalid.add(key);
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
-      problems.push(`mutual.${prefix}${key}${where}: ${issue?.message ?? 'invalid'} (using ${JSON.stringify((defaults as Record<string, unknown>)[key])})`);
+      // In words ("must be more than 0"), not zod's "Too small: expected number to be >0" (a usability pass).
+      const words = issue && issue.path.length > 0 ? issue.message : describeFirstIssue(parsed.error);
+      problems.push(`mutual.${prefix}${key}${where}: ${words} (using ${JSON.stringify((defaults as Record<string, unknown>)[key])})`);
     }
   }
   return { value: value as T, problems, invalid };
@@ -136,7 +139,7 @@ export function parseDisplayName(read: SettingReader): Parsed<string | undefined
     // Well-formed UTF-16, as every text on the wire (a lone surrogate failed the whole join, without naming the setting).
     const parsed = DisplayName.refine((name) => name.isWellFormed(), 'holds a lone UTF-16 surrogate').safeParse(raw.trim());
     if (parsed.success) return { value: parsed.data, problems: [] };
-    return { value: undefined, problems: [`mutual.displayName: ${parsed.error.issues[0]?.message ?? 'invalid'} (not declared: teammates keep the name you had)`] };
+    return { value: undefined, problems: [`mutual.displayName: ${describeFirstIssue(parsed.error)} (not declared: teammates keep the name you had)`] };
   }
   return { value: fallbackDisplayName(), problems: [] };
 }

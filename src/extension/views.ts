@@ -94,6 +94,7 @@ export class StatusBar extends LifecycleDisposable {
     if (!this.service.joined) {
       this.item.text = '$(broadcast) Mutual: offline';
       this.item.tooltip = 'Mutual is not connected. Click to open the panel; run "Mutual: Join Network" to join.';
+      this.item.accessibilityInformation = { label: 'Mutual: offline', role: 'button' };
       return;
     }
     const model = this.service.viewModel();
@@ -103,6 +104,9 @@ export class StatusBar extends LifecycleDisposable {
     this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${progress}`;
     const alone = reading === 'no active peers' ? '\nNo teammate is active: check mutual.network.name and mutual.network.bootstrapPeers (the log names peers of another network), or wait for teammates to join.' : '';
     this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}${alone}${model.problem === undefined ? '' : `\n${model.problem}`}`;
+    // Read without the icon names a screen reader spoke ("broadcast 4 peers · round 3 · check converged"; a usability pass).
+    const words = model.problem !== undefined ? 'results not published' : { converged: 'converged', syncing: 'syncing', 'no active peers': 'alone' }[reading];
+    this.item.accessibilityInformation = { label: `Mutual: ${active} active peer${active === 1 ? '' : 's'}, round ${model.round}, ${words}`, role: 'button' };
   }
 
   get text(): string {

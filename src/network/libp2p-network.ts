@@ -639,15 +639,20 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
     }
   });
   /** A bootstrap peer reached again (by my dial or its own): a failure that ended is said to have ended. */
-  function bootstrapReached(entry: BootstrapEntry): void {
-    if (entry.failing) logger.info(`reconnected to bootstrap peer ${entry.address}`);
+  /** `dialled`: this address answered; otherwise the peer is connected by another route (it dialled, another address). */
+  function bootstrapReached(entry: BootstrapEntry, dialled: boolean): void {
+    if (entry.failing) {
+      // Not "reconnected to <address>" when that address never answered: a wrong port read as working (found by a
+      // usability pass; the connection came from an address remembered from before).
+      logger.info(dialled ? `reconnected to bootstrap peer ${entry.address}` : `connected to bootstrap peer ${entry.peer.toString()} by another route; ${entry.address} did not answer (check that address if this persists)`);
+    }
     entry.failing = false;
   }
   function dialBootstrap(entry: BootstrapEntry, now: number): void {
     entry.nextAt = now + entry.delayMs;
     entry.delayMs = Math.min(entry.delayMs * 2, NETWORK_LIMITS.bootstrapRetryMaxMs);
     node?.dial(multiaddr(entry.address), { signal: AbortSignal.timeout(10_000) }).then(
-      () => bootstrapReached(entry),
+      () => bootstrapReached(entry, true),
       (error: Error) => {
         if (!entry.failing) logger.warn(`cannot dial ${entry.address}: ${error.message} (trying again, backing off up to ${NETWORK_LIMITS.bootstrapRetryMaxMs / 1000} s)`);
         entry.failing = true;
@@ -669,7 +674,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       if (node === undefined) return;
       if (node.getConnections(entry.peer).length > 0) {
         // Connected, whoever dialled: the backoff starts afresh.
-        bootstrapReached(entry);
+        bootstrapReached(entry, false);
         entry.wasConnected = true;
         entry.delayMs = NETWORK_LIMITS.bootstrapRetryMs;
         entry.nextAt = 0;

@@ -142,6 +142,33 @@ describe('extension service', function () {
     }
   });
 
+  it('before joining (a reload), shows my last declarations and the teammates I recognize by name, from the cache (found by a usability pass)', async function () {
+    const identity: { key?: string } = {};
+    const storages = new Map<string, EngineStorage>();
+    const first = service({ identity, storages, displayName: 'Ana' });
+    let teammate: { id: string; label: string } | undefined;
+    try {
+      await first.join();
+      await until('a demo teammate with its name', () => first.knownPeers().some((peer) => peer.displayName !== undefined));
+      teammate = first.knownPeers().find((peer) => peer.displayName !== undefined)!;
+      await first.declare('need', { id: 'my-need', type: 'review', quantity: 2, skills: [] });
+      await first.setRecognition(teammate.id, 2);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the cache is written debounced
+    } finally {
+      await first.leave();
+    }
+    // Another window, or the same after Developer: Reload Window: nothing in memory, the same identity and cache.
+    const reloaded = service({ identity, storages });
+    assert.equal(reloaded.viewModel().myState.needs.length, 0, 'nothing before the cache is read');
+    await reloaded.restoreDeclarations();
+    const model = reloaded.viewModel();
+    assert.equal(model.joined, false);
+    assert.deepEqual(model.myState.needs.map((slot) => slot.id), ['my-need']);
+    assert.deepEqual(model.myRecognition, { [teammate!.id]: 2 });
+    assert.deepEqual(model.peers.map((peer) => [peer.id, peer.label, peer.active]), [[teammate!.id, teammate!.label, false]]);
+    assert.equal(identity.key !== undefined, true);
+  });
+
   it('says before the steps when my declarations fill a record, and what to do when one slot does not fit (found by a review)', async function () {
     const mutual = service();
     try {

@@ -40,6 +40,11 @@ describe('extension settings', function () {
     assert.equal(invalid.problems.length, 3);
     assert.match(invalid.problems.join('\n'), /^mutual\.engine\.coordinationGossipMs: .*\(using 1000\)$/m);
     assert.match(invalid.problems.join('\n'), /^mutual\.engine\.epsilon: .*\(using 0\.000001\)$/m);
+    // In words, not zod's "Too small: expected number to be >0" (found by a usability pass).
+    assert.match(invalid.problems.join('\n'), /^mutual\.engine\.epsilon: must be greater than 0 \(using/m);
+    assert.doesNotMatch(invalid.problems.join('\n'), /Too small|Too big|expected/);
+    const name = parseDisplayName(reader({ displayName: 'x'.repeat(200) }));
+    assert.match(name.problems.join('\n'), /^mutual\.displayName: must be at most 128 characters long \(not declared/);
   });
 
   it('checks the network name with the protocol rule and each multiaddr; an invalid name refuses the join, a bad address is left out', function () {

@@ -32,6 +32,9 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+/** My rows' id while I am not joined (no peer id yet); no peer id can be this (ids start with a letter or digit). */
+const ME = '(me)';
+
 const TAB_LABELS: Record<PanelTab, string> = { state: 'State', relationships: 'Relationships', allocations: 'Allocations', convergence: 'Convergence', coordination: 'Coordination' };
 /** The view model's peers by id, built once per view model: names and states are looked up per cell and per edge. */
 const peerIndexes = new WeakMap<ViewModel, ReadonlyMap<string, ViewModel['peers'][number]>>();
@@ -71,8 +74,10 @@ class MutualApp extends LitElement {
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     .header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
     .muted { color: var(--vscode-descriptionForeground); }
-    .ok { color: var(--vscode-testing-iconPassed, var(--vscode-charts-green)); }
-    .warn { color: var(--vscode-editorWarning-foreground, var(--vscode-charts-yellow)); }
+    /* Text colours, not icon ones: the icon tokens (testing.iconPassed, editorWarning) are 2:1-3:1 on a light theme's
+       white (found by a usability pass); these themes' text tokens for added and warned items are 4.9:1 and 5.8:1. */
+    .ok { color: var(--vscode-gitDecoration-addedResourceForeground, var(--vscode-testing-iconPassed)); }
+    .warn { color: var(--vscode-list-warningForeground, var(--vscode-editorWarning-foreground)); }
     .problem { flex-basis: 100%; margin: 0; }
     .mine { background: var(--vscode-list-inactiveSelectionBackground); }
     svg { max-width: 100%; height: auto; }
@@ -178,7 +183,8 @@ class MutualApp extends LitElement {
   private name(id: string): string {
     const model = this.model;
     if (!model) return peerIdEnding(id);
-    if (id === model.self) return myLabel(model.myState.displayName);
+    // Not joined, I have no peer id yet: my rows carry ME (they read "…me", an id's ending; found by a usability pass).
+    if (id === model.self || (model.self === undefined && id === ME)) return myLabel(model.myState.displayName);
     return peerIndex(model).get(id)?.label ?? peerIdEnding(id);
   }
 
@@ -225,7 +231,7 @@ class MutualApp extends LitElement {
 
   private renderState(model: ViewModel): TemplateResult {
     const rows = [
-      { id: model.self ?? 'me', state: model.myState, mine: true, active: true },
+      { id: model.self ?? ME, state: model.myState, mine: true, active: true },
       ...model.peers.flatMap((peer) => (peer.state ? [{ id: peer.id, state: peer.state, mine: false, active: peer.active }] : [])),
     ];
     return html`
@@ -250,11 +256,11 @@ class MutualApp extends LitElement {
   }
 
   private renderRelationships(model: ViewModel): TemplateResult {
-    const ids = [model.self ?? 'me', ...model.peers.map((peer) => peer.id)];
+    const ids = [model.self ?? ME, ...model.peers.map((peer) => peer.id)];
     const size = 360;
     const radius = 140;
     const at = new Map(ids.map((id, index) => [id, { x: size / 2 + radius * Math.cos((2 * Math.PI * index) / ids.length - Math.PI / 2), y: size / 2 + radius * Math.sin((2 * Math.PI * index) / ids.length - Math.PI / 2) }]));
-    const recognitionOf = (id: string) => (id === model.self ? model.myRecognition : peerIndex(model).get(id)?.recognition ?? {});
+    const recognitionOf = (id: string) => (id === (model.self ?? ME) ? model.myRecognition : peerIndex(model).get(id)?.recognition ?? {});
     const totals = new Map(ids.map((id) => [id, Object.values(recognitionOf(id)).reduce((sum, weight) => sum + weight, 0)]));
     const share = (from: string, to: string) => {
       const total = totals.get(from) ?? 0;
@@ -389,7 +395,13 @@ class MutualApp extends LitElement {
       <p>${!model.joined
           ? html`<span class="muted">Not connected: join the network to see the allocation converge.</span>`
           : html`<span class=${model.converged ? 'ok' : 'warn'}>${model.converged ? '✓ Converged: the allocations stopped changing (unmet needs stay unmet until someone declares more capacity or recognition).' : '⟳ Still converging: allocations are changing round by round.'}</span>`}
-        ${last ? html`<br /><span class="muted">round ${last.round}: unmet need ${fmt(last.residualNeedNorm)}, largest change ${fmt(last.maxDelta)}</span>` : nothing}</p>
+        ${last
+          ? html`<br /><span class="muted">${model.converged
+              ? // The history holds the rounds that changed my results; the confirming rounds add none. "Converged" above a
+                // largest change of 4 read as a contradiction (found by a usability pass).
+                `last change in round ${last.round} (unmet need ${fmt(last.residualNeedNorm)}, largest change ${fmt(last.maxDelta)}); the rounds since changed nothing`
+              : `round ${last.round}: unmet need ${fmt(last.residualNeedNorm)}, largest change ${fmt(last.maxDelta)}`}</span>`
+          : nothing}</p>
       <div class="legend"><span><span class="swatch"></span>unmet need (residual-need norm over the results I hold)</span><span><span class="swatch delta"></span>largest change of any allocation (max delta)</span></div>
       <svg viewBox="0 0 ${width} ${height}" width=${width} role="img" aria-label="Unmet need and largest change per round">
         <line x1="30" y1=${height - 20} x2=${width - 10} y2=${height - 20} stroke="var(--vscode-panel-border, currentColor)"></line>
@@ -398,6 +410,10 @@ class MutualApp extends LitElement {
               <text x="30" y=${height - 4}>round ${history[0]!.round}</text>${history.length > 1 ? svg`<text x=${width - 10} y=${height - 4} text-anchor="end">round ${history.at(-1)!.round}</text>` : nothing}`
           : svg`<text x=${width / 2} y=${height / 2} text-anchor="middle">no rounds yet</text>`}
         ${history.length > 0 ? svg`<path d=${path('residualNeedNorm')} fill="none" stroke="var(--vscode-charts-blue)" stroke-width="2"></path><path d=${path('maxDelta')} fill="none" stroke="var(--vscode-charts-purple)" stroke-width="2"></path>` : nothing}
+        ${history.length === 1
+          ? // One round draws no line: its two points, as dots (an empty chart after a rejoin; found by a usability pass).
+            svg`<circle cx=${x(0)} cy=${y(history[0]!.residualNeedNorm)} r="3" fill="var(--vscode-charts-blue)"></circle><circle cx=${x(0)} cy=${y(history[0]!.maxDelta)} r="3" fill="var(--vscode-charts-purple)"></circle>`
+          : nothing}
       </svg>
       <table aria-label="Rounds">
         <thead><tr><th class="num">Round</th><th class="num" title="Residual-need norm: how much of the needs is still unmet">Unmet need</th><th class="num" title="Max delta: the largest change of any offer or acceptance in that round">Largest change</th></tr></thead>
