@@ -70,7 +70,7 @@ function explanation(need: Slot, me: Me, peers: readonly PeerRow[]): string {
     // Otherwise the need lost to others of the providers' candidates: a higher tier, or a larger share.
     const unrecognized = fitting.filter((provider) => provider.id !== self && (me.recognition[provider.id] ?? 0) <= 0);
     if (unrecognized.length > 0) {
-      return `You don't recognize ${names(unrecognized).replace(' and ', ' or ')} yet: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.`;
+      return `You don't recognize ${names(unrecognized).replace(' and ', ' or ')}: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.`;
     }
     return `${names(fitting)} can serve it, but the fitting capacity is all given out: mutual recognition comes first, then shares in proportion to recognition. More recognition between you, or more capacity, would change it.`;
   }

@@ -51,7 +51,7 @@ describe('extension: why a need of mine is not met', function () {
   it('fitting capacities exist: before convergence on their way; after, given out, and recognizing them is the way in', function () {
     const team = [peer('Ana', 1, [review({ location: { remote: true } })]), peer('Ben', 1, [review()]), peer('Chen', 1, [review()]), peer('Dara', 0, [review()])];
     assert.equal(explainUnmetNeed(need, me({ converged: false }), team), 'Ana, Ben and 1 other can serve it; the allocation is still converging.');
-    assert.equal(explainUnmetNeed(need, me(), team), "You don't recognize Ana, Ben or 1 other yet: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.");
+    assert.equal(explainUnmetNeed(need, me(), team), "You don't recognize Ana, Ben or 1 other: their capacity is given out, and mutual recognition is served first. Set Recognition makes it mutual.");
     const recognizingAll = me({ recognition: { 'peer-Ana': 1, 'peer-Ben': 1, 'peer-Chen': 1 } });
     const text = explainUnmetNeed(need, recognizingAll, team);
     assert.match(text, /^Ana, Ben and 1 other can serve it, but the fitting capacity is all given out: mutual recognition comes first/);
@@ -61,7 +61,7 @@ describe('extension: why a need of mine is not met', function () {
   it('fitting capacity that all comes to me already: only more capacity helps, not recognition (found by a review)', function () {
     const ana = peer('Ana', 1, [review({ quantity: 1 })]);
     assert.equal(explainUnmetNeed(need, me({ received: [{ provider: 'peer-Ana', capacity: 'c', quantity: 0.5 }, { provider: 'peer-Ana', capacity: 'c', quantity: 0.5 }] }), [ana]), 'All the fitting capacity (Ana) already comes to you: only more capacity, from them or others, would fill this need.');
-    assert.match(explainUnmetNeed(need, me({ received: [{ provider: 'peer-Ana', capacity: 'c', quantity: 0.4 }] }), [ana]), /^You don't recognize Ana yet/);
+    assert.match(explainUnmetNeed(need, me({ received: [{ provider: 'peer-Ana', capacity: 'c', quantity: 0.4 }] }), [ana]), /^You don't recognize Ana:/);
   });
 
   it('does not list my own capacity among what teammates offer', function () {

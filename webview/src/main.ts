@@ -360,7 +360,7 @@ class MutualApp extends LitElement {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
               const toMe = model.allocations.filter((flow) => flow.recipient === model.self);
-              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? fmt(row.residual) : 'met'}</td><td class="muted">${[
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)} ${unitIn(model.myState.needs, row.need)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? `${fmt(row.residual)} ${unitIn(model.myState.needs, row.need)}` : 'met'}</td><td class="muted">${[
                 slot === undefined ? undefined : unitMismatch(slot, toMe.filter((flow) => flow.need === row.need && flow.quantity > 0), (provider, capacity) => this.capacityUnitOf(model, provider, capacity)),
                 unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: toMe }, model.peers) : undefined,
               ].filter((sentence) => sentence !== undefined).join(' ')}</td></tr>`;
@@ -370,7 +370,7 @@ class MutualApp extends LitElement {
         ? nothing
         : html`<h2>My capacity</h2><div class="scroll"><table aria-label="My capacity">
             <thead><tr><th>Capacity</th><th class="num">Declared</th><th class="num">Given</th><th class="num">Left over</th></tr></thead>
-            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)}</td><td class="num">${fmt(row.leftover)}</td></tr>`)}</tbody>
+            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.leftover)} ${unitIn(model.myState.capacities, row.capacity)}</td></tr>`)}</tbody>
           </table></div>
           ${myCapacities.some((row) => row.leftover > 1e-9)
             ? html`<p class="hint muted">${Object.values(model.myRecognition).some((weight) => weight > 0)
