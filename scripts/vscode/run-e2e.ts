@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const expectations: Record<string, RegExp> = {
       state: /When[\s\S]*Where[\s\S]*e2e-review[\s\S]*mon-fri 09:00-12:00 UTC\s+remote[\s\S]*Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
-      allocations: /My needs[\s\S]*Why(?=[\s\S]*e2e-design\s+1 hour\s+0\s+1\s+No teammate who recognizes you declared a "design" capacity)[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
+      allocations: /My needs[\s\S]*Why(?=[\s\S]*e2e-design\s+1 hour\s+0 hour\s+1 hour\s+No teammate who recognizes you declared a "design" capacity)[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,
       coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
     };

@@ -183,12 +183,12 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const unitsInUse = (kind: SlotKind) => (type: string) =>
     [...new Set(service.viewModel().peers.flatMap((peer) => (kind === 'need' ? peer.state?.capacities : peer.state?.needs) ?? []).filter((slot) => slot.type === type).map((slot) => slot.unit ?? ''))].sort();
 
-  // Declaring publishes, so these commands join first; said, since a declaration joined silently, even right after
-  // Leave Network (found by a usability pass).
+  // These commands need the network (declaring publishes), so they join first; said, since a declaration joined
+  // silently, even right after Leave Network (found by a usability pass).
   const ensureJoined = async () => {
     if (service.joined) return;
     await context.join();
-    void vscode.window.showInformationMessage('Mutual: joined the network to publish this (Leave Network stops sharing).');
+    void vscode.window.showInformationMessage('Mutual: joined the network (Leave Network stops sharing).');
   };
 
   const declare = (kind: SlotKind) =>

@@ -178,9 +178,10 @@ class MutualExtension extends LifecycleDisposable {
       new EngineMutualService({
         identity: identityStore(context),
         // One read of the settings per join: the cache's scope and the network always come from the same values.
-        storage: (self) => {
+        storage: (self, use) => {
           const { transport, name } = this.joinSettings();
-          return mementoStorage(context.globalState, storageScope(transport, transport === 'demo' ? 'mutual-demo' : name, self), transport === 'libp2p' ? { self } : undefined);
+          // Read only (before joining, without the identity's lock): earlier versions' records are not moved then.
+          return mementoStorage(context.globalState, storageScope(transport, transport === 'demo' ? 'mutual-demo' : name, self), transport === 'libp2p' && use !== 'read' ? { self } : undefined);
         },
         createNetwork: (key) => networkFactory(this.log, this.joinSettings(), context.globalState)(key),
         config: () => readEngineConfig(this.log),
@@ -241,7 +242,7 @@ class MutualExtension extends LifecycleDisposable {
     if (choice !== 'Rejoin Now' || !this.service.joined) return;
     // Rejoined meanwhile (Leave, then Join): the settings apply already, and another restart would be for nothing
     // (found by a usability pass).
-    if (this.joinedWith !== undefined && this.joinedWith === JSON.stringify(readNetworkSettings(this.log))) {
+    if (this.joinedWith !== undefined && parseNetworkSettings(readSetting).refusal === undefined && this.joinedWith === this.settingsNow()) {
       vscode.window.setStatusBarMessage('Mutual: the network settings apply already (rejoined since)', 5_000);
       return;
     }
@@ -257,8 +258,14 @@ class MutualExtension extends LifecycleDisposable {
   }
 
   private settingsOfJoin: NetworkSettings | undefined;
-  /** The network settings of the current join, as read then (JSON): a Rejoin Now after a rejoin changes nothing. */
+  /**
+   * The settings a rejoin applies (network and engine), as the current join read them: a Rejoin Now clicked after a
+   * rejoin changes nothing (JSON, compared with settingsNow).
+   */
   private joinedWith: string | undefined;
+  private settingsNow(): string {
+    return JSON.stringify({ network: readNetworkSettings(this.log), engine: readEngineConfig(this.log) });
+  }
   private joinSettings(): NetworkSettings {
     return this.settingsOfJoin ?? readNetworkSettings(this.log);
   }
@@ -286,7 +293,7 @@ class MutualExtension extends LifecycleDisposable {
     } finally {
       this.settingsOfJoin = undefined;
     }
-    this.joinedWith = JSON.stringify(settings);
+    this.joinedWith = this.settingsNow();
     this.log.info(`joined network "${name}" (${transport}) as ${this.service.selfId()}`);
     this.tellDisplayNameOnce();
   }

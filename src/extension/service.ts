@@ -25,8 +25,11 @@ export type NetworkFactory = (privateKey: PrivateKey, guardCache?: (storage: Eng
 export interface MutualServiceOptions {
   /** Loads or creates the identity key (the extension keeps it in SecretStorage). */
   readonly identity: { load(): Promise<string | undefined>; save(encoded: string): Promise<void> };
-  /** The engine's record cache for this identity on the network being joined (one scope per network and peer). */
-  readonly storage: (self: PeerId) => EngineStorage;
+  /**
+   * The engine's record cache for this identity on the network being joined (one scope per network and peer). `read`:
+   * only read (declarations shown before joining), so nothing is moved or written without the identity's lock.
+   */
+  readonly storage: (self: PeerId, use?: 'read') => EngineStorage;
   readonly createNetwork: NetworkFactory;
   readonly config: () => Partial<EngineConfig>;
   /** The name teammates see; declared on join and whenever it changes (setDisplayName); undefined: none declared. */
@@ -114,6 +117,8 @@ export class EngineMutualService implements MutualService {
   private lastNames = new Map<PeerId, string>();
   /** My peer id when I last joined or restored (self-recognition is not listed as a teammate offline). */
   private lastSelf: PeerId | undefined;
+  /** Teammates' recognition as last known, so an offline row says whether they recognize me (not a guessed 0). */
+  private lastTheirRecognition = new Map<PeerId, RecognitionWeights>();
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private currentJoin: object | undefined;
@@ -142,8 +147,9 @@ export class EngineMutualService implements MutualService {
     } catch {
       return; // a damaged identity is said when joining
     }
-    const storage = this.options.storage(self);
+    const storage = this.options.storage(self, 'read');
     const names = new Map<PeerId, string>();
+    const theirRecognition = new Map<PeerId, RecognitionWeights>();
     const latest = async (kind: 'state' | 'relationships') => {
       const cached = await storage.load(`records/${kind}`).catch(() => undefined);
       if (!Array.isArray(cached)) return undefined;
@@ -152,6 +158,7 @@ export class EngineMutualService implements MutualService {
         const parsed = SignedRecord.safeParse(entry);
         if (!parsed.success || parsed.data.kind !== kind) continue;
         if (kind === 'state' && parsed.data.author !== self) names.set(parsed.data.author, (parsed.data.payload as State).displayName);
+        if (kind === 'relationships' && parsed.data.author !== self) theirRecognition.set(parsed.data.author, (parsed.data.payload as { recognition: RecognitionWeights }).recognition);
         if (parsed.data.author === self && (found === undefined || parsed.data.sequence > found.sequence)) found = parsed.data;
       }
       return found?.payload;
@@ -161,6 +168,7 @@ export class EngineMutualService implements MutualService {
     if (this.engine !== undefined || this.lastDeclarations !== undefined) return; // joined or left meanwhile
     this.lastDeclarations = { state: (state as State | undefined) ?? DEFAULT_STATE, recognition: (relationships as { recognition: RecognitionWeights } | undefined)?.recognition ?? {} };
     this.lastNames = names;
+    this.lastTheirRecognition = theirRecognition;
     this.lastSelf = self;
     this.fire();
   }
@@ -237,6 +245,7 @@ export class EngineMutualService implements MutualService {
       this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
       this.lastNames = new Map([...engine.stores.networkStates.peek()].map(([id, state]) => [id, state.displayName]));
       this.lastSelf = engine.self;
+      this.lastTheirRecognition = new Map([...engine.stores.networkRelationships.peek()].map(([id, relationships]) => [id, relationships.recognition]));
     }
     const lease = this.lease;
     this.lease = undefined;
@@ -383,7 +392,13 @@ export class EngineMutualService implements MutualService {
         .filter((id) => id !== this.lastSelf)
         .map((id) => ({ id, displayName: this.lastNames.get(id) }));
       const labels = peerLabels(known, this.myState().displayName);
-      const peers = known.map(({ id, displayName }) => ({ id, displayName, label: labels.get(id)!, tier: 'secondary' as const, active: false, myRecognition: recognition[id]!, theirRecognition: 0, recognition: {}, state: undefined, unmetNeeds: 0 }));
+      const peers = known.map(({ id, displayName }) => {
+        const theirs = this.lastTheirRecognition.get(id) ?? {};
+        const theyRecognizeMe = this.lastSelf === undefined ? 0 : (theirs[this.lastSelf] ?? 0);
+        // Mutual as far as the last records say (joined, the primary tier is the engine's mutual subgroup).
+        const tier: 'primary' | 'secondary' = recognition[id]! > 0 && theyRecognizeMe > 0 ? 'primary' : 'secondary';
+        return { id, displayName, label: labels.get(id)!, tier, active: false, myRecognition: recognition[id]!, theirRecognition: theyRecognizeMe, recognition: theirs, state: undefined, unmetNeeds: 0 };
+      });
       return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: recognition, peers, allocations: [], needs: [], capacities: [], history: [], coordination: [], freshnessMs: DEFAULT_ENGINE_CONFIG.freshnessMs };
     }
     const snapshot = engine.snapshot();

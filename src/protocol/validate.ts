@@ -73,7 +73,6 @@ function sizeWords(origin: string | undefined, limit: unknown, inclusive: boolea
   }
 }
 
-/** One line per issue: "path: reason". Nested union failures are reported by their closest matching branch. */
 /**
  * The first issue in words, without the path when the value itself is at fault (an input box, one setting): "must be
  * at least 0", not zod's "Too small: expected number to be >=0" (found by a usability pass).
@@ -85,6 +84,7 @@ export function describeFirstIssue(error: z.ZodError): string {
   return text.startsWith('(root): ') ? text.slice('(root): '.length) : text;
 }
 
+/** One line per issue: "path: reason". Nested union failures are reported by their closest matching branch. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.flatMap((issue) => describeIssue(issue as z.core.$ZodIssue, []));
 }

@@ -16,7 +16,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   }
 }
 
-function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; storage?: (self: string) => EngineStorage; exclusive?: (onLost: (holder: number) => void) => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
+function service(options: { createNetwork?: NetworkFactory; displayName?: string; storages?: Map<string, EngineStorage>; storage?: (self: string, use?: 'read') => EngineStorage; exclusive?: (onLost: (holder: number) => void) => Promise<{ release(): Promise<void> }>; identity?: { key?: string } } = {}) {
   const identity = options.identity ?? {};
   const storages = options.storages ?? new Map<string, EngineStorage>();
   return new EngineMutualService({
@@ -158,7 +158,8 @@ describe('extension service', function () {
       await first.leave();
     }
     // Another window, or the same after Developer: Reload Window: nothing in memory, the same identity and cache.
-    const reloaded = service({ identity, storages });
+    const uses: (string | undefined)[] = [];
+    const reloaded = service({ identity, storage: (self, use) => (uses.push(use), storages.get(self)!) });
     assert.equal(reloaded.viewModel().myState.needs.length, 0, 'nothing before the cache is read');
     await reloaded.restoreDeclarations();
     const model = reloaded.viewModel();
@@ -166,7 +167,11 @@ describe('extension service', function () {
     assert.deepEqual(model.myState.needs.map((slot) => slot.id), ['my-need']);
     assert.deepEqual(model.myRecognition, { [teammate!.id]: 2 });
     assert.deepEqual(model.peers.map((peer) => [peer.id, peer.label, peer.active]), [[teammate!.id, teammate!.label, false]]);
-    assert.equal(identity.key !== undefined, true);
+    // As their last records say, not guessed: the demo teammates recognize me, so the tier is mutual (a review found
+    // "recognizes me 0" and a one-way arrow offline).
+    assert.ok(model.peers[0]!.theirRecognition > 0);
+    assert.equal(model.peers[0]!.tier, 'primary');
+    assert.deepEqual(uses, ['read'], 'read only: nothing moved or written without the identity\'s lock');
   });
 
   it('says before the steps when my declarations fill a record, and what to do when one slot does not fit (found by a review)', async function () {

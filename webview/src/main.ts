@@ -300,7 +300,7 @@ class MutualApp extends LitElement {
         })}
         ${ids.map((id) => {
           const p = at.get(id)!;
-          return svg`<circle cx=${p.x} cy=${p.y} r="7" fill=${id === model.self ? 'var(--vscode-charts-green)' : 'var(--vscode-charts-foreground, var(--vscode-foreground))'}></circle><text x=${p.x} y=${p.y - 12} text-anchor="middle">${this.name(id)}</text>`;
+          return svg`<circle cx=${p.x} cy=${p.y} r="7" fill=${id === (model.self ?? ME) ? 'var(--vscode-charts-green)' : 'var(--vscode-charts-foreground, var(--vscode-foreground))'}></circle><text x=${p.x} y=${p.y - 12} text-anchor="middle">${this.name(id)}</text>`;
         })}
       </svg>
       <div class="scroll"><table aria-label="Recognition">
