@@ -24,9 +24,10 @@ export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnTy
   if ((parsed.values as Record<string, unknown>).help === true) return parsed as ReturnType<typeof parseArgs<T>>;
   const given = new Map<string, string[]>();
   for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
     // A flag (no value) said twice means the same thing; only a value can be lost.
-    const option = config.options?.[token.kind === 'option' ? token.name : ''];
-    if (token.kind !== 'option' || option === undefined || option.multiple === true || option.type === 'boolean') continue;
+    const option = config.options?.[token.name];
+    if (option === undefined || option.multiple === true || option.type === 'boolean') continue;
     given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? token.rawName]);
   }
   for (const [name, values] of given) if (values.length > 1) throw new Error(`--${name} is given ${values.length} times (${values.join(', ')}): give it once`);

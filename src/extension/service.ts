@@ -111,14 +111,20 @@ export class EngineMutualService implements MutualService {
   private node: Awaited<ReturnType<NetworkFactory>> | undefined;
   private engineSubscription: Disposable | undefined;
   private readonly listeners = new Set<() => void>();
-  /** My declarations as they were when I left (until the next join). */
-  private lastDeclarations: { readonly state: State; readonly recognition: RecognitionWeights } | undefined;
-  /** Teammates' names as last known (while offline, the peers I recognize are listed by them). */
-  private lastNames = new Map<PeerId, string>();
-  /** My peer id when I last joined or restored (self-recognition is not listed as a teammate offline). */
-  private lastSelf: PeerId | undefined;
-  /** Teammates' recognition as last known, so an offline row says whether they recognize me (not a guessed 0). */
-  private lastTheirRecognition = new Map<PeerId, RecognitionWeights>();
+  /**
+   * What the views show while I am not joined, as of my last leave or read from the cache: my declarations, my peer
+   * id (self-recognition is no teammate), and teammates' names and recognition (whether they recognize me, not a
+   * guessed 0). Set whole, in one place each.
+   */
+  private offline:
+    | {
+        readonly state: State;
+        readonly recognition: RecognitionWeights;
+        readonly self: PeerId;
+        readonly names: ReadonlyMap<PeerId, string>;
+        readonly theirRecognition: ReadonlyMap<PeerId, RecognitionWeights>;
+      }
+    | undefined;
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private currentJoin: object | undefined;
@@ -138,7 +144,7 @@ export class EngineMutualService implements MutualService {
    * no identity is created, and nothing is written (another window may hold the identity).
    */
   async restoreDeclarations(): Promise<void> {
-    if (this.engine !== undefined || this.lastDeclarations !== undefined) return;
+    if (this.engine !== undefined || this.offline !== undefined) return;
     const stored = await this.options.identity.load().catch(() => undefined);
     if (stored === undefined) return;
     let self: PeerId;
@@ -165,11 +171,8 @@ export class EngineMutualService implements MutualService {
     };
     const [state, relationships] = await Promise.all([latest('state'), latest('relationships')]);
     if (state === undefined && relationships === undefined) return;
-    if (this.engine !== undefined || this.lastDeclarations !== undefined) return; // joined or left meanwhile
-    this.lastDeclarations = { state: (state as State | undefined) ?? DEFAULT_STATE, recognition: (relationships as { recognition: RecognitionWeights } | undefined)?.recognition ?? {} };
-    this.lastNames = names;
-    this.lastTheirRecognition = theirRecognition;
-    this.lastSelf = self;
+    if (this.engine !== undefined || this.offline !== undefined) return; // joined or left meanwhile
+    this.offline = { state: (state as State | undefined) ?? DEFAULT_STATE, recognition: (relationships as { recognition: RecognitionWeights } | undefined)?.recognition ?? {}, self, names, theirRecognition };
     this.fire();
   }
 
@@ -242,10 +245,13 @@ export class EngineMutualService implements MutualService {
     this.engineSubscription = undefined;
     // Shown while offline (the panel said "no declarations yet"); the next join declares them again from the cache.
     if (engine) {
-      this.lastDeclarations = { state: engine.stores.myState.peek() ?? DEFAULT_STATE, recognition: engine.stores.myRelationships.peek()?.recognition ?? {} };
-      this.lastNames = new Map([...engine.stores.networkStates.peek()].map(([id, state]) => [id, state.displayName]));
-      this.lastSelf = engine.self;
-      this.lastTheirRecognition = new Map([...engine.stores.networkRelationships.peek()].map(([id, relationships]) => [id, relationships.recognition]));
+      this.offline = {
+        state: engine.stores.myState.peek() ?? DEFAULT_STATE,
+        recognition: engine.stores.myRelationships.peek()?.recognition ?? {},
+        self: engine.self,
+        names: new Map([...engine.stores.networkStates.peek()].map(([id, state]) => [id, state.displayName])),
+        theirRecognition: new Map([...engine.stores.networkRelationships.peek()].map(([id, relationships]) => [id, relationships.recognition])),
+      };
     }
     const lease = this.lease;
     this.lease = undefined;
@@ -284,7 +290,7 @@ export class EngineMutualService implements MutualService {
   myState(): State {
     // What I declared when I left, only while offline: joined, the engine's are mine (another network has its own).
     if (this.engine) return this.engine.stores.myState.value ?? DEFAULT_STATE;
-    return this.lastDeclarations?.state ?? DEFAULT_STATE;
+    return this.offline?.state ?? DEFAULT_STATE;
   }
 
   assertRoomForSlot(): void {
@@ -332,7 +338,7 @@ export class EngineMutualService implements MutualService {
 
   myRecognition(): RecognitionWeights {
     if (this.engine) return this.engine.stores.myRelationships.value?.recognition ?? {};
-    return this.lastDeclarations?.recognition ?? {};
+    return this.offline?.recognition ?? {};
   }
 
   async setRecognition(peer: PeerId, weight: number): Promise<void> {
@@ -388,13 +394,14 @@ export class EngineMutualService implements MutualService {
       // The peers I recognize, by their last known names and inactive: the Relationships tab was empty while offline,
       // as if my recognition were gone (found by a usability pass).
       const recognition = this.myRecognition();
+      const last = this.offline;
       const known = Object.keys(recognition)
-        .filter((id) => id !== this.lastSelf)
-        .map((id) => ({ id, displayName: this.lastNames.get(id) }));
+        .filter((id) => id !== last?.self)
+        .map((id) => ({ id, displayName: last?.names.get(id) }));
       const labels = peerLabels(known, this.myState().displayName);
       const peers = known.map(({ id, displayName }) => {
-        const theirs = this.lastTheirRecognition.get(id) ?? {};
-        const theyRecognizeMe = this.lastSelf === undefined ? 0 : (theirs[this.lastSelf] ?? 0);
+        const theirs = last?.theirRecognition.get(id) ?? {};
+        const theyRecognizeMe = last === undefined ? 0 : (theirs[last.self] ?? 0);
         // Mutual as far as the last records say (joined, the primary tier is the engine's mutual subgroup).
         const tier: 'primary' | 'secondary' = recognition[id]! > 0 && theyRecognizeMe > 0 ? 'primary' : 'secondary';
         return { id, displayName, label: labels.get(id)!, tier, active: false, myRecognition: recognition[id]!, theirRecognition: theyRecognizeMe, recognition: theirs, state: undefined, unmetNeeds: 0 };

@@ -100,12 +100,12 @@ export class StatusBar extends LifecycleDisposable {
     const model = this.service.viewModel();
     const active = model.peers.filter((peer) => peer.active).length;
     const reading = networkProgress(model);
-    const progress = model.problem !== undefined ? '$(warning) results not published' : { converged: '$(check) converged', syncing: '$(sync~spin) syncing', 'no active peers': '$(circle-slash) alone' }[reading];
-    this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · ${progress}`;
+    // One reading, said with its icon on the bar and without it to a screen reader (it spoke the icon names:
+    // "broadcast 4 peers · round 3 · check converged"; a usability pass).
+    const [icon, words] = model.problem !== undefined ? ['warning', 'results not published'] : ({ converged: ['check', 'converged'], syncing: ['sync~spin', 'syncing'], 'no active peers': ['circle-slash', 'alone'] } as const)[reading];
+    this.item.text = `$(broadcast) ${active} peer${active === 1 ? '' : 's'} · round ${model.round} · $(${icon}) ${words}`;
     const alone = reading === 'no active peers' ? '\nNo teammate is active: check mutual.network.name and mutual.network.bootstrapPeers (the log names peers of another network), or wait for teammates to join.' : '';
     this.item.tooltip = `Mutual: ${model.peers.length} known peers, ${active} active; phase ${model.phaseName}${alone}${model.problem === undefined ? '' : `\n${model.problem}`}`;
-    // Read without the icon names a screen reader spoke ("broadcast 4 peers · round 3 · check converged"; a usability pass).
-    const words = model.problem !== undefined ? 'results not published' : { converged: 'converged', syncing: 'syncing', 'no active peers': 'alone' }[reading];
     this.item.accessibilityInformation = { label: `Mutual: ${active} active peer${active === 1 ? '' : 's'}, round ${model.round}, ${words}`, role: 'button' };
   }
 

@@ -10,7 +10,9 @@ export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text, where decodeJson refuses it (or skips it when allowed): by
+// default TextDecoder drops it silently, and other parsers refuse it (spec 4).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** RFC 8785 canonical JSON text. Throws for values JSON cannot carry (NaN, Infinity, undefined at the top). */
@@ -54,12 +56,8 @@ export function decodeJson(input: Uint8Array | string, options: DecodeOptions = 
     }
     text = input;
   } else {
-    if (input.byteLength >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf && options.allowByteOrderMark !== true) {
-      throw new DecodeError('input starts with a byte order mark (U+FEFF), which is not JSON text');
-    }
     if (input.byteLength > maxBytes) throw new DecodeError(`input is ${input.byteLength} bytes, larger than ${maxBytes}`);
     try {
-      // TextDecoder drops a leading byte order mark (ignoreBOM false): refused above unless allowed.
       text = utf8Decoder.decode(input);
     } catch {
       throw new DecodeError('input is not valid UTF-8');

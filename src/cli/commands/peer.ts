@@ -364,14 +364,13 @@ export const command: Command = {
     // Said again when what came out changes while converged: the snapshot is read at status writes (every 100 ms at
     // most), so a peer that converged on its own, then took a teammate's flows and converged again between two reads,
     // kept "capacity 0/4; 0 flows" as its last word (found by an operator pass).
-    let loggedConverged: boolean | undefined;
-    let loggedOutcome: string | undefined;
+    /** What the last line said: the outcome when converged, '' while converging (undefined before the first). */
+    let logged: string | undefined;
     const logConvergence = (snapshot: EngineSnapshot) => {
       if (!running) return;
-      const outcome = snapshot.converged ? describeOutcome(snapshot) : undefined;
-      if (snapshot.converged === loggedConverged && outcome === loggedOutcome) return;
-      loggedConverged = snapshot.converged;
-      loggedOutcome = outcome;
+      const outcome = snapshot.converged ? describeOutcome(snapshot) : '';
+      if (outcome === logged) return;
+      logged = outcome;
       log('info', snapshot.converged ? `converged in round ${snapshot.round} with ${peersText(peerNetwork.connectedPeers().length)} connected: ${outcome}` : `converging (round ${snapshot.round}, phase ${snapshot.phaseName})`);
     };
     const writeStatus = () => {
