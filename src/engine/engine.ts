@@ -588,11 +588,22 @@ export function createEngine(options: EngineOptions): Engine {
     });
     return entries.length === 0 ? {} : { heads: Object.fromEntries(entries) };
   };
-  /** The phase my last coordination announced: a round that changes nothing must not leave teammates with another. */
+  /**
+   * The phase my last coordination announced: a round that changes nothing must not leave teammates with another.
+   * Undefined when that announcement failed: the gossip tick says it again (a converged peer is otherwise silent, and
+   * its teammates kept gossiping, holding it unconverged, until its next change).
+   */
   let announcedPhase: number | undefined;
-  const publishCoordination = () => {
-    announcedPhase = phase.peek();
-    return publish('coordination', { round: round.peek(), phase: phase.peek(), clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow(), ...heads() });
+  const publishCoordination = async () => {
+    const announcing = phase.peek();
+    announcedPhase = announcing;
+    try {
+      await publish('coordination', { round: round.peek(), phase: announcing, clock: clock.peek(), converged: myConverged.peek(), phaseStartedAt, updatedAt: isoNow(), ...heads() });
+    } catch (error) {
+      // A later announcement that went out meanwhile stands.
+      if (announcedPhase === announcing) announcedPhase = undefined;
+      throw error;
+    }
   };
   // Connections come in bursts (start, a healed partition) and coordination reaches the whole network: at most one
   // announcement per interval. One per connect cost 200 x 199 announcements of 200 deliveries each when 200 peers
@@ -648,12 +659,12 @@ export function createEngine(options: EngineOptions): Engine {
           myConverged.value = true;
           setPhase(9);
           phaseStartedAt = isoNow();
-          await publishCoordination();
+          await publishCoordination().catch(reportFailure('announcing my convergence'));
         } else {
           setPhase(9);
           // An announcement went out while I gathered (a connect, the gossip): it said Gather, and a round that changed
           // nothing would leave teammates showing me there until my next change (found by a usability pass).
-          if (announcedPhase !== 9) await publishCoordination();
+          if (announcedPhase !== 9) await publishCoordination().catch(reportFailure('announcing my convergence'));
         }
       } else {
         myConverged.value = false;
@@ -718,7 +729,8 @@ export function createEngine(options: EngineOptions): Engine {
       now.value = scheduler.now();
       if (!running) return;
       // Only coordination is gossiped; a peer that sees it is behind on my records asks for them (repair by sync).
-      if (!neighboursConverged.peek()) publishCoordination().catch(reportFailure('gossiping my coordination'));
+      // Converged, it says where it is once more when its last announcement failed.
+      if (!neighboursConverged.peek() || announcedPhase === undefined) publishCoordination().catch(reportFailure('gossiping my coordination'));
       repairMissing();
       forgetGonePeers();
       scheduleGossip();
@@ -897,6 +909,8 @@ export function createEngine(options: EngineOptions): Engine {
       publishedThisRun.clear();
       displayName = undefined;
       for (const kind of ['state', 'relationships'] as const) earlierRun.set(kind, stores.storeOf(kind).get(self)?.sequence ?? 0);
+      // A restart of this engine computes its convergence again: it announced phase 4 with converged true before.
+      myConverged.value = false;
       running = true;
       try {
         await startRunning();

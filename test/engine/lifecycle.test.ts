@@ -11,13 +11,16 @@ import { PROTOCOL_VERSION } from '../../src/protocol/limits.ts';
 import { signRecord, type UnsignedRecord } from '../../src/protocol/signature.ts';
 
 /** A network whose publish can be made to fail or wait, by kind. */
-function faulty(inner: PeerNetwork, fault: { failKinds?: Set<string>; failTimes?: number; sequences?: { kind: string; sequence: number }[] }): PeerNetwork {
+function faulty(
+  inner: PeerNetwork,
+  fault: { failKinds?: Set<string>; failTimes?: number; failWhen?: (record: { kind: string; payload: unknown }) => boolean; sequences?: { kind: string; sequence: number; payload?: unknown }[] },
+): PeerNetwork {
   return new Proxy(inner, {
     get(target, property) {
       if (property === 'publish') {
-        return async (record: { kind: string; sequence: number }) => {
-          fault.sequences?.push({ kind: record.kind, sequence: record.sequence });
-          if (fault.failKinds?.has(record.kind) && (fault.failTimes ?? Infinity) > 0) {
+        return async (record: { kind: string; sequence: number; payload: unknown }) => {
+          fault.sequences?.push({ kind: record.kind, sequence: record.sequence, payload: record.payload });
+          if ((fault.failKinds?.has(record.kind) || fault.failWhen?.(record)) && (fault.failTimes ?? Infinity) > 0) {
             if (fault.failTimes !== undefined) fault.failTimes--;
             throw new Error('stream reset (transient)');
           }
@@ -394,6 +397,51 @@ describe('engine lifecycle under faults', function () {
     assert.equal(b.stores.coordination.get(a.self)?.payload.phase, 9, 'b holds a\'s announcement of Converged, not the Gather it said during the round');
     assert.equal(c.stores.coordination.get(a.self)?.payload.phase, 9);
     await Promise.all([a.stop(), b.stop(), c.stop()]);
+  });
+
+  it('a Converged announcement that failed is said again by the next gossip tick (teammates held the peer unconverged and gossiped until its next change; found by a review)', async function () {
+    const net = new TestNetwork();
+    const fault = { failTimes: 0, failWhen: (record: { kind: string; payload: unknown }) => record.kind === 'coordination' && (record.payload as { converged: boolean }).converged };
+    // a gathers for longer than a gossip interval: teammates hear it unconverged before its round.
+    const config = { aggregationWindowMs: 1_500, aggregationWindowJitter: 0 };
+    const a = createEngine({ network: faulty(await net.hub.createPeer(await testKey(0)), fault), storage: memoryStorage(), scheduler: net.scheduler, config });
+    await a.start();
+    const b = await net.addEngine(1);
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4 }], needs: [] });
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await a.setRecognition({ [b.self]: 1 });
+    await b.setRecognition({ [a.self]: 1 });
+    await net.settle(() => net.allConverged([a, b]), 30_000);
+    // a declares a change that leaves its results as they were: its next announcement of Converged is lost.
+    fault.failTimes = 1;
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 3 }], needs: [] });
+    await net.settle(() => fault.failTimes === 0 && a.phase.peek() === 9, 30_000);
+    assert.notEqual(b.stores.coordination.get(a.self)?.payload.converged, true, 'the announcement of Converged was lost');
+    // Without the repeat, b holds a unconverged and never settles.
+    await net.settle(() => b.stores.coordination.get(a.self)?.payload.converged === true && net.allConverged([a, b]), 10_000);
+    assert.equal(b.stores.coordination.get(a.self)?.payload.phase, 9);
+    assert.equal(a.problem.peek(), undefined, 'a lost announcement is not an allocation problem');
+    await a.stop();
+    await b.stop();
+  });
+
+  it('a restarted engine announces itself unconverged until its first round (it said phase 4 with converged true)', async function () {
+    const net = new TestNetwork();
+    const sequences: { kind: string; sequence: number; payload?: unknown }[] = [];
+    const a = createEngine({ network: faulty(await net.hub.createPeer(await testKey(0)), { sequences }), storage: memoryStorage(), scheduler: net.scheduler });
+    await a.start();
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4 }], needs: [] });
+    await a.setRecognition({ [a.self]: 1 });
+    await net.settle(() => a.phase.peek() === 9, 30_000);
+    await a.stop();
+    sequences.length = 0;
+    await a.start();
+    const first = sequences.find((record) => record.kind === 'coordination')?.payload as { phase: number; converged: boolean };
+    assert.deepEqual({ phase: first.phase, converged: first.converged }, { phase: 4, converged: false });
+    await net.settle(() => a.phase.peek() === 9, 30_000);
+    const last = sequences.filter((record) => record.kind === 'coordination').at(-1)?.payload as { phase: number; converged: boolean };
+    assert.deepEqual({ phase: last.phase, converged: last.converged }, { phase: 9, converged: true });
+    await a.stop();
   });
 
   it('a lost state record is asked for again: coordination names the sequences of its author\'s latest records (found when CI lost one over libp2p)', async function () {
