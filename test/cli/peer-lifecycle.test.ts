@@ -362,6 +362,26 @@ describe('mutual peer: what it refuses to start with', function () {
     assert.equal(existsSync(join(fresh, 'identity.key')), false);
   });
 
+  it('a profile that declares nothing (only an id) leaves the saved declarations alone; empty lists withdraw them (found by an operator pass)', async () => {
+    const dataDir = join(dir.path, 'd');
+    const { id, saved } = await identityWithSavedDeclarations(dataDir);
+    const profile = join(dir.path, 'profile.json');
+    await writeFile(profile, JSON.stringify({ id, displayName: 'me' }));
+    const run = peer(dataDir, ['--profile', profile]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`${profile}: invalid profile\\n  declares nothing: it names none of capacities, needs, recognition \\(to withdraw every declaration, give them as empty`));
+    assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), saved);
+    // Named empty, the lists withdraw the declarations, as they always did: the check is on the profile, not the peer.
+    await writeFile(profile, JSON.stringify({ id, capacities: [] }));
+    const children: ChildProcess[] = [];
+    try {
+      await startHeadlessPeer(dataDir, NETWORK, ['--profile', profile], (child) => children.push(child));
+    } finally {
+      await Promise.all(children.map(stopChild));
+    }
+    assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'declarations.json'), 'utf8')), { state: { displayName: id, capacities: [], needs: [] }, recognition: {} });
+  });
+
   it('a profile larger than 16 MiB without reading it (a sparse 3 GiB file), a directory and an empty file, each by name', async () => {
     keygen(join(dir.path, 'd'));
     const huge = join(dir.path, 'huge.json');

@@ -34,7 +34,8 @@ Runs a headless peer until SIGINT or SIGTERM. It relays (circuit relay v2) and s
   --profile FILE      one scenario participant (the \`mutual simulate\` format, recognition keyed by peer ids,
                       no members beyond id, displayName, recognition, capacities, needs): its capacities,
                       needs and recognition are declared and published (a refused profile changes no
-                      declaration; status.json says why the start failed)
+                      declaration; status.json says why the start failed). A missing list is read as
+                      empty, but a profile must name at least one of capacities, needs and recognition
   --no-mdns           do not discover peers on the local network
   --max-connections-per-host N  inbound connections kept open from one IP address, an IPv6 /64 counting
                       as one (default ${NETWORK_LIMITS.maxInboundConnectionsPerHost}, none when every --listen address is loopback); more are
@@ -102,6 +103,7 @@ async function refuseNewIdentityOverUsedData(dataDir: string): Promise<void> {
 }
 
 const PROFILE_MEMBERS = Object.keys(ScenarioParticipant.shape);
+const DECLARING_MEMBERS = ['capacities', 'needs', 'recognition'] as const;
 
 /**
  * What the scenario format lets pass but a profile cannot mean: a member it does not know ("capacites" declared no
@@ -112,6 +114,11 @@ function profileProblems(raw: Record<string, unknown>, participant: ScenarioPart
   const problems = Object.keys(raw)
     .filter((member) => !PROFILE_MEMBERS.includes(member))
     .map((member) => `"${member}" is not a member of a profile (it has ${PROFILE_MEMBERS.join(', ')})`);
+  // The scenario format reads a missing list as empty, so a profile of only an id replaced the saved declarations with
+  // none at all, the same as a deliberate withdrawal. A withdrawal says so with empty lists.
+  if (!DECLARING_MEMBERS.some((member) => member in raw)) {
+    problems.push(`declares nothing: it names none of ${DECLARING_MEMBERS.join(', ')} (to withdraw every declaration, give them as empty: "capacities": [], "needs": [], "recognition": {})`);
+  }
   for (const key of Object.keys(participant.recognition)) {
     try {
       peerIdFromString(key);
