@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const expectations: Record<string, RegExp> = {
       state: /When[\s\S]*Where[\s\S]*e2e-review[\s\S]*mon-fri 09:00-12:00 UTC\s+remote[\s\S]*Ana[\s\S]*capacity[\s\S]*review[\s\S]*Ben[\s\S]*Chen[\s\S]*Dara/,
       relationships: /Recognizes me/,
-      allocations: /My needs[\s\S]*Why(?=[\s\S]*e2e-design\s+1 hour\s+0 hour\s+1 hour\s+No teammate who recognizes you declared a "design" capacity)[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
+      allocations: /My needs[\s\S]*Why(?=[\s\S]*e2e-design\s+1 hour\s+0 hours\s+1 hour\s+No teammate who recognizes you declared a "design" capacity)[\s\S]*e2e-review[\s\S]*2 hours[\s\S]*My capacity[\s\S]*e2e-pairing[\s\S]*3 hours[\s\S]*You recognize nobody yet[\s\S]*All flows in the network[\s\S]*→/,
       convergence: /residual-need norm/,
       coordination: /Causal clock[\s\S]*(Converged|Idle|Allocate|Accept|Stabilize|Gather)/,
     };
@@ -202,6 +202,12 @@ async function main(): Promise<void> {
     if (!readable) failures.push(`narrow panel: the needs table is not a table to a screen reader: ${tree.slice(0, 600)}`);
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.waitForTimeout(500);
+    // The flows' arrow column has a name for a screen reader, and each arrow reads "to" (the column was unnamed).
+    const flowsTable = app.locator('vscode-tab-panel[data-tab="allocations"] table[aria-label="All flows in the network"]');
+    const flows = await flowsTable.ariaSnapshot({ timeout: 5_000 }).catch((error: unknown) => `(no snapshot: ${String(error)})`);
+    const named = /columnheader "Direction"/.test(flows) && !/columnheader\s*$/m.test(flows) && /cell "to"/.test(flows);
+    console.log(`flows' arrow column for a screen reader: ${named ? 'ok' : 'FAILED'}`);
+    if (!named) failures.push(`the flows table's arrow column is not named for a screen reader: ${flows.slice(0, 600)}`);
     // Keyboard: arrow keys move the focus between tabs, Enter selects.
     await app.locator('vscode-tab-header[data-tab-header="state"]').click();
     await app.locator('vscode-tab-header[data-tab-header="state"]').focus();

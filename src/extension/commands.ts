@@ -11,7 +11,7 @@ import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
 import { peerIdEnding } from './view-model.ts';
-import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, type ParsedText, type SlotAnswers } from './slot-text.ts';
+import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, zeroQuantityWarning, type ParsedText, type SlotAnswers } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -89,6 +89,9 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     validateInput: (text): string | vscode.InputBoxValidationMessage | undefined => {
       const problem = unchanged('amount', text) ? undefined : (quantityProblem(text) ?? validator(QuantityWithUnit, splitQuantity)(text));
       if (problem !== undefined) return problem;
+      // 0 is legal (the schema's minimum) but gives or asks nothing: said, not refused (a usability pass found it silent).
+      const zero = zeroQuantityWarning(kind, text);
+      if (zero !== undefined) return { message: zero, severity: vscode.InputBoxValidationSeverity.Warning };
       // Units are labels (spec 2): numbers are compared as they are, so a need in days against capacity in hours
       // reads 0.5 hours as 0.5 days. Say which units the other side uses, while typing.
       const typed = (splitQuantity(text) as { unit?: string }).unit ?? '';
@@ -154,8 +157,19 @@ const DeclarationArgument = z.object({ kind: z.enum(['capacity', 'need']), id: S
 /** `{ peer, weight }` sets the weight; `{ peer }` alone (a click in the Peers view, `fromView`) asks for it. */
 const RecognitionArgument = z.object({ peer: PeerId, weight: RecognitionWeights.valueType.optional(), fromView: z.literal(true).optional() });
 
+/** What a Peers tree row's context menu passes: the row's element (views.ts), whose peer the command is about. */
+const PeersTreeRow = z.object({ kind: z.literal('peer'), peer: z.object({ id: PeerId }) });
+/** A Peers tree row's element read as a click on that row, `{ peer, fromView }`; any other argument as it is. */
+const fromTreeRow = (argument: unknown): unknown => {
+  const row = PeersTreeRow.safeParse(argument);
+  return row.success ? { peer: row.data.peer.id, fromView: true } : argument;
+};
+
 /** Arguments that a view's item passes: the user clicked, so a failure is shown once, like the palette's. */
-const isFromView = (argument: unknown): boolean => typeof argument === 'object' && argument !== null && (argument as { fromView?: unknown }).fromView === true;
+const isFromView = (argument: unknown): boolean => {
+  const given = fromTreeRow(argument);
+  return typeof given === 'object' && given !== null && (given as { fromView?: unknown }).fromView === true;
+};
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
   const { service, log } = context;
@@ -271,7 +285,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     [COMMANDS.setRecognition]: guarded('set recognition', async (argument?: unknown) => {
       await ensureJoined();
-      const given = argument === undefined ? undefined : RecognitionArgument.parse(argument);
+      const given = argument === undefined ? undefined : RecognitionArgument.parse(fromTreeRow(argument));
       if (given?.weight !== undefined) {
         await service.setRecognition(given.peer, given.weight);
         return given.weight;

@@ -10,7 +10,8 @@ import { createDemoNetworkFactory } from './demo-network.ts';
 import { LifecycleDisposable } from './lifecycle.ts';
 import { MutualPanel, MutualPanelSerializer, PANEL_VIEW_TYPE } from './panel.ts';
 import { EngineMutualService, type MutualService, type NetworkFactory } from './service.ts';
-import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingsEditorFor, parseEngineSettings, parseNetworkSettings, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
+import { describeJoinFailure, IdentityInUse, joinFailureChoices } from './join-failure.ts';
+import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingOfProblem, settingsEditorFor, parseEngineSettings, parseNetworkSettings, ToldProblems, type NetworkSettings, type Parsed, type SettingReader } from './settings.ts';
 import { mementoStorage, storageScope } from './storage.ts';
 import { PeersTreeProvider, StatusBar } from './views.ts';
 
@@ -27,6 +28,8 @@ export interface MutualExtensionApi {
   panelViewModelsPosted(): number | undefined;
   /** The hover (markdown source) of each peer in the Peers tree's Active group. */
   peerHovers(): string[];
+  /** Each row of the Peers tree's Active group: the element its context menu passes, and its screen-reader label. */
+  peerRows(): { element: unknown; accessibilityLabel: string | undefined }[];
 }
 
 const readSetting: SettingReader = (key) => vscode.workspace.getConfiguration('mutual').get<unknown>(key);
@@ -38,16 +41,14 @@ function openSetting(section: string): void {
   void vscode.commands.executeCommand(settingsEditorFor(inspected), section);
 }
 
-/** Problems already shown, so a bad setting is reported once per value, not at every read. */
-const reportedProblems = new Set<string>();
+/** Problems already shown, so a bad setting is reported once per problem, not at every read. */
+const toldProblems = new ToldProblems();
 function reported<T>(parsed: Parsed<T>, log?: vscode.LogOutputChannel): T {
-  for (const problem of parsed.problems) {
-    if (reportedProblems.has(problem)) continue;
-    reportedProblems.add(problem);
+  for (const problem of toldProblems.untold(parsed.problems)) {
     log?.warn(problem);
     void vscode.window.showWarningMessage(`Mutual: ${problem}`, 'Open Settings').then((choice) => {
       // The setting's key: `mutual.network.listenAddresses (item 1): ...` opens mutual.network.listenAddresses.
-      if (choice) openSetting(/^[\w.]+/.exec(problem)?.[0] ?? 'mutual');
+      if (choice) openSetting(settingOfProblem(problem));
     });
   }
   return parsed.value;
@@ -115,10 +116,7 @@ async function identityLease(context: vscode.ExtensionContext, onLost: (holder: 
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
-      throw new Error(
-        `this identity is already joined in another VS Code window or peer process (pid ${error.owner}): leave the network there first, ` +
-        `or both would publish as the same peer (lock ${error.path})`,
-      );
+      throw new IdentityInUse(error.owner, error.path);
     }
   }
 }
@@ -225,7 +223,7 @@ class MutualExtension extends LifecycleDisposable {
    * settings need a new node, so the user is offered to rejoin (a rejoin drops connections, so it is not automatic).
    */
   private async onSettingsChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
-    if (event.affectsConfiguration('mutual')) reportedProblems.clear(); // a value broken again is reported again
+    toldProblems.forget((setting) => event.affectsConfiguration(setting)); // a value broken again is reported again
     if (!this.service.joined) return;
     if (event.affectsConfiguration('mutual.displayName')) {
       const name = reported(parseDisplayName(readSetting), this.log);
@@ -264,7 +262,8 @@ class MutualExtension extends LifecycleDisposable {
    */
   private joinedWith: string | undefined;
   private settingsNow(): string {
-    return JSON.stringify({ network: readNetworkSettings(this.log), engine: readEngineConfig(this.log) });
+    // Only compared: the problems are told where a join reads the settings.
+    return JSON.stringify({ network: parseNetworkSettings(readSetting).value, engine: parseEngineSettings(readSetting).value });
   }
   private joinSettings(): NetworkSettings {
     return this.settingsOfJoin ?? readNetworkSettings(this.log);
@@ -310,12 +309,11 @@ class MutualExtension extends LifecycleDisposable {
 
   /** A join nobody asked for in a dialog (auto-join, rejoin) fails visibly, with the way to the cause. */
   reportJoinFailure(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.log.error(`joining failed: ${message}`);
-    // A refusal of the settings says "not joining: …" already (it read "joining the network failed: not joining: …").
-    void vscode.window.showErrorMessage(message.startsWith('not joining: ') ? `Mutual: ${message}` : `Mutual: joining the network failed: ${message}`, 'Open Log', 'Open Settings').then((choice) => {
+    this.log.error(`joining failed: ${error instanceof Error ? error.message : String(error)}`);
+    void vscode.window.showErrorMessage(describeJoinFailure(error), ...joinFailureChoices(error)).then((choice) => {
       if (choice === 'Open Log') this.log.show();
       if (choice === 'Open Settings') openSetting('mutual.network');
+      if (choice === 'Try Again') void this.join().catch((again: unknown) => this.reportJoinFailure(again));
     });
   }
 }
@@ -359,6 +357,10 @@ export function activate(context: vscode.ExtensionContext): MutualExtensionApi {
         .getChildren({ kind: 'group', group: 'active' })
         .map((node) => current.tree.getTreeItem(node).tooltip)
         .map((tooltip) => (tooltip instanceof vscode.MarkdownString ? tooltip.value : String(tooltip ?? ''))),
+    peerRows: () =>
+      current.tree
+        .getChildren({ kind: 'group', group: 'active' })
+        .map((element) => ({ element, accessibilityLabel: current.tree.getTreeItem(element).accessibilityInformation?.label })),
   };
 }
 

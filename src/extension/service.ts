@@ -231,7 +231,7 @@ export class EngineMutualService implements MutualService {
       this.fire(); // the views followed the engine while it started
       throw error;
     }
-    this.options.logger.info(`joined as ${engine.self}`);
+    // Not logged here: the extension says the join once, with the network's name (the log said "joined as" twice).
     this.fire();
   }
 

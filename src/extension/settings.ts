@@ -31,6 +31,34 @@ export interface Parsed<T> {
   readonly problems: readonly string[];
 }
 
+/** The setting a problem names: `mutual.network.listenAddresses (item 1): …` is mutual.network.listenAddresses. */
+export const settingOfProblem = (problem: string): string => /^[\w.]+/.exec(problem)?.[0] ?? 'mutual';
+
+/**
+ * The problems of settings already told (log and warning), so that each text is told once, not at every read: Rejoin
+ * Now's comparison of the settings told them all again (found by a usability pass). A change of a setting forgets its
+ * own problems only, so a value broken again is told again.
+ */
+export class ToldProblems {
+  private readonly told = new Set<string>();
+
+  /** The problems not told yet, in order; from now on they count as told. */
+  untold(problems: readonly string[]): string[] {
+    const fresh: string[] = [];
+    for (const problem of problems) {
+      if (this.told.has(problem)) continue;
+      this.told.add(problem);
+      fresh.push(problem);
+    }
+    return fresh;
+  }
+
+  /** Forgets the problems of each setting `changed` says changed (vscode's ConfigurationChangeEvent.affectsConfiguration). */
+  forget(changed: (setting: string) => boolean): void {
+    for (const problem of [...this.told]) if (changed(settingOfProblem(problem))) this.told.delete(problem);
+  }
+}
+
 /** A multiaddr checked as `mutual peer` checks its flags (src/network/addresses.ts). */
 export function multiaddrSchema(use: AddressUse) {
   return z.string().superRefine((text, context) => {

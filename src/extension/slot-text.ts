@@ -381,9 +381,40 @@ export function quantityProblem(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A quantity of 0 is legal (spec 2: non-negative) but does nothing: a capacity of 0 gives nothing, a need of 0 asks
+ * for nothing. Said while typing, as a warning that does not refuse it; undefined for any other text.
+ */
+export function zeroQuantityWarning(kind: 'capacity' | 'need', text: string): string | undefined {
+  if ((splitQuantity(text) as { quantity?: unknown }).quantity !== 0) return undefined;
+  return kind === 'capacity'
+    ? 'A capacity of 0 gives nothing: no teammate receives anything from it until you raise it.'
+    : 'A need of 0 asks for nothing: nobody gives to it until you raise it.';
+}
+
+/** Units whose singular and plural are known. Units are free text (spec 2): any other is shown as declared. */
+const UNIT_FORMS: readonly (readonly [singular: string, plural: string])[] = [
+  ['hour', 'hours'],
+  ['minute', 'minutes'],
+  ['day', 'days'],
+  ['week', 'weeks'],
+  ['session', 'sessions'],
+];
+
+/**
+ * A number as shown ("1", "0.5") with its unit: a known unit agrees with it ("1 hour", "0 hours", whichever form was
+ * declared; the panel read "1 hours"), any other unit is as declared. Decided on the text shown, so a flow of
+ * 0.9999 shown as "1" reads "1 hour".
+ */
+export function withUnit(number: string, unit: string | undefined): string {
+  if (unit === undefined || unit === '') return number;
+  const forms = UNIT_FORMS.find((pair) => pair.includes(unit));
+  return `${number} ${forms === undefined ? unit : forms[number === '1' ? 0 : 1]}`;
+}
+
 /** One line for a hover: `review 6 hours (rust, typescript) · mon-fri 09:00-12:00 UTC · remote`. */
 export function describeSlot(slot: Slot): string {
-  const amount = `${slot.type} ${Number(slot.quantity.toPrecision(6))}${slot.unit === undefined ? '' : ` ${slot.unit}`}`;
+  const amount = `${slot.type} ${withUnit(String(Number(slot.quantity.toPrecision(6))), slot.unit)}`;
   const skills = slot.skills.length > 0 ? ` (${slot.skills.join(', ')})` : '';
   return [`${amount}${skills}`, formatWindow(slot.window), formatLocation(slot.location)].filter((part) => part !== '').join(' · ');
 }

@@ -83,6 +83,22 @@ export const myLabel = (displayName: string): string => `${displayName} (me)`;
 export type PeerRow = z.infer<typeof PeerRow>;
 export type { Tier };
 
+/** A tier in words (the Peers tree's groups: "Primary (mutual recognition)", "Secondary (one-way)"). */
+const TIER_WORDS: Record<PeerRow['tier'], string> = { primary: 'mutual recognition', secondary: 'one-way recognition', none: 'no recognition either way' };
+
+/** What a Peers tree row says beside the name: `2 unmet needs`, `inactive`. */
+export function peerRowNotes(peer: PeerRow): string[] {
+  return [peer.unmetNeeds > 0 ? `${peer.unmetNeeds} unmet need${peer.unmetNeeds > 1 ? 's' : ''}` : undefined, peer.active ? undefined : 'inactive'].filter((note) => note !== undefined);
+}
+
+/**
+ * A Peers tree row as a screen reader says it: the name, the tier that its group and icon show on screen, and its
+ * notes (`Ana, mutual recognition, 2 unmet needs`). Read from the label and description alone, the tier went unsaid.
+ */
+export function peerRowAccessibleLabel(peer: PeerRow): string {
+  return [peer.label, TIER_WORDS[peer.tier], ...peerRowNotes(peer)].join(', ');
+}
+
 /**
  * How many of a participant's needs its own latest results leave short (what it accepted from all providers, against
  * what it declared). Without its results (a peer whose results I do not follow) nothing is known: 0.

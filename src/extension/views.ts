@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { LifecycleDisposable } from './lifecycle.ts';
 import type { MutualService } from './service.ts';
 import { describeSlot } from './slot-text.ts';
-import { networkProgress, type PeerRow } from './view-model.ts';
+import { networkProgress, peerRowAccessibleLabel, peerRowNotes, type PeerRow } from './view-model.ts';
 
 type Group = 'primary' | 'secondary' | 'active';
 /** Slots of each kind listed in a peer's hover; the panel's State tab lists all. */
@@ -56,7 +56,8 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
     const { peer } = node;
     const item = new vscode.TreeItem(peer.label, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.group}:${peer.id}`;
-    item.description = [peer.unmetNeeds > 0 ? `${peer.unmetNeeds} unmet need${peer.unmetNeeds > 1 ? 's' : ''}` : undefined, peer.active ? undefined : 'inactive'].filter(Boolean).join(' · ');
+    item.description = peerRowNotes(peer).join(' · ');
+    item.accessibilityInformation = { label: peerRowAccessibleLabel(peer) };
     // The name comes from the network: appended as text, so a peer cannot put links or remote images in my hover.
     item.tooltip = new vscode.MarkdownString()
       .appendMarkdown('**')
@@ -71,6 +72,7 @@ export class PeersTreeProvider extends LifecycleDisposable implements vscode.Tre
       if (slots.length > HOVER_SLOTS) item.tooltip.appendMarkdown('\n\n').appendText(`… and ${slots.length - HOVER_SLOTS} more ${label === 'Capacity' ? 'capacities' : 'needs'} (State tab of the panel)`);
     }
     item.iconPath = new vscode.ThemeIcon(peer.unmetNeeds > 0 ? 'warning' : peer.tier === 'primary' ? 'heart' : 'person', peer.active ? undefined : new vscode.ThemeColor('disabledForeground'));
+    // Its context menu (package.json, view/item/context) passes the row's element to Set Recognition.
     item.contextValue = 'mutualPeer';
     item.command = { command: 'mutual.setRecognition', title: 'Set Recognition', arguments: [{ peer: peer.id, fromView: true }] };
     return item;

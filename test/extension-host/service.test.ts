@@ -58,6 +58,24 @@ describe('extension service', function () {
     }
   });
 
+  it('leaves saying a join to the extension, which names the network (the log said "joined as <peer id>" twice per join)', async function () {
+    const lines: string[] = [];
+    const mutual = new EngineMutualService({
+      identity: { load: async () => undefined, save: async () => undefined },
+      storage: () => memoryStorage(),
+      createNetwork: createDemoNetworkFactory(() => ({})),
+      config: () => ({}),
+      logger: { debug() {}, info: (message) => void lines.push(message), warn: (message) => void lines.push(message) },
+    });
+    try {
+      await mutual.join();
+      assert.equal(mutual.joined, true);
+      assert.deepEqual(lines.filter((line) => /\bjoined\b/.test(line)), []);
+    } finally {
+      await mutual.leave();
+    }
+  });
+
   it('declares the display name on join', async function () {
     const mutual = service({ displayName: 'Ana Lima' });
     try {

@@ -1,7 +1,7 @@
 // Room: test (extension host side, no vscode). The settings parser and the scoped record cache.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingsEditorFor, parseEngineSettings, parseNetworkSettings, dialableFirst } from '../../src/extension/settings.ts';
+import { describeOtherNetwork, parseDisplayName, REJOIN_SETTINGS, settingOfProblem, settingsEditorFor, parseEngineSettings, parseNetworkSettings, dialableFirst, ToldProblems } from '../../src/extension/settings.ts';
 import { mementoStorage, storageScope, type MementoLike } from '../../src/extension/storage.ts';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -102,6 +102,22 @@ describe('extension settings', function () {
     const loneSurrogate = parseDisplayName(reader({ displayName: 'Ana \ud800' }));
     assert.equal(loneSurrogate.value, undefined);
     assert.match(loneSurrogate.problems[0] ?? '', /lone UTF-16 surrogate/);
+  });
+
+  it('tells a setting\'s problem once, until that setting changes (Rejoin Now told every problem again: a usability pass)', function () {
+    const epsilon = parseEngineSettings(reader({ 'engine.epsilon': 0 })).problems[0]!;
+    const address = parseNetworkSettings(reader({ 'network.listenAddresses': ['/ip4/127.0.0.1/tcp/0', 'garbage'] })).problems[0]!;
+    assert.equal(settingOfProblem(epsilon), 'mutual.engine.epsilon');
+    assert.equal(settingOfProblem(address), 'mutual.network.listenAddresses');
+    const told = new ToldProblems();
+    assert.deepEqual(told.untold([epsilon, address]), [epsilon, address]);
+    assert.deepEqual(told.untold([epsilon, address]), [], 'read again (the comparison of Rejoin Now, the join itself)');
+    // Another setting changed (the one Rejoin Now is offered for): the unchanged problems stay told.
+    told.forget((setting) => setting === 'mutual.network.name');
+    assert.deepEqual(told.untold([epsilon, address]), []);
+    // Its own setting changed, to a value as broken: told again.
+    told.forget((setting) => setting === 'mutual.engine.epsilon');
+    assert.deepEqual(told.untold([epsilon, address]), [epsilon]);
   });
 
   it('lists addresses a teammate can dial before loopback ones', function () {

@@ -2,7 +2,7 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType, withUnit, zeroQuantityWarning } from '../../src/extension/slot-text.ts';
 import { Slot } from '../../src/protocol/schemas.ts';
 import { slotArbitrary } from '../protocol/arbitraries.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
@@ -211,6 +211,28 @@ describe('extension: time window and location as text', function () {
     assert.match(quantityProblem('   ') ?? '', /^write a number, then an optional unit/);
     assert.equal(quantityProblem('1.5 sessions'), undefined);
     assert.equal(quantityProblem('4'), undefined);
+  });
+
+  it('warns, without refusing, that a quantity of 0 gives or asks nothing (the schema allows 0; found by a usability pass)', function () {
+    assert.equal(zeroQuantityWarning('capacity', '0 hours'), 'A capacity of 0 gives nothing: no teammate receives anything from it until you raise it.');
+    assert.equal(zeroQuantityWarning('capacity', ' 0.0 '), 'A capacity of 0 gives nothing: no teammate receives anything from it until you raise it.');
+    assert.equal(zeroQuantityWarning('need', '0'), 'A need of 0 asks for nothing: nobody gives to it until you raise it.');
+    for (const text of ['0.5 hours', '4', '', 'two hours']) assert.equal(zeroQuantityWarning('capacity', text), undefined, text);
+    assert.equal(quantityProblem('0 hours'), undefined, 'a warning, not a refusal');
+  });
+
+  it('writes a known unit in the number the quantity shows ("1 hour", "0 hours"); other units as declared', function () {
+    assert.equal(withUnit('1', 'hours'), '1 hour');
+    assert.equal(withUnit('0', 'hour'), '0 hours');
+    assert.equal(withUnit('2.5', 'sessions'), '2.5 sessions');
+    assert.equal(withUnit('1', 'minutes'), '1 minute');
+    // Free text stays as declared: no guessing at plurals.
+    assert.equal(withUnit('1', 'person-days'), '1 person-days');
+    assert.equal(withUnit('1', 'Hours'), '1 Hours');
+    assert.equal(withUnit('1', 'h'), '1 h');
+    assert.equal(withUnit('3', undefined), '3');
+    assert.equal(withUnit('3', ''), '3');
+    assert.equal(describeSlot({ id: 'p', type: 'pairing', quantity: 1, unit: 'hours', skills: [] }), 'pairing 1 hour');
   });
 
   it('describes a slot on one line for a hover', function () {

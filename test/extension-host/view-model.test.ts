@@ -1,6 +1,6 @@
 // Room: test (extension host side, plain mocha). Pure parts of the view model the panel and the Peers tree show.
 import assert from 'node:assert/strict';
-import { countUnmetNeeds, networkProgress, peerLabels } from '../../src/extension/view-model.ts';
+import { countUnmetNeeds, networkProgress, peerLabels, peerRowAccessibleLabel, peerRowNotes, type PeerRow } from '../../src/extension/view-model.ts';
 import { Results, State } from '../../src/protocol/schemas.ts';
 
 describe('extension: view model', function () {
@@ -22,6 +22,15 @@ describe('extension: view model', function () {
     assert.equal(networkProgress({ converged: true, peers: [peer(false)] }), 'no active peers');
     assert.equal(networkProgress({ converged: true, peers: [peer(false), peer(true)] }), 'converged');
     assert.equal(networkProgress({ converged: false, peers: [peer(true)] }), 'syncing');
+  });
+
+  it('says a Peers tree row\'s tier to a screen reader, as its group and icon show it (found by a usability pass)', function () {
+    const row = (tier: PeerRow['tier'], unmetNeeds: number, active: boolean): PeerRow => ({ id: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', label: 'Ana', tier, active, myRecognition: 1, theirRecognition: 1, recognition: {}, unmetNeeds });
+    assert.equal(peerRowAccessibleLabel(row('primary', 0, true)), 'Ana, mutual recognition');
+    assert.equal(peerRowAccessibleLabel(row('secondary', 2, false)), 'Ana, one-way recognition, 2 unmet needs, inactive');
+    assert.equal(peerRowAccessibleLabel(row('none', 1, true)), 'Ana, no recognition either way, 1 unmet need');
+    // The notes are the row's description on screen.
+    assert.deepEqual(peerRowNotes(row('secondary', 2, false)), ['2 unmet needs', 'inactive']);
   });
 
   it("counts a peer's unmet needs from its own results (the Peers tree's badge and warning icons)", function () {

@@ -110,6 +110,26 @@ export function suite(): void {
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mutual.removeDeclaration', { kind: 'need', id: 'me-pairing' })));
     });
 
+    it('the Peers tree: a row tells a screen reader its tier, and its context menu sets that peer\'s recognition', async function () {
+      // Every teammate recognizes me, and I them (the test before): each row is mutual, as its group and icon show.
+      const rows = api.peerRows();
+      assert.ok(rows.length > 0);
+      for (const row of rows) assert.match(row.accessibilityLabel ?? '', /^[^,]+, mutual recognition(, |$)/);
+      // The row's context menu (package.json view/item/context) passes the row's element: the weight box opens for
+      // that peer, prefilled with 1 for a peer I no longer recognize, and is accepted as it is.
+      const peer = (rows[0]!.element as { peer: { id: string } }).peer.id;
+      await api.service.setRecognition(peer, 0);
+      const accepting = setInterval(() => void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'), 250);
+      try {
+        assert.equal(await vscode.commands.executeCommand('mutual.setRecognition', rows[0]!.element), 1);
+        assert.equal(api.service.myRecognition()[peer], 1);
+      } finally {
+        clearInterval(accepting);
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        await api.service.setRecognition(peer, 1);
+      }
+    });
+
     it('debug commands return the protocol state', async function () {
       await until('convergence', () => api.service.viewModel().converged, 45_000);
       const self = api.service.selfId()!;

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { explainUnmetNeed, unitMismatch } from '../../src/extension/need-explanation.ts';
-import { formatLocation, formatWindow } from '../../src/extension/slot-text.ts';
+import { formatLocation, formatWindow, withUnit } from '../../src/extension/slot-text.ts';
 import { HostMessage, myLabel, networkProgress, PANEL_TABS, PanelState, peerIdEnding, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
 /** Text that wraps only between its words and after a "/" ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
@@ -90,6 +90,9 @@ class MutualApp extends LitElement {
     .swatch.delta { border-top-color: var(--vscode-charts-purple); }
     code { font-family: var(--vscode-editor-font-family); }
     .word { white-space: nowrap; }
+    /* Read by a screen reader, not drawn: the flows' arrow column is "Direction", each arrow "to" (the column had no
+       name, its arrows hidden; found by a usability pass). */
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
     /* A narrow panel (beside the editor or a sidebar): each row becomes a card, every cell on its own line with its
        column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name.
        For a screen reader it stays a table: the header row is hidden from sight only (display: none dropped the column
@@ -100,7 +103,7 @@ class MutualApp extends LitElement {
       tr { display: block; padding: 4px 0; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, #8884)); }
       th, td, td.num { display: block; border: none; padding: 1px 4px; text-align: left; white-space: normal; }
       td[data-label]::before { content: attr(data-label) ': ' / ''; color: var(--vscode-descriptionForeground); }
-      td:empty, td[aria-hidden='true'] { display: none; }
+      td:empty, td.arrow { display: none; }
     }
   `;
 
@@ -246,7 +249,7 @@ class MutualApp extends LitElement {
             ...(['capacity', 'need'] as const).flatMap((kind) =>
               (kind === 'capacity' ? state.capacities : state.needs).map(
                 (slot) =>
-                  html`<tr class=${mine ? 'mine' : ''}><td>${this.name(id)}${active ? nothing : inactiveMark('these declarations still count in the allocation')}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${fmt(slot.quantity)} ${slot.unit ?? ''}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
+                  html`<tr class=${mine ? 'mine' : ''}><td>${this.name(id)}${active ? nothing : inactiveMark('these declarations still count in the allocation')}</td><td>${kind}</td><td><code>${slot.id}</code></td><td>${slot.type}</td><td class="num">${withUnit(fmt(slot.quantity), slot.unit)}</td><td>${slot.skills.join(', ')}</td><td>${unbroken(formatWindow(slot.window))}</td><td>${unbroken(formatLocation(slot.location))}</td></tr>`,
               ),
             ),
             ...(state.capacities.length + state.needs.length === 0 ? [html`<tr><td>${this.name(id)}</td><td colspan="7" class="muted">no declarations yet</td></tr>`] : []),
@@ -342,8 +345,8 @@ class MutualApp extends LitElement {
       ${rows.length === 0
         ? html`<p class="muted">none yet</p>`
         : html`<div class="scroll"><table aria-label=${title}>
-            <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
-            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}${flowMark(row.provider)}</td><td><code>${row.capacity}</code></td><td aria-hidden="true">→</td><td>${this.name(row.recipient)}${flowMark(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${fmt(row.quantity)} ${this.unitOf(model, row.recipient, row.need)}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
+            <thead><tr><th>Provider</th><th>Capacity</th><th><span class="muted" aria-hidden="true">to</span><span class="visually-hidden">Direction</span></th><th>Recipient</th><th>Need</th><th class="num">Quantity</th><th title=${TIER_HINT}>Tier</th></tr></thead>
+            <tbody>${rows.map((row) => html`<tr class=${highlightMine && (row.provider === model.self || row.recipient === model.self) ? 'mine' : ''}><td>${this.name(row.provider)}${flowMark(row.provider)}</td><td><code>${row.capacity}</code></td><td class="arrow"><span aria-hidden="true">→</span><span class="visually-hidden">to</span></td><td>${this.name(row.recipient)}${flowMark(row.recipient)}</td><td><code>${row.need}</code></td><td class="num">${withUnit(fmt(row.quantity), this.unitOf(model, row.recipient, row.need))}${this.flowUnitWarning(model, row)}</td><td>${row.tier}</td></tr>`)}</tbody>
           </table></div>`}`;
     const positive = model.allocations.filter((row) => row.quantity > 0);
     const myNeeds = model.needs.filter((row) => row.participant === model.self);
@@ -360,7 +363,7 @@ class MutualApp extends LitElement {
               const slot = model.myState.needs.find((need) => need.id === row.need);
               const unmet = row.residual > 1e-9;
               const toMe = model.allocations.filter((flow) => flow.recipient === model.self);
-              return html`<tr><td><code>${row.need}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.needs, row.need)}</td><td class="num">${fmt(row.received)} ${unitIn(model.myState.needs, row.need)}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? `${fmt(row.residual)} ${unitIn(model.myState.needs, row.need)}` : 'met'}</td><td class="muted">${[
+              return html`<tr><td><code>${row.need}</code></td><td class="num">${withUnit(fmt(row.declared), unitIn(model.myState.needs, row.need))}</td><td class="num">${withUnit(fmt(row.received), unitIn(model.myState.needs, row.need))}</td><td class="num ${unmet ? 'warn' : 'ok'}">${unmet ? withUnit(fmt(row.residual), unitIn(model.myState.needs, row.need)) : 'met'}</td><td class="muted">${[
                 slot === undefined ? undefined : unitMismatch(slot, toMe.filter((flow) => flow.need === row.need && flow.quantity > 0), (provider, capacity) => this.capacityUnitOf(model, provider, capacity)),
                 unmet && slot !== undefined ? explainUnmetNeed(slot, { id: model.self, state: model.myState, recognition: model.myRecognition, converged: model.converged, received: toMe }, model.peers) : undefined,
               ].filter((sentence) => sentence !== undefined).join(' ')}</td></tr>`;
@@ -370,7 +373,7 @@ class MutualApp extends LitElement {
         ? nothing
         : html`<h2>My capacity</h2><div class="scroll"><table aria-label="My capacity">
             <thead><tr><th>Capacity</th><th class="num">Declared</th><th class="num">Given</th><th class="num">Left over</th></tr></thead>
-            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${fmt(row.declared)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.allocated)} ${unitIn(model.myState.capacities, row.capacity)}</td><td class="num">${fmt(row.leftover)} ${unitIn(model.myState.capacities, row.capacity)}</td></tr>`)}</tbody>
+            <tbody>${myCapacities.map((row) => html`<tr><td><code>${row.capacity}</code></td><td class="num">${withUnit(fmt(row.declared), unitIn(model.myState.capacities, row.capacity))}</td><td class="num">${withUnit(fmt(row.allocated), unitIn(model.myState.capacities, row.capacity))}</td><td class="num">${withUnit(fmt(row.leftover), unitIn(model.myState.capacities, row.capacity))}</td></tr>`)}</tbody>
           </table></div>
           ${myCapacities.some((row) => row.leftover > 1e-9)
             ? html`<p class="hint muted">${Object.values(model.myRecognition).some((weight) => weight > 0)
