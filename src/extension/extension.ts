@@ -224,7 +224,14 @@ class MutualExtension extends LifecycleDisposable {
    */
   private async onSettingsChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     toldProblems.forget((setting) => event.affectsConfiguration(setting)); // a value broken again is reported again
-    if (!this.service.joined) return;
+    if (!this.service.joined) {
+      // Offline, the panel shows the cache of the network the settings name: another network, another cache (it
+      // showed the previous network's declarations until the next join).
+      if (event.affectsConfiguration('mutual.network.name') || event.affectsConfiguration('mutual.network.transport')) {
+        void this.service.restoreDeclarations({ again: true }).catch((error: unknown) => this.log.debug(`declarations not restored: ${String(error)}`));
+      }
+      return;
+    }
     if (event.affectsConfiguration('mutual.displayName')) {
       const name = reported(parseDisplayName(readSetting), this.log);
       if (name !== undefined && name !== this.service.myState().displayName) {

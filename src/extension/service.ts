@@ -80,8 +80,11 @@ export interface MutualService extends Disposable {
   /** My live causal clock and each neighbour's last announced one, keyed by peer id (Debug: Inspect Causal Clocks). */
   causalClocks(): CausalClocksReport;
   onDidChange(listener: () => void): Disposable;
-  /** While not joined: my latest declarations on this network, read from the cache (the panel shows them). */
-  restoreDeclarations(): Promise<void>;
+  /**
+   * While not joined: my latest declarations on this network, read from the cache (the panel shows them). `again`:
+   * read anew, replacing what is shown (the network's name changed while offline).
+   */
+  restoreDeclarations(options?: { again?: boolean }): Promise<void>;
 }
 
 /**
@@ -125,6 +128,8 @@ export class EngineMutualService implements MutualService {
         readonly theirRecognition: ReadonlyMap<PeerId, RecognitionWeights>;
       }
     | undefined;
+  /** Counts reads of the offline view and leaves: a read that another (or a leave) overtook shows nothing. */
+  private offlineVersion = 0;
   private joining: Promise<void> | undefined;
   private lease: { release(): Promise<void> } | undefined;
   private currentJoin: object | undefined;
@@ -143,8 +148,14 @@ export class EngineMutualService implements MutualService {
    * said "no declarations yet" and showed no recognition until the next join (found by a usability pass). Read only:
    * no identity is created, and nothing is written (another window may hold the identity).
    */
-  async restoreDeclarations(): Promise<void> {
-    if (this.engine !== undefined || this.offline !== undefined) return;
+  async restoreDeclarations(options: { again?: boolean } = {}): Promise<void> {
+    if (this.engine !== undefined || (this.offline !== undefined && options.again !== true)) return;
+    const version = ++this.offlineVersion;
+    // Another network's declarations are not shown as this one's while its cache is read (they were, until a join).
+    if (this.offline !== undefined) {
+      this.offline = undefined;
+      this.fire();
+    }
     const stored = await this.options.identity.load().catch(() => undefined);
     if (stored === undefined) return;
     let self: PeerId;
@@ -171,7 +182,7 @@ export class EngineMutualService implements MutualService {
     };
     const [state, relationships] = await Promise.all([latest('state'), latest('relationships')]);
     if (state === undefined && relationships === undefined) return;
-    if (this.engine !== undefined || this.offline !== undefined) return; // joined or left meanwhile
+    if (this.engine !== undefined || version !== this.offlineVersion) return; // joined, left or read again meanwhile
     this.offline = { state: (state as State | undefined) ?? DEFAULT_STATE, recognition: (relationships as { recognition: RecognitionWeights } | undefined)?.recognition ?? {}, self, names, theirRecognition };
     this.fire();
   }
@@ -245,6 +256,7 @@ export class EngineMutualService implements MutualService {
     this.engineSubscription = undefined;
     // Shown while offline (the panel said "no declarations yet"); the next join declares them again from the cache.
     if (engine) {
+      this.offlineVersion++;
       this.offline = {
         state: engine.stores.myState.peek() ?? DEFAULT_STATE,
         recognition: engine.stores.myRelationships.peek()?.recognition ?? {},

@@ -192,6 +192,39 @@ describe('extension service', function () {
     assert.deepEqual(uses, ['read'], 'read only: nothing moved or written without the identity\'s lock');
   });
 
+  it('read offline again when the network changes: the new network\'s cache, not the previous one\'s declarations (found by a review)', async function () {
+    const identity: { key?: string } = {};
+    const storages = new Map<string, EngineStorage>();
+    const first = service({ identity, storages, displayName: 'Ana' });
+    try {
+      await first.join();
+      await first.declare('need', { id: 'team-a-need', type: 'review', quantity: 2, skills: [] });
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the cache is written debounced
+    } finally {
+      await first.leave();
+    }
+    // One cache per network, as storageScope gives: the settings name team-a, then team-b (empty).
+    let network = 'team-a';
+    const other = memoryStorage();
+    const offline = service({ identity, storage: (self) => (network === 'team-a' ? storages.get(self)! : other) });
+    await offline.restoreDeclarations();
+    assert.deepEqual(offline.viewModel().myState.needs.map((slot) => slot.id), ['team-a-need']);
+    network = 'team-b';
+    await offline.restoreDeclarations(); // nothing new without `again`: what is shown stays
+    assert.deepEqual(offline.viewModel().myState.needs.map((slot) => slot.id), ['team-a-need']);
+    await offline.restoreDeclarations({ again: true });
+    assert.deepEqual(offline.viewModel().myState.needs, [], 'team-b has no declarations of mine');
+    assert.deepEqual(offline.viewModel().myRecognition, {});
+    // After a leave too: the view of the network left gives way to the one the settings name now.
+    network = 'team-a';
+    await offline.join();
+    await offline.leave();
+    assert.deepEqual(offline.viewModel().myState.needs.map((slot) => slot.id), ['team-a-need'], 'the leave shows what I declared there');
+    network = 'team-b';
+    await offline.restoreDeclarations({ again: true });
+    assert.deepEqual(offline.viewModel().myState.needs, []);
+  });
+
   it('says before the steps when my declarations fill a record, and what to do when one slot does not fit (found by a review)', async function () {
     const mutual = service();
     try {
