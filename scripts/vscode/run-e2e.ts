@@ -180,6 +180,17 @@ async function main(): Promise<void> {
       await page.screenshot({ path: join(RESULTS, `panel-${tab}.png`) });
       console.log(`tab ${tab}: ${pattern.test(text) ? 'ok' : 'FAILED'} -> test-results/panel-${tab}.png`);
     }
+    /**
+     * The flows' arrow column has a name for a screen reader, and each arrow reads "to" (the column was unnamed); in
+     * the narrow layout too, where the arrow cell was dropped and every later cell read under the wrong column.
+     */
+    const flowsReadable = async (layout: 'wide' | 'narrow') => {
+      const flowsTable = app.locator('vscode-tab-panel[data-tab="allocations"] table[aria-label="All flows in the network"]');
+      const flows = await flowsTable.ariaSnapshot({ timeout: 5_000 }).catch((error: unknown) => `(no snapshot: ${String(error)})`);
+      const named = /columnheader "Direction"/.test(flows) && !/columnheader\s*$/m.test(flows) && /cell "to"/.test(flows);
+      console.log(`${layout} panel: the flows' arrow column for a screen reader: ${named ? 'ok' : 'FAILED'}`);
+      if (!named) failures.push(`${layout} panel: the flows table's arrow column is not named for a screen reader: ${flows.slice(0, 600)}`);
+    };
     // A narrow panel (the window at 900 px, with the side bars open): rows become cards, and the reason an unmet need
     // stays short is on screen, not scrolled away to the right.
     await page.setViewportSize({ width: 900, height: 900 });
@@ -200,14 +211,10 @@ async function main(): Promise<void> {
     const readable = /columnheader "Why"/.test(tree) && /row "e2e-design[^"]*"/.test(tree) && /cell "No teammate who recognizes you/.test(tree);
     console.log(`narrow panel for a screen reader: ${readable ? 'ok' : 'FAILED'}`);
     if (!readable) failures.push(`narrow panel: the needs table is not a table to a screen reader: ${tree.slice(0, 600)}`);
+    await flowsReadable('narrow');
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.waitForTimeout(500);
-    // The flows' arrow column has a name for a screen reader, and each arrow reads "to" (the column was unnamed).
-    const flowsTable = app.locator('vscode-tab-panel[data-tab="allocations"] table[aria-label="All flows in the network"]');
-    const flows = await flowsTable.ariaSnapshot({ timeout: 5_000 }).catch((error: unknown) => `(no snapshot: ${String(error)})`);
-    const named = /columnheader "Direction"/.test(flows) && !/columnheader\s*$/m.test(flows) && /cell "to"/.test(flows);
-    console.log(`flows' arrow column for a screen reader: ${named ? 'ok' : 'FAILED'}`);
-    if (!named) failures.push(`the flows table's arrow column is not named for a screen reader: ${flows.slice(0, 600)}`);
+    await flowsReadable('wide');
     // Keyboard: arrow keys move the focus between tabs, Enter selects.
     await app.locator('vscode-tab-header[data-tab-header="state"]').click();
     await app.locator('vscode-tab-header[data-tab-header="state"]').focus();

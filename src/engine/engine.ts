@@ -688,7 +688,7 @@ export function createEngine(options: EngineOptions): Engine {
             publishRetryHandle = scheduler.setTimeout(requestRound, publishRetryMs);
           }
           setPhase(5);
-          await publishCoordination();
+          await publishCoordination().catch(reportFailure('announcing my round'));
           return;
         }
         if (!live()) return;
@@ -700,7 +700,8 @@ export function createEngine(options: EngineOptions): Engine {
         });
         phaseStartedAt = isoNow();
         setPhase(5);
-        await publishCoordination();
+        // A failed announcement is no failed round (the results went out): the gossip tick says it again.
+        await publishCoordination().catch(reportFailure('announcing my round'));
       }
     } catch (error) {
       if (live()) reportProblem(`the allocation round failed: ${errorMessage(error)}`);

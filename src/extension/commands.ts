@@ -11,7 +11,7 @@ import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
 import { peerIdEnding } from './view-model.ts';
-import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, zeroQuantityWarning, type ParsedText, type SlotAnswers } from './slot-text.ts';
+import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, sameUnit, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, zeroQuantityWarning, type ParsedText, type SlotAnswers } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -96,7 +96,7 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
       // reads 0.5 hours as 0.5 days. Say which units the other side uses, while typing.
       const typed = (splitQuantity(text) as { unit?: string }).unit ?? '';
       const theirs = unitsInUse(type);
-      if (theirs.length === 0 || theirs.includes(typed)) return undefined;
+      if (theirs.length === 0 || theirs.some((unit) => sameUnit(unit, typed))) return undefined;
       const other = kind === 'need' ? 'capacities' : 'needs';
       return { message: `Teammates' ${other} of "${type}" count in ${theirs.map((unit) => (unit === '' ? 'no unit' : unit)).join(', ')}: amounts are compared as plain numbers, so use the same unit.`, severity: vscode.InputBoxValidationSeverity.Info };
     },

@@ -282,7 +282,18 @@ class MutualExtension extends LifecycleDisposable {
     return !listens || vscode.workspace.isTrusted || vscode.workspace.getConfiguration('mutual').get<boolean>('network.listenInUntrustedWorkspaces', false);
   }
 
-  async join(): Promise<void> {
+  private joinInFlight: Promise<void> | undefined;
+  /**
+   * One join at a time: Try Again clicked while Join Network runs waits for that join (each logged "joined"). None
+   * after deactivation: a notification's Try Again outlives the extension, and its join kept the identity lock.
+   */
+  join(): Promise<void> {
+    if (this.isDisposed) return Promise.resolve();
+    this.joinInFlight ??= this.joinOnce().finally(() => (this.joinInFlight = undefined));
+    return this.joinInFlight;
+  }
+
+  private async joinOnce(): Promise<void> {
     if (this.service.joined) {
       // Said, not logged as a new join (found by a usability pass: the log said "joined" again, the UI nothing).
       vscode.window.setStatusBarMessage(`Mutual: already joined network "${readNetworkSettings(this.log).name}"`, 5_000);
@@ -320,7 +331,7 @@ class MutualExtension extends LifecycleDisposable {
     void vscode.window.showErrorMessage(describeJoinFailure(error), ...joinFailureChoices(error)).then((choice) => {
       if (choice === 'Open Log') this.log.show();
       if (choice === 'Open Settings') openSetting('mutual.network');
-      if (choice === 'Try Again') void this.join().catch((again: unknown) => this.reportJoinFailure(again));
+      if (choice === 'Try Again' && !this.isDisposed) void this.join().catch((again: unknown) => this.reportJoinFailure(again));
     });
   }
 }

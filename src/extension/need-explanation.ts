@@ -5,7 +5,7 @@
 // (7.1, 7.3), and only from a capacity compatible with the need (7.2: type, skills, time window, location).
 import { isCompatible, locationsCompatible, skillsCovered, windowsOverlap } from '../protocol/allocation/compatibility.ts';
 import type { PeerId, RecognitionWeights, Slot, State } from '../protocol/schemas.ts';
-import { formatLocation, formatWindow } from './slot-text.ts';
+import { formatLocation, formatWindow, sameUnit } from './slot-text.ts';
 import type { PeerRow } from './view-model.ts';
 
 /** A provider as the explanation sees it: a teammate, or me when I recognize myself. */
@@ -109,7 +109,8 @@ function misses(capacity: Slot, need: Slot): string[] {
  */
 export function unitMismatch(need: Slot, flows: readonly { readonly provider: PeerId; readonly capacity: string }[], unitOfCapacity: (provider: PeerId, capacity: string) => string | undefined): string | undefined {
   const mine = need.unit ?? '';
-  const theirs = [...new Set(flows.map((flow) => unitOfCapacity(flow.provider, flow.capacity) ?? ''))].filter((unit) => unit !== mine);
+  // "hour" and "hours" are one unit (shown as one since withUnit: a review found them called different).
+  const theirs = [...new Set(flows.map((flow) => unitOfCapacity(flow.provider, flow.capacity) ?? ''))].filter((unit) => !sameUnit(unit, mine));
   if (theirs.length === 0) return undefined;
   const named = (unit: string) => (unit === '' ? 'no unit' : `"${unit}"`);
   return `Units differ: this need counts in ${named(mine)}, capacity giving to it in ${theirs.map(named).join(', ')}; amounts are compared as plain numbers.`;

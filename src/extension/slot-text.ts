@@ -401,6 +401,12 @@ const UNIT_FORMS: readonly (readonly [singular: string, plural: string])[] = [
   ['session', 'sessions'],
 ];
 
+/** Whether two units are one: the same text, or the singular and plural of a known unit ("hour" and "hours"). */
+export function sameUnit(a: string | undefined, b: string | undefined): boolean {
+  if ((a ?? '') === (b ?? '')) return true;
+  return UNIT_FORMS.some((forms) => forms.includes(a ?? '') && forms.includes(b ?? ''));
+}
+
 /**
  * A number as shown ("1", "0.5") with its unit: a known unit agrees with it ("1 hour", "0 hours", whichever form was
  * declared; the panel read "1 hours"), any other unit is as declared. Decided on the text shown, so a flow of

@@ -146,8 +146,8 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
   const follows = (author: string) => (['state', 'results'] as const).some((kind) => subscriptions.has(topicFor(network, kind, author)));
   const held = new HeldRecords(options.maxHeldRecords ?? NETWORK_LIMITS.maxHeldRecords, (author) => author === self || follows(author), self);
   /**
-   * Token buckets of publishers (gossip, keyed by the gossipsub publisher, the record's author) and of peers asking or
-   * answering a sync or lookup; insertion order = age, so the oldest is evicted when full.
+   * Token buckets of publishers (gossip, keyed by the gossipsub publisher, not the record's author: spec 9.2) and of
+   * peers asking or answering a sync or lookup; insertion order = age, so the oldest is evicted when full.
    */
   const buckets = new Map<string, Bucket>();
   /** Per relaying peer: the backstop bucket of gossip it delivers, and the log throttle of its invalid input. */
@@ -306,7 +306,7 @@ export function createLibp2pNetwork(options: Libp2pNetworkOptions): Libp2pPeerNe
       const relay = peer.toString();
       counters.received++;
       counters.receivedBytes += message.data.byteLength;
-      // The bucket is the publisher's (gossipsub checked its signature; for Mutual peers it is the record's author),
+      // The bucket is the publisher's (gossipsub checked its signature; reference peers publish only their own records),
       // with a looser backstop per relaying peer. Over either: ignore, as a peer relaying others' records to me is no
       // evidence of misbehaviour, while a reject would lower an honest hub's score until it is graylisted.
       const publisher = message.type === 'signed' ? message.from.toString() : relay;

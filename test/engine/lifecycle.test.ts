@@ -2,7 +2,7 @@
 // flight, transient publish failures, caches of another network, clocks set back, concurrent declarations, a start
 // that fails half way, peers that leave, listeners. Each case was a defect found by a review (2026-11-29) with a probe.
 import assert from 'node:assert/strict';
-import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type Engine, type EngineStorage, type PeerNetwork, type Scheduler } from '../../src/engine/index.ts';
+import { createEngine, MemoryNetworkHub, memoryStorage, VirtualScheduler, type Engine, type EngineConfig, type EngineStorage, type PeerNetwork, type Scheduler } from '../../src/engine/index.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { signal } from '@preact/signals-core';
 import { flushMicrotasks, testKey, TestNetwork } from './harness.ts';
@@ -56,6 +56,24 @@ async function adaLosingStatesOfBo(lose: (record: SignedRecord, now: number) => 
     deliver(event);
   };
   return { net, ada, bo };
+}
+
+/**
+ * A provider a (4 review) whose coordination announcements fail while `fault.failTimes` > 0 and `failWhen` holds, and
+ * a recipient b (2 review), recognizing each other, converged.
+ */
+async function converged(failWhen: (payload: { phase: number; converged: boolean }) => boolean, config: Partial<EngineConfig> = {}) {
+  const net = new TestNetwork();
+  const fault = { failTimes: 0, failWhen: (record: { kind: string; payload: unknown }) => record.kind === 'coordination' && failWhen(record.payload as { phase: number; converged: boolean }) };
+  const a = createEngine({ network: faulty(await net.hub.createPeer(await testKey(0)), fault), storage: memoryStorage(), scheduler: net.scheduler, config });
+  await a.start();
+  const b = await net.addEngine(1);
+  await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4 }], needs: [] });
+  await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+  await a.setRecognition({ [b.self]: 1 });
+  await b.setRecognition({ [a.self]: 1 });
+  await net.settle(() => net.allConverged([a, b]), 30_000);
+  return { net, fault, a, b };
 }
 
 describe('engine lifecycle under faults', function () {
@@ -400,18 +418,8 @@ describe('engine lifecycle under faults', function () {
   });
 
   it('a Converged announcement that failed is said again by the next gossip tick (teammates held the peer unconverged and gossiped until its next change; found by a review)', async function () {
-    const net = new TestNetwork();
-    const fault = { failTimes: 0, failWhen: (record: { kind: string; payload: unknown }) => record.kind === 'coordination' && (record.payload as { converged: boolean }).converged };
     // a gathers for longer than a gossip interval: teammates hear it unconverged before its round.
-    const config = { aggregationWindowMs: 1_500, aggregationWindowJitter: 0 };
-    const a = createEngine({ network: faulty(await net.hub.createPeer(await testKey(0)), fault), storage: memoryStorage(), scheduler: net.scheduler, config });
-    await a.start();
-    const b = await net.addEngine(1);
-    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4 }], needs: [] });
-    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
-    await a.setRecognition({ [b.self]: 1 });
-    await b.setRecognition({ [a.self]: 1 });
-    await net.settle(() => net.allConverged([a, b]), 30_000);
+    const { net, fault, a, b } = await converged((payload) => payload.converged, { aggregationWindowMs: 1_500, aggregationWindowJitter: 0 });
     // a declares a change that leaves its results as they were: its next announcement of Converged is lost.
     fault.failTimes = 1;
     await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 3 }], needs: [] });
@@ -421,6 +429,21 @@ describe('engine lifecycle under faults', function () {
     await net.settle(() => b.stores.coordination.get(a.self)?.payload.converged === true && net.allConverged([a, b]), 10_000);
     assert.equal(b.stores.coordination.get(a.self)?.payload.phase, 9);
     assert.equal(a.problem.peek(), undefined, 'a lost announcement is not an allocation problem');
+    await a.stop();
+    await b.stop();
+  });
+
+  it('an announcement of a new round that failed is no failed round: no lasting problem, and it is said again (found by a review)', async function () {
+    const { net, fault, a, b } = await converged((payload) => payload.phase === 5);
+    // b asks for more: a's results change, and a's announcement of the new round is lost once.
+    fault.failTimes = 1;
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 3 }] });
+    await net.settle(() => fault.failTimes === 0, 30_000);
+    await net.settle(() => net.allConverged([a, b]), 30_000);
+    await run(net.scheduler, 5_000);
+    // It said "the allocation round failed: stream reset" for good, while its results had gone out.
+    assert.equal(a.problem.peek(), undefined);
+    assert.equal(b.snapshot().needs.find((need) => need.need === 'n')?.received, 3);
     await a.stop();
     await b.stop();
   });

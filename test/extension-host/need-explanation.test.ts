@@ -82,5 +82,8 @@ describe('extension: why a need of mine is not met', function () {
     assert.equal(unitMismatch(inDays, [{ provider: 'ana', capacity: 'c' }, { provider: 'chen', capacity: 'c' }, { provider: 'dara', capacity: 'c' }], unitOf), 'Units differ: this need counts in "day", capacity giving to it in "hours"; amounts are compared as plain numbers.');
     assert.equal(unitMismatch(inDays, [{ provider: 'dara', capacity: 'c' }], unitOf), undefined);
     assert.equal(unitMismatch(Slot.parse({ id: 'n', type: 'review', quantity: 1 }), [{ provider: 'ben', capacity: 'c' }, { provider: 'ana', capacity: 'c' }], unitOf), 'Units differ: this need counts in no unit, capacity giving to it in "hours"; amounts are compared as plain numbers.');
+    // The singular and plural of a known unit are one unit, as the panel shows them ("1 hour", "2 hours"; a review
+    // found "Units differ" between "hour" and "hours").
+    assert.equal(unitMismatch(Slot.parse({ id: 'n', type: 'review', quantity: 1, unit: 'hour' }), [{ provider: 'ana', capacity: 'c' }], unitOf), undefined);
   });
 });

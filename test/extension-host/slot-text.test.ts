@@ -2,7 +2,7 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType, withUnit, zeroQuantityWarning } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType, sameUnit, withUnit, zeroQuantityWarning } from '../../src/extension/slot-text.ts';
 import { Slot } from '../../src/protocol/schemas.ts';
 import { slotArbitrary } from '../protocol/arbitraries.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
@@ -222,6 +222,8 @@ describe('extension: time window and location as text', function () {
   });
 
   it('writes a known unit in the number the quantity shows ("1 hour", "0 hours"); other units as declared', function () {
+    assert.ok(sameUnit('hour', 'hours') && sameUnit('sessions', 'session') && sameUnit(undefined, '') && sameUnit('h', 'h'));
+    assert.ok(!sameUnit('hour', 'day') && !sameUnit('h', 'hours') && !sameUnit('Hours', 'hours') && !sameUnit(undefined, 'hours'));
     assert.equal(withUnit('1', 'hours'), '1 hour');
     assert.equal(withUnit('0', 'hour'), '0 hours');
     assert.equal(withUnit('2.5', 'sessions'), '2.5 sessions');

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { explainUnmetNeed, unitMismatch } from '../../src/extension/need-explanation.ts';
-import { formatLocation, formatWindow, withUnit } from '../../src/extension/slot-text.ts';
+import { formatLocation, formatWindow, sameUnit, withUnit } from '../../src/extension/slot-text.ts';
 import { HostMessage, myLabel, networkProgress, PANEL_TABS, PanelState, peerIdEnding, type PanelTab, type ViewModel, type WebviewMessage } from '../../src/extension/view-model.ts';
 
 /** Text that wraps only between its words and after a "/" ("mon-fri 09:00-12:00 Europe/Berlin" not at its hyphens). */
@@ -103,7 +103,10 @@ class MutualApp extends LitElement {
       tr { display: block; padding: 4px 0; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, #8884)); }
       th, td, td.num { display: block; border: none; padding: 1px 4px; text-align: left; white-space: normal; }
       td[data-label]::before { content: attr(data-label) ': ' / ''; color: var(--vscode-descriptionForeground); }
-      td:empty, td.arrow { display: none; }
+      td:empty { display: none; }
+      /* Hidden from sight only: dropped (display: none), the row had one cell fewer than its header, and every cell
+         after it was read under the wrong column (found by a review). */
+      td.arrow { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
     }
   `;
 
@@ -327,7 +330,7 @@ class MutualApp extends LitElement {
   private flowUnitWarning(model: ViewModel, row: ViewModel['allocations'][number]): TemplateResult | typeof nothing {
     const given = this.capacityUnitOf(model, row.provider, row.capacity) ?? '';
     const counted = this.unitOf(model, row.recipient, row.need);
-    if (given === counted) return nothing;
+    if (sameUnit(given, counted)) return nothing;
     return html` <span class="warn" title="The capacity counts in ${given || 'no unit'}, the need in ${counted || 'no unit'}: amounts are compared as plain numbers">(${given || 'no unit'} given)</span>`;
   }
 
