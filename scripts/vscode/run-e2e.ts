@@ -1,14 +1,15 @@
 // Room: VS Code test harness (UI end to end). May touch: ./server.ts, playwright-core, test-results/.
 // `npm run test:e2e`: starts the demo team as headless peers (./demo-team.ts), opens the real VS Code server in
-// headless Chromium with the extension under development, joins the demo network through the command palette, opens
-// the panel and checks that every tab shows live data. A need (with a weekly window and a place) and a capacity are declared through the palette's input boxes first.
+// headless Chromium with the extension installed from its package (mutual-<version>.vsix, as `npm run package` writes
+// it for users: the minified bundle and only the files .vscodeignore lets in), joins the demo network through the
+// command palette, opens the panel and checks that every tab shows live data. A need (with a weekly window and a place) and a capacity are declared through the palette's input boxes first.
 // Screenshots go to test-results/. Exit code 0 when every check passed. Bounded by a hard timeout.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startDemoTeam } from './demo-team.ts';
-import { launchBrowser, newPage, ROOT, startServer, withTimeout, workbenchUrl } from './server.ts';
+import { installExtension, launchBrowser, newPage, ROOT, startServer, withTimeout, workbenchUrl } from './server.ts';
 
 const RESULTS = join(ROOT, 'test-results');
 mkdirSync(RESULTS, { recursive: true });
@@ -105,9 +106,14 @@ async function panelFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
 async function main(): Promise<void> {
   const workspace = mkdtempSync(join(tmpdir(), 'mutual-e2e-'));
   mkdirSync(join(workspace, '.vscode'));
+  // What users install, not the development folder (no test ever loaded the package).
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const extensionsDir = mkdtempSync(join(tmpdir(), 'mutual-e2e-extensions-'));
+  installExtension(join(ROOT, `mutual-${version}.vsix`), extensionsDir);
+  console.log(`installed mutual-${version}.vsix`);
   const team = await startDemoTeam(mkdtempSync(join(tmpdir(), 'mutual-e2e-team-')));
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ ...team.workspaceSettings, 'mutual.engine.coordinationGossipMs': 300, 'workbench.colorTheme': 'Default Dark Modern' }));
-  const server = await startServer({ env: { MUTUAL_IDENTITY_FILE: team.userIdentityFile }, disableWorkspaceTrust: true }).catch(async (error: unknown) => {
+  const server = await startServer({ env: { MUTUAL_IDENTITY_FILE: team.userIdentityFile }, disableWorkspaceTrust: true, extensionsDir }).catch(async (error: unknown) => {
     await team.stop();
     throw error;
   });
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   try {
     const page = await newPage(browser);
-    await page.goto(workbenchUrl(server, workspace, { extensionPath: ROOT }));
+    await page.goto(workbenchUrl(server, workspace));
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.waitForTimeout(3_000);
     await runCommand(page, 'Mutual: Join Network');

@@ -2,7 +2,7 @@
 // Debian chromium, temporary folders. Everything listens on 127.0.0.1; every wait is bounded.
 // Starts the real VS Code server bundled in the npm package code-server (see scripts/vscode/setup.sh) and opens its
 // workbench in headless Chromium, optionally with a development payload (extension under development, tests).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -40,15 +40,27 @@ export interface VsCodeServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Installs a packaged extension (.vsix) into `extensionsDir` as a user's VS Code would (the server's
+ * --install-extension); throws with the server's output unless it says so.
+ */
+export function installExtension(vsix: string, extensionsDir: string): void {
+  requireTools();
+  const run = spawnSync(process.execPath, [SERVER_MAIN, '--install-extension', vsix, '--extensions-dir', extensionsDir, '--accept-server-license-terms'], { encoding: 'utf8', timeout: 60_000 });
+  const output = `${run.stdout}${run.stderr}`;
+  if (run.status !== 0 || !/successfully installed/.test(output)) throw new Error(`installing ${vsix} failed (exit ${run.status}): ${output.trim()}`);
+}
+
 /** `env` adds to the server's environment, which its extension host inherits (e.g. MUTUAL_IDENTITY_FILE). */
 /** `disableWorkspaceTrust`: for the demo and UI tests, whose generated workspaces would otherwise open restricted. */
-export async function startServer(options: { port?: number; dataDir?: string; log?: (line: string) => void; timeoutMs?: number; env?: Record<string, string>; disableWorkspaceTrust?: boolean } = {}): Promise<VsCodeServer> {
+/** `extensionsDir`: where its installed extensions are (installExtension), instead of the server data dir's. */
+export async function startServer(options: { port?: number; dataDir?: string; log?: (line: string) => void; timeoutMs?: number; env?: Record<string, string>; disableWorkspaceTrust?: boolean; extensionsDir?: string } = {}): Promise<VsCodeServer> {
   requireTools();
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mutual-vscode-'));
   const child = spawn(
     process.execPath,
-    [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', '--server-data-dir', dataDir, ...(options.disableWorkspaceTrust === true ? ['--disable-workspace-trust'] : [])],
+    [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', '--server-data-dir', dataDir, ...(options.disableWorkspaceTrust === true ? ['--disable-workspace-trust'] : []), ...(options.extensionsDir === undefined ? [] : ['--extensions-dir', options.extensionsDir])],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env: { ...process.env, ...options.env } },
   );
   const log = options.log ?? (() => {});
