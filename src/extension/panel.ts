@@ -98,8 +98,8 @@ export class MutualPanel extends LifecycleDisposable {
 
   /**
    * Coalesces bursts of network changes into at most a few updates per second. A hidden panel (kept alive behind
-   * another editor) is sent nothing until it shows: at 200 peers a view model is about 765 KiB of JSON, and a syncing
-   * network changes it several times a second.
+   * another editor) is sent nothing until it shows: at 200 peers a view model is 0.8-0.9 MiB of JSON (half of it the
+   * Coordination tab's causal clocks), and a syncing network changes it several times a second.
    */
   private scheduleUpdate(): void {
     if (this.pending) return;

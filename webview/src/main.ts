@@ -46,16 +46,20 @@ const peerIndex = (model: ViewModel): ReadonlyMap<string, ViewModel['peers'][num
   }
   return index;
 };
+// Made once: a formatter made per number was about half of a render's time at 500 peers (a profile: one per arrow of
+// the Relationships graph, on every update).
+const AMOUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3, maximumFractionDigits: 3, useGrouping: false });
+const PERCENT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** Amounts as people read them: whole numbers as they are, others to 3 significant digits, a tiny flow as "<0.001". */
 const fmt = (value: number) => {
   if (Number.isInteger(value)) return String(value);
   if (value > 0 && value < 0.001) return '<0.001';
-  return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3, maximumFractionDigits: 3, useGrouping: false }).format(value);
+  return AMOUNT_FORMAT.format(value);
 };
 /** The unit a slot was declared in ("hours"), or nothing. */
 const unitIn = (slots: readonly { id: string; unit?: string | undefined }[], id: string) => slots.find((slot) => slot.id === id)?.unit ?? '';
 /** A share in percent: "75 %". */
-const percent = (value: number) => `${new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value * 100)} %`;
+const percent = (value: number) => `${PERCENT_FORMAT.format(value * 100)} %`;
 /** What the tiers mean, in the words the allocations use. */
 const TIER_LABELS: Record<'primary' | 'secondary' | 'none', string> = { primary: 'mutual', secondary: 'one-way', none: '—' };
 const TIER_HINT = 'mutual: you recognize each other, so capacity flows both ways first; one-way: only one of you recognizes the other';
