@@ -11,7 +11,7 @@ import { askText } from './input-box.ts';
 import { describeDialFailure, peerIdOfAddress } from '../network/addresses.ts';
 import { multiaddrSchema } from './settings.ts';
 import { peerIdEnding } from './view-model.ts';
-import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, sameUnit, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, zeroQuantityWarning, type ParsedText, type SlotAnswers } from './slot-text.ts';
+import { describeSlot, parseLocation, parseWindow, QuantityWithUnit, quantityProblem, readingOfLocation, readingOfWindow, sameUnit, slotAnswers, slotFromAnswers, splitQuantity, toNumber, toSkills, toType, windowIsOver, withUnit, zeroQuantityWarning, type ParsedText, type SlotAnswers } from './slot-text.ts';
 
 /** Every command the extension contributes (scripts/check-commands.ts compares this with package.json). */
 export const COMMANDS = {
@@ -107,7 +107,14 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     title: heading(4),
     prompt: kind === 'capacity' ? 'Skills you bring, comma separated (optional)' : 'Skills required, comma separated (optional)',
     value: shown?.skills,
-    validateInput: (text) => (unchanged('skills', text) ? undefined : validator(Slot.shape.skills, toSkills)(text)),
+    validateInput: (text): string | vscode.InputBoxValidationMessage | undefined => {
+      if (unchanged('skills', text)) return undefined;
+      const problem = validator(Slot.shape.skills, toSkills)(text);
+      if (problem !== undefined) return problem;
+      // A space does not separate skills ("rust go" is one skill, which no capacity's "rust" covers; a usability pass).
+      const spaced = toSkills(text).find((skill) => /\s/.test(skill));
+      return spaced === undefined ? undefined : { message: `"${spaced}" is one skill; separate skills with commas (${spaced.split(/\s+/).join(', ')}) if you meant several.`, severity: vscode.InputBoxValidationSeverity.Info };
+    },
     ignoreFocusOut: true,
   });
   if (skills === undefined) return undefined;
@@ -115,7 +122,15 @@ async function promptSlot(kind: SlotKind, existing?: Slot, usedIds: ReadonlySet<
     title: heading(5),
     prompt: `When (optional; empty: any time). Weekly "mon-fri 09:00-12:00" or once "2026-12-01 14:00-16:00"; times in ${timeZone} unless you add a zone ("… Europe/Berlin")`,
     value: shown?.when,
-    validateInput: (text) => feedback(text, unchanged('when', text) ? { ok: true, value: existing!.window } : parseWindow(text, timeZone), (window) => `Reads as ${readingOfWindow(window, Date.now())}.`),
+    validateInput: (text) => {
+      const parsed = unchanged('when', text) ? { ok: true as const, value: existing!.window } : parseWindow(text, timeZone);
+      const message = feedback(text, parsed, (window) => `Reads as ${readingOfWindow(window, Date.now())}.`);
+      // Over, it still takes part (an info line let a usability pass declare a past need that drew capacity).
+      if (parsed.ok && windowIsOver(parsed.value, Date.now())) {
+        return { message: `${message?.message ?? ''} It still counts in the allocation (windows are matched with each other, not with the clock): remove it once it is over.`, severity: vscode.InputBoxValidationSeverity.Warning };
+      }
+      return message;
+    },
     ignoreFocusOut: true,
   });
   if (when === undefined) return undefined;
@@ -207,12 +222,15 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
 
   const declare = (kind: SlotKind) =>
     guarded(`declare ${kind}`, async (argument?: unknown) => {
-      await ensureJoined();
-      // Before the steps, not after: the user would type a whole slot for nothing.
+      // Before the steps, not after: the user would type a whole slot for nothing (joined; offline, the declaration
+      // is checked when it is made).
       service.assertRoomForSlot();
       const state = service.myState();
       const slot = argument === undefined ? await promptSlot(kind, undefined, new Set([...state.capacities, ...state.needs].map((declared) => declared.id)), unitsInUse(kind)) : Slot.parse(argument);
       if (!slot) return undefined;
+      // Joined once the steps are done: a declaration cancelled offline left the user joined, having declared nothing
+      // (a usability pass).
+      await ensureJoined();
       await service.declare(kind, slot);
       log.info(`declared ${kind} ${slot.id}`);
       return slot;
@@ -254,6 +272,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       if (argument !== undefined) {
         const { kind, slot } = z.object({ kind: z.enum(['capacity', 'need']), slot: Slot }).parse(argument);
         await service.declare(kind, slot, { replace: true });
+        log.info(`edited ${kind} ${slot.id}`);
         return slot;
       }
       target = await pickDeclaration(state, 'Declaration to edit');
@@ -261,6 +280,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       const slot = await promptSlot(target.kind, target.slot, undefined, unitsInUse(target.kind));
       if (!slot) return undefined;
       await service.declare(target.kind, slot, { replace: true });
+      log.info(`edited ${target.kind} ${slot.id}`); // the log said declarations and removals, not edits
       return slot;
     }),
     [COMMANDS.removeDeclaration]: guarded('remove declaration', async (argument?: unknown) => {
@@ -272,7 +292,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         if (!picked) return undefined;
         // Nothing undoes a removal but declaring the slot again: ask first.
         const confirmed = await vscode.window.showWarningMessage(
-          `Remove your ${picked.kind} "${picked.slot.id}" (${picked.slot.type}, ${picked.slot.quantity})? Your teammates' allocations change with it.`,
+          `Remove your ${picked.kind} "${picked.slot.id}" (${picked.slot.type}, ${withUnit(String(picked.slot.quantity), picked.slot.unit)})? Your teammates' allocations change with it.`,
           { modal: true },
           'Remove',
         );
@@ -317,7 +337,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       // Said where the user looks after a palette command (found by a usability pass: nothing was said or logged).
       const all = Object.values(service.myRecognition()).reduce((sum, each) => sum + each, 0);
       const share = all > 0 && value > 0 ? ` (${Math.round((100 * value) / all)} % of your recognition)` : '';
-      log.info(`recognition of ${picked.peer}: ${value}`);
+      log.info(`recognition of ${picked.label} (${picked.peer}): ${value}`);
       vscode.window.setStatusBarMessage(`Mutual: ${value === 0 ? `you no longer recognize ${picked.label}` : `you recognize ${picked.label} with ${value}${share}`}`, 8_000);
       return value;
     }),

@@ -258,7 +258,7 @@ class MutualExtension extends LifecycleDisposable {
       await this.service.leave();
       await this.join();
     } catch (error) {
-      this.reportJoinFailure(error);
+      this.reportJoinFailure(error, this.service.joined);
     }
   }
 
@@ -326,9 +326,9 @@ class MutualExtension extends LifecycleDisposable {
   }
 
   /** A join nobody asked for in a dialog (auto-join, rejoin) fails visibly, with the way to the cause. */
-  reportJoinFailure(error: unknown): void {
+  reportJoinFailure(error: unknown, stillJoined = false): void {
     this.log.error(`joining failed: ${error instanceof Error ? error.message : String(error)}`);
-    void vscode.window.showErrorMessage(describeJoinFailure(error), ...joinFailureChoices(error)).then((choice) => {
+    void vscode.window.showErrorMessage(describeJoinFailure(error, stillJoined), ...joinFailureChoices(error)).then((choice) => {
       if (choice === 'Open Log') this.log.show();
       if (choice === 'Open Settings') openSetting('mutual.network');
       if (choice === 'Try Again' && !this.isDisposed) void this.join().catch((again: unknown) => this.reportJoinFailure(again));

@@ -27,8 +27,13 @@ export function joinFailureChoices(error: unknown): readonly JoinFailureChoice[]
   return error instanceof IdentityInUse ? ['Try Again'] : ['Open Log', 'Open Settings'];
 }
 
-/** The notification's text; a refusal of the settings says "not joining: …" already (not "joining … failed: not joining"). */
-export function describeJoinFailure(error: unknown): string {
+/**
+ * The notification's text; a refusal of the settings says "not joining: …" already (not "joining … failed: not
+ * joining"). `stillJoined`: a rejoin refused before leaving, while the status bar goes on showing the network (a
+ * usability pass read the refusal as being offline).
+ */
+export function describeJoinFailure(error: unknown, stillJoined = false): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.startsWith('not joining: ') ? `Mutual: ${message}` : `Mutual: joining the network failed: ${message}`;
+  const text = message.startsWith('not joining: ') ? `Mutual: ${message}` : `Mutual: joining the network failed: ${message}`;
+  return stillJoined ? `${text}${/[.!?]$/.test(text) ? '' : '.'} You stay joined with the settings of before.` : text;
 }

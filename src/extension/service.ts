@@ -418,7 +418,9 @@ export class EngineMutualService implements MutualService {
         const tier: 'primary' | 'secondary' = recognition[id]! > 0 && theyRecognizeMe > 0 ? 'primary' : 'secondary';
         return { id, displayName, label: labels.get(id)!, tier, active: false, myRecognition: recognition[id]!, theirRecognition: theyRecognizeMe, recognition: theirs, state: undefined, unmetNeeds: 0 };
       });
-      return { joined: false, self: undefined, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: recognition, peers, allocations: [], needs: [], capacities: [], history: [], coordination: [], freshnessMs: DEFAULT_ENGINE_CONFIG.freshnessMs };
+      // My peer id as of my last records: teammates' recognition names me by it (without it, the graph read their
+      // side of a mutual relationship as 0 and drew one-way arrows beside a table saying mutual; a usability pass).
+      return { joined: false, self: last?.self, address: undefined, round: 0, phase: 0, phaseName: PHASES[0], converged: false, myState: this.myState(), myRecognition: recognition, peers, allocations: [], needs: [], capacities: [], history: [], coordination: [], freshnessMs: DEFAULT_ENGINE_CONFIG.freshnessMs };
     }
     const snapshot = engine.snapshot();
     const states = engine.stores.networkStates.value;

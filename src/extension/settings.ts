@@ -93,8 +93,12 @@ const NETWORK_DEFAULTS: NetworkSettings = {
   mdns: true,
 };
 
-/** A group of settings, each parsed alone; `invalid` names the keys that fell back to their defaults. */
-function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.ZodType>, defaults: T, read: SettingReader): Parsed<T> & { readonly invalid: ReadonlySet<string> } {
+/**
+ * A group of settings, each parsed alone; `invalid` names the keys that fell back to their defaults. An invalid key of
+ * `refused` stops the join instead (parseNetworkSettings): its problem says so, not "(using <default>)", which a
+ * usability pass saw beside the join's refusal.
+ */
+function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.ZodType>, defaults: T, read: SettingReader, refused: ReadonlySet<string> = new Set()): Parsed<T> & { readonly invalid: ReadonlySet<string> } {
   const value: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   const problems: string[] = [];
   const invalid = new Set<string>();
@@ -109,7 +113,8 @@ function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.
       const where = issue && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
       // In words ("must be more than 0"), not zod's "Too small: expected number to be >0" (a usability pass).
       const words = issue && issue.path.length > 0 ? issue.message : describeFirstIssue(parsed.error);
-      problems.push(`mutual.${prefix}${key}${where}: ${words} (using ${JSON.stringify((defaults as Record<string, unknown>)[key])})`);
+      const instead = refused.has(key) ? 'not joining until it is fixed' : `using ${JSON.stringify((defaults as Record<string, unknown>)[key])}`;
+      problems.push(`mutual.${prefix}${key}${where}: ${words} (${instead})`);
     }
   }
   return { value: value as T, problems, invalid };
@@ -127,7 +132,7 @@ export function parseEngineSettings(read: SettingReader): Parsed<Partial<EngineC
  * listen on every interface where the user asked for less.
  */
 export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSettings> & { readonly refusal?: string } {
-  const parsed = parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read);
+  const parsed = parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read, new Set(['name', 'mdns']));
   const value: Record<string, unknown> = { ...parsed.value };
   const problems = [...parsed.problems];
   const refusals: string[] = [];

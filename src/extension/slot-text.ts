@@ -220,8 +220,10 @@ export function formatWindow(window: TimeWindow | undefined, preferredZone?: str
 export function readingOfWindow(window: TimeWindow | undefined, nowMs: number): string {
   if (window === undefined) return 'any time';
   if (window.kind === 'weekly') {
-    const overnight = window.end === window.start ? ', a whole day from then' : window.end < window.start ? ` the next day (past midnight)` : '';
-    return `every ${formatDays(window.days)}, ${window.start} to ${window.end}${overnight} ${window.timeZone}`;
+    // The zone right after the times it qualifies; "daily" alone ("every daily" read oddly: a usability pass).
+    const overnight = window.end === window.start ? ', a whole day from then' : window.end < window.start ? ', ending the next day (past midnight)' : '';
+    const days = formatDays(window.days);
+    return `${days === 'daily' ? days : `every ${days}`}, ${window.start} to ${window.end} ${window.timeZone}${overnight}`;
   }
   const startMs = Date.parse(window.start);
   const endMs = Date.parse(window.end);
@@ -230,10 +232,18 @@ export function readingOfWindow(window: TimeWindow | undefined, nowMs: number): 
   const start = localParts(startMs, offset);
   const end = localParts(endMs, endOffset);
   const hours = (endMs - startMs) / 3_600_000;
-  const length = hours >= 24 ? `${Number((hours / 24).toFixed(1))} days` : `${Number(hours.toFixed(2))} h`;
-  const past = endMs <= nowMs ? '; it is in the past' : '';
+  const length = hours >= 24 ? withUnit(String(Number((hours / 24).toFixed(1))), 'days') : withUnit(String(Number(hours.toFixed(2))), 'hours');
+  const past = windowIsOver(window, nowMs) ? '; it is in the past' : '';
   const offsets = endOffset === offset ? offsetText(offset) : `${offsetText(offset)} to ${offsetText(endOffset)}`;
   return `once: ${start.date} ${start.time} to ${end.date === start.date ? '' : `${end.date} `}${end.time} (${offsets}), ${length}${past}`;
+}
+
+/**
+ * Whether a one-off window has ended. Such a slot still counts in the allocation: windows are matched with each other,
+ * not with the clock (spec 7.2), so a slot without a window still fits it.
+ */
+export function windowIsOver(window: TimeWindow | undefined, nowMs: number): boolean {
+  return window?.kind === 'absolute' && Date.parse(window.end) <= nowMs;
 }
 
 /** How a location reads, for the input box: "city Berlin (no country)", "within 50 km of 52.52, 13.4", "remote". */

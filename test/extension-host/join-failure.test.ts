@@ -17,5 +17,7 @@ describe('extension: a failed join', function () {
     assert.deepEqual(joinFailureChoices(new Error('listen EADDRINUSE')), ['Open Log', 'Open Settings']);
     assert.equal(describeJoinFailure(new Error('listen EADDRINUSE')), 'Mutual: joining the network failed: listen EADDRINUSE');
     assert.equal(describeJoinFailure(new Error('not joining: mutual.network.name is not a valid network name')), 'Mutual: not joining: mutual.network.name is not a valid network name');
+    // A Rejoin Now refused before leaving: the user is still joined, as the status bar shows (a usability pass).
+    assert.equal(describeJoinFailure(new Error('not joining: mutual.network.name is not a valid network name'), true), 'Mutual: not joining: mutual.network.name is not a valid network name. You stay joined with the settings of before.');
   });
 });

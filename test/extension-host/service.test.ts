@@ -182,6 +182,8 @@ describe('extension service', function () {
     await reloaded.restoreDeclarations();
     const model = reloaded.viewModel();
     assert.equal(model.joined, false);
+    assert.equal(model.self, first.viewModel().self, 'my peer id, by which teammates\' recognition names me (the graph drew one-way arrows)');
+    assert.ok(model.self !== undefined && model.peers[0]!.recognition[model.self]! > 0);
     assert.deepEqual(model.myState.needs.map((slot) => slot.id), ['my-need']);
     assert.deepEqual(model.myRecognition, { [teammate!.id]: 2 });
     assert.deepEqual(model.peers.map((peer) => [peer.id, peer.label, peer.active]), [[teammate!.id, teammate!.label, false]]);

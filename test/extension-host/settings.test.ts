@@ -56,6 +56,9 @@ describe('extension settings', function () {
     // Only the typo is left out: falling back to the default listened on every interface (found by a review).
     assert.deepEqual(parsed.value.listenAddresses, ['/ip4/127.0.0.1/tcp/0']);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.name: must be lower case/m);
+    // Refused, not replaced: it said '(using "mutual")' beside the join's refusal (a usability pass).
+    assert.match(parsed.problems.join('\n'), /^mutual\.network\.name: .*\(not joining until it is fixed\)$/m);
+    assert.doesNotMatch(parsed.problems.join('\n'), /name: .*using/);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.listenAddresses \(item 1\): 'garbage' is not a multiaddr.*\(left out\)$/m);
     assert.match(parsed.problems.join('\n'), /^mutual\.network\.transport: /m);
     // The default network would be strangers', who would get my declarations.

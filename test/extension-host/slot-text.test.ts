@@ -2,7 +2,7 @@
 // commands read and the panel shows: parsed into the protocol schemas, refused with a reason, and read back as written.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType, sameUnit, withUnit, zeroQuantityWarning } from '../../src/extension/slot-text.ts';
+import { describeSlot, formatLocation, formatWindow, parseLocation, parseWindow, quantityProblem, readingOfLocation, readingOfWindow, slotAnswers, slotFromAnswers, toType, sameUnit, windowIsOver, withUnit, zeroQuantityWarning } from '../../src/extension/slot-text.ts';
 import { Slot } from '../../src/protocol/schemas.ts';
 import { slotArbitrary } from '../protocol/arbitraries.ts';
 import { Location, TimeWindow, Weekday } from '../../src/protocol/schemas.ts';
@@ -175,17 +175,23 @@ describe('extension: time window and location as text', function () {
 
   it('says how a window and a location read, with what is easy to miss', function () {
     const now = Date.parse('2026-11-29T12:00:00Z');
-    assert.equal(readingOfWindow(ok(parseWindow('mon-fri 22:00-02:00 Europe/Berlin', 'UTC')), now), 'every mon-fri, 22:00 to 02:00 the next day (past midnight) Europe/Berlin');
-    assert.equal(readingOfWindow(ok(parseWindow('sat 09:00-09:00 UTC', 'UTC')), now), 'every sat, 09:00 to 09:00, a whole day from then UTC');
-    assert.equal(readingOfWindow(ok(parseWindow('2026-12-01 14:00-16:00 Europe/Berlin', 'UTC')), now), 'once: 2026-12-01 14:00 to 16:00 (+01:00), 2 h');
-    assert.equal(readingOfWindow(ok(parseWindow('2025-01-01 23:00-01:00 UTC', 'UTC')), now), 'once: 2025-01-01 23:00 to 2025-01-02 01:00 (+00:00), 2 h; it is in the past');
+    assert.equal(readingOfWindow(ok(parseWindow('mon-fri 22:00-02:00 Europe/Berlin', 'UTC')), now), 'every mon-fri, 22:00 to 02:00 Europe/Berlin, ending the next day (past midnight)');
+    assert.equal(readingOfWindow(ok(parseWindow('sat 09:00-09:00 UTC', 'UTC')), now), 'every sat, 09:00 to 09:00 UTC, a whole day from then');
+    assert.equal(readingOfWindow(ok(parseWindow('2026-12-01 14:00-16:00 Europe/Berlin', 'UTC')), now), 'once: 2026-12-01 14:00 to 16:00 (+01:00), 2 hours');
+    assert.equal(readingOfWindow(ok(parseWindow('2025-01-01 23:00-01:00 UTC', 'UTC')), now), 'once: 2025-01-01 23:00 to 2025-01-02 01:00 (+00:00), 2 hours; it is in the past');
     assert.equal(readingOfWindow(undefined, now), 'any time');
+    // Found by a usability pass: "every daily", "1 days", "1 h".
+    assert.equal(readingOfWindow(ok(parseWindow('daily 00:00-00:00 UTC', 'UTC')), now), 'daily, 00:00 to 00:00 UTC, a whole day from then');
+    assert.equal(readingOfWindow(ok(parseWindow('2026-12-01T09:00:00Z/2026-12-02T09:00:00Z', 'UTC')), now), 'once: 2026-12-01 09:00 to 2026-12-02 09:00 (+00:00), 1 day');
+    assert.equal(readingOfWindow(ok(parseWindow('2026-12-01 09:00-10:00 UTC', 'UTC')), now), 'once: 2026-12-01 09:00 to 10:00 (+00:00), 1 hour');
+    assert.ok(windowIsOver(ok(parseWindow('2025-01-01 23:00-01:00 UTC', 'UTC')), now) && !windowIsOver(ok(parseWindow('2026-12-01 09:00-10:00 UTC', 'UTC')), now));
+    assert.ok(!windowIsOver(ok(parseWindow('mon 09:00-10:00 UTC', 'UTC')), now) && !windowIsOver(undefined, now), 'weekly windows and none are never over');
     assert.equal(readingOfLocation(ok(parseLocation('home office'))), 'city "home office" (no country)');
     assert.equal(readingOfLocation(ok(parseLocation('Austin TX'))), 'city "Austin TX" (no country) (if TX is a country code, write "Austin, TX")');
     assert.equal(readingOfLocation(ok(parseLocation('Berlin, DE; 52.52, 13.4'))), 'within 50 km of 52.52, 13.4; against places without coordinates, city "Berlin" in DE');
     assert.equal(readingOfLocation(ok(parseLocation('Berlin, DE; remote'))), 'remote: fits any place (the city and coordinates do not narrow it)');
     // Across a change of offset, both offsets.
-    assert.equal(readingOfWindow(ok(parseWindow('2026-03-29 00:00-04:00 Europe/Berlin', 'UTC')), now), 'once: 2026-03-29 00:00 to 04:00 (+01:00 to +02:00), 3 h; it is in the past');
+    assert.equal(readingOfWindow(ok(parseWindow('2026-03-29 00:00-04:00 Europe/Berlin', 'UTC')), now), 'once: 2026-03-29 00:00 to 04:00 (+01:00 to +02:00), 3 hours; it is in the past');
   });
 
   it('writes a one-off window in the user\'s zone when its offsets are that zone\'s, so Edit keeps the zone', function () {

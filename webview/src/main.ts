@@ -335,7 +335,8 @@ class MutualApp extends LitElement {
     const given = this.capacityUnitOf(model, row.provider, row.capacity) ?? '';
     const counted = this.unitOf(model, row.recipient, row.need);
     if (sameUnit(given, counted)) return nothing;
-    return html` <span class="warn" title="The capacity counts in ${given || 'no unit'}, the need in ${counted || 'no unit'}: amounts are compared as plain numbers">(${given || 'no unit'} given)</span>`;
+    // "(capacity in "day")": "(day given)" read as "a day given" beside "0.579 hours" (a usability pass).
+    return html` <span class="warn" title="The capacity counts in ${given || 'no unit'}, the need in ${counted || 'no unit'}: amounts are compared as plain numbers">(capacity in ${given === '' ? 'no unit' : `"${given}"`})</span>`;
   }
 
   /** The unit the recipient declared for a need ("hours", "sessions"), so a flow reads like the declarations. */
