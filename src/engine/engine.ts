@@ -434,9 +434,13 @@ export function createEngine(options: EngineOptions): Engine {
         // Coordination is not cached, and a converged peer announces nothing more, so a lost announcement is never
         // sent again. A neighbour still converging announces every gossip interval: when its latest announcement I
         // hold says "not converged" and is three intervals old, later ones (its convergence, or a round whose results
-        // I then lack) did not reach me. Before, I gossiped on until it went stale, 30 s later.
+        // I then lack) did not reach me. Before, I gossiped on until it went stale, 30 s later. Likewise a converged
+        // neighbour held in another phase than Converged (it announced Gather while a round that changed nothing was
+        // under way): its Converged follows within a window, so one three intervals late was lost (a review found such
+        // a record shown as Gather until the 30 s pull).
         const latest = coordination.get(peer);
-        if (latest === undefined || latest.payload.converged || now - updatedAtOf(latest) <= 3 * config.coordinationGossipMs) continue;
+        const settled = latest !== undefined && latest.payload.converged && latest.payload.phase === 9;
+        if (latest === undefined || settled || now - updatedAtOf(latest) <= 3 * config.coordinationGossipMs) continue;
         still.add(entry);
         if (due(entry, false)) wanted.set(kind, [...(wanted.get(kind) ?? []), peer]);
         continue;

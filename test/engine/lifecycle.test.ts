@@ -467,6 +467,41 @@ describe('engine lifecycle under faults', function () {
     await a.stop();
   });
 
+  it('a Converged announcement lost after an announcement of Gather with converged true is pulled within seconds, not at the 30 s pull (found by a review)', async function () {
+    const net = new TestNetwork();
+    const [a, b] = [await net.addEngine(0, { config: { aggregationWindowMs: 1_000, aggregationWindowJitter: 0, phaseThreshold: 2 } }), await net.addEngine(1)];
+    await a.declareState({ displayName: 'a', capacities: [{ id: 'c', type: 'review', quantity: 4 }], needs: [] });
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await a.setRecognition({ [b.self]: 1 });
+    await b.setRecognition({ [a.self]: 1 });
+    await net.settle(() => net.allConverged(), 30_000);
+    await run(net.scheduler, 5_000);
+    // b loses a's first announcement of Converged that follows one of Gather.
+    let sawGather = false;
+    let lost = 0;
+    const bNetwork = net.networks[1]!;
+    const deliver = bNetwork.emit.bind(bNetwork);
+    bNetwork.emit = (event) => {
+      if (event.type === 'record' && event.record.author === a.self && event.record.kind === 'coordination') {
+        const { phase } = event.record.payload as { phase: number };
+        if (phase === 5) sawGather = true;
+        else if (phase === 9 && sawGather && lost === 0) return void lost++;
+      }
+      deliver(event);
+    };
+    // b declares the same again: a gathers for a round that changes nothing, and a teammate connecting meanwhile
+    // makes it announce Gather (converged true).
+    await b.declareState({ displayName: 'b', capacities: [], needs: [{ id: 'n', type: 'review', quantity: 2 }] });
+    await net.settle(() => a.phase.peek() === 5, 5_000);
+    await net.addEngine(2);
+    await net.settle(() => lost === 1, 10_000);
+    assert.equal(b.stores.coordination.get(a.self)?.payload.phase, 5, 'b holds a in Gather');
+    // Three gossip intervals, then the pull and its answer: a few seconds, where the anti-entropy pull waits 30 s.
+    const took = await net.settle(() => b.stores.coordination.get(a.self)?.payload.phase === 9, 10_000);
+    assert.ok(took <= 6_000, `${took} ms`);
+    for (const engine of net.engines) await engine.stop();
+  });
+
   it('a lost state record is asked for again: coordination names the sequences of its author\'s latest records (found when CI lost one over libp2p)', async function () {
     // ada does not receive bo's first state that declares a need.
     let dropped = 0;
