@@ -93,6 +93,20 @@ const NETWORK_DEFAULTS: NetworkSettings = {
   mdns: true,
 };
 
+/** What a problem says of a setting whose invalid value stops the join, where others say "(using <default>)". */
+const NOT_JOINING = 'not joining until it is fixed';
+
+/**
+ * Network settings whose invalid value stops the join instead of falling back to the default, with what the refusal
+ * says.
+ */
+const REFUSED_WHEN_INVALID: Readonly<Record<string, string>> = {
+  // The default network would be strangers', who would get my declarations.
+  name: 'mutual.network.name is not a valid network name',
+  // Its default announces this peer on the LAN: a typo such as "false" (a string) must not turn it on.
+  mdns: 'mutual.network.mdns is not true or false',
+};
+
 /**
  * A group of settings, each parsed alone; `invalid` names the keys that fell back to their defaults. An invalid key of
  * `refused` stops the join instead (parseNetworkSettings): its problem says so, not "(using <default>)", which a
@@ -113,7 +127,7 @@ function parseGroup<T extends object>(prefix: string, schemas: Record<string, z.
       const where = issue && issue.path.length > 0 ? ` (item ${issue.path.join('.')})` : '';
       // In words ("must be more than 0"), not zod's "Too small: expected number to be >0" (a usability pass).
       const words = issue && issue.path.length > 0 ? issue.message : describeFirstIssue(parsed.error);
-      const instead = refused.has(key) ? 'not joining until it is fixed' : `using ${JSON.stringify((defaults as Record<string, unknown>)[key])}`;
+      const instead = refused.has(key) ? NOT_JOINING : `using ${JSON.stringify((defaults as Record<string, unknown>)[key])}`;
       problems.push(`mutual.${prefix}${key}${where}: ${words} (${instead})`);
     }
   }
@@ -132,20 +146,18 @@ export function parseEngineSettings(read: SettingReader): Parsed<Partial<EngineC
  * listen on every interface where the user asked for less.
  */
 export function parseNetworkSettings(read: SettingReader): Parsed<NetworkSettings> & { readonly refusal?: string } {
-  const parsed = parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read, new Set(['name', 'mdns']));
+  const parsed = parseGroup('network.', NETWORK_SETTINGS, NETWORK_DEFAULTS, read, new Set(Object.keys(REFUSED_WHEN_INVALID)));
   const value: Record<string, unknown> = { ...parsed.value };
   const problems = [...parsed.problems];
-  const refusals: string[] = [];
-  if (parsed.invalid.has('name')) refusals.push('mutual.network.name is not a valid network name');
-  // Its default announces this peer on the LAN: a typo such as "false" (a string) must not turn it on.
-  if (parsed.invalid.has('mdns')) refusals.push('mutual.network.mdns is not true or false');
+  const refusals = Object.entries(REFUSED_WHEN_INVALID).flatMap(([key, refusal]) => (parsed.invalid.has(key) ? [refusal] : []));
   for (const [key, schema] of Object.entries(ADDRESS_SETTINGS)) {
     const raw = read(`network.${key}`);
     if (raw === undefined || raw === null) continue;
     if (!Array.isArray(raw)) {
-      problems.push(`mutual.network.${key}: expected a list of multiaddrs (using ${JSON.stringify(NETWORK_DEFAULTS[key as keyof typeof ADDRESS_SETTINGS])})`);
       // One address written without the brackets listened on every interface (found by a second review).
-      if (key === 'listenAddresses') refusals.push('mutual.network.listenAddresses is not a list');
+      const refused = key === 'listenAddresses';
+      problems.push(`mutual.network.${key}: expected a list of multiaddrs (${refused ? NOT_JOINING : `using ${JSON.stringify(NETWORK_DEFAULTS[key as keyof typeof ADDRESS_SETTINGS])}`})`);
+      if (refused) refusals.push('mutual.network.listenAddresses is not a list');
       continue;
     }
     const kept: string[] = [];

@@ -68,7 +68,9 @@ describe('extension settings', function () {
     assert.equal(parseNetworkSettings(reader({ 'network.listenAddresses': [] })).refusal, undefined, 'an empty list is a choice (relay only, or dial only)');
     assert.match(parseNetworkSettings(reader({ 'network.bootstrapPeers': 'not a list' })).problems[0] ?? '', /expected a list of multiaddrs \(using \[\]\)/);
     // Found by a second review: one address without brackets, and mDNS as the string "false".
-    assert.match(parseNetworkSettings(reader({ 'network.listenAddresses': '/ip4/127.0.0.1/tcp/4001' })).refusal ?? '', /mutual\.network\.listenAddresses is not a list/);
+    const notAList = parseNetworkSettings(reader({ 'network.listenAddresses': '/ip4/127.0.0.1/tcp/4001' }));
+    assert.match(notAList.refusal ?? '', /mutual\.network\.listenAddresses is not a list/);
+    assert.deepEqual(notAList.problems, ['mutual.network.listenAddresses: expected a list of multiaddrs (not joining until it is fixed)'], 'not "(using <the default>)" beside the refusal');
     assert.match(parseNetworkSettings(reader({ 'network.mdns': 'false' })).refusal ?? '', /mutual\.network\.mdns is not true or false/);
   });
 

@@ -100,17 +100,16 @@ class MutualApp extends LitElement {
     /* A narrow panel (beside the editor or a sidebar): each row becomes a card, every cell on its own line with its
        column's name (data-label, set in updated()), instead of a table scrolled sideways that hides the row's name.
        For a screen reader it stays a table: the header row is hidden from sight only (display: none dropped the column
-       headers), and the drawn labels carry empty alternative text, since each cell already has its column header. */
+       headers), and the drawn labels carry empty alternative text, since each cell already has its column header. The
+       flows' arrow cell likewise: dropped (display: none), the row had one cell fewer than its header, and every cell
+       after it was read under the wrong column (found by a review). */
     :host { container-type: inline-size; }
     @container (max-width: 520px) {
-      thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+      thead, td.arrow { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
       tr { display: block; padding: 4px 0; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, #8884)); }
       th, td, td.num { display: block; border: none; padding: 1px 4px; text-align: left; white-space: normal; }
       td[data-label]::before { content: attr(data-label) ': ' / ''; color: var(--vscode-descriptionForeground); }
       td:empty { display: none; }
-      /* Hidden from sight only: dropped (display: none), the row had one cell fewer than its header, and every cell
-         after it was read under the wrong column (found by a review). */
-      td.arrow { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
     }
   `;
 
